@@ -1,0 +1,75 @@
+/**
+ * The layer rules of DESIGN.md, enforced in `npm test` (npm run lint). A violation fails the build.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+const vendorSdks = '^node_modules/(node-vault|@aws-sdk|@smithy|@kubernetes|aws-cdk-lib|constructs|cdk-nag|@peculiar|axios)';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'functions/domain/ imports nothing outside itself (and the contracts of names it reasons about).',
+      severity: 'error',
+      from: { path: '^functions/domain/' },
+      to: { pathNot: ['^functions/domain/', '^functions/contracts/', '^node_modules/zod'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'domain-no-node-io',
+      comment: 'domain/ is pure: no file system, network or process access.',
+      severity: 'error',
+      from: { path: '^functions/domain/' },
+      to: { dependencyTypes: ['core'], pathNot: ['^(node:)?crypto$'] },
+    },
+    {
+      name: 'steps-use-ports-not-vendors',
+      comment: 'functions/steps/ orchestrates ports and domain; only adapters/ import vendor SDKs.',
+      severity: 'error',
+      from: { path: '^functions/steps/' },
+      to: { pathNot: ['^functions/(steps|domain|ports|contracts)/', '^node_modules/zod'] },
+    },
+    {
+      name: 'ports-are-interfaces',
+      severity: 'error',
+      from: { path: '^functions/ports/' },
+      to: { pathNot: ['^functions/(ports|contracts)/'] },
+    },
+    {
+      name: 'only-adapters-import-vendor-sdks',
+      severity: 'error',
+      from: { path: '^functions/', pathNot: '^functions/adapters/' },
+      to: { path: vendorSdks },
+    },
+    {
+      name: 'lib-imports-only-contracts',
+      comment: 'lib/ (CDK) imports functions/contracts/ and nothing else of functions/.',
+      severity: 'error',
+      from: { path: '^lib/' },
+      to: { path: '^functions/', pathNot: '^functions/contracts/' },
+    },
+    {
+      name: 'nothing-imports-tests',
+      severity: 'error',
+      from: { pathNot: '^test/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'functions-do-not-import-sandbox',
+      comment: 'The sandbox may use functions/, never the other way round.',
+      severity: 'error',
+      from: { path: '^(functions|lib)/' },
+      to: { path: '^sandbox/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/**
+ * Environment variable names shared by the constructs in lib/ (which set them) and the handlers
+ * (which read them through the schemas below, once per cold start). Defined once, here.
+ */
+export const EnvNames = {
+  /** Which registry entry a Lambda is; the local runner maps tasks to handlers by it. */
+  Function: 'CERTFLOW_FUNCTION',
+  /** Vault cluster id: binds each KMS-wrapped share to its cluster (encryption context). */
+  VaultClusterId: 'CERTFLOW_VAULT_CLUSTER_ID',
+  /** JSON array of {id, url}: each Vault node's own address, never the load balancer. */
+  VaultNodes: 'CERTFLOW_VAULT_NODES',
+  /** PEM bundle that signs the Vault listeners' certificates (optional: system roots otherwise). */
+  VaultCaPem: 'CERTFLOW_VAULT_CA_PEM',
+  /** Per-request timeout to one Vault node, in milliseconds. */
+  VaultTimeoutMs: 'CERTFLOW_VAULT_TIMEOUT_MS',
+  /** Unseal-share KMS key (id, ARN or alias). */
+  UnsealKeyId: 'CERTFLOW_UNSEAL_KEY_ID',
+  /** DynamoDB table holding the KMS-wrapped shares. */
+  ShareTable: 'CERTFLOW_SHARE_TABLE',
+  /** DynamoDB table for the rotation lock and the ledger. */
+  LedgerTable: 'CERTFLOW_LEDGER_TABLE',
+  /** The certflow EventBridge bus name. */
+  EventBus: 'CERTFLOW_EVENT_BUS',
+  /** CloudWatch namespace of the metrics certflow publishes (Embedded Metric Format). */
+  MetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** Powertools service name (the `service` key on every log line). */
+  ServiceName: 'POWERTOOLS_SERVICE_NAME',
+  LogLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+export const VaultNodeSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'node id: lower-case letters, digits and dashes'),
+  url: z.url({ protocol: /^https?$/ }),
+});
+export type VaultNode = z.infer<typeof VaultNodeSchema>;
+
+const jsonArrayOf = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item).min(1));
+
+/** What the unseal functions need from their environment. */
+export const UnsealEnvSchema = z.object({
+  [EnvNames.VaultClusterId]: z.string().min(1),
+  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema),
+  [EnvNames.VaultCaPem]: z.string().optional(),
+  [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
+  [EnvNames.UnsealKeyId]: z.string().min(1),
+  [EnvNames.ShareTable]: z.string().min(1),
+});
+export type UnsealEnv = z.infer<typeof UnsealEnvSchema>;
+
+/** A plain map of environment variables (process.env, or what the local runner builds). */
+export type Env = Readonly<Record<string, string | undefined>>;

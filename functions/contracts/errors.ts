@@ -1,0 +1,146 @@
+/**
+ * The error family of certflow. Each class sets a stable `name` (Lambda reports `error.name`,
+ * and Step Functions `Retry`/`Catch` match on it) and a `code`, because `instanceof` does not
+ * survive the Lambda -> Step Functions boundary. Retryable versus terminal is decided by class,
+ * never by parsing messages. Messages and `details` must be safe to log: no keys, shares, tokens
+ * or plaintext ever go in them.
+ */
+export abstract class CertflowError extends Error {
+  abstract readonly code: string;
+  /** Whether a Step Functions Retry may try the same input again. */
+  abstract readonly retryable: boolean;
+  readonly details: Record<string, string | number | boolean | undefined>;
+
+  constructor(message: string, options: { cause?: unknown; details?: CertflowError['details'] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+}
+
+/** Input (an event, a payload, a CLI flag, a config file) failed validation; nothing was changed. */
+export class InvalidInputError extends CertflowError {
+  readonly code = 'INVALID_INPUT';
+  readonly retryable = false;
+}
+
+/** The deployment config failed validation; synth and the CLI stop before changing anything. */
+export class ConfigError extends CertflowError {
+  readonly code = 'CONFIG_INVALID';
+  readonly retryable = false;
+}
+
+/** Vault answered 503 `Vault is sealed` (VAULT_API.md 1.2). Retry after the unseal workflow runs. */
+export class VaultSealedError extends CertflowError {
+  readonly code = 'VAULT_SEALED';
+  readonly retryable = true;
+}
+
+/** Vault answered 403 `permission denied`: a token or policy problem a retry will not fix. */
+export class VaultPermissionError extends CertflowError {
+  readonly code = 'VAULT_PERMISSION_DENIED';
+  readonly retryable = false;
+}
+
+/** Vault answered 429 (quota) or 502 (upstream rate limit). */
+export class VaultRateLimitedError extends CertflowError {
+  readonly code = 'VAULT_RATE_LIMITED';
+  readonly retryable = true;
+}
+
+/** Vault answered 400 (or another 4xx): bad input; carries Vault's own message. */
+export class VaultRequestError extends CertflowError {
+  readonly code = 'VAULT_BAD_REQUEST';
+  readonly retryable = false;
+}
+
+/** Vault could not be reached, or answered 5xx other than sealed. */
+export class VaultUnavailableError extends CertflowError {
+  readonly code = 'VAULT_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/**
+ * The threshold share was submitted and Vault refused the combination (400 `Unseal failed,
+ * invalid key` or 500, VAULT_API.md 2.2): the stored shares do not open this Vault (a rekey, or
+ * the wrong cluster). Retrying the same shares cannot help, so this is terminal.
+ */
+export class UnsealKeySetRejectedError extends CertflowError {
+  readonly code = 'UNSEAL_KEY_SET_REJECTED';
+  readonly retryable = false;
+}
+
+/** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
+export class VaultUninitializedError extends CertflowError {
+  readonly code = 'VAULT_UNINITIALIZED';
+  readonly retryable = false;
+}
+
+/** KMS refused to decrypt: the ciphertext or its encryption context does not match (P11). */
+export class ShareDecryptError extends CertflowError {
+  readonly code = 'SHARE_DECRYPT_FAILED';
+  readonly retryable = false;
+}
+
+/** KMS answered AccessDenied or the key is disabled: an IAM or key-state problem. */
+export class KmsAccessDeniedError extends CertflowError {
+  readonly code = 'KMS_ACCESS_DENIED';
+  readonly retryable = false;
+}
+
+/** KMS could not be reached or throttled us. */
+export class KmsUnavailableError extends CertflowError {
+  readonly code = 'KMS_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/** The share store does not hold enough well-formed shares for the cluster. */
+export class ShareStoreError extends CertflowError {
+  readonly code = 'SHARE_STORE_INVALID';
+  readonly retryable = false;
+}
+
+/** `vault-init` found shares already stored for the cluster: they are never overwritten. */
+export class SharesAlreadyExistError extends CertflowError {
+  readonly code = 'SHARES_ALREADY_EXIST';
+  readonly retryable = false;
+}
+
+/** A node named in input is not one of the configured or discovered nodes. */
+export class NodeNotFoundError extends CertflowError {
+  readonly code = 'NODE_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/** A DynamoDB or EventBridge call failed in a way that may pass on retry. */
+export class AwsUnavailableError extends CertflowError {
+  readonly code = 'AWS_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
+export const ErrorNames = {
+  InvalidInput: 'InvalidInputError',
+  Config: 'ConfigError',
+  VaultSealed: 'VaultSealedError',
+  VaultPermission: 'VaultPermissionError',
+  VaultRateLimited: 'VaultRateLimitedError',
+  VaultRequest: 'VaultRequestError',
+  VaultUnavailable: 'VaultUnavailableError',
+  UnsealKeySetRejected: 'UnsealKeySetRejectedError',
+  VaultUninitialized: 'VaultUninitializedError',
+  ShareDecrypt: 'ShareDecryptError',
+  KmsAccessDenied: 'KmsAccessDeniedError',
+  KmsUnavailable: 'KmsUnavailableError',
+  ShareStore: 'ShareStoreError',
+  SharesAlreadyExist: 'SharesAlreadyExistError',
+  NodeNotFound: 'NodeNotFoundError',
+  AwsUnavailable: 'AwsUnavailableError',
+} as const;
+
+export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
+
+/** True for errors a Step Functions Retry may repeat; unknown errors are not retried. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof CertflowError && error.retryable;
+}

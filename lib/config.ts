@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../functions/contracts/errors';
+import { VaultNodeSchema } from '../functions/contracts/env';
+
+/**
+ * The deployment config: one zod-validated file per deployment, chosen with
+ * `cdk deploy -c config=...`. A bad file stops synth and the CLI with a message naming the field.
+ */
+
+/** Durations as Vault writes them: 30d, 720h, 90m, 45s (a plain number is seconds). */
+const DURATION = /^(\d+)(s|m|h|d|y)?$/;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86400, y: 365 * 86400 } as const;
+
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text);
+  if (!match) throw new ConfigError(`"${text}" is not a duration like 30d, 720h or 90m`);
+  const unit = (match[2] ?? 's') as keyof typeof UNIT_SECONDS;
+  return Number(match[1]) * UNIT_SECONDS[unit];
+}
+
+const Duration = z
+  .string()
+  .regex(DURATION, 'a duration like 30d, 720h, 90m or 45s')
+  .refine((text) => parseDuration(text) > 0, 'must be longer than zero');
+
+const MountName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a Vault mount path without slashes');
+const DnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS-1123 label');
+
+export const KeyAlgorithmSchema = z.enum(['ecdsa-p256', 'rsa-2048']);
+
+const ServiceSchema = z.object({
+  name: DnsLabel,
+  namespace: DnsLabel.optional(),
+  kind: z.enum(['cert-manager', 'tls-secret', 'istio-cacerts']),
+  dnsNames: z.array(z.string().min(1)).min(1),
+  canary: z.boolean().default(false),
+  keyAlgorithm: KeyAlgorithmSchema.optional(),
+});
+
+const VaultAuthSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws') }),
+  z.object({ method: z.literal('approle'), secretArn: z.string().min(1), mount: z.string().default('approle') }),
+  z.object({ method: z.literal('token'), secretArn: z.string().min(1) }),
+]);
+
+export const ConfigSchema = z
+  .object({
+    name: DnsLabel,
+    vault: z.object({
+      clusterId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+      address: z.url().describe('the load-balanced API address (never used for unseal)'),
+      nodes: z.array(VaultNodeSchema).min(1),
+      seal: z.enum(['shamir', 'awskms']).default('shamir'),
+      shares: z.number().int().min(1).max(255).default(5),
+      threshold: z.number().int().min(1).max(255).default(3),
+      rootMount: MountName,
+      intermediateMount: MountName,
+      role: z.string().min(1),
+      auth: VaultAuthSchema,
+    }),
+    kms: z.object({
+      unsealKeyAlias: z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, 'a KMS alias like alias/certflow-unseal'),
+    }),
+    pki: z.object({
+      rootTtl: Duration,
+      intermediateTtl: Duration,
+      intermediateRotationPeriod: Duration,
+      leafTtl: Duration,
+      renewBefore: Duration,
+      keyAlgorithm: KeyAlgorithmSchema.default('ecdsa-p256'),
+      organization: z.string().min(1),
+    }),
+    kubernetes: z.object({
+      namespace: DnsLabel,
+      trustBundleConfigMap: z.string().min(1).default('certflow-trust-bundle'),
+      services: z.array(ServiceSchema).min(1),
+    }),
+    policy: z
+      .object({
+        batchSize: z.number().int().min(1).max(500).default(25),
+        concurrency: z.number().int().min(1).max(40).default(4),
+      })
+      .default({ batchSize: 25, concurrency: 4 }),
+    schedules: z
+      .object({
+        unseal: z.string().default('rate(1 minute)'),
+        renewalSweep: z.string().default('cron(0 3 * * ? *)'),
+      })
+      .default({ unseal: 'rate(1 minute)', renewalSweep: 'cron(0 3 * * ? *)' }),
+    alarms: z
+      .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
+      .default({ sealedMinutes: 3, expiryDays: 7 }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.vault.threshold > config.vault.shares) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'threshold'], message: 'must not exceed vault.shares' });
+    }
+    const ids = config.vault.nodes.map((node) => node.id);
+    if (new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'nodes'], message: 'node ids must be unique' });
+    }
+    if (config.vault.rootMount === config.vault.intermediateMount) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'intermediateMount'], message: 'must differ from vault.rootMount' });
+    }
+    const names = config.kubernetes.services.map((service) => service.name);
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'services'], message: 'service names must be unique' });
+    }
+    // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
+    const pki = config.pki;
+    if (parseDuration(pki.renewBefore) >= parseDuration(pki.leafTtl)) {
+      ctx.addIssue({ code: 'custom', path: ['pki', 'renewBefore'], message: 'must be shorter than pki.leafTtl' });
+    }
+    if (parseDuration(pki.intermediateTtl) >= parseDuration(pki.rootTtl)) {
+      ctx.addIssue({ code: 'custom', path: ['pki', 'intermediateTtl'], message: 'must be shorter than pki.rootTtl' });
+    }
+    if (parseDuration(pki.intermediateRotationPeriod) + parseDuration(pki.leafTtl) > parseDuration(pki.intermediateTtl)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pki', 'intermediateRotationPeriod'],
+        message: 'plus pki.leafTtl must fit within pki.intermediateTtl',
+      });
+    }
+  });
+
+export type CertflowConfig = z.infer<typeof ConfigSchema>;
+
+/** Validates a parsed config; throws a ConfigError whose message names every bad field. */
+export function parseConfig(raw: unknown, source = 'config'): CertflowConfig {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
+}
+
+/** Reads and validates a config file. */
+export function loadConfig(path: string): CertflowConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read config file ${path}`, { cause });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${path} is not valid JSON`, { cause });
+  }
+  return parseConfig(raw, path);
+}
