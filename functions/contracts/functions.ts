@@ -26,7 +26,10 @@ export const FunctionIds = Object.keys(FunctionRegistry) as FunctionId[];
 /** Metric names and dimensions published by the functions and alarmed on by lib/. */
 export const Metrics = {
   Namespace: 'Certflow',
+  /** 1 when a node is sealed after an unseal run, else 0; dimensions Cluster and Node. */
   VaultSealed: 'VaultSealed',
+  /** How many nodes of a cluster are sealed after an unseal run; dimension Cluster (the alarm's metric). */
+  VaultSealedNodes: 'VaultSealedNodes',
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
 } as const;

@@ -8,12 +8,22 @@ import { VaultNodeSchema } from './env';
 
 export const RunIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,80}$/, 'run id: 1-80 of A-Z a-z 0-9 _ . : -');
 
-/** Input of the first state (`$$.Execution.Name` becomes the run id). */
+/** What a caller may put in an Unseal execution's input (the schedule sends {trigger: 'schedule'}). */
+export const UnsealRequestSchema = z
+  .object({
+    trigger: z.enum(['schedule', 'cli', 'rotation', 'sandbox']).default('schedule'),
+    /** Limit the run to these node ids (on demand); every configured node otherwise. */
+    nodeIds: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+
+/**
+ * Input of the first task: the state machine passes `{runId: $$.Execution.Name, request: $}`, so
+ * the execution name is the run id on every log line and event.
+ */
 export const DiscoverNodesInputSchema = z.object({
   runId: RunIdSchema,
-  trigger: z.enum(['schedule', 'cli', 'rotation', 'sandbox']).default('schedule'),
-  /** Limit the run to these node ids (on demand); every configured node otherwise. */
-  nodeIds: z.array(z.string().min(1)).optional(),
+  request: UnsealRequestSchema.default({ trigger: 'schedule' }),
 });
 export type DiscoverNodesInput = z.infer<typeof DiscoverNodesInputSchema>;
 
