@@ -1,0 +1,27 @@
+import { DiscoverNodesInputSchema, type DiscoverNodesOutput } from '../contracts/unseal-payloads';
+import { EnvNames, UnsealEnvSchema, type Env } from '../contracts/env';
+import { discoverNodes } from '../steps/discover-nodes';
+import { createTelemetry } from '../adapters/aws/telemetry';
+import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
+
+/** UnsealDiscover: `{runId, request}` -> the nodes of this run, each by its own address. */
+export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<DiscoverNodesOutput> {
+  const runtime = once(() => ({
+    env: parseEnv(UnsealEnvSchema, env),
+    telemetry: createTelemetry({ functionName: 'UnsealDiscover', ...options }),
+  }));
+  return async (event) => {
+    const { env: config, telemetry } = runtime();
+    const input = parseEvent(DiscoverNodesInputSchema, event, 'UnsealDiscover input');
+    const log = telemetry.forRun(input.runId);
+    try {
+      const nodes = discoverNodes(config[EnvNames.VaultNodes], input.request.nodeIds);
+      log.info('nodes discovered', { trigger: input.request.trigger, nodes: nodes.map((node) => node.id) });
+      return { runId: input.runId, trigger: input.request.trigger, nodes };
+    } catch (error) {
+      logFailure(log, error);
+    }
+  };
+}
+
+export const handler = makeHandler(process.env);

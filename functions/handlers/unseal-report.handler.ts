@@ -1,0 +1,33 @@
+import { ReportUnsealInputSchema, type ReportUnsealOutput } from '../contracts/unseal-payloads';
+import { EnvNames, UnsealEnvSchema, type Env } from '../contracts/env';
+import { reportUnseal } from '../steps/report-unseal';
+import { createTelemetry } from '../adapters/aws/telemetry';
+import { buildUnsealAdapters } from '../adapters/unseal-wiring';
+import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
+
+/** UnsealReport: the Map's results -> re-read every node, gauge VaultSealed, build the event. */
+export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<ReportUnsealOutput> {
+  const runtime = once(() => {
+    const unsealEnv = parseEnv(UnsealEnvSchema, env);
+    return {
+      unsealEnv,
+      adapters: buildUnsealAdapters(unsealEnv, env),
+      telemetry: createTelemetry({ functionName: 'UnsealReport', ...options }),
+    };
+  });
+  return async (event) => {
+    const { unsealEnv, adapters, telemetry } = runtime();
+    const input = parseEvent(ReportUnsealInputSchema, event, 'UnsealReport input');
+    const log = telemetry.forRun(input.runId);
+    try {
+      return await reportUnseal(
+        { clusterId: unsealEnv[EnvNames.VaultClusterId], vaultFor: adapters.vaultFor, metrics: telemetry.metrics, log },
+        input,
+      );
+    } catch (error) {
+      logFailure(log, error);
+    }
+  };
+}
+
+export const handler = makeHandler(process.env);

@@ -1,0 +1,118 @@
+import { decideUnseal, judgeShareAnswer, UnsealReasons } from '../domain/unseal-decision';
+import { parseSharePlaintext, selectShares, shareContext } from '../domain/share-selection';
+import { CertflowError, UnsealKeySetRejectedError, VaultRequestError, VaultUnavailableError } from '../contracts/errors';
+import type { UnsealNodeResult } from '../contracts/unseal-payloads';
+import type { VaultNode } from '../contracts/env';
+import type { VaultSys } from '../ports/vault-sys';
+import type { ShareStore } from '../ports/share-store';
+import type { KeyWrapper } from '../ports/key-wrapper';
+import type { Log } from '../ports/log';
+
+export interface UnsealNodeDeps {
+  vault: VaultSys;
+  shares: ShareStore;
+  keys: KeyWrapper;
+  clusterId: string;
+  log: Log;
+}
+
+/**
+ * Unseals one node (DESIGN.md Unseal step 2; VAULT_API.md 3.2):
+ * read the status, decide, and for a Shamir-sealed node decrypt exactly `t` distinct shares
+ * BEFORE touching the node (so a KMS failure leaves it as it was), reset stale progress, submit
+ * the shares one by one, and require the last answer to be unsealed.
+ * Idempotent: an unsealed node is left alone, so a retry or a second run changes nothing.
+ */
+export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise<UnsealNodeResult> {
+  const { vault, log } = deps;
+  const before = await vault.sealStatus();
+  const decision = decideUnseal(before);
+  const base = { nodeId: node.id, url: node.url, sealType: before.type, resetStaleProgress: false, sharesSubmitted: 0 };
+  log.info('unseal decision', { nodeId: node.id, action: decision.action, reason: decision.reason, progress: before.progress, t: before.t });
+
+  if (decision.action === 'none') return { ...base, outcome: 'AlreadyUnsealed', sealed: false };
+  if (decision.action === 'report') {
+    log.warn('node needs attention that keys cannot give', { nodeId: node.id, reason: decision.reason });
+    if (decision.reason === UnsealReasons.MigrationPending) {
+      return { ...base, outcome: 'Failed', sealed: true, error: 'MigrationPending', message: 'a seal migration is pending; finish it with migrate=true' };
+    }
+    return { ...base, outcome: decision.reason, sealed: true };
+  }
+
+  const plaintextShares = await decryptShares(deps, decision.sharesNeeded);
+  try {
+    if (decision.resetFirst) {
+      log.warn('resetting stale unseal progress left by another attempt', { nodeId: node.id, progress: before.progress, nonce: before.nonce });
+      await vault.resetProgress();
+    }
+    let submitted = 0;
+    for (const share of plaintextShares) {
+      const last = submitted + 1 === decision.sharesNeeded;
+      let answer;
+      try {
+        answer = await vault.submitShare(share);
+      } catch (error) {
+        throw await explainShareFailure(deps, error, last, node);
+      }
+      submitted += 1;
+      const outcome = judgeShareAnswer(answer, submitted, decision.sharesNeeded);
+      if (outcome === 'unsealed') {
+        log.info('node unsealed', { nodeId: node.id, sharesSubmitted: submitted });
+        return { ...base, outcome: 'Unsealed', sealed: false, resetStaleProgress: decision.resetFirst, sharesSubmitted: submitted };
+      }
+      if (outcome === 'rejected') {
+        throw keySetRejected(node, 'Vault stayed sealed after the threshold share');
+      }
+      if (outcome === 'interfered') {
+        // Another caller reset or mixed shares into this node's single in-memory attempt (2.2).
+        // Stop: the next run starts a clean attempt with a reset.
+        throw new VaultUnavailableError(`unseal of ${node.id} was interfered with: progress ${answer.progress} after ${submitted} shares`, {
+          details: { nodeId: node.id, progress: answer.progress, submitted },
+        });
+      }
+    }
+    throw keySetRejected(node, 'Vault stayed sealed after the threshold share');
+  } finally {
+    // Strings cannot be zeroed in JavaScript; dropping the only references is what we can do.
+    plaintextShares.length = 0;
+  }
+}
+
+async function decryptShares(deps: UnsealNodeDeps, needed: number): Promise<string[]> {
+  const stored = await deps.shares.list(deps.clusterId);
+  const chosen = selectShares(stored, needed);
+  const plaintext: string[] = [];
+  for (const share of chosen) {
+    // The context is rebuilt from the cluster id and index, never read back from the store, so a
+    // share moved to another index or cluster fails to decrypt (P11).
+    const bytes = await deps.keys.unwrap(share.ciphertext, shareContext(deps.clusterId, share.index));
+    try {
+      plaintext.push(parseSharePlaintext(Buffer.from(bytes).toString('utf8'), share.index));
+    } finally {
+      bytes.fill(0);
+    }
+  }
+  return plaintext;
+}
+
+/**
+ * A 400 or 500 on the threshold share means Vault combined the shares and refused the result
+ * (VAULT_API.md 2.2, P8); the same error earlier is a transport or input problem.
+ */
+async function explainShareFailure(deps: UnsealNodeDeps, error: unknown, last: boolean, node: VaultNode): Promise<unknown> {
+  const status = error instanceof CertflowError ? error.details.status : undefined;
+  if (last && (error instanceof VaultRequestError || (error instanceof VaultUnavailableError && status === 500))) {
+    const after = await deps.vault.sealStatus().catch(() => undefined);
+    if (!after || (after.sealed && after.progress === 0)) {
+      return keySetRejected(node, `Vault answered ${String(status)} to the threshold share`, error);
+    }
+  }
+  return error;
+}
+
+function keySetRejected(node: VaultNode, why: string, cause?: unknown): UnsealKeySetRejectedError {
+  return new UnsealKeySetRejectedError(
+    `the stored shares do not unseal ${node.id} (${why}); were the unseal keys rekeyed, or do the shares belong to another cluster?`,
+    { cause, details: { nodeId: node.id } },
+  );
+}

@@ -1,0 +1,217 @@
+import './polyfills';
+import { resolve as resolvePath } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { StateMachine, ExecutionError, ExecutionTimeoutError, ExecutionAbortedError } from 'aws-local-stepfunctions';
+import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { EnvNames, type Env } from '../../functions/contracts/env';
+import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
+import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
+import { lambdaFunctions, listStateMachines, resolveDefinition, type CfnTemplate } from './template-resolver';
+import { listTaskStates, type AslMachine, type TaskState } from './task-walker';
+
+/**
+ * Runs the state machines of the synthesized template with aws-local-stepfunctions: the
+ * definition that runs here is the one that deploys. Each Lambda task runs its real handler in
+ * process with the environment the template gives that function (plus the sandbox's endpoints);
+ * each SDK-integration task calls the real AWS SDK client against the sandbox; a task with no
+ * mapping fails the run before it starts.
+ */
+export interface LocalRunnerOptions {
+  template: CfnTemplate;
+  region: string;
+  accountId: string;
+  /** Physical names for template resources (tables, keys, buses), by logical id. */
+  refs: Record<string, string>;
+  /** Added to every function's environment: endpoints, credentials, sandbox node addresses. */
+  envOverlay: Env;
+  eventBridge: EventBridgeClient;
+  dynamoDb: DynamoDBClient;
+  /** Where handlers write log and metric lines (captured per runner). */
+  output?: NodeJS.WritableStream;
+  /** Milliseconds between retries (Step Functions' real intervals are seconds). */
+  retryIntervalMs?: number;
+}
+
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface HistoryEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  [key: string]: unknown;
+}
+
+export interface LocalExecution {
+  executionArn: string;
+  name: string;
+  stateMachine: string;
+  status: ExecutionStatus;
+  input: unknown;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  startedAt: Date;
+  stoppedAt: Date;
+  history: HistoryEvent[];
+}
+
+interface LocalFunction {
+  logicalId: string;
+  functionId: FunctionId;
+  handler: LambdaHandler<unknown>;
+}
+
+type TaskImplementation = (input: unknown) => Promise<unknown>;
+
+export class LocalRunner {
+  private readonly functions = new Map<string, LocalFunction>();
+
+  constructor(private readonly options: LocalRunnerOptions) {
+    for (const fn of lambdaFunctions(options.template, { region: options.region, accountId: options.accountId, refs: options.refs })) {
+      const functionId = fn.environment[EnvNames.Function];
+      if (typeof functionId !== 'string' || !(functionId in FunctionRegistry)) {
+        continue; // CDK's own helper functions (log retention and the like) are not certflow steps.
+      }
+      const env: Record<string, string | undefined> = {};
+      for (const [key, value] of Object.entries(fn.environment)) {
+        if (typeof value === 'string') env[key] = value;
+      }
+      Object.assign(env, options.envOverlay);
+      const module = require(resolvePath(__dirname, '../..', FunctionRegistry[functionId as FunctionId].entry)) as {
+        makeHandler(env: Env, options: HandlerOptions): LambdaHandler<unknown>;
+      };
+      const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
+      this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, handler: module.makeHandler(env, handlerOptions) });
+    }
+  }
+
+  /** Logical ids of the template's state machines. */
+  stateMachines(): string[] {
+    return listStateMachines(this.options.template);
+  }
+
+  definition(stateMachine: string): AslMachine {
+    return resolveDefinition(this.options.template, stateMachine, {
+      region: this.options.region,
+      accountId: this.options.accountId,
+      refs: this.options.refs,
+    }) as AslMachine;
+  }
+
+  /** The state machine whose logical id starts with `prefix` (CDK appends a hash). */
+  find(prefix: string): string {
+    const matches = this.stateMachines().filter((id) => id.startsWith(prefix));
+    if (matches.length !== 1) throw new Error(`expected one state machine named ${prefix}*, found: ${this.stateMachines().join(', ')}`);
+    return matches[0]!;
+  }
+
+  async run(stateMachine: string, input: unknown, options: { name?: string } = {}): Promise<LocalExecution> {
+    const definition = this.definition(stateMachine);
+    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task)]));
+    const name = options.name ?? randomUUID();
+    const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
+    const startedAt = new Date();
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } as never });
+    const retryInterval = this.options.retryIntervalMs ?? 10;
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: overrides as never,
+        retryIntervalOverrides: Object.fromEntries(listTaskStates(definition).map((task) => [task.name, retryInterval])),
+      },
+      context: {
+        Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: 'arn:aws:iam::000000000000:role/local' },
+        StateMachine: { Id: stateMachine, Name: stateMachine },
+      },
+    });
+    const history: HistoryEvent[] = [];
+    const collecting = (async () => {
+      for await (const event of execution.eventLogs) history.push(event as unknown as HistoryEvent);
+    })();
+    const base = { executionArn, name, stateMachine, input, startedAt, history };
+    try {
+      const output = await execution.result;
+      await collecting;
+      return { ...base, status: 'SUCCEEDED', output, stoppedAt: new Date() };
+    } catch (error) {
+      await collecting.catch(() => undefined);
+      const stoppedAt = new Date();
+      if (error instanceof ExecutionTimeoutError) return { ...base, status: 'TIMED_OUT', error: 'States.Timeout', stoppedAt };
+      if (error instanceof ExecutionAbortedError) return { ...base, status: 'ABORTED', stoppedAt };
+      if (error instanceof ExecutionError) {
+        const cause = (error.cause ?? {}) as { name?: string; message?: string };
+        return { ...base, status: 'FAILED', error: cause.name ?? 'States.Runtime', cause: cause.message ?? '', stoppedAt };
+      }
+      throw error;
+    }
+  }
+
+  private implement(task: TaskState): TaskImplementation {
+    if (task.resource === 'arn:aws:states:::lambda:invoke') return this.invokeLambda(task);
+    if (task.resource === 'arn:aws:states:::events:putEvents') return this.putEvents();
+    const dynamo = /^arn:aws:states:::dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(task.resource);
+    if (dynamo) return this.dynamoDb(dynamo[1] as 'putItem');
+    throw new Error(`task "${task.name}" uses ${task.resource}, which the local runner cannot run; refusing to call AWS`);
+  }
+
+  private invokeLambda(task: TaskState): TaskImplementation {
+    const functionArn = String(task.parameters.FunctionName);
+    const fn = this.functions.get(functionArn);
+    if (!fn) throw new Error(`task "${task.name}" invokes ${functionArn}, which is not a certflow function of this template`);
+    return async (input) => {
+      const { Payload } = input as { Payload?: unknown };
+      try {
+        const result = await fn.handler(Payload ?? {});
+        return { Payload: result ?? null, StatusCode: 200, ExecutedVersion: '$LATEST' };
+      } catch (error) {
+        // As Lambda reports it: Error is the error's name, Cause the JSON of {errorType, errorMessage}.
+        const failure = error as Error;
+        const reported = new Error(JSON.stringify({ errorType: failure.name, errorMessage: failure.message, trace: [] }));
+        reported.name = failure.name;
+        throw reported;
+      }
+    };
+  }
+
+  private putEvents(): TaskImplementation {
+    return async (input) => {
+      const { Entries } = input as { Entries: Array<Record<string, unknown>> };
+      // Step Functions serializes an object Detail to a JSON string before calling EventBridge.
+      const entries: PutEventsRequestEntry[] = Entries.map((entry) => ({
+        ...entry,
+        Detail: typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail),
+      })) as PutEventsRequestEntry[];
+      const result = await this.options.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+      return { Entries: result.Entries, FailedEntryCount: result.FailedEntryCount };
+    };
+  }
+
+  private dynamoDb(operation: 'putItem' | 'getItem' | 'updateItem' | 'deleteItem'): TaskImplementation {
+    const commands = {
+      putItem: (input: never) => new PutItemCommand(input),
+      getItem: (input: never) => new GetItemCommand(input),
+      updateItem: (input: never) => new UpdateItemCommand(input),
+      deleteItem: (input: never) => new DeleteItemCommand(input),
+    };
+    return async (input) => {
+      try {
+        const command = commands[operation](input as never);
+        const output = (await this.options.dynamoDb.send(command as PutItemCommand)) as unknown as Record<string, unknown>;
+        const { $metadata: _metadata, ...result } = output;
+        return result;
+      } catch (error) {
+        // Step Functions names SDK-integration errors `<Service>.<Exception>`.
+        const failure = error as Error;
+        const reported = new Error(failure.message);
+        reported.name = `DynamoDB.${failure.name}`;
+        throw reported;
+      }
+    };
+  }
+}
