@@ -29,6 +29,8 @@ export interface LocalRunnerOptions {
   accountId: string;
   /** Physical names for template resources (tables, keys, buses), by logical id. */
   refs: Record<string, string>;
+  /** `Fn::GetAtt` values, keyed `LogicalId.Attribute` (key ARNs and the like). */
+  attributes?: Record<string, string>;
   /** Added to every function's environment: endpoints, credentials, sandbox node addresses. */
   envOverlay: Env;
   eventBridge: EventBridgeClient;
@@ -65,6 +67,7 @@ export interface LocalExecution {
 interface LocalFunction {
   logicalId: string;
   functionId: FunctionId;
+  env: Env;
   handler: LambdaHandler<unknown>;
 }
 
@@ -74,7 +77,7 @@ export class LocalRunner {
   private readonly functions = new Map<string, LocalFunction>();
 
   constructor(private readonly options: LocalRunnerOptions) {
-    for (const fn of lambdaFunctions(options.template, { region: options.region, accountId: options.accountId, refs: options.refs })) {
+    for (const fn of lambdaFunctions(options.template, this.resolveOptions())) {
       const functionId = fn.environment[EnvNames.Function];
       if (typeof functionId !== 'string' || !(functionId in FunctionRegistry)) {
         continue; // CDK's own helper functions (log retention and the like) are not certflow steps.
@@ -88,8 +91,15 @@ export class LocalRunner {
         makeHandler(env: Env, options: HandlerOptions): LambdaHandler<unknown>;
       };
       const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
-      this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, handler: module.makeHandler(env, handlerOptions) });
+      this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, env, handler: module.makeHandler(env, handlerOptions) });
     }
+  }
+
+  /** The environment a function runs with here: the template's, plus the sandbox overlay. */
+  functionEnv(functionId: FunctionId): Env {
+    const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);
+    if (!fn) throw new Error(`the template has no function ${functionId}`);
+    return fn.env;
   }
 
   /** Logical ids of the template's state machines. */
@@ -98,11 +108,16 @@ export class LocalRunner {
   }
 
   definition(stateMachine: string): AslMachine {
-    return resolveDefinition(this.options.template, stateMachine, {
+    return resolveDefinition(this.options.template, stateMachine, this.resolveOptions()) as AslMachine;
+  }
+
+  private resolveOptions() {
+    return {
       region: this.options.region,
       accountId: this.options.accountId,
       refs: this.options.refs,
-    }) as AslMachine;
+      ...(this.options.attributes ? { attributes: this.options.attributes } : {}),
+    };
   }
 
   /** The state machine whose logical id starts with `prefix` (CDK appends a hash). */

@@ -1,0 +1,91 @@
+import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { EnvNames } from '../functions/contracts/env';
+import type { FunctionId } from '../functions/contracts/functions';
+import type { CertflowConfig } from './config';
+import { UnsealAlarms } from './constructs/alarms';
+import { CertflowFunctions } from './constructs/certflow-functions';
+import { CertflowEventBus } from './constructs/event-bus';
+import { Ledger } from './constructs/ledger';
+import { Notifications } from './constructs/notifications';
+import { UnsealKeys } from './constructs/unseal-keys';
+import { UnsealSchedule } from './constructs/unseal-schedule';
+import { UnsealWorkflow } from './constructs/unseal-workflow';
+
+export interface CertflowStackProps extends StackProps {
+  /** The validated deployment config. */
+  readonly config: CertflowConfig;
+}
+
+/** The functions of the Unseal capability: each gets the unseal environment. */
+const UNSEAL_FUNCTIONS: readonly FunctionId[] = ['UnsealDiscover', 'UnsealNode', 'UnsealReport'];
+
+/** Names of the stack outputs (the CLI reads them). */
+export const StackOutputs = {
+  UnsealStateMachineArn: 'UnsealStateMachineArn',
+  EventBusName: 'EventBusName',
+  ShareTableName: 'ShareTableName',
+  LedgerTableName: 'LedgerTableName',
+  UnsealKeyArn: 'UnsealKeyArn',
+  NotificationTopicArn: 'NotificationTopicArn',
+} as const;
+
+/** The certflow stack: composes one construct per concern, nothing more. */
+export class CertflowStack extends Stack {
+  readonly unsealWorkflow: UnsealWorkflow;
+
+  constructor(scope: Construct, id: string, props: CertflowStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    Tags.of(this).add('certflow:deployment', config.name);
+
+    const keys = new UnsealKeys(this, 'UnsealKeys', {
+      clusterId: config.vault.clusterId,
+      keyAlias: config.kms.unsealKeyAlias,
+    });
+    const ledger = new Ledger(this, 'Ledger');
+    const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name });
+
+    const unsealEnvironment: Record<string, string> = {
+      [EnvNames.VaultClusterId]: config.vault.clusterId,
+      [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      [EnvNames.UnsealKeyId]: keys.key.keyArn,
+      [EnvNames.ShareTable]: keys.shareTable.tableName,
+    };
+    const functions = new CertflowFunctions(this, 'Functions', {
+      environment: Object.fromEntries(UNSEAL_FUNCTIONS.map((functionId) => [functionId, unsealEnvironment])),
+    });
+    keys.allowUnseal(functions.get('UnsealNode'));
+
+    this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
+      deploymentName: config.name,
+      discoverFunction: functions.get('UnsealDiscover'),
+      unsealNodeFunction: functions.get('UnsealNode'),
+      reportFunction: functions.get('UnsealReport'),
+      eventBus: bus.bus,
+    });
+    const schedule = new UnsealSchedule(this, 'UnsealSchedule', {
+      stateMachine: this.unsealWorkflow.stateMachine,
+      expression: config.schedules.unseal,
+    });
+
+    const notifications = new Notifications(this, 'Notifications', { deploymentName: config.name });
+    new UnsealAlarms(this, 'UnsealAlarms', {
+      deploymentName: config.name,
+      clusterId: config.vault.clusterId,
+      sealedMinutes: config.alarms.sealedMinutes,
+      stateMachine: this.unsealWorkflow.stateMachine,
+      topic: notifications.topic,
+      deadLetterQueue: schedule.deadLetterQueue,
+    });
+
+    const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
+      new CfnOutput(this, StackOutputs[name], { value, description });
+    output('UnsealStateMachineArn', this.unsealWorkflow.stateMachine.stateMachineArn, 'The Unseal state machine');
+    output('EventBusName', bus.bus.eventBusName, 'The certflow EventBridge bus');
+    output('ShareTableName', keys.shareTable.tableName, 'DynamoDB table of the KMS-wrapped unseal shares');
+    output('LedgerTableName', ledger.table.tableName, 'DynamoDB table of the rotation lock and ledger');
+    output('UnsealKeyArn', keys.key.keyArn, 'KMS key that wraps the unseal shares');
+    output('NotificationTopicArn', notifications.topic.topicArn, 'SNS topic of every certflow alarm');
+  }
+}

@@ -1,0 +1,43 @@
+import type { Sandbox } from './sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './sandbox';
+import type { ProvisionedResources } from './template-provisioner';
+import type { CfnTemplate } from '../runner/template-resolver';
+import { LocalRunner } from '../runner/local-runner';
+
+/**
+ * The sandbox plus the synthesized template, provisioned: what `npm start`, `certflow unseal
+ * --local` and the workflow tests run state machines against.
+ */
+export interface LocalCloud {
+  sandbox: Sandbox;
+  template: CfnTemplate;
+  provisioned: ProvisionedResources;
+  runner: LocalRunner;
+  /** Every log and metric line the handlers wrote, for the report and the secret scan (I2). */
+  logLines(): string[];
+}
+
+export async function createLocalCloud(sandbox: Sandbox, template: CfnTemplate, options: { retryIntervalMs?: number } = {}): Promise<LocalCloud> {
+  const provisioned = await sandbox.provision(template);
+  const lines: string[] = [];
+  const { Writable } = await import('node:stream');
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(line);
+      callback();
+    },
+  });
+  const runner = new LocalRunner({
+    template,
+    region: SANDBOX_REGION,
+    accountId: SANDBOX_ACCOUNT,
+    refs: provisioned.refs,
+    attributes: provisioned.attributes,
+    envOverlay: sandbox.functionEnvOverlay(),
+    eventBridge: sandbox.eventBridgeClient,
+    dynamoDb: sandbox.dynamoDbClient,
+    output,
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+  });
+  return { sandbox, template, provisioned, runner, logLines: () => [...lines] };
+}

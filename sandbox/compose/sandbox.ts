@@ -1,0 +1,117 @@
+import { KMSClient, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { CertflowConfig } from '../../lib/config';
+import { EnvNames, type Env } from '../../functions/contracts/env';
+import { startKmsEmulator, type KmsEmulatorHandle } from '../kms/kms-emulator';
+import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
+import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
+import { startVaultCluster, type VaultClusterHandle } from '../vault/vault-cluster';
+import type { AutoUnsealProvider } from '../vault/auto-unseal';
+import type { CfnTemplate } from '../runner/template-resolver';
+import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
+
+/**
+ * The embedded environment: a Vault cluster, KMS, DynamoDB (dynalite) and EventBridge, each on
+ * an OS-assigned loopback port, all state in memory. The real SDK clients and node-vault talk to
+ * them over HTTP exactly as they would to AWS and Vault.
+ */
+export interface SandboxOptions {
+  config: CertflowConfig;
+  /** Seal type per node id; every node uses config.vault.seal otherwise. */
+  nodeSeals?: Readonly<Record<string, 'shamir' | 'awskms'>>;
+  /** Status Vault gives a wrong share set at the threshold. @default 500 */
+  wrongKeyStatus?: 400 | 500;
+}
+
+export const SANDBOX_REGION = 'us-east-1';
+export const SANDBOX_ACCOUNT = '000000000000';
+/** Fake credentials: the emulators read the access key id (for key policies) and check nothing else. */
+export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOXCERTFLOW0', secretAccessKey: 'sandbox-secret-not-a-secret' } as const;
+
+export interface Sandbox {
+  /** The config with the Vault node addresses replaced by the sandbox's. */
+  config: CertflowConfig;
+  vault: VaultClusterHandle;
+  kms: KmsEmulatorHandle;
+  dynamo: DynamoDbSandbox;
+  eventBridge: EventBridgeEmulatorHandle;
+  kmsClient: KMSClient;
+  dynamoDbClient: DynamoDBClient;
+  eventBridgeClient: EventBridgeClient;
+  /** AWS_* variables that point an SDK client at the sandbox. */
+  awsEnv: Env;
+  /** Creates the template's tables, keys and buses; returns the names to resolve Refs with. */
+  provision(template: CfnTemplate): Promise<ProvisionedResources>;
+  /** The environment a certflow function (or the CLI) needs on top of its template environment. */
+  functionEnvOverlay(): Env;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const kms = await startKmsEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+    closers.push(() => kms.close());
+    const eventBridge = await startEventBridgeEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+    closers.push(() => eventBridge.close());
+    const dynamo = await startDynamoDb({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS });
+    closers.push(() => dynamo.close());
+
+    const clientConfig = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
+    const kmsClient = new KMSClient({ ...clientConfig, endpoint: kms.endpoint });
+    const dynamoDbClient = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
+    const eventBridgeClient = new EventBridgeClient({ ...clientConfig, endpoint: eventBridge.endpoint });
+    closers.push(async () => {
+      kmsClient.destroy();
+      dynamoDbClient.destroy();
+      eventBridgeClient.destroy();
+    });
+
+    // awskms nodes wrap their root key with a key of their own in the KMS emulator, over the real
+    // client: when the emulator is down or refuses, they stay sealed, as Vault does (VAULT_API 3.3).
+    const sealKey = kms.createKey({ alias: 'alias/vault-seal', description: 'Vault awskms seal key' });
+    const autoUnseal: AutoUnsealProvider = {
+      wrap: async (plain) => Buffer.from((await kmsClient.send(new EncryptCommand({ KeyId: sealKey.keyId, Plaintext: plain }))).CiphertextBlob!),
+      unwrap: async (blob) => Buffer.from((await kmsClient.send(new DecryptCommand({ KeyId: sealKey.keyId, CiphertextBlob: blob }))).Plaintext!),
+    };
+    const vault = await startVaultCluster({
+      nodes: options.config.vault.nodes.map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
+      autoUnseal,
+      ...(options.wrongKeyStatus ? { wrongKeyStatus: options.wrongKeyStatus } : {}),
+    });
+    closers.push(() => vault.close());
+
+    const config: CertflowConfig = {
+      ...options.config,
+      vault: { ...options.config.vault, nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })) },
+    };
+    const awsEnv: Env = {
+      AWS_REGION: SANDBOX_REGION,
+      AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+    };
+    return {
+      config,
+      vault,
+      kms,
+      dynamo,
+      eventBridge,
+      kmsClient,
+      dynamoDbClient,
+      eventBridgeClient,
+      awsEnv,
+      provision: (template) => provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge }),
+      functionEnvOverlay: () => ({ ...awsEnv, [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes) }),
+      async close() {
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,101 @@
+import { CreateAliasCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { AttributeDefinition, KeySchemaElement } from '@aws-sdk/client-dynamodb';
+import type { CfnTemplate } from '../runner/template-resolver';
+import type { KmsEmulatorHandle } from '../kms/kms-emulator';
+import type { EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
+import type { DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
+
+/**
+ * Creates, in the sandbox emulators, the resources the synthesized template declares: every
+ * DynamoDB table with its key schema, every KMS key and alias, every event bus. So the local
+ * runs use the template's own resources, and `Ref`/`Fn::GetAtt` resolve to their sandbox names.
+ */
+export interface ProvisionedResources {
+  refs: Record<string, string>;
+  attributes: Record<string, string>;
+  tables: Record<string, string>;
+  keys: Record<string, { keyId: string; arn: string }>;
+  buses: Record<string, string>;
+}
+
+export interface ProvisionTargets {
+  kms: KmsEmulatorHandle;
+  kmsClient: KMSClient;
+  dynamo: DynamoDbSandbox;
+  eventBridge: EventBridgeEmulatorHandle;
+}
+
+type Props = Record<string, unknown>;
+
+export async function provisionFromTemplate(template: CfnTemplate, targets: ProvisionTargets): Promise<ProvisionedResources> {
+  const provisioned: ProvisionedResources = { refs: {}, attributes: {}, tables: {}, keys: {}, buses: {} };
+  const resources = Object.entries(template.Resources);
+
+  for (const [logicalId, resource] of resources) {
+    const props = (resource.Properties ?? {}) as Props;
+    if (resource.Type === 'AWS::DynamoDB::Table') {
+      const name = typeof props.TableName === 'string' ? props.TableName : logicalId;
+      await targets.dynamo.createTable(name, props.KeySchema as KeySchemaElement[], props.AttributeDefinitions as AttributeDefinition[]);
+      provisioned.refs[logicalId] = name;
+      provisioned.attributes[`${logicalId}.Arn`] = `arn:aws:dynamodb:${targets.kms.region}:000000000000:table/${name}`;
+      provisioned.tables[logicalId] = name;
+    } else if (resource.Type === 'AWS::KMS::Key') {
+      const key = targets.kms.createKey({ description: typeof props.Description === 'string' ? props.Description : logicalId });
+      applyContextConditions(targets.kms, key.keyId, props.KeyPolicy);
+      provisioned.refs[logicalId] = key.keyId;
+      provisioned.attributes[`${logicalId}.Arn`] = key.arn;
+      provisioned.attributes[`${logicalId}.KeyId`] = key.keyId;
+      provisioned.keys[logicalId] = key;
+    } else if (resource.Type === 'AWS::Events::EventBus') {
+      const name = String(props.Name ?? logicalId);
+      const arn = targets.eventBridge.createEventBus(name);
+      provisioned.refs[logicalId] = name;
+      provisioned.attributes[`${logicalId}.Arn`] = arn;
+      provisioned.attributes[`${logicalId}.Name`] = name;
+      provisioned.buses[logicalId] = name;
+    }
+  }
+  // Aliases after keys: their TargetKeyId refers to a key by Ref or GetAtt.
+  for (const [, resource] of resources) {
+    if (resource.Type !== 'AWS::KMS::Alias') continue;
+    const props = (resource.Properties ?? {}) as Props;
+    const target = keyIdOf(props.TargetKeyId, provisioned);
+    if (target) await targets.kmsClient.send(new CreateAliasCommand({ AliasName: String(props.AliasName), TargetKeyId: target }));
+  }
+  return provisioned;
+}
+
+function keyIdOf(value: unknown, provisioned: ProvisionedResources): string | undefined {
+  if (typeof value === 'string') return value;
+  const ref = (value as { Ref?: string } | undefined)?.Ref;
+  if (ref) return provisioned.keys[ref]?.keyId;
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+  if (getAtt) return provisioned.keys[getAtt[0]]?.keyId;
+  return undefined;
+}
+
+/**
+ * The sandbox has no IAM, but it does honour the part of a key policy that binds Decrypt to an
+ * encryption context (`StringEquals kms:EncryptionContext:<key>`): a share wrapped for another
+ * cluster is refused with AccessDeniedException, as KMS would.
+ */
+function applyContextConditions(kms: KmsEmulatorHandle, keyId: string, policy: unknown): void {
+  const statements = ((policy as { Statement?: unknown[] } | undefined)?.Statement ?? []) as Array<{
+    Effect?: string;
+    Action?: string | string[];
+    Condition?: { StringEquals?: Record<string, unknown> };
+  }>;
+  const required: Record<string, string> = {};
+  for (const statement of statements) {
+    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+    if (statement.Effect !== 'Allow' || !actions.includes('kms:Decrypt')) continue;
+    for (const [conditionKey, value] of Object.entries(statement.Condition?.StringEquals ?? {})) {
+      const match = /^kms:EncryptionContext:(.+)$/.exec(conditionKey);
+      if (match && typeof value === 'string') required[match[1]!] = value;
+    }
+  }
+  if (Object.keys(required).length === 0) return;
+  kms.setKeyPolicy(keyId, {
+    allowDecrypt: ({ encryptionContext }) => Object.entries(required).every(([key, value]) => encryptionContext[key] === value),
+  });
+}

@@ -1,0 +1,78 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CONFIG_PATH } from '../../bin/app';
+import { loadConfig } from '../../lib/config';
+import { EnvNames } from '../../functions/contracts/env';
+import { FunctionIds, FunctionRegistry, Metrics } from '../../functions/contracts/functions';
+import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
+import { loadTemplate } from '../support/template';
+
+const config = loadConfig(DEFAULT_CONFIG_PATH);
+const raw = loadTemplate();
+const template = Template.fromJSON(raw as never);
+
+function certflowFunctions() {
+  return lambdaFunctions(raw).filter((fn) => fn.functionId !== undefined);
+}
+
+describe('the Lambda functions', () => {
+  it('are exactly one function per FunctionRegistry entry', () => {
+    const ids = certflowFunctions().map((fn) => fn.functionId).sort();
+    expect(ids).toEqual([...FunctionIds].sort());
+  });
+
+  it('are all nodejs24.x on arm64 with 256 MB and active tracing', () => {
+    const all = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(all).length).toBeGreaterThanOrEqual(FunctionIds.length);
+    for (const [logicalId, resource] of Object.entries(all)) {
+      const properties = (resource as { Properties: Record<string, unknown> }).Properties;
+      expect({ logicalId, runtime: properties['Runtime'] }).toEqual({ logicalId, runtime: 'nodejs24.x' });
+      expect({ logicalId, architectures: properties['Architectures'] }).toEqual({ logicalId, architectures: ['arm64'] });
+      expect({ logicalId, memory: properties['MemorySize'] }).toEqual({ logicalId, memory: 256 });
+      expect({ logicalId, tracing: properties['TracingConfig'] }).toEqual({ logicalId, tracing: { Mode: 'Active' } });
+    }
+  });
+
+  it.each(FunctionIds)('%s has the timeout its registry entry names', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId);
+    expect(fn?.timeoutSeconds).toBe(FunctionRegistry[functionId].timeoutSeconds);
+  });
+
+  it.each(FunctionIds)('%s carries the shared environment names', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId);
+    expect(fn?.environment).toMatchObject({
+      [EnvNames.Function]: functionId,
+      [EnvNames.ServiceName]: 'certflow',
+      [EnvNames.MetricsNamespace]: Metrics.Namespace,
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it.each(FunctionIds.filter((id) => id.startsWith('Unseal')))('%s carries the unseal environment: cluster, nodes, key and share table', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId);
+    const keyId = Object.keys(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('Shamir') } }))[0];
+    const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEType: 'KMS' } } }))[0];
+    expect(fn?.environment[EnvNames.VaultClusterId]).toBe(config.vault.clusterId);
+    expect(JSON.parse(String(fn?.environment[EnvNames.VaultNodes]))).toEqual(config.vault.nodes);
+    const rawVariables = (raw.Resources[fn!.logicalId]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    expect(rawVariables[EnvNames.UnsealKeyId]).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(rawVariables[EnvNames.ShareTable]).toEqual({ Ref: tableId });
+  });
+
+  it('write to their own log groups, kept for one month', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    for (const resource of Object.values(functions)) {
+      const logGroupRef = (resource as { Properties: { LoggingConfig?: { LogGroup?: { Ref?: string } } } }).Properties.LoggingConfig?.LogGroup?.Ref;
+      expect(logGroupRef).toBeDefined();
+      expect(logGroups[logGroupRef!]?.['Properties']).toMatchObject({ RetentionInDays: 30 });
+    }
+  });
+
+  it('have roles with no managed policies (no AWSLambdaBasicExecutionRole)', () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })]) } },
+    });
+    expect(Object.keys(roles)).toHaveLength(FunctionIds.length);
+    for (const role of Object.values(roles)) expect(role['Properties']['ManagedPolicyArns']).toBeUndefined();
+  });
+});
