@@ -14,6 +14,8 @@ function cruise(files: Record<string, string>): { ok: boolean; output: string } 
   const dir = mkdtempSync(join(tmpdir(), 'certflow-layers-'));
   try {
     symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    mkdirSync(join(dir, 'functions'), { recursive: true });
+    mkdirSync(join(dir, 'lib'), { recursive: true });
     copyFileSync(join(repo, 'tsconfig.json'), join(dir, 'tsconfig.json'));
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });

@@ -45,17 +45,21 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   capture(emf);
   return {
     logger,
-    metrics: new EmfMetricsSink(emf),
+    metrics: new EmfMetricsSink(emf, capture),
     forRun: (runId) => capture(logger.createChild({ persistentKeys: { runId } })),
   };
 }
 
 /** Gauges as EMF: one single-metric document per gauge, since dimensions differ per node. */
 class EmfMetricsSink implements MetricsSink {
-  constructor(private readonly emf: Metrics) {}
+  constructor(
+    private readonly emf: Metrics,
+    private readonly capture: <T>(target: T) => T,
+  ) {}
 
   gauge(name: string, value: number, dimensions: Record<string, string>): void {
-    const single = this.emf.singleMetric();
+    // singleMetric() builds a fresh Metrics with its own Console: redirect it too.
+    const single = this.capture(this.emf.singleMetric());
     for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
     single.addMetric(name, MetricUnit.Count, value);
   }
