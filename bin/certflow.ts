@@ -1,2 +1,101 @@
-// Placeholder until the CLI lands in this session.
-console.log('certflow: sandbox simulation not built yet');
+import '../sandbox/runner/polyfills';
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { ConfigError } from '../functions/contracts/errors';
+import { CertflowError } from '../functions/contracts/errors';
+import { CliError, ExitCodes } from './cli/cli-error';
+import { createOutput } from './cli/output';
+import { simulate } from './cli/commands/simulate';
+import { runSandbox } from './cli/commands/sandbox';
+import { vaultInit } from './cli/commands/vault-init';
+import { unseal } from './cli/commands/unseal';
+
+const USAGE = `certflow <command> [options]
+
+Commands:
+  simulate            run certflow on the embedded sandbox and print a report (what npm start runs)
+  sandbox             start the embedded sandbox and keep it running until Ctrl-C
+  vault-init          initialize one Vault node and store its shares KMS-wrapped (never printed)
+  unseal              run the Unseal workflow now
+
+Options:
+  --config <file>     deployment config (default: config/econgraph.json)
+  --local             act on the running sandbox (\`certflow sandbox\`) instead of AWS
+  --node <id>         vault-init: the node to initialize; unseal: limit to this node (repeatable)
+  --share-table <n>   vault-init against AWS: the ShareTableName stack output
+  --state-machine-arn <arn>  unseal against AWS: the UnsealStateMachineArn stack output
+  --wait              unseal against AWS: wait for the execution to finish
+  --out-dir <dir>     vault-init: where the KMS-wrapped root token is written (default .certflow)
+  --json              print one JSON document instead of text
+  -h, --help          this help
+
+Exit codes: 0 ok, 1 workflow failed, 2 usage, 3 config invalid, 4 environment not ready, 5 refused`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', default: 'config/econgraph.json' },
+      json: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      node: { type: 'string', multiple: true },
+      'share-table': { type: 'string' },
+      'state-machine-arn': { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      'out-dir': { type: 'string', default: '.certflow' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? ExitCodes.Ok : ExitCodes.Usage;
+  }
+  const out = createOutput({ json: values.json });
+  const configPath = resolve(values.config);
+  switch (command) {
+    case 'simulate':
+      return simulate({ configPath }, out);
+    case 'sandbox':
+      return runSandbox({ configPath }, out);
+    case 'vault-init':
+      if ((values.node?.length ?? 0) > 1) throw new CliError('vault-init initializes exactly one node: give --node once', ExitCodes.Usage);
+      return vaultInit(
+        { configPath, local: values.local, outDir: resolve(values['out-dir']), ...(values.node?.[0] ? { nodeId: values.node[0] } : {}), ...(values['share-table'] ? { shareTable: values['share-table'] } : {}) },
+        out,
+      );
+    case 'unseal':
+      return unseal(
+        { local: values.local, wait: values.wait, ...(values.node ? { nodeIds: values.node } : {}), ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}) },
+        out,
+      );
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${USAGE}`, ExitCodes.Usage);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof CliError) {
+      console.error(`certflow: ${error.message}`);
+      process.exit(error.exitCode);
+    }
+    if (error instanceof ConfigError) {
+      console.error(`certflow: ${error.message}`);
+      process.exit(ExitCodes.Config);
+    }
+    if (error instanceof CertflowError) {
+      console.error(`certflow: ${error.name}: ${error.message}`);
+      process.exit(ExitCodes.WorkflowFailed);
+    }
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`certflow: ${(error as Error).message}\n\n${USAGE}`);
+      process.exit(ExitCodes.Usage);
+    }
+    console.error('certflow: unexpected error', error);
+    process.exit(ExitCodes.Environment);
+  },
+);

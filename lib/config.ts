@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
 import { VaultNodeSchema } from '../functions/contracts/env';
 

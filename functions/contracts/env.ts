@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Environment variable names shared by the constructs in lib/ (which set them) and the handlers

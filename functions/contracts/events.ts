@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NodeOutcomeSchema } from './unseal-payloads';
 
 /** Every certflow event has this source on the certflow bus. */

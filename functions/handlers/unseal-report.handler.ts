@@ -2,7 +2,7 @@ import { ReportUnsealInputSchema, type ReportUnsealOutput } from '../contracts/u
 import { EnvNames, UnsealEnvSchema, type Env } from '../contracts/env';
 import { reportUnseal } from '../steps/report-unseal';
 import { createTelemetry } from '../adapters/aws/telemetry';
-import { buildUnsealAdapters } from '../adapters/unseal-wiring';
+import { vaultNodeClients } from '../adapters/vault/vault-node-clients';
 import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
 
 /** UnsealReport: the Map's results -> re-read every node, gauge VaultSealed, build the event. */
@@ -11,17 +11,17 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     const unsealEnv = parseEnv(UnsealEnvSchema, env);
     return {
       unsealEnv,
-      adapters: buildUnsealAdapters(unsealEnv, env),
+      vaultFor: vaultNodeClients(unsealEnv),
       telemetry: createTelemetry({ functionName: 'UnsealReport', ...options }),
     };
   });
   return async (event) => {
-    const { unsealEnv, adapters, telemetry } = runtime();
+    const { unsealEnv, vaultFor, telemetry } = runtime();
     const input = parseEvent(ReportUnsealInputSchema, event, 'UnsealReport input');
     const log = telemetry.forRun(input.runId);
     try {
       return await reportUnseal(
-        { clusterId: unsealEnv[EnvNames.VaultClusterId], vaultFor: adapters.vaultFor, metrics: telemetry.metrics, log },
+        { clusterId: unsealEnv[EnvNames.VaultClusterId], vaultFor, metrics: telemetry.metrics, log },
         input,
       );
     } catch (error) {

@@ -86,9 +86,15 @@ export class CertflowFunctions extends Construct {
           sourceMap: true,
           target: 'node24',
           format: nodejs.OutputFormat.CJS,
+          // esbuild's per-bundle size lines drown synth output; errors still print.
+          logLevel: nodejs.LogLevel.ERROR,
           // Bundle everything, the AWS SDK included: the bundle is what runs (and what we measure),
           // not whichever SDK version the runtime happens to ship.
           externalModules: [],
+          // axios (inside node-vault) pulls in form-data -> mime-types -> mime-db, a 134 KB table
+          // of MIME types used only for multipart uploads, which certflow never sends. The stub
+          // keeps every bundle under the 1 MB budget; form-data falls back to octet-stream.
+          esbuildArgs: { '--alias:mime-db': './lib/bundling/mime-db-stub.json' },
         },
         environment: {
           [EnvNames.Function]: functionId,

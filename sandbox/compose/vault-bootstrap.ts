@@ -1,4 +1,5 @@
-import { EnvNames, UnsealEnvSchema } from '../../functions/contracts/env';
+import { EnvNames, UnsealEnvSchema, type Env } from '../../functions/contracts/env';
+import { NodeNotFoundError } from '../../functions/contracts/errors';
 import { buildUnsealAdapters } from '../../functions/adapters/unseal-wiring';
 import { initializeVault, type VaultInitResult } from '../../functions/steps/vault-init';
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
@@ -9,23 +10,34 @@ import type { LocalRunner } from '../runner/local-runner';
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * `certflow vault-init` on the sandbox: the real step with the real adapters, configured from the
- * UnsealNode function's own template environment (share table, KMS key, cluster id), so the
- * shares land exactly where the deployed function will look for them.
+ * `certflow vault-init`: the real step with the real adapters, configured from an unseal
+ * function's environment (share table, KMS key, cluster id, node addresses). On the sandbox that
+ * environment is UnsealNode's own template environment, so the shares land exactly where the
+ * deployed function looks for them; against AWS the CLI builds the same variables.
  */
+export async function initVaultWithEnv(
+  env: Env,
+  options: { nodeId?: string; shares: number; threshold: number; log?: Log },
+): Promise<VaultInitResult> {
+  const unsealEnv = parseEnv(UnsealEnvSchema, env);
+  const adapters = buildUnsealAdapters(unsealEnv, env);
+  const nodes = unsealEnv[EnvNames.VaultNodes];
+  const node = options.nodeId ? nodes.find((candidate) => candidate.id === options.nodeId) : nodes[0];
+  if (!node) throw new NodeNotFoundError(`no Vault node ${options.nodeId ?? ''}; configured: ${nodes.map((n) => n.id).join(', ')}`);
+  return initializeVault(
+    { vault: adapters.vaultFor(node.url), keys: adapters.keys, shares: adapters.shares, clusterId: unsealEnv[EnvNames.VaultClusterId], log: options.log ?? silentLog },
+    { shares: options.shares, threshold: options.threshold },
+  );
+}
+
+/** vault-init on a sandbox, with UnsealNode's template environment and the config's share counts. */
 export async function initSandboxVault(
   cloud: { runner: LocalRunner; sandbox: { config: { vault: { shares: number; threshold: number } } } },
   options: { nodeId?: string; log?: Log } = {},
 ): Promise<VaultInitResult> {
-  const env = cloud.runner.functionEnv('UnsealNode');
-  const unsealEnv = parseEnv(UnsealEnvSchema, env);
-  const adapters = buildUnsealAdapters(unsealEnv, env);
-  const node = options.nodeId
-    ? unsealEnv[EnvNames.VaultNodes].find((candidate) => candidate.id === options.nodeId)
-    : unsealEnv[EnvNames.VaultNodes][0];
-  if (!node) throw new Error(`no Vault node ${options.nodeId ?? ''} in the sandbox`);
-  return initializeVault(
-    { vault: adapters.vaultFor(node.url), keys: adapters.keys, shares: adapters.shares, clusterId: unsealEnv[EnvNames.VaultClusterId], log: options.log ?? silentLog },
-    { shares: cloud.sandbox.config.vault.shares, threshold: cloud.sandbox.config.vault.threshold },
-  );
+  return initVaultWithEnv(cloud.runner.functionEnv('UnsealNode'), {
+    ...options,
+    shares: cloud.sandbox.config.vault.shares,
+    threshold: cloud.sandbox.config.vault.threshold,
+  });
 }

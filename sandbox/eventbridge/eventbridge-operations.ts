@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Operation } from '../aws-json/aws-json-server';
 import { AwsJsonError } from '../aws-json/aws-json-error';
 import { parseRequest } from '../aws-json/request-schema';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Request shapes of the emulated KMS operations, as the JSON 1.1 protocol carries them: blobs are

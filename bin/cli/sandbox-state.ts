@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import * as z from 'zod';
+import { CliError, ExitCodes } from './cli-error';
+
+/**
+ * What `certflow sandbox` writes for the other commands' `--local`: endpoints and the names of
+ * the provisioned template resources. No secret: the sandbox's fake AWS credentials are fixed
+ * constants, and Vault's root token is never written.
+ */
+export const SandboxStateSchema = z.object({
+  pid: z.number().int(),
+  startedAt: z.string(),
+  configPath: z.string(),
+  templatePath: z.string(),
+  awsEnv: z.record(z.string(), z.string()),
+  functionEnvOverlay: z.record(z.string(), z.string()),
+  vaultNodes: z.array(z.object({ id: z.string(), url: z.string(), seal: z.string() })),
+  refs: z.record(z.string(), z.string()),
+  attributes: z.record(z.string(), z.string()),
+});
+export type SandboxState = z.infer<typeof SandboxStateSchema>;
+
+export const DEFAULT_STATE_PATH = resolve('.certflow', 'sandbox.json');
+
+export function writeSandboxState(state: SandboxState, path = DEFAULT_STATE_PATH): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function removeSandboxState(path = DEFAULT_STATE_PATH): void {
+  rmSync(path, { force: true });
+}
+
+/** Reads the state of a running sandbox, or says how to start one. */
+export function readSandboxState(path = DEFAULT_STATE_PATH): SandboxState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new CliError(`no running sandbox (${path} is missing): start one with \`certflow sandbox\` in another terminal`, ExitCodes.Environment);
+  }
+  const state = SandboxStateSchema.safeParse(JSON.parse(text));
+  if (!state.success) throw new CliError(`${path} is not a certflow sandbox state file; restart \`certflow sandbox\``, ExitCodes.Environment);
+  try {
+    process.kill(state.data.pid, 0);
+  } catch {
+    throw new CliError(`the sandbox recorded in ${path} (pid ${state.data.pid}) is no longer running: start it again with \`certflow sandbox\``, ExitCodes.Environment);
+  }
+  return state.data;
+}
