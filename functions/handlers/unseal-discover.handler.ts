@@ -11,8 +11,8 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     telemetry: createTelemetry({ functionName: 'UnsealDiscover', ...options }),
   }));
   return async (event) => {
-    const { env: config, telemetry } = runtime();
     const input = parseEvent(DiscoverNodesInputSchema, event, 'UnsealDiscover input');
+    const { env: config, telemetry } = runtime();
     const log = telemetry.forRun(input.runId);
     try {
       const nodes = discoverNodes(config[EnvNames.VaultNodes], input.request.nodeIds);

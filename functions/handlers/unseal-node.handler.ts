@@ -17,8 +17,8 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     };
   });
   return async (event) => {
-    const { unsealEnv, adapters, telemetry } = runtime();
     const input = parseEvent(UnsealNodeInputSchema, event, 'UnsealNode input');
+    const { unsealEnv, adapters, telemetry } = runtime();
     const log = telemetry.forRun(input.runId);
     try {
       // Only configured addresses are ever contacted: a payload cannot point the function (and

@@ -16,8 +16,8 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     };
   });
   return async (event) => {
-    const { unsealEnv, vaultFor, telemetry } = runtime();
     const input = parseEvent(ReportUnsealInputSchema, event, 'UnsealReport input');
+    const { unsealEnv, vaultFor, telemetry } = runtime();
     const log = telemetry.forRun(input.runId);
     try {
       return await reportUnseal(
