@@ -1,8 +1,8 @@
 import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { EnvNames } from '../functions/contracts/env';
-import type { FunctionId } from '../functions/contracts/functions';
-import type { CertflowConfig } from './config';
+import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
+import { functionsOf } from '../functions/contracts/functions';
+import { parseDuration, type CertflowConfig } from './config';
 import { UnsealAlarms } from './constructs/alarms';
 import { CertflowFunctions } from './constructs/certflow-functions';
 import { CertflowEventBus } from './constructs/event-bus';
@@ -16,9 +16,6 @@ export interface CertflowStackProps extends StackProps {
   /** The validated deployment config. */
   readonly config: CertflowConfig;
 }
-
-/** The functions of the Unseal capability: each gets the unseal environment. */
-const UNSEAL_FUNCTIONS: readonly FunctionId[] = ['UnsealDiscover', 'UnsealNode', 'UnsealReport'];
 
 /** Names of the stack outputs (the CLI reads them). */
 export const StackOutputs = {
@@ -52,8 +49,24 @@ export class CertflowStack extends Stack {
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };
+    const pkiEnvironment: Record<string, string> = {
+      [PkiEnvNames.VaultAddress]: config.vault.address,
+      [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
+      [PkiEnvNames.RootMount]: config.vault.rootMount,
+      [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,
+      [PkiEnvNames.Role]: config.vault.role,
+      [PkiEnvNames.KeyAlgorithm]: config.pki.keyAlgorithm,
+      [PkiEnvNames.Organization]: config.pki.organization,
+      [PkiEnvNames.IntermediateTtlSeconds]: String(parseDuration(config.pki.intermediateTtl)),
+      [PkiEnvNames.RotationPeriodSeconds]: String(parseDuration(config.pki.intermediateRotationPeriod)),
+      [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
+      [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
+    };
     const functions = new CertflowFunctions(this, 'Functions', {
-      environment: Object.fromEntries(UNSEAL_FUNCTIONS.map((functionId) => [functionId, unsealEnvironment])),
+      environment: {
+        ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, unsealEnvironment])),
+        ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, pkiEnvironment])),
+      },
     });
     keys.allowUnseal(functions.get('UnsealNode'));
 

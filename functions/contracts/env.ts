@@ -62,3 +62,86 @@ export type UnsealEnv = z.infer<typeof UnsealEnvSchema>;
 
 /** A plain map of environment variables (process.env, or what the local runner builds). */
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** How the PKI functions log in to Vault (VAULT_API.md 6). */
+export const VaultAuthSchema = z.discriminatedUnion('method', [
+  z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws'), stsRegion: z.string().default('us-east-1') }),
+  z.object({ method: z.literal('approle'), secretArn: z.string().min(1), mount: z.string().default('approle') }),
+  z.object({ method: z.literal('token'), secretArn: z.string().min(1) }),
+]);
+export type VaultAuth = z.infer<typeof VaultAuthSchema>;
+
+export const PkiEnvNames = {
+  VaultAddress: 'CERTFLOW_VAULT_ADDRESS',
+  VaultAuth: 'CERTFLOW_VAULT_AUTH',
+  RootMount: 'CERTFLOW_PKI_ROOT_MOUNT',
+  IntermediateMount: 'CERTFLOW_PKI_INTERMEDIATE_MOUNT',
+  Role: 'CERTFLOW_PKI_ROLE',
+  KeyAlgorithm: 'CERTFLOW_PKI_KEY_ALGORITHM',
+  Organization: 'CERTFLOW_PKI_ORGANIZATION',
+  IntermediateTtlSeconds: 'CERTFLOW_PKI_INTERMEDIATE_TTL_SECONDS',
+  RotationPeriodSeconds: 'CERTFLOW_PKI_ROTATION_PERIOD_SECONDS',
+  LeafTtlSeconds: 'CERTFLOW_PKI_LEAF_TTL_SECONDS',
+  RenewBeforeSeconds: 'CERTFLOW_PKI_RENEW_BEFORE_SECONDS',
+} as const;
+
+const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** What the PKI functions need from their environment. */
+export const PkiEnvSchema = z.object({
+  [PkiEnvNames.VaultAddress]: z.url(),
+  [EnvNames.VaultCaPem]: z.string().optional(),
+  [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(10000),
+  [PkiEnvNames.VaultAuth]: jsonObjectOf(VaultAuthSchema),
+  [PkiEnvNames.RootMount]: z.string().min(1),
+  [PkiEnvNames.IntermediateMount]: z.string().min(1),
+  [PkiEnvNames.Role]: z.string().min(1),
+  [PkiEnvNames.KeyAlgorithm]: z.enum(['ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'),
+  [PkiEnvNames.Organization]: z.string().min(1),
+  [PkiEnvNames.IntermediateTtlSeconds]: z.coerce.number().int().positive(),
+  [PkiEnvNames.RotationPeriodSeconds]: z.coerce.number().int().positive(),
+  [PkiEnvNames.LeafTtlSeconds]: z.coerce.number().int().positive(),
+  [PkiEnvNames.RenewBeforeSeconds]: z.coerce.number().int().positive(),
+});
+export type PkiEnv = z.infer<typeof PkiEnvSchema>;
+
+/** The PKI settings the steps work with, read from PkiEnv once per cold start. */
+export interface PkiSettings {
+  rootMount: string;
+  intermediateMount: string;
+  role: string;
+  keyType: 'ec' | 'rsa';
+  keyBits: number;
+  organization: string;
+  intermediateTtlSeconds: number;
+  rotationPeriodSeconds: number;
+  leafTtlSeconds: number;
+  renewBeforeSeconds: number;
+}
+
+export function pkiSettingsFrom(env: PkiEnv): PkiSettings {
+  const rsa = env[PkiEnvNames.KeyAlgorithm] === 'rsa-2048';
+  return {
+    rootMount: env[PkiEnvNames.RootMount],
+    intermediateMount: env[PkiEnvNames.IntermediateMount],
+    role: env[PkiEnvNames.Role],
+    keyType: rsa ? 'rsa' : 'ec',
+    keyBits: rsa ? 2048 : 256,
+    organization: env[PkiEnvNames.Organization],
+    intermediateTtlSeconds: env[PkiEnvNames.IntermediateTtlSeconds],
+    rotationPeriodSeconds: env[PkiEnvNames.RotationPeriodSeconds],
+    leafTtlSeconds: env[PkiEnvNames.LeafTtlSeconds],
+    renewBeforeSeconds: env[PkiEnvNames.RenewBeforeSeconds],
+  };
+}

@@ -118,6 +118,30 @@ export class AwsUnavailableError extends CertflowError {
   readonly retryable = true;
 }
 
+/** An issuer, key or role that a step needs is missing from its mount. */
+export class IssuerNotFoundError extends CertflowError {
+  readonly code = 'ISSUER_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/**
+ * The new intermediate does not verify: its chain does not reach the root, it is not a CA, or
+ * Vault truncated it below what the leaves need (VAULT_API.md P4). Never activated.
+ */
+export class IntermediateInvalidError extends CertflowError {
+  readonly code = 'INTERMEDIATE_INVALID';
+  readonly retryable = false;
+}
+
+/**
+ * The mount is not in the state the run recorded (someone changed the default issuer by hand
+ * mid-run). The step refuses instead of overwriting a human's change.
+ */
+export class IssuerStateConflictError extends CertflowError {
+  readonly code = 'ISSUER_STATE_CONFLICT';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -136,6 +160,9 @@ export const ErrorNames = {
   SharesAlreadyExist: 'SharesAlreadyExistError',
   NodeNotFound: 'NodeNotFoundError',
   AwsUnavailable: 'AwsUnavailableError',
+  IssuerNotFound: 'IssuerNotFoundError',
+  IntermediateInvalid: 'IntermediateInvalidError',
+  IssuerStateConflict: 'IssuerStateConflictError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

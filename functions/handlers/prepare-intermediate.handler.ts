@@ -1,0 +1,7 @@
+import { PrepareIntermediateInputSchema } from '../contracts/pki-payloads';
+import { prepareIntermediate } from '../steps/prepare-intermediate';
+import { pkiHandler } from './kit/pki-handler';
+
+/** PrepareIntermediate: `{runId}` -> the run's new (not yet default) intermediate issuer. */
+export const makeHandler = pkiHandler('PrepareIntermediate', PrepareIntermediateInputSchema, (deps, input) => prepareIntermediate(deps, input.runId));
+export const handler = makeHandler(process.env);
