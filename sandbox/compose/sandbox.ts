@@ -6,6 +6,7 @@ import { EnvNames, type Env } from '../../functions/contracts/env';
 import { startKmsEmulator, type KmsEmulatorHandle } from '../kms/kms-emulator';
 import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
+import { startSecretsManagerEmulator, type SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
 import { startVaultCluster, type VaultClusterHandle } from '../vault/vault-cluster';
 import type { AutoUnsealProvider } from '../vault/auto-unseal';
 import type { CfnTemplate } from '../runner/template-resolver';
@@ -36,6 +37,7 @@ export interface Sandbox {
   kms: KmsEmulatorHandle;
   dynamo: DynamoDbSandbox;
   eventBridge: EventBridgeEmulatorHandle;
+  secretsManager: SecretsManagerEmulatorHandle;
   kmsClient: KMSClient;
   dynamoDbClient: DynamoDBClient;
   eventBridgeClient: EventBridgeClient;
@@ -57,6 +59,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => eventBridge.close());
     const dynamo = await startDynamoDb({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS });
     closers.push(() => dynamo.close());
+    const secretsManager = await startSecretsManagerEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+    closers.push(() => secretsManager.close());
 
     const clientConfig = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
     const kmsClient = new KMSClient({ ...clientConfig, endpoint: kms.endpoint });
@@ -93,6 +97,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     };
     return {
       config,
@@ -100,6 +105,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       kms,
       dynamo,
       eventBridge,
+      secretsManager,
       kmsClient,
       dynamoDbClient,
       eventBridgeClient,
