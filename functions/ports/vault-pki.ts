@@ -56,6 +56,9 @@ export interface LeafRequest {
   altNames?: string[];
   ipSans?: string[];
   ttl?: string;
+  /** Needed when the role's key_type is `any` (4.10); ignored with a warning otherwise. */
+  keyType?: 'ec' | 'rsa';
+  keyBits?: number;
   /** Issue from this issuer instead of the role's (`issuer/:ref/issue/:role`). */
   issuerRef?: string;
 }

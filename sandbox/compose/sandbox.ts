@@ -2,13 +2,15 @@ import { KMSClient, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CertflowConfig } from '../../lib/config';
-import { EnvNames, type Env } from '../../functions/contracts/env';
+import { EnvNames, PkiEnvNames, type Env } from '../../functions/contracts/env';
 import { startKmsEmulator, type KmsEmulatorHandle } from '../kms/kms-emulator';
 import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
 import { startSecretsManagerEmulator, type SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
 import { startVaultCluster, type VaultClusterHandle } from '../vault/vault-cluster';
 import type { AutoUnsealProvider } from '../vault/auto-unseal';
+import { createPkiRoutes } from '../vault/pki/pki-routes';
+import { createAuthRoutes, type AuthRoutes } from '../vault/auth/auth-routes';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
 
@@ -30,10 +32,19 @@ export const SANDBOX_ACCOUNT = '000000000000';
 /** Fake credentials: the emulators read the access key id (for key policies) and check nothing else. */
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOXCERTFLOW0', secretAccessKey: 'sandbox-secret-not-a-secret' } as const;
 
+/**
+ * The IAM identity the sandbox's Lambdas sign their Vault login with. STS would report the
+ * assumed-role session ARN; Vault binds the role ARN (VAULT_API.md 6.1).
+ */
+export const SANDBOX_LAMBDA_ROLE_ARN = `arn:aws:iam::000000000000:role/certflow-lambda`;
+export const SANDBOX_LAMBDA_SESSION_ARN = `arn:aws:sts::000000000000:assumed-role/certflow-lambda/sandbox`;
+
 export interface Sandbox {
   /** The config with the Vault node addresses replaced by the sandbox's. */
   config: CertflowConfig;
   vault: VaultClusterHandle;
+  /** Vault auth methods (AWS IAM principals are registered here). */
+  vaultAuth: AuthRoutes;
   kms: KmsEmulatorHandle;
   dynamo: DynamoDbSandbox;
   eventBridge: EventBridgeEmulatorHandle;
@@ -79,8 +90,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       wrap: async (plain) => Buffer.from((await kmsClient.send(new EncryptCommand({ KeyId: sealKey.keyId, Plaintext: plain }))).CiphertextBlob!),
       unwrap: async (blob) => Buffer.from((await kmsClient.send(new DecryptCommand({ KeyId: sealKey.keyId, CiphertextBlob: blob }))).Plaintext!),
     };
+    const vaultAuth = createAuthRoutes({ awsMount: authMount(options.config, 'aws-iam') ?? 'aws', approleMount: authMount(options.config, 'approle') ?? 'approle' });
+    // STS would answer GetCallerIdentity for the Lambdas' credentials with their role session.
+    vaultAuth.registerAwsPrincipal(SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_LAMBDA_SESSION_ARN, { secretAccessKey: SANDBOX_CREDENTIALS.secretAccessKey });
     const vault = await startVaultCluster({
       nodes: options.config.vault.nodes.map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
+      routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes],
       autoUnseal,
       ...(options.wrongKeyStatus ? { wrongKeyStatus: options.wrongKeyStatus } : {}),
     });
@@ -102,6 +117,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return {
       config,
       vault,
+      vaultAuth,
       kms,
       dynamo,
       eventBridge,
@@ -111,7 +127,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       eventBridgeClient,
       awsEnv,
       provision: (template) => provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge }),
-      functionEnvOverlay: () => ({ ...awsEnv, [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes) }),
+      functionEnvOverlay: () => ({
+        ...awsEnv,
+        [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+        // The sandbox has no load balancer: the first node stands in for the cluster's API address
+        // (standbys answer as if they forwarded, so any node would do).
+        [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
+      }),
       async close() {
         for (const close of closers.reverse()) await close().catch(() => undefined);
       },
@@ -120,4 +142,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+function authMount(config: CertflowConfig, method: 'aws-iam' | 'approle'): string | undefined {
+  return config.vault.auth.method === method ? config.vault.auth.mount : undefined;
 }

@@ -2,6 +2,7 @@ import { loadConfig, type CertflowConfig } from '../../lib/config';
 import { startSandbox, type SandboxOptions } from '../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../sandbox/compose/local-cloud';
 import { loadTemplate } from './template';
+import { setupSandboxPki, type SandboxPki } from '../../sandbox/compose/pki-setup';
 
 /** The seed config, for tests that start a sandbox. */
 export function seedConfig(): CertflowConfig {
@@ -20,3 +21,22 @@ export async function startLocalCloud(options: Partial<SandboxOptions> = {}): Pr
 }
 
 export { leaks, secretNeedles, storedSharePlaintexts } from '../../sandbox/compose/secret-scan';
+
+/** A sandbox whose Vault is initialized, unsealed and carries the seed's PKI (root, intermediate, role, AWS auth). */
+export async function startPkiCloud(options: Partial<SandboxOptions> = {}): Promise<{ cloud: LocalCloud; pki: SandboxPki }> {
+  const cloud = await startLocalCloud(options);
+  try {
+    const { rootToken } = await cloud.sandbox.vault.bootstrap();
+    const pki = await setupSandboxPki(cloud.sandbox, rootToken);
+    return { cloud, pki };
+  } catch (error) {
+    await cloud.sandbox.close();
+    throw error;
+  }
+}
+
+/** Somewhere for handler log lines to go in tests that do not read them. */
+export function quietOutput(): NodeJS.WritableStream {
+  const { Writable } = require('node:stream') as typeof import('node:stream');
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+}

@@ -296,6 +296,7 @@ function leafBody(request: LeafRequest): Record<string, unknown> {
     ...(request.altNames?.length ? { alt_names: request.altNames.join(',') } : {}),
     ...(request.ipSans?.length ? { ip_sans: request.ipSans.join(',') } : {}),
     ...(request.ttl ? { ttl: request.ttl } : {}),
+    ...(request.keyType ? { key_type: request.keyType, key_bits: request.keyBits ?? (request.keyType === 'rsa' ? 2048 : 256) } : {}),
     format: 'pem',
     private_key_format: 'pkcs8',
   };

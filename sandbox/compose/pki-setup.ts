@@ -1,0 +1,40 @@
+import NodeVault = require('node-vault');
+import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
+import { SANDBOX_LAMBDA_ROLE_ARN, type Sandbox } from './sandbox';
+
+/**
+ * What an operator does once after `vault-init`, done for the sandbox: the root (10 y) and
+ * intermediate (5 y) CAs, the service role, and the AWS IAM auth role the certflow Lambdas log
+ * in with. All over HTTP with node-vault, as an operator's scripts would.
+ */
+export interface SandboxPki extends PkiBootstrapResult {
+  rootToken: string;
+}
+
+export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
+  const { config } = sandbox;
+  const domains = [...new Set(config.kubernetes.services.flatMap((service) => service.dnsNames.map((name) => name.split('.').slice(1).join('.'))))];
+  const result = await bootstrapPki({
+    handle: sandbox.vault,
+    token: rootToken,
+    rootMount: config.vault.rootMount,
+    intermediateMount: config.vault.intermediateMount,
+    role: config.vault.role,
+    allowedDomains: domains,
+    keyType: config.pki.keyAlgorithm === 'rsa-2048' ? 'rsa' : 'ec',
+    rootCommonName: `${config.pki.organization} Root CA`,
+    intermediateCommonName: `${config.pki.organization} Intermediate CA`,
+  });
+  const client = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
+  // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
+  await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
+  if (config.vault.auth.method === 'aws-iam') {
+    await client.write(`auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`, {
+      auth_type: 'iam',
+      bound_iam_principal_arn: [SANDBOX_LAMBDA_ROLE_ARN],
+      token_policies: ['certflow'],
+      token_ttl: '15m',
+    });
+  }
+  return { ...result, rootToken };
+}

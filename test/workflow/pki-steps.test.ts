@@ -1,0 +1,164 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import NodeVault = require('node-vault');
+import { makeHandler as makePrepare } from '../../functions/handlers/prepare-intermediate.handler';
+import { makeHandler as makeActivate } from '../../functions/handlers/activate-issuer.handler';
+import { makeHandler as makeRetire } from '../../functions/handlers/retire-issuer.handler';
+import { makeHandler as makeRestore } from '../../functions/handlers/restore-issuer.handler';
+import { checkTrust } from '../../functions/domain/trust-checker';
+import type { PreparedIntermediate, ActivateIssuerOutput } from '../../functions/contracts/pki-payloads';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { SandboxPki } from '../../sandbox/compose/pki-setup';
+import { quietOutput, startPkiCloud } from '../support/local-cloud-fixture';
+
+/**
+ * The PKI steps as Lambda handlers, with the environment the synthesized template gives them,
+ * logging in to the sandbox Vault with AWS IAM (a SigV4-signed GetCallerIdentity) and driving the
+ * PKI engine with node-vault over HTTP.
+ */
+jest.setTimeout(60_000);
+const NOW = () => new Date();
+const openssl = spawnSync('openssl', ['version']).status === 0;
+
+describe('the intermediate rotation steps', () => {
+  let cloud: LocalCloud;
+  let pki: SandboxPki;
+  let vault: NodeVault.client;
+  const handler = <T>(
+    make: (env: Record<string, string | undefined>, options: { output: NodeJS.WritableStream }) => (event: unknown) => Promise<unknown>,
+    id: Parameters<LocalCloud['runner']['functionEnv']>[0],
+  ) => {
+    const fn = make(cloud.runner.functionEnv(id), { output: quietOutput() });
+    return (event: unknown) => fn(event) as Promise<T>;
+  };
+  const issue = async (issuerRef?: string) => {
+    const path = issuerRef ? `pki_int/issuer/${issuerRef}/issue/econ-graph-services` : 'pki_int/issue/econ-graph-services';
+    return (await vault.write(path, { common_name: 'backend.econ-graph.svc', key_type: 'ec', key_bits: 256 })).data as {
+      certificate: string;
+      private_key: string;
+      ca_chain: string[];
+      serial_number: string;
+    };
+  };
+  const defaultIssuer = async () => ((await vault.read('pki_int/config/issuers')).data as { default: string }).default;
+  const issuerIds = async () => ((await vault.list('pki_int/issuers')).data as { keys: string[] }).keys;
+
+  beforeAll(async () => {
+    ({ cloud, pki } = await startPkiCloud());
+    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  let prepared: PreparedIntermediate;
+  let oldLeaf: Awaited<ReturnType<typeof issue>>;
+
+  it('prepares a new intermediate named after the run, signed by the root, imported with its chain, and not default', async () => {
+    oldLeaf = await issue();
+    const before = await issuerIds();
+
+    prepared = await handler<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId: 'run-2026-11-28' });
+
+    expect(prepared.issuerName).toBe('certflow-run-2026-11-28');
+    expect(prepared.reused).toBe(false);
+    expect(await issuerIds()).toHaveLength(before.length + 1);
+    expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
+    const issuer = (await vault.read(`pki_int/issuer/${prepared.issuerId}`)).data as { ca_chain: string[]; leaf_not_after_behavior: string; usage: string };
+    expect(issuer.ca_chain).toHaveLength(2);
+    expect(issuer.ca_chain[1]!.trim()).toBe(pki.rootCertificate.trim());
+    expect(issuer.leaf_not_after_behavior).toBe('err');
+    expect(issuer.usage.split(',')).toContain('issuing-certificates');
+    // The root mount stores what it signed, so the intermediate can be revoked there by serial (4.5).
+    const rootCerts = ((await vault.list('pki_root/certs')).data as { keys: string[] }).keys;
+    expect(rootCerts).toContain(prepared.serialNumber);
+  });
+
+  it('reuses the run issuer when Prepare is repeated with the same run id', async () => {
+    const before = await issuerIds();
+
+    const again = await handler<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId: 'run-2026-11-28' });
+
+    expect(again).toEqual({ ...prepared, reused: true });
+    expect(await issuerIds()).toEqual(before);
+  });
+
+  it('refuses to activate when the default moved since preflight, and changes nothing', async () => {
+    const call = handler(makeActivate, 'ActivateIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId, expectedPreviousDefault: prepared.issuerId.replace(/.$/, '0') });
+
+    await expect(call).rejects.toMatchObject({ name: 'IssuerStateConflictError' });
+    expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
+  });
+
+  it('activates the new issuer: new leaves chain through it to the root, and old leaves still validate', async () => {
+    const activated = await handler<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({
+      runId: 'run-2026-11-28',
+      issuerId: prepared.issuerId,
+      expectedPreviousDefault: pki.intermediateIssuerId,
+    });
+    const repeated = await handler<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({
+      runId: 'run-2026-11-28',
+      issuerId: prepared.issuerId,
+      expectedPreviousDefault: pki.intermediateIssuerId,
+    });
+
+    expect(activated).toEqual({ runId: 'run-2026-11-28', activeIssuerId: prepared.issuerId, previousDefault: pki.intermediateIssuerId, changed: true });
+    expect(repeated.changed).toBe(false);
+    const newLeaf = await issue();
+    const bundle = pki.rootCertificate;
+    const newVerdict = checkTrust({ servedChain: [newLeaf.certificate, newLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
+    const oldVerdict = checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
+    expect(newVerdict.reason).toBe('Valid');
+    expect(oldVerdict.reason).toBe('Valid');
+    const newIssuerPem = ((await vault.read(`pki_int/issuer/${prepared.issuerId}`)).data as { certificate: string }).certificate;
+    expect(newLeaf.ca_chain[0]!.trim()).toBe(newIssuerPem.trim());
+    expect(checkTrust({ servedChain: newLeaf.certificate, trustBundle: bundle, now: NOW() }).reason).toBe('MissingIntermediate');
+  });
+
+  (openssl ? it : it.skip)('openssl verifies leaves from both issuers against the root', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'certflow-openssl-'));
+    writeFileSync(join(dir, 'root.pem'), pki.rootCertificate);
+    return issue().then((newLeaf) => {
+      for (const [name, leaf] of [['old', oldLeaf], ['new', newLeaf]] as const) {
+        writeFileSync(join(dir, `${name}-leaf.pem`), leaf.certificate);
+        writeFileSync(join(dir, `${name}-int.pem`), leaf.ca_chain[0]!);
+        const out = execFileSync('openssl', ['verify', '-CAfile', join(dir, 'root.pem'), '-untrusted', join(dir, `${name}-int.pem`), join(dir, `${name}-leaf.pem`)], { encoding: 'utf8' });
+        expect(out.trim()).toBe(`${join(dir, `${name}-leaf.pem`)}: OK`);
+      }
+    });
+  });
+
+  it('retires the old issuer: it signs CRLs but issues nothing', async () => {
+    const retired = await handler<{ usage: string[] }>(makeRetire, 'RetireIssuer')({ runId: 'run-2026-11-28', issuerId: pki.intermediateIssuerId });
+
+    expect(retired.usage).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
+    await expect(issue(pki.intermediateIssuerId)).rejects.toMatchObject({ response: { statusCode: 400 } });
+    // Revoking an old leaf still works and lands on the OLD issuer's CRL (4.13).
+    await vault.write('pki_int/revoke', { serial_number: oldLeaf.serial_number });
+    const crl = ((await vault.read(`pki_int/issuer/${pki.intermediateIssuerId}/crl`)).data as { crl: string }).crl;
+    const verdict = checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: pki.rootCertificate, now: NOW(), crls: [crl] });
+    expect(verdict.reason).toBe('Revoked');
+  });
+
+  it('refuses to retire the default issuer', async () => {
+    await expect(handler(makeRetire, 'RetireIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId })).rejects.toMatchObject({
+      name: 'IssuerStateConflictError',
+    });
+  });
+
+  it('restores issuance to the previous issuer and stops the new one issuing, twice with the same result', async () => {
+    const input = { runId: 'run-2026-11-28', previousDefault: pki.intermediateIssuerId, newIssuerId: prepared.issuerId };
+    const first = await handler(makeRestore, 'RestoreIssuer')(input);
+    const second = await handler(makeRestore, 'RestoreIssuer')(input);
+
+    expect(second).toEqual(first);
+    expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
+    const leaf = await issue();
+    expect(leaf.ca_chain[0]!.trim()).toBe(pki.intermediateCertificate.trim());
+    await expect(issue(prepared.issuerId)).rejects.toMatchObject({ response: { statusCode: 400 } });
+  });
+
+  it('rejects a malformed step input without calling Vault', async () => {
+    await expect(handler(makeActivate, 'ActivateIssuer')({ runId: 'r', issuerId: '' })).rejects.toMatchObject({ name: 'InvalidInputError' });
+  });
+});
