@@ -9,12 +9,14 @@ import { simulate } from './cli/commands/simulate';
 import { runSandbox } from './cli/commands/sandbox';
 import { vaultInit } from './cli/commands/vault-init';
 import { unseal } from './cli/commands/unseal';
+import { plan } from './cli/commands/plan';
 
 const USAGE = `certflow <command> [options]
 
 Commands:
   simulate            run certflow on the embedded sandbox and print a report (what npm start runs)
-  sandbox             start the embedded sandbox and keep it running until Ctrl-C
+  sandbox             start the embedded sandbox (Vault ready with PKI) and keep it running until Ctrl-C
+  plan                dry run: the issuers, their remaining life, and whether rotation is due
   vault-init          initialize one Vault node and store its shares KMS-wrapped (never printed)
   unseal              run the Unseal workflow now
 
@@ -25,6 +27,8 @@ Options:
   --share-table <n>   vault-init against AWS: the ShareTableName stack output
   --state-machine-arn <arn>  unseal against AWS: the UnsealStateMachineArn stack output
   --wait              unseal against AWS: wait for the execution to finish
+  --uninitialized     sandbox: leave Vault uninitialized (to walk through vault-init yourself)
+  --intermediate      plan: as if an intermediate rotation were requested
   --out-dir <dir>     vault-init: where the KMS-wrapped root token is written (default .certflow)
   --json              print one JSON document instead of text
   -h, --help          this help
@@ -44,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       'share-table': { type: 'string' },
       'state-machine-arn': { type: 'string' },
       wait: { type: 'boolean', default: false },
+      uninitialized: { type: 'boolean', default: false },
+      intermediate: { type: 'boolean', default: false },
       'out-dir': { type: 'string', default: '.certflow' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -59,7 +65,9 @@ async function main(argv: string[]): Promise<number> {
     case 'simulate':
       return simulate({ configPath }, out);
     case 'sandbox':
-      return runSandbox({ configPath }, out);
+      return runSandbox({ configPath, uninitialized: values.uninitialized }, out);
+    case 'plan':
+      return plan({ configPath, local: values.local, intermediate: values.intermediate }, out);
     case 'vault-init':
       if ((values.node?.length ?? 0) > 1) throw new CliError('vault-init initializes exactly one node: give --node once', ExitCodes.Usage);
       return vaultInit(

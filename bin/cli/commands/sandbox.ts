@@ -3,6 +3,7 @@ import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
 import { synthesizeTemplate } from '../../../sandbox/compose/synthesize';
 import { removeSandboxState, writeSandboxState, DEFAULT_STATE_PATH } from '../sandbox-state';
+import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 
@@ -11,13 +12,17 @@ import type { Output } from '../output';
  * prints the endpoints and the environment a client needs, and runs until Ctrl-C, when it closes
  * every server and removes its state file.
  */
-export async function runSandbox(options: { configPath: string }, out: Output): Promise<number> {
+export async function runSandbox(options: { configPath: string; uninitialized: boolean }, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
   out.progress('synthesizing the CDK app');
   const { template, templatePath } = synthesizeTemplate(options.configPath);
   out.progress('starting the emulators');
   const sandbox = await startSandbox({ config });
   const cloud = await createLocalCloud(sandbox, template);
+  if (!options.uninitialized) {
+    out.progress('vault-init, unseal workflow, PKI set-up');
+    await readyVault(cloud);
+  }
   const functionEnvOverlay = Object.fromEntries(Object.entries(sandbox.functionEnvOverlay()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   const awsEnv = Object.fromEntries(Object.entries(sandbox.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   writeSandboxState({
@@ -37,7 +42,7 @@ export async function runSandbox(options: { configPath: string }, out: Output): 
   out.line();
   out.table([
     ['component', 'endpoint'],
-    ...sandbox.vault.nodes.map((node) => [`Vault ${node.id}`, `${node.url} (${node.seal} seal, uninitialized)`]),
+    ...sandbox.vault.nodes.map((node) => [`Vault ${node.id}`, `${node.url} (${node.seal} seal, ${options.uninitialized ? 'uninitialized' : 'unsealed, PKI ready'})`]),
     ['KMS', sandbox.kms.endpoint],
     ['DynamoDB (dynalite)', sandbox.dynamo.endpoint],
     ['EventBridge', sandbox.eventBridge.endpoint],
@@ -46,7 +51,11 @@ export async function runSandbox(options: { configPath: string }, out: Output): 
   out.line('Environment for SDK clients and the CLI (fake credentials, loopback only):');
   for (const [key, value] of Object.entries(awsEnv)) out.line(`  export ${key}=${value}`);
   out.line();
-  out.line('Next: `certflow vault-init --local`, then `certflow unseal --local`.');
+  out.line(
+    options.uninitialized
+      ? 'Next: `certflow vault-init --local`, then `certflow unseal --local`.'
+      : 'Vault is initialized (shares KMS-wrapped in DynamoDB), unsealed, and carries the root, intermediate and role. Try `certflow plan --local`.',
+  );
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,0 +1,58 @@
+import { loadConfig, parseDuration } from '../../../lib/config';
+import { EnvNames, PkiEnvNames, PkiEnvSchema, type Env } from '../../../functions/contracts/env';
+import { parseEnv } from '../../../functions/handlers/kit/handler-kit';
+import { buildPkiAdapters } from '../../../functions/adapters/pki-wiring';
+import { planPki } from '../../../functions/steps/plan-pki';
+import { systemClock } from '../../../functions/ports/clock';
+import { silentLog } from '../../../sandbox/compose/vault-bootstrap';
+import { readSandboxState } from '../sandbox-state';
+import { runnerForRunningSandbox } from '../local-session';
+import { ExitCodes } from '../cli-error';
+import type { Output } from '../output';
+
+/**
+ * `certflow plan`: a dry run. Reads the issuers and says what the next rotation would change;
+ * changes nothing. (The Kubernetes part, which workloads would restart, joins with the fan-out.)
+ */
+export async function plan(options: { configPath: string; local: boolean; intermediate: boolean }, out: Output): Promise<number> {
+  const config = loadConfig(options.configPath);
+  const env: Env = options.local
+    ? runnerForRunningSandbox(readSandboxState()).functionEnv('PrepareIntermediate')
+    : {
+        ...process.env,
+        [PkiEnvNames.VaultAddress]: config.vault.address,
+        [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
+        [PkiEnvNames.RootMount]: config.vault.rootMount,
+        [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,
+        [PkiEnvNames.Role]: config.vault.role,
+        [PkiEnvNames.KeyAlgorithm]: config.pki.keyAlgorithm,
+        [PkiEnvNames.Organization]: config.pki.organization,
+        [PkiEnvNames.IntermediateTtlSeconds]: String(parseDuration(config.pki.intermediateTtl)),
+        [PkiEnvNames.RotationPeriodSeconds]: String(parseDuration(config.pki.intermediateRotationPeriod)),
+        [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
+        [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
+        [EnvNames.VaultCaPem]: process.env[EnvNames.VaultCaPem],
+      };
+  const pkiEnv = parseEnv(PkiEnvSchema, env);
+  const adapters = buildPkiAdapters(pkiEnv, env, systemClock, silentLog);
+  out.progress('reading the issuers');
+  const result = await planPki({ pki: adapters.pki, settings: adapters.settings, clock: systemClock, log: silentLog }, { forced: options.intermediate });
+
+  out.result(result);
+  out.line(`Intermediate mount ${result.intermediateMount}: ${result.issuers.length} issuer(s)`);
+  out.table([
+    ['issuer', 'name', 'default', 'usage', 'not after', 'days left'],
+    ...result.issuers.map((issuer) => [
+      issuer.issuerId,
+      issuer.issuerName || '-',
+      issuer.isDefault ? 'yes' : '',
+      issuer.revoked ? 'REVOKED' : issuer.usage.includes('issuing-certificates') ? 'issuing' : 'retiring',
+      issuer.notAfter.slice(0, 10),
+      String(issuer.remainingDays),
+    ]),
+  ]);
+  out.line();
+  out.line(`Intermediate rotation: ${result.rotation.due ? 'DUE' : 'not due'} (${result.rotation.reason}): ${result.rotation.detail}`);
+  out.line('No change was made.');
+  return ExitCodes.Ok;
+}

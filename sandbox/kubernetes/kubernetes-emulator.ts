@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { KubernetesFaultPlan, type KubernetesFaultControls } from './fault-plan';
+import { startApiServer } from './http-server';
+import { renderKubeconfig } from './kubeconfig';
+import { ObjectStore } from './object-store';
+import { kindOf } from './resource-kinds';
+import { RolloutController, type RolloutListener } from './rollout-controller';
+import { storeAccess, type KubernetesStore } from './store-access';
+
+export type { KubernetesFaultControls, KubernetesFaultSpec } from './fault-plan';
+export type { RolloutEvent, RolloutListener } from './rollout-controller';
+export type { KubernetesStore } from './store-access';
+export { RESTARTED_AT_ANNOTATION } from './rollout-controller';
+export { KubernetesApiError } from './api-status';
+export type * from './kube-objects';
+
+export interface KubernetesEmulatorOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (OS-assigned, so parallel test files never collide) */
+  port?: number;
+  /** The bearer token every request but /version and the health checks must carry. @default random */
+  token?: string;
+  /** Server time: creationTimestamp, condition times, the AGE column. @default () => new Date() */
+  clock?: () => Date;
+  /** How long a Deployment rollout takes to complete. @default 50 */
+  rolloutDelayMs?: number;
+  /**
+   * Serve HTTPS with a fresh self-signed certificate (its PEM is `caCertificate` on the handle and
+   * is written into `kubeconfig()`). Needed for kubectl, which sends no token over plain HTTP.
+   * @default false (plain HTTP)
+   */
+  tls?: boolean;
+  /** Namespaces that exist from the start, as in a fresh cluster. @default ['default', 'kube-system'] */
+  namespaces?: readonly string[];
+}
+
+export interface KubernetesEmulatorHandle {
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the cluster `server`; @kubernetes/client-node needs `skipTLSVerify: true` for http. */
+  readonly url: string;
+  readonly token: string;
+  /** The serving certificate (PEM) to trust, with `tls`; undefined over plain HTTP. */
+  readonly caCertificate?: string;
+  /** A kubeconfig YAML for kubectl or `KubeConfig.loadFromString`, context namespace `default` unless told. */
+  kubeconfig(options?: { namespace?: string }): string;
+  /** Direct, typed access to the objects (no HTTP, no faults) for seeding, assertions and sandbox controllers. */
+  readonly store: KubernetesStore;
+  readonly faults: KubernetesFaultControls;
+  /** Called when a Deployment finishes rolling out a new pod template; returns the unsubscribe function. */
+  onRollout(listener: RolloutListener): () => void;
+  /** A paused Deployment's rollout never completes: its status stays behind its generation. */
+  setRolloutsPaused(namespace: string, deployment: string, paused: boolean): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an in-memory Kubernetes API server on loopback (DESIGN.md, The sandbox): namespaces,
+ * Secrets, ConfigMaps, Pods, apps/v1 Deployments (with rollouts) and cert-manager.io/v1
+ * Certificates (with the status subresource), served over the real REST protocol so that
+ * @kubernetes/client-node and kubectl run against it unchanged.
+ */
+export async function startKubernetesEmulator(options: KubernetesEmulatorOptions = {}): Promise<KubernetesEmulatorHandle> {
+  const clock = options.clock ?? (() => new Date());
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const store = new ObjectStore(clock);
+  for (const name of options.namespaces ?? ['default', 'kube-system']) store.create(kindOf('namespaces'), { metadata: { name } });
+  const rollouts = new RolloutController(store, options.rolloutDelayMs ?? 50, clock);
+  const faults = new KubernetesFaultPlan();
+  const host = options.host ?? '127.0.0.1';
+  // Loaded only for HTTPS: @peculiar/x509 is the slow part of a start.
+  const tls = options.tls ? await (await import('./serving-certificate')).createServingCertificate(host) : undefined;
+  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls });
+
+  return {
+    url: server.url,
+    token,
+    ...(tls ? { caCertificate: tls.certPem } : {}),
+    kubeconfig: (kubeconfigOptions = {}) => renderKubeconfig({ server: server.url, token, namespace: kubeconfigOptions.namespace, caCertificate: tls?.certPem }),
+    store: storeAccess(store),
+    faults: {
+      inject: (fault) => faults.inject(fault),
+      clear: (id) => faults.clear(id),
+      active: () => faults.active(),
+    },
+    onRollout: (listener) => rollouts.onRollout(listener),
+    setRolloutsPaused: (namespace, deployment, paused) => rollouts.setPaused(namespace, deployment, paused),
+    async close() {
+      rollouts.close();
+      await server.close();
+    },
+  };
+}
