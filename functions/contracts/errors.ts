@@ -142,6 +142,53 @@ export class IssuerStateConflictError extends CertflowError {
   readonly retryable = false;
 }
 
+/** No TLS session could be set up with a target's endpoint (refused, reset, timed out). */
+export class EndpointUnreachableError extends CertflowError {
+  readonly code = 'ENDPOINT_UNREACHABLE';
+  readonly retryable = true;
+}
+
+/**
+ * The Kubernetes API answered 404 for an object a step acts on (a Deployment to restart, a
+ * Certificate to renew). Reading an absent object is not an error: the read returns undefined.
+ * The message names the object as `<kind> <namespace>/<name>`.
+ */
+export class KubernetesNotFoundError extends CertflowError {
+  readonly code = 'KUBERNETES_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/** The Kubernetes API answered 401 (the token is wrong or expired) or 403 (RBAC refuses the verb). */
+export class KubernetesForbiddenError extends CertflowError {
+  readonly code = 'KUBERNETES_FORBIDDEN';
+  readonly retryable = false;
+}
+
+/**
+ * A write kept failing with 409 after the adapter re-read and retried its whole budget: another
+ * writer (usually a controller that owns the object) is fighting over it. Retrying the same
+ * input later races the same writer, so this is terminal and should be looked at.
+ */
+export class KubernetesConflictError extends CertflowError {
+  readonly code = 'KUBERNETES_CONFLICT';
+  readonly retryable = false;
+}
+
+/** The Kubernetes API could not be reached, timed out, answered 5xx or throttled us (429). */
+export class KubernetesUnavailableError extends CertflowError {
+  readonly code = 'KUBERNETES_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/**
+ * The Kubernetes API refused the request itself (400, 415, 422 Invalid...): the object certflow
+ * sent is wrong for the cluster (a TLS Secret without `tls.key`, a changed immutable field).
+ */
+export class KubernetesRequestError extends CertflowError {
+  readonly code = 'KUBERNETES_BAD_REQUEST';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -163,6 +210,7 @@ export const ErrorNames = {
   IssuerNotFound: 'IssuerNotFoundError',
   IntermediateInvalid: 'IntermediateInvalidError',
   IssuerStateConflict: 'IssuerStateConflictError',
+  EndpointUnreachable: 'EndpointUnreachableError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

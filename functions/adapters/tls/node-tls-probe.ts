@@ -1,0 +1,66 @@
+import { connect, type DetailedPeerCertificate } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import { EndpointUnreachableError } from '../../contracts/errors';
+import type { TlsProbe, TlsProbeRequest, TlsProbeResult } from '../../ports/tls-probe';
+
+/**
+ * mTLS handshakes with node:tls. The probe trusts nothing itself (`rejectUnauthorized: false`):
+ * it records the chain the server served and the application data that came back, and the trust
+ * checker judges the chain against the namespace's bundle. Under TLS 1.3 a client the server
+ * refuses still sees `secureConnect`, so acceptance is proven only by application data.
+ */
+export class NodeTlsProbe implements TlsProbe {
+  async probe(request: TlsProbeRequest): Promise<TlsProbeResult> {
+    const timeoutMs = request.timeoutMs ?? 3000;
+    const where = `${request.host}:${request.port} (${request.serverName})`;
+    return new Promise<TlsProbeResult>((resolve, reject) => {
+      let data = '';
+      let served = '';
+      let protocol = '';
+      let settled = false;
+      const socket = connect({
+        host: request.host,
+        port: request.port,
+        servername: request.serverName,
+        cert: request.clientCertificatePem,
+        key: request.clientKeyPem,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+      });
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        if (error && !served) reject(new EndpointUnreachableError(`no TLS session with ${where}: ${error.message}`, { cause: error, details: { endpoint: where } }));
+        else resolve({ servedChainPem: served, applicationData: data, protocol });
+      };
+      const timer = setTimeout(() => finish(served ? undefined : new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      socket.once('secureConnect', () => {
+        protocol = socket.getProtocol() ?? '';
+        served = chainPem(socket.getPeerCertificate(true));
+        socket.write(`GET /health HTTP/1.0\r\nHost: ${request.serverName}\r\n\r\n`);
+      });
+      socket.on('data', (chunk: Buffer) => {
+        data += chunk.toString('utf8');
+        if (data.length > 4096 || data.includes('\n')) finish();
+      });
+      socket.once('end', () => finish());
+      socket.once('close', () => finish());
+      socket.once('error', (error) => finish(error));
+    });
+  }
+}
+
+/** The served chain, leaf first, from OpenSSL's peer chain (each certificate once). */
+function chainPem(peer: DetailedPeerCertificate): string {
+  const blocks: string[] = [];
+  const seen = new Set<string>();
+  let current: DetailedPeerCertificate | undefined = peer;
+  while (current?.raw && !seen.has(current.fingerprint256)) {
+    seen.add(current.fingerprint256);
+    blocks.push(new X509Certificate(current.raw).toString().trim());
+    current = current.issuerCertificate;
+  }
+  return blocks.length ? `${blocks.join('\n')}\n` : '';
+}

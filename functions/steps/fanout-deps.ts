@@ -1,0 +1,20 @@
+import type { PkiSettings } from '../contracts/env';
+import type { Cluster } from '../ports/cluster';
+import type { VaultPki } from '../ports/vault-pki';
+import type { TlsProbe } from '../ports/tls-probe';
+import type { KeyFactory } from '../ports/key-factory';
+import type { Clock } from '../ports/clock';
+import type { Log } from '../ports/log';
+
+/** What the Kubernetes steps work with: one Cluster per configured cluster, Vault's PKI, a TLS probe. */
+export interface FanoutDeps {
+  cluster(name: string): Cluster;
+  pki: VaultPki;
+  settings: PkiSettings;
+  probe: TlsProbe;
+  keys: KeyFactory;
+  /** The ConfigMap (per namespace) holding the bundle every service trusts. */
+  trustBundleConfigMap: string;
+  clock: Clock;
+  log: Log;
+}

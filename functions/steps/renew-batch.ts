@@ -1,0 +1,121 @@
+import type { RenewBatchInput, RenewBatchOutput, RenewedTarget } from '../contracts/fanout-payloads';
+import { K8sNames, type Target } from '../contracts/targets';
+import { InvalidInputError } from '../contracts/errors';
+import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
+import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
+import { vaultTtl } from '../domain/issuer-naming';
+import type { SecretSnapshot } from '../ports/cluster';
+import type { FanoutDeps } from './fanout-deps';
+
+/** Annotation a renewed Secret carries: which run wrote it, so a retried step does not issue twice. */
+export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
+
+/**
+ * RenewBatch (DESIGN.md steps 7-8): for each target, back up its current Secret (once per run,
+ * never overwritten, so a retry cannot back up the new certificate), then renew it by kind:
+ * - tls-secret: issue from Vault, write tls.crt (leaf + intermediates), tls.key, ca.crt (root), restart its workloads;
+ * - istio-cacerts: the mesh CA (a CA, which no role may issue): a key and CSR made here, signed on the
+ *   root mount, written in Istio's plug-in layout, istiod restarted;
+ * - cert-manager: ask for renewal the `cmctl renew` way (Issuing=True); CheckBatch waits for it.
+ * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
+ */
+export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput): Promise<RenewBatchOutput> {
+  const renewed: RenewedTarget[] = [];
+  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target));
+  return { runId: input.runId, renewed };
+}
+
+async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target): Promise<RenewedTarget> {
+  const cluster = deps.cluster(target.cluster);
+  const current = await cluster.readSecret(target.namespace, target.secretName);
+  const base = { id: target.id, service: target.service, kind: target.kind, restarted: [] as string[] };
+  const oldSerial = current ? leafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
+
+  if (current?.annotations[RenewedByRunAnnotation] === labelValue(input.runId)) {
+    // An earlier attempt of this run renewed it already; only make sure the restart was asked for.
+    const restarted = await restartWorkloads(deps, target, input.requestedAt);
+    return { ...base, state: 'AlreadyRenewed', ...(oldSerial ? { newSerial: oldSerial } : {}), backupSecret: backupSecretName(target.secretName, input.runId), restarted };
+  }
+  const backupSecret = current ? await backup(deps, target, current, input.runId) : undefined;
+
+  if (target.kind === 'cert-manager') {
+    const certificate = await cluster.readCertificate(target.namespace, target.certificateName ?? target.secretName);
+    await cluster.requestCertificateRenewal(target.namespace, target.certificateName ?? target.secretName, `certflow run ${input.runId}`);
+    deps.log.info('renewal requested from cert-manager', { target: target.id, revision: certificate?.revision });
+    return {
+      ...base,
+      state: 'RenewalRequested',
+      ...(oldSerial ? { oldSerial } : {}),
+      ...(certificate ? { previousRevision: certificate.revision } : {}),
+      ...(backupSecret ? { backupSecret } : {}),
+    };
+  }
+
+  const rsa = target.keyAlgorithm === 'rsa-2048';
+  const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa) : await issueServiceLeaf(deps, target, rsa);
+  const chain = splitChain(leaf.caChainPem);
+  await cluster.writeSecret({
+    namespace: target.namespace,
+    name: target.secretName,
+    type: current?.type ?? 'kubernetes.io/tls',
+    data: secretDataFor(target.kind, { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem, ...chain }),
+    labels: { ...(current?.labels ?? {}) },
+    annotations: { ...(current?.annotations ?? {}), [RenewedByRunAnnotation]: labelValue(input.runId) },
+  });
+  const restarted = await restartWorkloads(deps, target, input.requestedAt);
+  deps.log.info('target renewed', { target: target.id, oldSerial, newSerial: leaf.serialNumber, restarted });
+  return { ...base, state: 'Renewed', ...(oldSerial ? { oldSerial } : {}), newSerial: leaf.serialNumber, ...(backupSecret ? { backupSecret } : {}), restarted };
+}
+
+async function issueServiceLeaf(deps: FanoutDeps, target: Target, rsa: boolean) {
+  const leaf = await deps.pki.issueLeaf(deps.settings.intermediateMount, deps.settings.role, {
+    commonName: target.dnsNames[0]!,
+    altNames: target.dnsNames.slice(1),
+    ttl: vaultTtl(deps.settings.leafTtlSeconds),
+    keyType: rsa ? 'rsa' : 'ec',
+    keyBits: rsa ? 2048 : 256,
+  });
+  if (!leaf.privateKeyPem) throw new InvalidInputError(`Vault returned no private key for ${target.id}`);
+  return { ...leaf, privateKeyPem: leaf.privateKeyPem };
+}
+
+/** Istio's plug-in CA: a CA under the root with a key Vault never holds. */
+async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean) {
+  const commonName = `${deps.settings.organization} mesh CA ${target.cluster}`;
+  const request = await deps.keys.csr({ commonName, organization: deps.settings.organization, keyType: rsa ? 'rsa' : 'ec', ca: true });
+  const signed = await deps.pki.signIntermediate(deps.settings.rootMount, {
+    csrPem: request.csrPem,
+    commonName,
+    ttl: vaultTtl(deps.settings.leafTtlSeconds),
+    maxPathLength: 0,
+    organization: deps.settings.organization,
+  });
+  return { certificatePem: signed.certificatePem, privateKeyPem: request.privateKeyPem, caChainPem: signed.caChainPem.slice(1), serialNumber: signed.serialNumber };
+}
+
+/** A byte-for-byte copy next to the original, labelled with the run; an existing backup is kept. */
+async function backup(deps: FanoutDeps, target: Target, current: SecretSnapshot, runId: string): Promise<string> {
+  const cluster = deps.cluster(target.cluster);
+  const name = backupSecretName(target.secretName, runId);
+  if (await cluster.readSecret(target.namespace, name)) return name;
+  await cluster.writeSecret({
+    namespace: target.namespace,
+    name,
+    type: current.type,
+    data: current.data,
+    labels: backupLabels(runId),
+    annotations: {
+      [K8sNames.BackupOfAnnotation]: target.secretName,
+      'certflow.io/backup-labels': JSON.stringify(current.labels),
+      'certflow.io/backup-annotations': JSON.stringify(current.annotations),
+    },
+  });
+  return name;
+}
+
+/** `kubectl rollout restart` with a run-fixed time: asking twice changes the template once. */
+export async function restartWorkloads(deps: FanoutDeps, target: Target, at: string): Promise<string[]> {
+  const cluster = deps.cluster(target.cluster);
+  for (const workload of target.workloads) await cluster.restartDeployment(target.namespace, workload, new Date(at));
+  return [...target.workloads];
+}

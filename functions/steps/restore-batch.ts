@@ -1,0 +1,46 @@
+import type { RestoreBatchInput, RestoreBatchOutput } from '../contracts/fanout-payloads';
+import { K8sNames } from '../contracts/targets';
+import { backupSecretName } from '../domain/backup-naming';
+import { restartWorkloads } from './renew-batch';
+import type { FanoutDeps } from './fanout-deps';
+
+/**
+ * RestoreBatch (rollback, I5): every target this run backed up gets its Secret back byte for byte
+ * (type, data, labels and annotations as they were) and its workloads restarted so they serve it
+ * again. A target with no backup for this run was not touched, and is left alone. Idempotent:
+ * restoring twice writes the same bytes and asks for the same restart.
+ */
+export async function restoreBatch(deps: FanoutDeps, input: RestoreBatchInput): Promise<RestoreBatchOutput> {
+  const restored: RestoreBatchOutput['restored'] = [];
+  for (const target of input.targets) {
+    const cluster = deps.cluster(target.cluster);
+    const backupName = backupSecretName(target.secretName, input.runId);
+    const backup = await cluster.readSecret(target.namespace, backupName);
+    if (!backup || backup.annotations[K8sNames.BackupOfAnnotation] !== target.secretName) {
+      restored.push({ id: target.id, restored: false, detail: 'not touched by this run (no backup)', restarted: [] });
+      continue;
+    }
+    await cluster.writeSecret({
+      namespace: target.namespace,
+      name: target.secretName,
+      type: backup.type,
+      data: backup.data,
+      labels: parseRecord(backup.annotations['certflow.io/backup-labels']),
+      annotations: parseRecord(backup.annotations['certflow.io/backup-annotations']),
+    });
+    const restarted = await restartWorkloads(deps, target, input.requestedAt);
+    deps.log.info('target restored from backup', { target: target.id, backup: backupName, restarted });
+    restored.push({ id: target.id, restored: true, detail: `restored from ${backupName}`, restarted });
+  }
+  return { runId: input.runId, restored };
+}
+
+function parseRecord(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}

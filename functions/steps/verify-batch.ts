@@ -1,0 +1,78 @@
+import type { TargetVerdict, VerifyBatchInput, VerifyBatchOutput } from '../contracts/fanout-payloads';
+import { K8sNames, type Target } from '../contracts/targets';
+import { CertflowError } from '../contracts/errors';
+import { checkTrust } from '../domain/trust-checker';
+import { leafSerial, materialFromSecret } from '../domain/secret-layout';
+import type { FanoutDeps } from './fanout-deps';
+
+/** The client identity certflow presents in handshakes, issued once per cold start. */
+export interface VerifierIdentity {
+  certificatePem: string;
+  keyPem: string;
+}
+
+/**
+ * VerifyBatch (DESIGN.md step 9): for each target, the Secret parses; its chain is valid to the
+ * namespace's trust bundle; SANs, validity and key match; the issuer is the active default; and
+ * a real mTLS handshake with its endpoint serves that same certificate and lets application data
+ * flow. One verdict per target, with the trust checker's reason.
+ */
+export async function verifyBatch(deps: FanoutDeps, input: VerifyBatchInput, identity: () => Promise<VerifierIdentity>): Promise<VerifyBatchOutput> {
+  const active = await deps.pki.readIssuer(deps.settings.intermediateMount, 'default');
+  const verdicts: TargetVerdict[] = [];
+  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, active.certificatePem, identity));
+  const allValid = verdicts.every((verdict) => verdict.valid);
+  deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
+  return { runId: input.runId, allValid, verdicts };
+}
+
+async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem: string, identity: () => Promise<VerifierIdentity>): Promise<TargetVerdict> {
+  const base = { id: target.id, service: target.service };
+  const cluster = deps.cluster(target.cluster);
+  const now = deps.clock.now();
+  const secret = await cluster.readSecret(target.namespace, target.secretName);
+  if (!secret) return { ...base, valid: false, reason: 'SecretMissing', detail: `Secret ${target.namespace}/${target.secretName} does not exist`, handshake: false };
+  const bundle = (await cluster.readConfigMap(target.namespace, deps.trustBundleConfigMap))?.data[K8sNames.TrustBundleKey];
+  if (!bundle) {
+    return { ...base, valid: false, reason: 'UnknownIssuer', detail: `no trust bundle ${target.namespace}/${deps.trustBundleConfigMap}`, handshake: false };
+  }
+  let material;
+  try {
+    material = materialFromSecret(target.kind, secret.data, `Secret ${target.namespace}/${target.secretName}`);
+  } catch (error) {
+    return { ...base, valid: false, reason: 'SecretMalformed', detail: (error as Error).message, handshake: false };
+  }
+  const secretSerial = leafSerial(material.chainPem);
+  const mesh = target.kind === 'istio-cacerts';
+  const stored = checkTrust({
+    servedChain: material.chainPem,
+    trustBundle: bundle,
+    now,
+    privateKeyPem: material.keyPem,
+    // A mesh CA is signed by the root, not by the active intermediate, and names no host.
+    ...(mesh ? { purpose: 'any' as const } : { hostName: target.dnsNames[0]!, expectedIssuerPem }),
+  });
+  if (!stored.valid) return { ...base, valid: false, reason: stored.reason, detail: `stored certificate: ${stored.detail}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
+  if (!target.endpoint) return { ...base, valid: true, reason: stored.reason, detail: `${stored.detail} (no endpoint to handshake with)`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
+
+  const client = await identity();
+  let probe;
+  try {
+    probe = await deps.probe.probe({ ...target.endpoint, clientCertificatePem: client.certificatePem, clientKeyPem: client.keyPem });
+  } catch (error) {
+    const reason = error instanceof CertflowError ? error.name.replace(/Error$/, '') : 'EndpointUnreachable';
+    return { ...base, valid: false, reason, detail: (error as Error).message, ...(secretSerial ? { secretSerial } : {}), handshake: false };
+  }
+  const servedSerial = leafSerial(probe.servedChainPem);
+  const served = checkTrust({ servedChain: probe.servedChainPem, trustBundle: bundle, hostName: target.endpoint.serverName, now, expectedIssuerPem });
+  const common = { ...base, ...(servedSerial ? { servedSerial } : {}), ...(secretSerial ? { secretSerial } : {}), handshake: true };
+  if (!served.valid) return { ...common, valid: false, reason: served.reason, detail: `served certificate: ${served.detail}` };
+  if (servedSerial !== secretSerial) {
+    // The workload still serves what it loaded before: its rollout has not happened.
+    return { ...common, valid: false, reason: 'StaleServedCertificate', detail: `the endpoint serves ${servedSerial}, the Secret holds ${secretSerial}: the workload has not reloaded` };
+  }
+  if (!probe.applicationData) {
+    return { ...common, valid: false, reason: 'NoApplicationData', detail: `the handshake with ${target.endpoint.host}:${target.endpoint.port} completed but the server sent no data: it refused certflow's client certificate` };
+  }
+  return { ...common, valid: true, reason: 'Valid', detail: `served ${servedSerial} over ${probe.protocol}, application data received` };
+}
