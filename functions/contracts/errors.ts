@@ -211,6 +211,11 @@ export const ErrorNames = {
   IntermediateInvalid: 'IntermediateInvalidError',
   IssuerStateConflict: 'IssuerStateConflictError',
   EndpointUnreachable: 'EndpointUnreachableError',
+  KubernetesNotFound: 'KubernetesNotFoundError',
+  KubernetesForbidden: 'KubernetesForbiddenError',
+  KubernetesConflict: 'KubernetesConflictError',
+  KubernetesUnavailable: 'KubernetesUnavailableError',
+  KubernetesRequest: 'KubernetesRequestError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

@@ -2,7 +2,7 @@
  * The registry of Lambda functions: the construct in lib/ builds one function per entry, and the
  * local runner maps each task to the handler named here. Paths are relative to the repo root.
  */
-export type Capability = 'unseal' | 'pki';
+export type Capability = 'unseal' | 'pki' | 'rotation';
 
 export const FunctionRegistry = {
   UnsealDiscover: {
@@ -45,6 +45,66 @@ export const FunctionRegistry = {
     capability: 'pki',
     entry: 'functions/handlers/restore-issuer.handler.ts',
     description: 'Rollback: issuance back on the previous default issuer.',
+    timeoutSeconds: 30,
+  },
+  Preflight: {
+    capability: 'rotation',
+    entry: 'functions/handlers/preflight.handler.ts',
+    description: 'Checks Vault (unsealing sealed nodes), the token, mounts, role and clusters; records the default issuer.',
+    timeoutSeconds: 120,
+  },
+  PlanRotation: {
+    capability: 'rotation',
+    entry: 'functions/handlers/plan-rotation.handler.ts',
+    description: 'Discovers targets, decides what is due, stores the batches in the ledger.',
+    timeoutSeconds: 300,
+  },
+  RenewBatch: {
+    capability: 'rotation',
+    entry: 'functions/handlers/renew-batch.handler.ts',
+    description: 'Backs up and renews one batch of targets.',
+    timeoutSeconds: 300,
+  },
+  CheckBatch: {
+    capability: 'rotation',
+    entry: 'functions/handlers/check-batch.handler.ts',
+    description: 'Looks once at a batch: cert-manager issuance and workload rollouts.',
+    timeoutSeconds: 60,
+  },
+  VerifyBatch: {
+    capability: 'rotation',
+    entry: 'functions/handlers/verify-batch.handler.ts',
+    description: 'Verifies one batch: chains, names, keys, issuer, and an mTLS handshake per endpoint.',
+    timeoutSeconds: 300,
+  },
+  RestoreBatch: {
+    capability: 'rotation',
+    entry: 'functions/handlers/restore-batch.handler.ts',
+    description: 'Rollback: puts one batch of Secrets back from their backups and restarts workloads.',
+    timeoutSeconds: 300,
+  },
+  PublishTrust: {
+    capability: 'rotation',
+    entry: 'functions/handlers/publish-trust.handler.ts',
+    description: 'Publishes (or restores) each namespace trust bundle.',
+    timeoutSeconds: 120,
+  },
+  FinalizeRotation: {
+    capability: 'rotation',
+    entry: 'functions/handlers/finalize-rotation.handler.ts',
+    description: 'Retires the old issuer, cleans old backups, writes the ledger, builds the success event.',
+    timeoutSeconds: 120,
+  },
+  RecordRollback: {
+    capability: 'rotation',
+    entry: 'functions/handlers/record-rollback.handler.ts',
+    description: 'Writes the rollback to the ledger and builds the Rotation Rolled Back event.',
+    timeoutSeconds: 60,
+  },
+  ReleaseStaleLock: {
+    capability: 'rotation',
+    entry: 'functions/handlers/release-stale-lock.handler.ts',
+    description: 'Releases the rotation lock held by an execution that was aborted or timed out.',
     timeoutSeconds: 30,
   },
 } as const satisfies Record<string, { capability: Capability; entry: string; description: string; timeoutSeconds: number }>;

@@ -14,7 +14,7 @@ import { EnvNames, type Env } from '../../functions/contracts/env';
 import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
 import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
 import { lambdaFunctions, listStateMachines, resolveDefinition, type CfnTemplate } from './template-resolver';
-import { listTaskStates, type AslMachine, type TaskState } from './task-walker';
+import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } from './task-walker';
 
 /**
  * Runs the state machines of the synthesized template with aws-local-stepfunctions: the
@@ -39,6 +39,8 @@ export interface LocalRunnerOptions {
   output?: NodeJS.WritableStream;
   /** Milliseconds between retries (Step Functions' real intervals are seconds). */
   retryIntervalMs?: number;
+  /** Milliseconds every Wait state waits locally (the definitions wait seconds). @default 25 */
+  waitMs?: number;
 }
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -139,6 +141,7 @@ export class LocalRunner {
       overrides: {
         taskResourceLocalHandlers: overrides as never,
         retryIntervalOverrides: Object.fromEntries(listTaskStates(definition).map((task) => [task.name, retryInterval])),
+        waitTimeOverrides: Object.fromEntries(listStatesOfType(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 25])),
       },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: 'arn:aws:iam::000000000000:role/local' },

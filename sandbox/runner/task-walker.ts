@@ -44,3 +44,18 @@ export function listTaskStates(machine: AslMachine): TaskState[] {
   visit(machine);
   return tasks;
 }
+
+/** Names of every state of one type (Wait, Map...), nested ones included. */
+export function listStatesOfType(machine: AslMachine, type: string): string[] {
+  const names: string[] = [];
+  const visit = (current: AslMachine) => {
+    for (const [name, state] of Object.entries(current.States)) {
+      if (state.Type === type) names.push(name);
+      const nested = state.ItemProcessor ?? state.Iterator;
+      if (nested) visit(nested);
+      for (const branch of state.Branches ?? []) visit(branch);
+    }
+  };
+  visit(machine);
+  return names;
+}

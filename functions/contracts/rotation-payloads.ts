@@ -1,0 +1,170 @@
+import * as z from 'zod';
+import { RunIdSchema } from './unseal-payloads';
+
+/**
+ * The Rotation state machine's payloads (DESIGN.md Rotation). The execution's state object is:
+ *   { request, run, plan, prepared?, activated?, canary?, failure?, summary? }
+ * Every field is an identifier, a count, a serial or a reason: targets are kept in the ledger
+ * table by batch id and loaded by the batch steps, so payloads stay small at any fleet size.
+ */
+
+/** What a caller (schedule, CLI, compromise response) puts in a Rotation execution's input. */
+export const RotationRequestSchema = z
+  .object({
+    trigger: z.enum(['schedule', 'intermediate-schedule', 'cli', 'compromise', 'sandbox']).default('schedule'),
+    /** Rotate the intermediate even when it is not due. */
+    forceIntermediate: z.boolean().default(false),
+    /** Renew every target even when it is not due. */
+    forceRenewal: z.boolean().default(false),
+    /** Only these services (names); every discovered target otherwise. */
+    services: z.array(z.string().min(1)).min(1).optional(),
+  })
+  .strict();
+export type RotationRequest = z.infer<typeof RotationRequestSchema>;
+
+/** Preflight's input: `{runId: $$.Execution.Name, startedAt: $$.Execution.StartTime, request: $.request}`. */
+export const PreflightInputSchema = z.object({
+  runId: RunIdSchema,
+  startedAt: z.iso.datetime({ offset: true }),
+  request: RotationRequestSchema.default({ trigger: 'schedule', forceIntermediate: false, forceRenewal: false }),
+});
+export type PreflightInput = z.infer<typeof PreflightInputSchema>;
+
+/** `$.run`: what every later step needs to know about the run. */
+export const RunContextSchema = z.object({
+  runId: RunIdSchema,
+  /** Restart time of this run's workloads (the execution start): retries restart nothing twice. */
+  requestedAt: z.iso.datetime({ offset: true }),
+  trigger: z.string(),
+  forceIntermediate: z.boolean(),
+  forceRenewal: z.boolean(),
+  services: z.array(z.string()).optional(),
+  /** The intermediate mount's default issuer at preflight: what a rollback restores. */
+  previousDefault: z.string(),
+  nodesUnsealedByPreflight: z.array(z.string()),
+});
+export type RunContext = z.infer<typeof RunContextSchema>;
+
+export const PlanInputSchema = z.object({ run: RunContextSchema });
+
+/** `$.plan`: the decision. Targets live in the ledger under (runId, batchId). */
+export const RotationPlanSchema = z.object({
+  runId: RunIdSchema,
+  intermediateDue: z.boolean(),
+  intermediateReason: z.string(),
+  /** True when any target is due (or the intermediate rotates, which renews every target). */
+  renewalDue: z.boolean(),
+  hasCanary: z.boolean(),
+  canaryBatchId: z.string(),
+  /** Non-canary batches, for the fan-out Map. */
+  batchIds: z.array(z.string()),
+  /** Every batch (canary first), for verify and rollback Maps. */
+  allBatchIds: z.array(z.string()),
+  targetCount: z.number().int(),
+  dueCount: z.number().int(),
+  namespaces: z.array(z.object({ cluster: z.string(), namespace: z.string() })),
+});
+export type RotationPlan = z.infer<typeof RotationPlanSchema>;
+
+/** Input of RenewBatch / CheckBatch / VerifyBatch / RestoreBatch tasks: the batch is loaded from the ledger. */
+export const BatchTaskInputSchema = z.object({
+  runId: RunIdSchema,
+  requestedAt: z.iso.datetime({ offset: true }),
+  batchId: z.string().min(1),
+  /** CheckBatch: how many times the wait loop has looked (for the bounded loop). */
+  attempt: z.number().int().nonnegative().default(0),
+  /** VerifyBatch during rollback: judge against the restored state. */
+  phase: z.enum(['rotation', 'rollback']).default('rotation'),
+});
+export type BatchTaskInput = z.infer<typeof BatchTaskInputSchema>;
+
+/** CheckBatch's answer inside the wait loop. */
+export const BatchProgressSchema = z.object({
+  runId: RunIdSchema,
+  requestedAt: z.string(),
+  batchId: z.string(),
+  attempt: z.number().int(),
+  done: z.boolean(),
+  /** True when attempt reached the bound: the state machine fails the batch (RolloutTimeoutError). */
+  exhausted: z.boolean(),
+  pending: z.number().int(),
+  phase: z.enum(['rotation', 'rollback']),
+});
+export type BatchProgress = z.infer<typeof BatchProgressSchema>;
+
+/** FinalizeRotation's input: the run, the plan, the activation (if any) and every batch verdict summary. */
+export const FinalizeInputSchema = z.object({
+  run: RunContextSchema,
+  plan: RotationPlanSchema,
+  activated: z.object({ activeIssuerId: z.string(), previousDefault: z.string(), changed: z.boolean() }).optional(),
+  verified: z.array(z.object({ batchId: z.string(), allValid: z.boolean(), invalid: z.number().int() })),
+});
+
+/** Rollback bookkeeping input: what failed, caught by a Catch (`{Error, Cause}`). */
+export const RollbackInputSchema = z.object({
+  run: RunContextSchema,
+  plan: RotationPlanSchema.optional(),
+  prepared: z.object({ issuerId: z.string() }).passthrough().optional(),
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
+  restoredBatches: z.array(z.object({ batchId: z.string(), allValid: z.boolean(), invalid: z.number().int() })).optional(),
+});
+
+/** Detail of Rotation Started / Succeeded / Rolled Back / Failed (never key material). */
+export const RotationEventDetailSchema = z.object({
+  runId: z.string(),
+  trigger: z.string(),
+  outcome: z.enum(['Started', 'Succeeded', 'RolledBack', 'Failed', 'AlreadyRunning']),
+  intermediate: z.object({ rotated: z.boolean(), previousIssuer: z.string().optional(), newIssuer: z.string().optional(), reason: z.string().optional() }).optional(),
+  counts: z.object({ targets: z.number().int(), renewed: z.number().int(), verified: z.number().int(), restored: z.number().int() }).optional(),
+  services: z.array(z.object({ service: z.string(), oldSerial: z.string().optional(), newSerial: z.string().optional(), verdict: z.string().optional() })).optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+export type RotationEventDetail = z.infer<typeof RotationEventDetailSchema>;
+
+/** State names of the Rotation state machine: the local runner, the fault tests and the CLI address states by them. */
+export const RotationStates = {
+  AcquireLock: 'AcquireLock',
+  AlreadyRunning: 'AlreadyRunning',
+  EmitStarted: 'EmitStarted',
+  Preflight: 'Preflight',
+  Plan: 'Plan',
+  IntermediateDue: 'IntermediateDue?',
+  PrepareIntermediate: 'PrepareIntermediate',
+  PublishTrust: 'PublishTrust',
+  ActivateIssuer: 'ActivateIssuer',
+  HasCanary: 'HasCanary?',
+  RenewCanary: 'RenewCanary',
+  WaitCanary: 'WaitCanary',
+  CheckCanary: 'CheckCanary',
+  CanaryDone: 'CanaryDone?',
+  VerifyCanary: 'VerifyCanary',
+  FanOut: 'FanOut',
+  RenewBatch: 'RenewBatch',
+  WaitBatch: 'WaitBatch',
+  CheckBatch: 'CheckBatch',
+  BatchDone: 'BatchDone?',
+  VerifyAll: 'VerifyAll',
+  VerifyBatch: 'VerifyBatch',
+  Finalize: 'Finalize',
+  EmitSucceeded: 'EmitSucceeded',
+  ReleaseLock: 'ReleaseLock',
+  Succeeded: 'Succeeded',
+  RestoreIssuer: 'RestoreIssuer',
+  RestoreTargets: 'RestoreTargets',
+  RestoreBatch: 'RestoreBatch',
+  WaitRestore: 'WaitRestore',
+  CheckRestore: 'CheckRestore',
+  RestoreDone: 'RestoreDone?',
+  VerifyRestored: 'VerifyRestored',
+  RestoreTrust: 'RestoreTrust',
+  RecordRollback: 'RecordRollback',
+  EmitRolledBack: 'EmitRolledBack',
+  ReleaseLockAfterRollback: 'ReleaseLockAfterRollback',
+  RolledBack: 'RolledBack',
+} as const;
+
+/** Error of the Fail state after a verified rollback (what the alarm counts). */
+export const ROTATION_ROLLED_BACK_ERROR = 'RotationRolledBack';
+/** The lock item in the ledger table. */
+export const RotationLock = { pk: 'lock#rotation', sk: 'lock' } as const;
