@@ -64,6 +64,8 @@ const networkNames = new Set(['AbortError', 'TimeoutError', 'FetchError', 'Socke
  * socket error in `cause`, an aborted request (the adapter's timeout) is a `TimeoutError`.
  */
 export function isNetworkFailure(error: unknown): boolean {
+  // undici rejects every request that got no answer with exactly this TypeError; the cause varies.
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
   for (let current: unknown = error, depth = 0; current && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     const { name, code } = current as { name?: unknown; code?: unknown };
     if (typeof code === 'string' && (networkCodes.has(code) || code.startsWith('UND_ERR'))) return true;
