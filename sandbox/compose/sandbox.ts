@@ -13,6 +13,10 @@ import { createPkiRoutes } from '../vault/pki/pki-routes';
 import { createAuthRoutes, type AuthRoutes } from '../vault/auth/auth-routes';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
+import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../kubernetes/kubernetes-emulator';
+import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
+import { startServiceEndpoints, type ServiceEndpoints } from '../services/service-endpoints';
+import { DEFAULT_ISSUER_REF, managedServices, seedKubernetes, type KubernetesSeed } from './kubernetes-seed';
 
 /**
  * The embedded environment: a Vault cluster, KMS, DynamoDB (dynalite) and EventBridge, each on
@@ -49,6 +53,18 @@ export interface Sandbox {
   dynamo: DynamoDbSandbox;
   eventBridge: EventBridgeEmulatorHandle;
   secretsManager: SecretsManagerEmulatorHandle;
+  /** The Kubernetes API emulator (HTTPS, so kubectl works with its kubeconfig()). */
+  kubernetes: KubernetesEmulatorHandle;
+  /** cert-manager for the emulator, signing through the Vault emulator once Vault has a PKI. */
+  certManager: CertManagerController;
+  /** One mTLS endpoint per configured service; each serves once its Secret exists. */
+  services: ServiceEndpoints;
+  /**
+   * Seeds the cluster (namespace, Deployments, Certificates, TLS Secrets, trust bundle) once the
+   * PKI is set up (setupSandboxPki), with endpoint annotations, and waits for the initial
+   * Certificates. The result holds the verifier's client credentials: keep them in memory.
+   */
+  seedKubernetes(pki: { rootToken: string; rootCertificate?: string }): Promise<KubernetesSeed>;
   kmsClient: KMSClient;
   dynamoDbClient: DynamoDBClient;
   eventBridgeClient: EventBridgeClient;
@@ -101,6 +117,16 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     });
     closers.push(() => vault.close());
 
+    // kubectl sends no token over plain HTTP: the emulator serves HTTPS.
+    const kubernetes = await startKubernetesEmulator({ tls: true });
+    closers.push(() => kubernetes.close());
+    const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
+    // The root token exists only after vault-init: until then the controller has nothing to do.
+    const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF });
+    closers.push(() => certManager.close());
+    const services = await startServiceEndpoints({ kubernetes, services: managedServices(options.config) });
+    closers.push(() => services.close());
+
     const config: CertflowConfig = {
       ...options.config,
       vault: { ...options.config.vault, nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })) },
@@ -122,6 +148,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dynamo,
       eventBridge,
       secretsManager,
+      kubernetes,
+      certManager,
+      services,
+      seedKubernetes: (pki) =>
+        seedKubernetes(
+          { kubernetes, vault: { ...vaultIssuer, token: pki.rootToken }, ...(pki.rootCertificate ? { rootCertificate: pki.rootCertificate } : {}), endpoint: (name) => services.endpoint(name), awaitIssuanceMs: 15_000 },
+          options.config,
+        ),
       kmsClient,
       dynamoDbClient,
       eventBridgeClient,

@@ -1,0 +1,20 @@
+import type { Target } from '../contracts/targets';
+
+/**
+ * The ledger: the run's batch manifest (targets by batch id, so payloads carry ids only), and one
+ * record per run and step (who, what, old and new serials and issuers, verdicts, timings).
+ */
+export interface LedgerRecord {
+  runId: string;
+  /** e.g. `run`, `step#PrepareIntermediate`, `batch#0003#renew`. */
+  entry: string;
+  at: string;
+  fields: Record<string, unknown>;
+}
+
+export interface Ledger {
+  putBatch(runId: string, batchId: string, targets: Target[]): Promise<void>;
+  getBatch(runId: string, batchId: string): Promise<Target[]>;
+  record(record: LedgerRecord): Promise<void>;
+  records(runId: string): Promise<LedgerRecord[]>;
+}
