@@ -189,6 +189,18 @@ export class KubernetesRequestError extends CertflowError {
   readonly retryable = false;
 }
 
+/** A batch failed verification (a target's verdict is not Valid): the rotation rolls back. */
+export class VerificationFailedError extends CertflowError {
+  readonly code = 'VERIFICATION_FAILED';
+  readonly retryable = false;
+}
+
+/** A batch's rollouts (or cert-manager issuance) did not finish within the wait loop's bound. */
+export class RolloutTimeoutError extends CertflowError {
+  readonly code = 'ROLLOUT_TIMEOUT';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -211,6 +223,8 @@ export const ErrorNames = {
   IntermediateInvalid: 'IntermediateInvalidError',
   IssuerStateConflict: 'IssuerStateConflictError',
   EndpointUnreachable: 'EndpointUnreachableError',
+  VerificationFailed: 'VerificationFailedError',
+  RolloutTimeout: 'RolloutTimeoutError',
   KubernetesNotFound: 'KubernetesNotFoundError',
   KubernetesForbidden: 'KubernetesForbiddenError',
   KubernetesConflict: 'KubernetesConflictError',

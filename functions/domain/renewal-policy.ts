@@ -69,11 +69,13 @@ type Check = (s: Snapshot) => Omit<RenewalDecision, 'renewalTime'> | undefined;
  * back to renewing 2/3 through the lifetime (otherwise every fresh certificate would be due at
  * once and renew in a loop).
  *
- * The result is truncated to whole seconds. The renewal time is stored and shown at second
- * precision (run state, events, ISO strings written without milliseconds by other tools), and the
- * next run re-derives "due now?" from the certificate; an untruncated value could sit a fraction
- * of a second after the stored one, so a run woken at the stored time would find the certificate
- * not yet due and skip it (cert-manager hit exactly this, cert-manager/cert-manager#4399).
+ * The result is truncated to whole seconds, for the reason cert-manager gives: a renewal time is
+ * stored at second precision (a Kubernetes `status.renewalTime`, a schedule, an RFC 3339 field in
+ * run state) and whoever wakes up at the stored time re-derives "due now?" from the certificate.
+ * Certificate dates are whole seconds, but `notAfter - lifetime/3` need not be; an untruncated
+ * value could lie a fraction of a second after the stored one, and the run woken at the stored
+ * time would find the certificate not yet due and skip it (cert-manager/cert-manager#4399).
+ * Truncating (never rounding up) keeps the stored and the computed time identical.
  */
 export function renewalTime(notBefore: Date, notAfter: Date, renewBeforeSeconds: number): Date {
   const lifetimeMs = notAfter.getTime() - notBefore.getTime();

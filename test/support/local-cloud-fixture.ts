@@ -40,3 +40,18 @@ export function quietOutput(): NodeJS.WritableStream {
   const { Writable } = require('node:stream') as typeof import('node:stream');
   return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
+
+/**
+ * The whole seed topology, ready for a rotation: Vault with its PKI, the namespace with five
+ * services (cert-manager and tls-secret kinds), their first certificates, endpoints serving them.
+ */
+export async function startFleetCloud(): Promise<{ cloud: LocalCloud; pki: SandboxPki; seed: Awaited<ReturnType<LocalCloud['sandbox']['seedKubernetes']>> }> {
+  const { cloud, pki } = await startPkiCloud();
+  try {
+    const seed = await cloud.sandbox.seedKubernetes({ rootToken: pki.rootToken, rootCertificate: pki.rootCertificate });
+    return { cloud, pki, seed };
+  } catch (error) {
+    await cloud.sandbox.close();
+    throw error;
+  }
+}

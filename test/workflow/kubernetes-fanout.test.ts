@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { PkiEnvSchema } from '../../functions/contracts/env';
+import { parseEnv } from '../../functions/handlers/kit/handler-kit';
+import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
+import { discoverTargets } from '../../functions/steps/discover-targets';
+import { renewBatch } from '../../functions/steps/renew-batch';
+import { checkBatch } from '../../functions/steps/check-batch';
+import { verifyBatch } from '../../functions/steps/verify-batch';
+import { restoreBatch } from '../../functions/steps/restore-batch';
+import { verifierIdentity } from '../../functions/steps/verifier-identity';
+import { backupSecretName } from '../../functions/domain/backup-naming';
+import { systemClock } from '../../functions/ports/clock';
+import type { Target } from '../../functions/contracts/targets';
+import type { FanoutDeps } from '../../functions/steps/fanout-deps';
+import type { Cluster } from '../../functions/ports/cluster';
+import { silentLog } from '../../sandbox/compose/vault-bootstrap';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { SandboxPki } from '../../sandbox/compose/pki-setup';
+import { startFleetCloud } from '../support/local-cloud-fixture';
+
+/**
+ * The Kubernetes steps end to end on the sandbox: the real @kubernetes/client-node against the
+ * API emulator, Vault's PKI over node-vault with AWS IAM login, cert-manager issuing through Vault,
+ * and real mTLS handshakes with each service's endpoint.
+ */
+jest.setTimeout(120_000);
+
+describe('renewing the seed fleet in Kubernetes', () => {
+  let cloud: LocalCloud;
+  let pki: SandboxPki;
+  let deps: FanoutDeps & { clusters: Cluster[] };
+  let targets: Target[];
+  let identity: ReturnType<typeof verifierIdentity>;
+  const byService = (service: string) => targets.filter((target) => target.service === service);
+  const requestedAt = () => new Date().toISOString();
+
+  async function secretHashes(): Promise<Record<string, string>> {
+    const hashes: Record<string, string> = {};
+    for (const target of targets) {
+      const secret = await deps.cluster('primary').readSecret(target.namespace, target.secretName);
+      const hash = createHash('sha256');
+      for (const key of Object.keys(secret?.data ?? {}).sort()) hash.update(key).update(secret!.data[key]!);
+      hashes[target.id] = hash.digest('hex');
+    }
+    return hashes;
+  }
+
+  async function untilRolledOut(runId: string, batch: Target[], at: string, renewed?: Awaited<ReturnType<typeof renewBatch>>['renewed']) {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const progress = await checkBatch(deps, { runId, requestedAt: at, targets: batch, ...(renewed ? { renewed } : {}) });
+      if (progress.done) return progress;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return checkBatch(deps, { runId, requestedAt: at, targets: batch, ...(renewed ? { renewed } : {}) });
+  }
+
+  beforeAll(async () => {
+    ({ cloud, pki } = await startFleetCloud());
+    const env = cloud.runner.functionEnv('PrepareIntermediate');
+    const k8s = cloud.sandbox.kubernetes;
+    deps = {
+      ...buildFanoutAdapters({
+        pkiEnv: parseEnv(PkiEnvSchema, env),
+        clusters: [{ auth: 'token', name: 'primary', server: k8s.url, token: k8s.token, caData: Buffer.from(k8s.caCertificate!).toString('base64'), skipTlsVerify: false }],
+        trustBundleConfigMap: cloud.sandbox.config.kubernetes.trustBundleConfigMap,
+        env,
+        clock: systemClock,
+        log: silentLog,
+      }),
+      log: silentLog,
+    };
+    identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
+    targets = (await discoverTargets(deps.clusters, [], silentLog)).targets;
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  it('discovers the five services by label with their kinds, endpoints and canary', () => {
+    expect(targets.map((target) => [target.service, target.kind, target.canary, Boolean(target.endpoint)])).toEqual([
+      ['backend', 'tls-secret', false, true],
+      ['chart-api', 'tls-secret', false, true],
+      ['frontend', 'cert-manager', true, true],
+      ['keycloak', 'tls-secret', false, true],
+      ['mcp-server', 'cert-manager', false, true],
+    ]);
+    expect(byService('keycloak')[0]!.keyAlgorithm).toBe('rsa-2048');
+  });
+
+  it('verifies the fleet as seeded: every endpoint serves its Secret over mTLS', async () => {
+    const result = await verifyBatch(deps, { runId: 'seed-check', targets }, identity);
+    expect(result.verdicts.map((verdict) => [verdict.service, verdict.reason, verdict.handshake])).toEqual(targets.map((target) => [target.service, 'Valid', true]));
+  });
+
+  it('renews a tls-secret target end to end: backup, new certificate, restart, handshake', async () => {
+    const batch = byService('backend');
+    const at = requestedAt();
+    const before = await deps.cluster('primary').readSecret('econ-graph', 'backend-tls');
+
+    const renewed = await renewBatch(deps, { runId: 'run-tls', requestedAt: at, targets: batch });
+    await untilRolledOut('run-tls', batch, at);
+    const verified = await verifyBatch(deps, { runId: 'run-tls', targets: batch }, identity);
+
+    const entry = renewed.renewed[0]!;
+    expect(entry.state).toBe('Renewed');
+    expect(entry.newSerial).not.toBe(entry.oldSerial);
+    expect(verified.verdicts[0]).toEqual(expect.objectContaining({ reason: 'Valid', handshake: true, servedSerial: entry.newSerial, secretSerial: entry.newSerial }));
+    const backup = await deps.cluster('primary').readSecret('econ-graph', backupSecretName('backend-tls', 'run-tls'));
+    expect(backup!.data['tls.crt']!.equals(before!.data['tls.crt']!)).toBe(true);
+    expect(backup!.data['tls.key']!.equals(before!.data['tls.key']!)).toBe(true);
+  });
+
+  it('does not issue twice or overwrite the backup when RenewBatch is retried with the same run', async () => {
+    const batch = byService('backend');
+    const backupBefore = await deps.cluster('primary').readSecret('econ-graph', backupSecretName('backend-tls', 'run-tls'));
+    const secretBefore = await deps.cluster('primary').readSecret('econ-graph', 'backend-tls');
+
+    const again = await renewBatch(deps, { runId: 'run-tls', requestedAt: requestedAt(), targets: batch });
+
+    expect(again.renewed[0]!.state).toBe('AlreadyRenewed');
+    const backupAfter = await deps.cluster('primary').readSecret('econ-graph', backupSecretName('backend-tls', 'run-tls'));
+    const secretAfter = await deps.cluster('primary').readSecret('econ-graph', 'backend-tls');
+    expect(backupAfter!.data['tls.crt']!.equals(backupBefore!.data['tls.crt']!)).toBe(true);
+    expect(secretAfter!.data['tls.crt']!.equals(secretBefore!.data['tls.crt']!)).toBe(true);
+  });
+
+  it('renews a cert-manager target the cmctl way and verifies the new certificate by handshake', async () => {
+    const batch = byService('frontend');
+    const at = requestedAt();
+
+    const renewed = await renewBatch(deps, { runId: 'run-cm', requestedAt: at, targets: batch });
+    const progress = await untilRolledOut('run-cm', batch, at, renewed.renewed);
+    const verified = await verifyBatch(deps, { runId: 'run-cm', targets: batch }, identity);
+
+    expect(renewed.renewed[0]!.state).toBe('RenewalRequested');
+    expect(progress.done).toBe(true);
+    const certificate = await deps.cluster('primary').readCertificate('econ-graph', batch[0]!.certificateName!);
+    expect(certificate!.revision).toBe((renewed.renewed[0]!.previousRevision ?? 0) + 1);
+    expect(verified.verdicts[0]).toEqual(expect.objectContaining({ reason: 'Valid', handshake: true }));
+    expect(verified.verdicts[0]!.servedSerial).not.toBe(renewed.renewed[0]!.oldSerial);
+  });
+
+  it('fails verification with a clear reason when a rollout never happens', async () => {
+    const batch = byService('chart-api');
+    cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'chart-api', true);
+    try {
+      const at = requestedAt();
+      const renewed = await renewBatch(deps, { runId: 'run-stuck', requestedAt: at, targets: batch });
+      const progress = await checkBatch(deps, { runId: 'run-stuck', requestedAt: at, targets: batch });
+      const verified = await verifyBatch(deps, { runId: 'run-stuck', targets: batch }, identity);
+
+      expect(progress.done).toBe(false);
+      expect(progress.pending[0]!.waitingFor).toMatch(/rollout of econ-graph\/chart-api/);
+      expect(verified.allValid).toBe(false);
+      expect(verified.verdicts[0]).toEqual(
+        expect.objectContaining({ reason: 'StaleServedCertificate', secretSerial: renewed.renewed[0]!.newSerial, servedSerial: renewed.renewed[0]!.oldSerial }),
+      );
+    } finally {
+      cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'chart-api', false);
+    }
+  });
+
+  it('restores every Secret byte for byte and the endpoints serve the old certificates again', async () => {
+    const at = requestedAt();
+    const before = await secretHashes();
+    const servedBefore = await verifyBatch(deps, { runId: 'run-restore', targets: targets.filter((t) => t.service !== 'chart-api') }, identity);
+
+    const renewed = await renewBatch(deps, { runId: 'run-restore', requestedAt: at, targets });
+    await untilRolledOut('run-restore', targets, at, renewed.renewed);
+    const changed = await secretHashes();
+    const restoreAt = requestedAt();
+    const restored = await restoreBatch(deps, { runId: 'run-restore', requestedAt: restoreAt, targets });
+    await untilRolledOut('run-restore', targets.filter((t) => t.kind !== 'cert-manager'), restoreAt);
+    const after = await secretHashes();
+
+    expect(Object.keys(before).filter((id) => before[id] !== changed[id])).toHaveLength(targets.length);
+    expect(after).toEqual(before);
+    expect(restored.restored.every((entry) => entry.restored)).toBe(true);
+    const servedAfter = await verifyBatch(deps, { runId: 'run-restore', targets: targets.filter((t) => t.service !== 'chart-api') }, identity);
+    expect(servedAfter.verdicts.map((v) => v.servedSerial)).toEqual(servedBefore.verdicts.map((v) => v.servedSerial));
+  });
+});
