@@ -57,7 +57,8 @@ export type TrustReason = (typeof TrustReasons)[keyof typeof TrustReasons];
 /** The checks in the order they run (see the module comment). */
 export const TrustCheckOrder = ['chain', 'validity', 'keyUsage', 'hostName', 'keyMatch', 'expectedIssuer', 'revocation'] as const;
 
-export type TrustPurpose = 'server' | 'client' | 'any';
+/** `ca`: the end certificate is itself a CA (Istio's plug-in mesh CA): keyCertSign instead of TLS usages. */
+export type TrustPurpose = 'server' | 'client' | 'any' | 'ca';
 
 export interface TrustInput {
   /** PEM: the leaf first, then the intermediates the server sends (in any order). */
@@ -316,7 +317,7 @@ function checkValidity(s: TrustSnapshot, path: Path): Failure | undefined {
 }
 
 function allowsPurpose(extKeyUsage: readonly string[] | undefined, purpose: TrustPurpose): boolean {
-  if (purpose === 'any' || extKeyUsage === undefined) return true;
+  if (purpose === 'any' || purpose === 'ca' || extKeyUsage === undefined) return true;
   return extKeyUsage.includes(EKU.any) || extKeyUsage.includes(purpose === 'server' ? EKU.serverAuth : EKU.clientAuth);
 }
 
@@ -344,6 +345,11 @@ function checkKeyUsage(s: TrustSnapshot, path: Path): Failure | undefined {
     }
   }
   const leaf = s.leaf;
+  if (s.purpose === 'ca') {
+    if (leaf.basicConstraints?.ca !== true) return wrong(`${leaf.subject} should be a CA but basicConstraints CA:true is missing`);
+    if (leaf.keyUsage && !leaf.keyUsage.includes('keyCertSign')) return wrong(`${leaf.subject} is a CA whose key usage (${leaf.keyUsage.join(', ')}) lacks keyCertSign`);
+    return undefined;
+  }
   if (leaf.keyUsage && !leaf.keyUsage.includes('digitalSignature')) {
     return wrong(`the leaf's key usage (${leaf.keyUsage.join(', ') || 'none'}) lacks digitalSignature, which TLS needs`);
   }

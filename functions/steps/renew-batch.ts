@@ -57,7 +57,8 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   await cluster.writeSecret({
     namespace: target.namespace,
     name: target.secretName,
-    type: current?.type ?? 'kubernetes.io/tls',
+    // Istio's cacerts is Opaque: a kubernetes.io/tls Secret must hold tls.crt and tls.key.
+    type: current?.type ?? (target.kind === 'istio-cacerts' ? 'Opaque' : 'kubernetes.io/tls'),
     data: secretDataFor(target.kind, { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem, ...chain }),
     labels: { ...(current?.labels ?? {}) },
     annotations: { ...(current?.annotations ?? {}), [RenewedByRunAnnotation]: labelValue(input.runId) },

@@ -50,7 +50,7 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
     now,
     privateKeyPem: material.keyPem,
     // A mesh CA is signed by the root, not by the active intermediate, and names no host.
-    ...(mesh ? { purpose: 'any' as const } : { hostName: target.dnsNames[0]!, expectedIssuerPem }),
+    ...(mesh ? { purpose: 'ca' as const } : { hostName: target.dnsNames[0]!, expectedIssuerPem }),
   });
   if (!stored.valid) return { ...base, valid: false, reason: stored.reason, detail: `stored certificate: ${stored.detail}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   if (!target.endpoint) return { ...base, valid: true, reason: stored.reason, detail: `${stored.detail} (no endpoint to handshake with)`, ...(secretSerial ? { secretSerial } : {}), handshake: false };

@@ -177,4 +177,42 @@ describe('renewing the seed fleet in Kubernetes', () => {
     const servedAfter = await verifyBatch(deps, { runId: 'run-restore', targets: targets.filter((t) => t.service !== 'chart-api') }, identity);
     expect(servedAfter.verdicts.map((v) => v.servedSerial)).toEqual(servedBefore.verdicts.map((v) => v.servedSerial));
   });
+
+  it('renews the Istio plug-in CA: a CA under the root in istio-system/cacerts, istiod restarted', async () => {
+    const store = cloud.sandbox.kubernetes.store;
+    store.create('namespaces', { metadata: { name: 'istio-system' } } as never);
+    store.create('deployments', {
+      metadata: { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } } },
+    } as never);
+    await deps.cluster('primary').writeConfigMap('istio-system', cloud.sandbox.config.kubernetes.trustBundleConfigMap, { 'ca.crt': pki.rootCertificate });
+    const mesh: Target = {
+      id: 'primary/istio-system/cacerts',
+      cluster: 'primary',
+      namespace: 'istio-system',
+      service: 'istio-mesh',
+      kind: 'istio-cacerts',
+      secretName: 'cacerts',
+      workloads: ['istiod'],
+      dnsNames: ['istiod.istio-system.svc'],
+      canary: false,
+      keyAlgorithm: 'ecdsa-p256',
+    };
+    const at = requestedAt();
+
+    const renewed = await renewBatch(deps, { runId: 'run-mesh', requestedAt: at, targets: [mesh] });
+    const progress = await untilRolledOut('run-mesh', [mesh], at);
+    const verified = await verifyBatch(deps, { runId: 'run-mesh', targets: [mesh] }, identity);
+
+    const secret = await deps.cluster('primary').readSecret('istio-system', 'cacerts');
+    expect(Object.keys(secret!.data).sort()).toEqual(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem']);
+    expect(secret!.data['root-cert.pem']!.toString().trim()).toBe(pki.rootCertificate.trim());
+    const { X509Certificate } = await import('node:crypto');
+    const meshCa = new X509Certificate(secret!.data['ca-cert.pem']!);
+    expect(meshCa.ca).toBe(true);
+    expect(meshCa.verify(new X509Certificate(pki.rootCertificate).publicKey)).toBe(true);
+    expect(renewed.renewed[0]!.restarted).toEqual(['istiod']);
+    expect(progress.done).toBe(true);
+    expect(verified.verdicts[0]).toEqual(expect.objectContaining({ valid: true, reason: 'Valid', handshake: false }));
+  });
 });

@@ -1,0 +1,22 @@
+import { EnvNames } from './env';
+
+/**
+ * Environment variable names of the rotation functions (FunctionRegistry capability 'rotation'),
+ * on top of the unseal environment (UnsealEnvSchema: Preflight may unseal) and the PKI
+ * environment (PkiEnvSchema). lib/certflow-stack.ts sets them; the handlers read them once per
+ * cold start. Values are names and addresses only: no token or key ever travels here.
+ */
+export const RotationEnvNames = {
+  /** DynamoDB table of the rotation lock, the ledger of runs and each run's batches. */
+  LedgerTable: EnvNames.LedgerTable,
+  /** The certflow EventBridge bus name. */
+  EventBus: EnvNames.EventBus,
+  /** JSON array of the deployment's Kubernetes clusters (contracts/clusters.ts ClusterSpec). */
+  Clusters: 'CERTFLOW_CLUSTERS',
+  /** Name of the ConfigMap that carries each namespace's trust bundle. */
+  TrustBundleConfigMap: 'CERTFLOW_TRUST_BUNDLE_CONFIGMAP',
+  /** Targets per batch (config.policy.batchSize), as a decimal string. */
+  BatchSize: 'CERTFLOW_BATCH_SIZE',
+  /** The default namespace of the managed services (config.kubernetes.namespace). */
+  Namespace: 'CERTFLOW_NAMESPACE',
+} as const;
