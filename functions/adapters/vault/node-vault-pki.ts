@@ -174,6 +174,15 @@ export class NodeVaultPki implements VaultPki {
     return body?.keys ?? [];
   }
 
+  async roleExists(mount: string, role: string): Promise<boolean> {
+    try {
+      return (await this.call(`GET ${mount}/roles/${role}`, () => this.client.read(`${mount}/roles/${encodeURIComponent(role)}`))) !== undefined;
+    } catch (error) {
+      if ((error as { details?: { status?: number } }).details?.status === 404) return false;
+      throw error;
+    }
+  }
+
   async readCertificate(mount: string, serialNumber: string): Promise<{ certificatePem: string; revocationTime: number } | undefined> {
     try {
       const data = await this.call<{ certificate: string; revocation_time?: number }>(`GET ${mount}/cert/${serialNumber}`, () =>

@@ -24,12 +24,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what:
 }
 
 /** Parses the environment once per cold start; a misconfigured function fails loudly and clearly. */
-export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new InvalidInputError(`the function's environment is invalid: ${fields.join('; ')}`);
-}
+export { parseEnvironment as parseEnv } from '../../adapters/parse-environment';
 
 /** Builds a dependency once per handler instance (a cold start), on first use. */
 export function once<T>(build: () => T): () => T {

@@ -1,0 +1,26 @@
+import * as z from 'zod';
+import { ClusterSpecListSchema } from './clusters';
+import { RotationEnvNames } from './rotation-env';
+
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** What the rotation functions need besides the unseal and PKI environments. */
+export const RotationEnvSchema = z.object({
+  [RotationEnvNames.LedgerTable]: z.string().min(1),
+  [RotationEnvNames.Clusters]: json(ClusterSpecListSchema),
+  [RotationEnvNames.TrustBundleConfigMap]: z.string().min(1),
+  [RotationEnvNames.BatchSize]: z.coerce.number().int().min(1).max(500).default(25),
+  [RotationEnvNames.Namespace]: z.string().min(1),
+});
+export type RotationEnv = z.infer<typeof RotationEnvSchema>;

@@ -1,0 +1,105 @@
+import * as z from 'zod';
+import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
+import { retireIssuer } from './issuer-switch';
+import { cleanupBackups } from './cleanup-backups';
+import type { RotationRuntime } from './rotation-deps';
+import type { Log } from '../ports/log';
+
+/** The parts of the execution's state object the closing steps read (it holds identifiers only). */
+export const RotationStateSchema = z.looseObject({
+  run: RunContextSchema,
+  plan: RotationPlanSchema.optional(),
+  prepared: z.looseObject({ issuerId: z.string() }).optional(),
+  activated: z.looseObject({ activeIssuerId: z.string(), previousDefault: z.string(), changed: z.boolean() }).optional(),
+  verified: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
+  restoredBatches: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
+  failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type RotationState = z.infer<typeof RotationStateSchema>;
+
+/**
+ * Finalize (DESIGN.md step 10): retire the old issuer when the run rotated (it keeps signing its
+ * CRL), delete backups of earlier runs, write the run to the ledger, and build the
+ * `Rotation Succeeded` detail: per service the old and new serial, the verdict, the counts.
+ */
+export async function finalizeRotation(runtime: RotationRuntime, state: RotationState, log: Log): Promise<RotationEventDetail> {
+  const { run } = state;
+  const deps = { pki: runtime.fanout.pki, settings: runtime.fanout.settings, clock: runtime.fanout.clock, log };
+  if (state.activated?.changed) await retireIssuer(deps, { runId: run.runId, issuerId: state.activated.previousDefault });
+  const cleaned = await cleanupBackups(runtime.fanout.clusters, run.runId, log);
+  const services = await servicesOf(runtime, run.runId);
+  const detail: RotationEventDetail = {
+    runId: run.runId,
+    trigger: run.trigger,
+    outcome: 'Succeeded',
+    intermediate: {
+      rotated: Boolean(state.activated?.changed),
+      previousIssuer: run.previousDefault,
+      ...(state.activated ? { newIssuer: state.activated.activeIssuerId } : {}),
+      ...(state.plan ? { reason: state.plan.intermediateReason } : {}),
+    },
+    counts: {
+      targets: state.plan?.targetCount ?? 0,
+      renewed: services.filter((service) => service.newSerial).length,
+      verified: services.filter((service) => service.verdict === 'Valid').length,
+      restored: 0,
+    },
+    services,
+  };
+  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
+  return detail;
+}
+
+/** RecordRollback: the rollback in the ledger, and the `Rotation Rolled Back` detail. */
+export async function recordRollback(runtime: RotationRuntime, state: RotationState, log: Log): Promise<RotationEventDetail> {
+  const { run } = state;
+  const services = await servicesOf(runtime, run.runId);
+  const restoredInvalid = (state.restoredBatches ?? []).reduce((sum, batch) => sum + batch.invalid, 0);
+  const detail: RotationEventDetail = {
+    runId: run.runId,
+    trigger: run.trigger,
+    outcome: 'RolledBack',
+    intermediate: { rotated: false, previousIssuer: run.previousDefault, ...(state.prepared ? { newIssuer: state.prepared.issuerId } : {}) },
+    counts: {
+      targets: state.plan?.targetCount ?? 0,
+      renewed: services.filter((service) => service.newSerial).length,
+      verified: services.filter((service) => service.verdict === 'Valid').length,
+      restored: services.filter((service) => service.verdict === 'Restored').length,
+    },
+    services,
+    ...(state.failure ? { error: state.failure.Error, cause: causeMessage(state.failure.Cause) } : {}),
+  };
+  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, rollbackVerified: restoredInvalid === 0 } });
+  log.warn('rotation rolled back', { error: state.failure?.Error, restoredInvalid });
+  return detail;
+}
+
+/** Per service: serials from the renew records, the latest verdict from the verify records. */
+async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['services']>> {
+  const byService = new Map<string, { service: string; oldSerial?: string; newSerial?: string; verdict?: string }>();
+  const records = await runtime.ledger.records(runId);
+  for (const record of records.filter((entry) => entry.entry.endsWith('#renew'))) {
+    for (const renewed of (record.fields.renewed as Array<{ service: string; oldSerial?: string; newSerial?: string }>) ?? []) {
+      byService.set(renewed.service, { service: renewed.service, ...(renewed.oldSerial ? { oldSerial: renewed.oldSerial } : {}), ...(renewed.newSerial ? { newSerial: renewed.newSerial } : {}) });
+    }
+  }
+  for (const record of records.filter((entry) => entry.entry.includes('#verify-'))) {
+    for (const verdict of (record.fields.verdicts as Array<{ service: string; reason: string; servedSerial?: string }>) ?? []) {
+      const entry = byService.get(verdict.service) ?? { service: verdict.service };
+      entry.verdict = record.entry.endsWith('rollback') && verdict.reason === 'Valid' ? 'Restored' : verdict.reason;
+      if (!entry.newSerial && verdict.servedSerial && !record.entry.endsWith('rollback')) entry.newSerial = verdict.servedSerial;
+      byService.set(verdict.service, entry);
+    }
+  }
+  return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+}
+
+function causeMessage(cause: string | undefined): string | undefined {
+  if (!cause) return undefined;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    return (parsed.errorMessage ?? cause).slice(0, 1000);
+  } catch {
+    return cause.slice(0, 1000);
+  }
+}

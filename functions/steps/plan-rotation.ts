@@ -1,0 +1,83 @@
+import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
+import type { Target } from '../contracts/targets';
+import { decideRenewal } from '../domain/renewal-policy';
+import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
+import { planBatches } from '../domain/target-annotations';
+import { SecretFiles } from '../domain/secret-layout';
+import { certificatesFromPem } from '../domain/x509-facts';
+import { discoverTargets } from './discover-targets';
+import { planPki } from './plan-pki';
+import type { RotationRuntime } from './rotation-deps';
+import type { Log } from '../ports/log';
+
+/**
+ * Plan (DESIGN.md Rotation step 3: gather, then decide): discover every target and read its
+ * current certificate and the issuers; decide per target whether it is due (the renewal policy's
+ * named reason) and whether the intermediate is due. A rotated intermediate makes every target due
+ * (leaves must move off the retiring issuer). Batches go to the ledger; the payload carries ids.
+ */
+export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log): Promise<RotationPlan> {
+  const { fanout } = runtime;
+  const now = fanout.clock.now();
+  const pkiDeps = { pki: fanout.pki, settings: fanout.settings, clock: fanout.clock, log };
+  const pkiPlan = await planPki(pkiDeps, { forced: run.forceIntermediate });
+  const intermediateDue = pkiPlan.rotation.due;
+
+  const discovered = await discoverTargets(fanout.clusters, [], log);
+  const targets = discovered.targets.filter((target) => !run.services || run.services.includes(target.service));
+  const issuers = await Promise.all(
+    pkiPlan.issuers.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(fanout.settings.intermediateMount, issuer.issuerId)).certificatePem })),
+  );
+  const retiring = pkiPlan.issuers.filter((issuer) => !issuer.usage.includes('issuing-certificates')).map((issuer) => issuer.issuerId);
+
+  const due: Target[] = [];
+  const reasons: Record<string, string> = {};
+  for (const target of targets) {
+    const secret = await fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName);
+    const pem = secret?.data[SecretFiles[target.kind].cert]?.toString('utf8');
+    const leaf = pem ? certificatesFromPem(pem, `${target.id} certificate`)[0] : undefined;
+    const issuerId = leaf ? issuerOf(leaf, issuers) : undefined;
+    const decision = decideRenewal({
+      ...(leaf ? { certificate: { notBefore: leaf.notBefore, notAfter: leaf.notAfter, dnsNames: dnsNamesOf(leaf), ...(issuerId ? { issuerId } : {}) } } : {}),
+      desiredDnsNames: target.kind === 'istio-cacerts' ? (leaf ? dnsNamesOf(leaf) : []) : target.dnsNames,
+      // A mesh CA is signed by the root, not by the intermediate: its issuer is not judged here.
+      defaultIssuerId: target.kind === 'istio-cacerts' ? (issuerId ?? '') : (pkiPlan.defaultIssuer ?? ''),
+      retiringIssuerIds: retiring,
+      now,
+      renewBeforeSeconds: fanout.settings.renewBeforeSeconds,
+      forced: run.forceRenewal || intermediateDue,
+    });
+    reasons[target.id] = decision.reason;
+    if (decision.due) due.push(target);
+  }
+
+  const { canary, batches } = planBatches(due, runtime.batchSize);
+  const batchIds: string[] = [];
+  if (canary.length) await runtime.ledger.putBatch(run.runId, 'canary', canary);
+  for (const [index, batch] of batches.entries()) {
+    const id = `b${String(index + 1).padStart(4, '0')}`;
+    await runtime.ledger.putBatch(run.runId, id, batch);
+    batchIds.push(id);
+  }
+  const namespaces = [...new Map(targets.map((target) => [`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace }])).values()];
+  await runtime.ledger.record({
+    runId: run.runId,
+    entry: 'plan',
+    at: now.toISOString(),
+    fields: { intermediate: pkiPlan.rotation, reasons, rejected: discovered.rejected, defaultIssuer: pkiPlan.defaultIssuer },
+  });
+  log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, canary: canary.length });
+  return {
+    runId: run.runId,
+    intermediateDue,
+    intermediateReason: pkiPlan.rotation.reason,
+    renewalDue: due.length > 0,
+    hasCanary: canary.length > 0,
+    canaryBatchId: 'canary',
+    batchIds,
+    allBatchIds: [...(canary.length ? ['canary'] : []), ...batchIds],
+    targetCount: targets.length,
+    dueCount: due.length,
+    namespaces: namespaces.length ? namespaces : [{ cluster: fanout.clusters[0]?.name ?? 'primary', namespace: runtime.namespace }],
+  };
+}

@@ -1,0 +1,77 @@
+import type { BatchProgress, BatchTaskInput } from '../contracts/rotation-payloads';
+import type { RenewBatchOutput, RestoreBatchOutput, VerifyBatchOutput } from '../contracts/fanout-payloads';
+import { RolloutTimeoutError, VerificationFailedError } from '../contracts/errors';
+import { renewBatch } from './renew-batch';
+import { checkBatch } from './check-batch';
+import { verifyBatch, type VerifierIdentity } from './verify-batch';
+import { restoreBatch } from './restore-batch';
+import type { RotationRuntime } from './rotation-deps';
+import type { Log } from '../ports/log';
+
+/**
+ * The batch tasks of the Rotation state machine: each loads its batch from the ledger (payloads
+ * carry batch ids only), runs the Kubernetes step, and records what it did in the ledger.
+ */
+
+/** The wait loop looks at most this many times (5 s apart in AWS): 10 minutes per batch. */
+export const MAX_CHECK_ATTEMPTS = 120;
+
+/** A rollback restarts workloads a second after the run did, so the restart is a new rollout. */
+export function rollbackRestartTime(requestedAt: string): string {
+  return new Date(new Date(requestedAt).getTime() + 1000).toISOString();
+}
+
+export async function renewBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<{ batchId: string; renewed: number; serials: Array<{ service: string; oldSerial?: string; newSerial?: string }> }> {
+  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  const result: RenewBatchOutput = await renewBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: input.requestedAt, targets });
+  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#renew`, at: runtime.fanout.clock.now().toISOString(), fields: { renewed: result.renewed } });
+  return {
+    batchId: input.batchId,
+    renewed: result.renewed.length,
+    serials: result.renewed.map((entry) => ({ service: entry.service, ...(entry.oldSerial ? { oldSerial: entry.oldSerial } : {}), ...(entry.newSerial ? { newSerial: entry.newSerial } : {}) })),
+  };
+}
+
+export async function checkBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<BatchProgress> {
+  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  const renewed = input.phase === 'rotation' ? await renewedOf(runtime, input) : undefined;
+  const requestedAt = input.phase === 'rollback' ? rollbackRestartTime(input.requestedAt) : input.requestedAt;
+  const progress = await checkBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt, targets, ...(renewed ? { renewed } : {}) });
+  const attempt = input.attempt + 1;
+  if (!progress.done && attempt >= MAX_CHECK_ATTEMPTS) {
+    throw new RolloutTimeoutError(`batch ${input.batchId} did not finish after ${attempt} checks: ${progress.pending.map((entry) => `${entry.id} waits for ${entry.waitingFor}`).join('; ')}`, {
+      details: { batchId: input.batchId, pending: progress.pending.length },
+    });
+  }
+  return { runId: input.runId, requestedAt: input.requestedAt, batchId: input.batchId, attempt, done: progress.done, exhausted: false, pending: progress.pending.length, phase: input.phase };
+}
+
+export async function verifyBatchTask(
+  runtime: RotationRuntime,
+  input: BatchTaskInput,
+  identity: () => Promise<VerifierIdentity>,
+  log: Log,
+): Promise<{ batchId: string; allValid: boolean; invalid: number }> {
+  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  const result: VerifyBatchOutput = await verifyBatch({ ...runtime.fanout, log }, { runId: input.runId, targets }, identity);
+  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#verify-${input.phase}`, at: runtime.fanout.clock.now().toISOString(), fields: { verdicts: result.verdicts } });
+  const invalid = result.verdicts.filter((verdict) => !verdict.valid);
+  if (invalid.length && input.phase === 'rotation') {
+    throw new VerificationFailedError(`batch ${input.batchId}: ${invalid.map((verdict) => `${verdict.service} ${verdict.reason} (${verdict.detail})`).join('; ')}`, {
+      details: { batchId: input.batchId, invalid: invalid.length },
+    });
+  }
+  return { batchId: input.batchId, allValid: invalid.length === 0, invalid: invalid.length };
+}
+
+export async function restoreBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<{ batchId: string; restored: number }> {
+  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  const result: RestoreBatchOutput = await restoreBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: rollbackRestartTime(input.requestedAt), targets });
+  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#restore`, at: runtime.fanout.clock.now().toISOString(), fields: { restored: result.restored } });
+  return { batchId: input.batchId, restored: result.restored.filter((entry) => entry.restored).length };
+}
+
+async function renewedOf(runtime: RotationRuntime, input: BatchTaskInput) {
+  const record = (await runtime.ledger.records(input.runId)).find((entry) => entry.entry === `batch#${input.batchId}#renew`);
+  return (record?.fields.renewed as RenewBatchOutput['renewed'] | undefined) ?? undefined;
+}

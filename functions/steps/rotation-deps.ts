@@ -1,0 +1,17 @@
+import type { VaultSys } from '../ports/vault-sys';
+import type { KeyWrapper } from '../ports/key-wrapper';
+import type { ShareStore } from '../ports/share-store';
+import type { Ledger } from '../ports/ledger';
+import type { Cluster } from '../ports/cluster';
+import type { FanoutDeps } from './fanout-deps';
+
+/** Everything a rotation step may use, built once per cold start (adapters/rotation-wiring.ts). */
+export interface RotationRuntime {
+  clusterId: string;
+  unseal: { vaultFor(nodeUrl: string): VaultSys; keys: KeyWrapper; shares: ShareStore };
+  vaultNodes: Array<{ id: string; url: string }>;
+  fanout: Omit<FanoutDeps, 'log'> & { clusters: Cluster[] };
+  ledger: Ledger;
+  batchSize: number;
+  namespace: string;
+}
