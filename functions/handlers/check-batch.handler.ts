@@ -1,10 +1,7 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { BatchTaskInputSchema } from '../contracts/rotation-payloads';
+import { checkBatchTask } from '../steps/rotation-batches';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** CheckBatch: one look at a batch's rollouts; `attempt` counts looks; RolloutTimeoutError past the bound. */
+export const makeHandler = rotationHandler('CheckBatch', BatchTaskInputSchema, (input) => input.runId, checkBatchTask);
 export const handler = makeHandler(process.env);

@@ -1,10 +1,6 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { RotationStateSchema, finalizeRotation } from '../steps/finalize-rotation';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** FinalizeRotation: the whole state object (identifiers only) -> the `Rotation Succeeded` detail. */
+export const makeHandler = rotationHandler('FinalizeRotation', RotationStateSchema, (input) => input.run.runId, finalizeRotation);
 export const handler = makeHandler(process.env);

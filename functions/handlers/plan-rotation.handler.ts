@@ -1,10 +1,7 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { PlanInputSchema } from '../contracts/rotation-payloads';
+import { planRotation } from '../steps/plan-rotation';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** PlanRotation: `{run}` -> the plan (`$.plan`); batches are stored in the ledger. */
+export const makeHandler = rotationHandler('PlanRotation', PlanInputSchema, (input) => input.run.runId, (runtime, input, log) => planRotation(runtime, input.run, log));
 export const handler = makeHandler(process.env);

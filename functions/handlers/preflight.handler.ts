@@ -1,10 +1,7 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { PreflightInputSchema } from '../contracts/rotation-payloads';
+import { preflight } from '../steps/preflight';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** Preflight: `{runId, startedAt, request}` -> the run context (`$.run`), with the default issuer recorded. */
+export const makeHandler = rotationHandler('Preflight', PreflightInputSchema, (input) => input.runId, preflight);
 export const handler = makeHandler(process.env);

@@ -1,10 +1,9 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { PublishTrustInputSchema } from '../contracts/fanout-payloads';
+import { publishTrust } from '../steps/publish-trust';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** PublishTrust: `{runId, namespaces, mode}` -> each namespace's trust bundle published (or restored). */
+export const makeHandler = rotationHandler('PublishTrust', PublishTrustInputSchema, (input) => input.runId, (runtime, input, log) =>
+  publishTrust({ ...runtime.fanout, log }, input),
+);
 export const handler = makeHandler(process.env);

@@ -1,10 +1,6 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { RotationStateSchema, recordRollback } from '../steps/finalize-rotation';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** RecordRollback: the whole state object -> the ledger record and the `Rotation Rolled Back` detail. */
+export const makeHandler = rotationHandler('RecordRollback', RotationStateSchema, (input) => input.run.runId, recordRollback);
 export const handler = makeHandler(process.env);

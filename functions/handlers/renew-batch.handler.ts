@@ -1,10 +1,7 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { BatchTaskInputSchema } from '../contracts/rotation-payloads';
+import { renewBatchTask } from '../steps/rotation-batches';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** RenewBatch: `{runId, requestedAt, batchId}` -> back up and renew the batch's targets. */
+export const makeHandler = rotationHandler('RenewBatch', BatchTaskInputSchema, (input) => input.runId, renewBatchTask);
 export const handler = makeHandler(process.env);

@@ -1,10 +1,7 @@
-import type { Env } from '../contracts/env';
-import type { LambdaHandler } from './kit/handler-kit';
+import { BatchTaskInputSchema } from '../contracts/rotation-payloads';
+import { restoreBatchTask } from '../steps/rotation-batches';
+import { rotationHandler } from './kit/rotation-handler';
 
-// Placeholder while the Rotation workflow is being built: fails loudly, never silently.
-export function makeHandler(_env: Env): LambdaHandler<never> {
-  return async () => {
-    throw new Error('not implemented yet');
-  };
-}
+/** RestoreBatch (rollback): the batch's Secrets back from their backups, byte for byte. */
+export const makeHandler = rotationHandler('RestoreBatch', BatchTaskInputSchema, (input) => input.runId, restoreBatchTask);
 export const handler = makeHandler(process.env);

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CertflowConfig } from '../../lib/config';
 import { EnvNames, PkiEnvNames, type Env } from '../../functions/contracts/env';
+import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { startKmsEmulator, type KmsEmulatorHandle } from '../kms/kms-emulator';
 import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
@@ -167,6 +168,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         // The sandbox has no load balancer: the first node stands in for the cluster's API address
         // (standbys answer as if they forwarded, so any node would do).
         [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
+        // The one sandbox cluster, reached with the emulator's token over HTTPS with its CA.
+        [RotationEnvNames.Clusters]: JSON.stringify([
+          { auth: 'token', name: 'primary', server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
+        ]),
       }),
       async close() {
         for (const close of closers.reverse()) await close().catch(() => undefined);
