@@ -38,6 +38,12 @@ export async function checkBatchTask(runtime: RotationRuntime, input: BatchTaskI
   const requestedAt = input.phase === 'rollback' ? rollbackRestartTime(input.requestedAt) : input.requestedAt;
   const progress = await checkBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt, targets, ...(renewed ? { renewed } : {}) });
   const attempt = input.attempt + 1;
+  if (!progress.done && attempt >= MAX_CHECK_ATTEMPTS && input.phase === 'rollback') {
+    // A rollback does not fail on a workload that will not roll out: its Secret is already back,
+    // and a pod that never restarted still serves the old certificate. VerifyRestored says so.
+    log.warn('rollback continues without these rollouts', { batchId: input.batchId, pending: progress.pending });
+    return { runId: input.runId, requestedAt: input.requestedAt, batchId: input.batchId, attempt, done: true, exhausted: true, pending: progress.pending.length, phase: input.phase };
+  }
   if (!progress.done && attempt >= MAX_CHECK_ATTEMPTS) {
     throw new RolloutTimeoutError(`batch ${input.batchId} did not finish after ${attempt} checks: ${progress.pending.map((entry) => `${entry.id} waits for ${entry.waitingFor}`).join('; ')}`, {
       details: { batchId: input.batchId, pending: progress.pending.length },

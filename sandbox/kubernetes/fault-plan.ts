@@ -29,6 +29,8 @@ export interface KubernetesFaultSpec {
   readonly latencyMs?: number;
   /** How many matching requests the fault applies to. @default every request until cleared */
   readonly times?: number;
+  /** Let this many matching requests through first. @default 0 */
+  readonly after?: number;
   /** Destroy the socket without an answer: the client sees a reset connection. */
   readonly dropConnection?: boolean;
 }
@@ -51,6 +53,7 @@ interface ArmedFault {
   readonly id: string;
   readonly spec: KubernetesFaultSpec;
   remaining: number;
+  skip?: number;
 }
 
 const REASONS: Readonly<Record<number, StatusReason>> = {
@@ -113,7 +116,7 @@ export class KubernetesFaultPlan implements KubernetesFaultControls {
       throw new RangeError('a fault needs a status, a latencyMs or dropConnection');
     }
     const id = `fault-${this.nextId++}`;
-    this.faults.push({ id, spec: { ...fault }, remaining: fault.times ?? Number.POSITIVE_INFINITY });
+    this.faults.push({ id, spec: { ...fault }, remaining: fault.times ?? Number.POSITIVE_INFINITY, skip: fault.after ?? 0 });
     return id;
   }
 
@@ -134,6 +137,10 @@ export class KubernetesFaultPlan implements KubernetesFaultControls {
       if (!resourceMatches(spec.resource, target)) continue;
       if (spec.namespace !== undefined && spec.namespace !== target.namespace) continue;
       if (spec.name !== undefined && spec.name !== target.name) continue;
+      if ((fault.skip ?? 0) > 0) {
+        fault.skip! -= 1;
+        continue;
+      }
       fault.remaining -= 1;
       latencyMs += spec.latencyMs ?? 0;
       if (failure) continue;

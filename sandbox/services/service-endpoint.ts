@@ -178,11 +178,14 @@ export class ServiceEndpoint {
     return server;
   }
 
+  /** Fault injection: while set, every connection is dropped before the handshake. */
+  handshakeFault = false;
+
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
-    if (!this.material || !this.tls) {
+    if (!this.material || !this.tls || this.handshakeFault) {
       socket.destroy();
       return;
     }

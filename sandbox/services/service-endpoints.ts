@@ -30,6 +30,8 @@ export interface ServiceEndpoints {
   /** Why the service does not serve, when it does not (a missing Secret, a key that does not match). */
   loadError(service: string): string | undefined;
   readonly services: readonly ManagedService[];
+  /** Fault injection: drop every connection to the service (a handshake that fails) until set back. */
+  failHandshakes(service: string, failing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,9 @@ export async function startServiceEndpoints(options: ServiceEndpointsOptions): P
     refusals: (service) => of(service).refusals(),
     loadError: (service) => of(service).loadError(),
     services: options.services,
+    failHandshakes: (service, failing) => {
+      of(service).handshakeFault = failing;
+    },
     close: () => (closed ??= closeAll()),
   };
 }

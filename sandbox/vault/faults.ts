@@ -24,6 +24,8 @@ export interface FaultSpec {
   readonly latencyMs?: number;
   /** How many matching requests the fault applies to. @default unlimited */
   readonly times?: number;
+  /** Let this many matching requests through first (`vault:sign:after=3` fails the fourth sign). @default 0 */
+  readonly after?: number;
   /** Destroy the socket without an answer (the client sees a network error). */
   readonly dropConnection?: boolean;
 }
@@ -52,6 +54,7 @@ export function defaultFaultMessage(status: number): string {
 interface ArmedFault {
   readonly id: string;
   readonly spec: FaultSpec;
+  skip: number;
   remaining: number;
 }
 
@@ -69,7 +72,7 @@ export class FaultRegistry implements FaultControls {
       throw new RangeError('fault times must be a positive integer');
     }
     const id = randomUUID();
-    this.faults.push({ id, spec: { ...spec }, remaining: spec.times ?? Number.POSITIVE_INFINITY });
+    this.faults.push({ id, spec: { ...spec }, remaining: spec.times ?? Number.POSITIVE_INFINITY, skip: spec.after ?? 0 });
     return id;
   }
 
@@ -90,6 +93,10 @@ export class FaultRegistry implements FaultControls {
         pathMatches(candidate.spec.operation, path),
     );
     if (!fault) return undefined;
+    if (fault.skip > 0) {
+      fault.skip -= 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
     return fault.spec;
