@@ -14,7 +14,7 @@ import { plan } from './cli/commands/plan';
 const USAGE = `certflow <command> [options]
 
 Commands:
-  simulate            run certflow on the embedded sandbox and print a report (what npm start runs)
+  simulate            a full rotation on the embedded sandbox, with a report (what npm start runs)
   sandbox             start the embedded sandbox (Vault ready with PKI) and keep it running until Ctrl-C
   plan                dry run: the issuers, their remaining life, and whether rotation is due
   vault-init          initialize one Vault node and store its shares KMS-wrapped (never printed)
@@ -28,6 +28,8 @@ Options:
   --state-machine-arn <arn>  unseal against AWS: the UnsealStateMachineArn stack output
   --wait              unseal against AWS: wait for the execution to finish
   --uninitialized     sandbox: leave Vault uninitialized (to walk through vault-init yourself)
+  --services <n>      simulate: a synthetic fleet of n services (the seed's five plus tls-secret ones)
+  --fault <spec>      simulate: inject a fault, e.g. vault:issue:after=3 (see README, Faults)
   --intermediate      plan: as if an intermediate rotation were requested
   --out-dir <dir>     vault-init: where the KMS-wrapped root token is written (default .certflow)
   --json              print one JSON document instead of text
@@ -49,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       'state-machine-arn': { type: 'string' },
       wait: { type: 'boolean', default: false },
       uninitialized: { type: 'boolean', default: false },
+      services: { type: 'string' },
+      fault: { type: 'string' },
       intermediate: { type: 'boolean', default: false },
       'out-dir': { type: 'string', default: '.certflow' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -63,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   const configPath = resolve(values.config);
   switch (command) {
     case 'simulate':
-      return simulate({ configPath }, out);
+      return simulate({ configPath, ...(values.services ? { services: parseCount(values.services) } : {}), ...(values.fault ? { fault: values.fault } : {}) }, out);
     case 'sandbox':
       return runSandbox({ configPath, uninitialized: values.uninitialized }, out);
     case 'plan':
@@ -82,6 +86,11 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`, ExitCodes.Usage);
   }
+}
+
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10000) throw new CliError(`--services must be a whole number from 1 to 10000, got "${text}"`, ExitCodes.Usage);
+  return Number(text);
 }
 
 main(process.argv.slice(2)).then(

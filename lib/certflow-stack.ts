@@ -2,12 +2,17 @@ import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
 import { functionsOf } from '../functions/contracts/functions';
+import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import { parseDuration, type CertflowConfig } from './config';
 import { UnsealAlarms } from './constructs/alarms';
 import { CertflowFunctions } from './constructs/certflow-functions';
 import { CertflowEventBus } from './constructs/event-bus';
 import { Ledger } from './constructs/ledger';
+import { LockReleaseRule } from './constructs/lock-release-rule';
 import { Notifications } from './constructs/notifications';
+import { RotationAlarms } from './constructs/rotation-alarms';
+import { RotationSchedule } from './constructs/rotation-schedule';
+import { RotationWorkflow } from './constructs/rotation-workflow';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -20,6 +25,7 @@ export interface CertflowStackProps extends StackProps {
 /** Names of the stack outputs (the CLI reads them). */
 export const StackOutputs = {
   UnsealStateMachineArn: 'UnsealStateMachineArn',
+  RotationStateMachineArn: 'RotationStateMachineArn',
   EventBusName: 'EventBusName',
   ShareTableName: 'ShareTableName',
   LedgerTableName: 'LedgerTableName',
@@ -30,6 +36,7 @@ export const StackOutputs = {
 /** The certflow stack: composes one construct per concern, nothing more. */
 export class CertflowStack extends Stack {
   readonly unsealWorkflow: UnsealWorkflow;
+  readonly rotationWorkflow: RotationWorkflow;
 
   constructor(scope: Construct, id: string, props: CertflowStackProps) {
     super(scope, id, props);
@@ -62,13 +69,30 @@ export class CertflowStack extends Stack {
       [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
       [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
     };
+    const kubernetesEnvironment: Record<string, string> = {
+      [RotationEnvNames.LedgerTable]: ledger.table.tableName,
+      [RotationEnvNames.EventBus]: bus.bus.eventBusName,
+      [RotationEnvNames.Clusters]: JSON.stringify(config.kubernetes.clusters),
+      [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
+      [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
+      [RotationEnvNames.Namespace]: config.kubernetes.namespace,
+    };
+    // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
+    const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
     const functions = new CertflowFunctions(this, 'Functions', {
       environment: {
         ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, unsealEnvironment])),
         ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, pkiEnvironment])),
+        ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, rotationEnvironment])),
       },
     });
     keys.allowUnseal(functions.get('UnsealNode'));
+    // The rotation steps keep their batches, backups list and run records in the ledger, and
+    // ReleaseStaleLock deletes the lock item there.
+    for (const functionId of functionsOf('rotation')) ledger.table.grantReadWriteData(functions.get(functionId));
+    // Preflight may unseal, but gets no kms:Decrypt yet: keys.allowUnseal would add a second key
+    // policy statement with the same Sid (UnsealNodeDecryptsShares), which IAM and KMS reject, and
+    // it would break the stated invariant that only UnsealNode decrypts shares (unseal-keys.test.ts).
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       deploymentName: config.name,
@@ -92,9 +116,34 @@ export class CertflowStack extends Stack {
       deadLetterQueue: schedule.deadLetterQueue,
     });
 
+    this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
+      deploymentName: config.name,
+      functions: functions.all,
+      ledgerTable: ledger.table,
+      eventBus: bus.bus,
+      concurrency: config.policy.concurrency,
+    });
+    const rotationSchedule = new RotationSchedule(this, 'RotationSchedule', {
+      stateMachine: this.rotationWorkflow.stateMachine,
+      renewalSweepExpression: config.schedules.renewalSweep,
+      intermediateRotationExpression: config.schedules.intermediateRotation,
+    });
+    const lockRelease = new LockReleaseRule(this, 'RotationLockRelease', {
+      stateMachine: this.rotationWorkflow.stateMachine,
+      releaseFunction: functions.get('ReleaseStaleLock'),
+    });
+    new RotationAlarms(this, 'RotationAlarms', {
+      deploymentName: config.name,
+      stateMachine: this.rotationWorkflow.stateMachine,
+      topic: notifications.topic,
+      scheduleDeadLetterQueue: rotationSchedule.deadLetterQueue,
+      lockReleaseDeadLetterQueue: lockRelease.deadLetterQueue,
+    });
+
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });
     output('UnsealStateMachineArn', this.unsealWorkflow.stateMachine.stateMachineArn, 'The Unseal state machine');
+    output('RotationStateMachineArn', this.rotationWorkflow.stateMachine.stateMachineArn, 'The Rotation state machine');
     output('EventBusName', bus.bus.eventBusName, 'The certflow EventBridge bus');
     output('ShareTableName', keys.shareTable.tableName, 'DynamoDB table of the KMS-wrapped unseal shares');
     output('LedgerTableName', ledger.table.tableName, 'DynamoDB table of the rotation lock and ledger');

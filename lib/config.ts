@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
+import { ClusterNameSchema } from '../functions/contracts/clusters';
 import { VaultNodeSchema } from '../functions/contracts/env';
 
 /**
@@ -37,6 +38,28 @@ const ServiceSchema = z.object({
   canary: z.boolean().default(false),
   keyAlgorithm: KeyAlgorithmSchema.optional(),
 });
+
+/**
+ * One Kubernetes cluster: its name (targets refer to it) and how certflow reaches it. Only the
+ * name and the auth form are checked here; the rest of each form (functions/contracts/clusters.ts
+ * ClusterSpecSchema) passes through to the rotation functions, which validate it at cold start.
+ */
+const KubernetesClusterSchema = z.looseObject({
+  name: ClusterNameSchema,
+  auth: z.enum(['eks', 'kubeconfig-secret', 'token']),
+});
+
+/** The cluster certflow runs beside when the config names none: the in-cluster API address. */
+const DEFAULT_CLUSTERS = [{ name: 'primary', auth: 'token' as const, server: 'https://kubernetes.default.svc' }];
+
+/** Default schedules (EventBridge Scheduler expressions). */
+const DEFAULT_SCHEDULES = {
+  unseal: 'rate(1 minute)',
+  renewalSweep: 'cron(0 3 * * ? *)',
+  // Two hours after the sweep: a sweep that runs up to its two-hour timeout is over by then, so the
+  // two runs do not meet at the lock (one would end AlreadyRunning).
+  intermediateRotation: 'cron(0 5 * * ? *)',
+};
 
 const VaultAuthSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws') }),
@@ -75,6 +98,7 @@ export const ConfigSchema = z
       namespace: DnsLabel,
       trustBundleConfigMap: z.string().min(1).default('certflow-trust-bundle'),
       services: z.array(ServiceSchema).min(1),
+      clusters: z.array(KubernetesClusterSchema).min(1).default(DEFAULT_CLUSTERS),
     }),
     policy: z
       .object({
@@ -84,10 +108,12 @@ export const ConfigSchema = z
       .default({ batchSize: 25, concurrency: 4 }),
     schedules: z
       .object({
-        unseal: z.string().default('rate(1 minute)'),
-        renewalSweep: z.string().default('cron(0 3 * * ? *)'),
+        unseal: z.string().default(DEFAULT_SCHEDULES.unseal),
+        renewalSweep: z.string().default(DEFAULT_SCHEDULES.renewalSweep),
+        /** Starts a Rotation that checks the intermediate's cadence; the plan decides whether it is due. */
+        intermediateRotation: z.string().default(DEFAULT_SCHEDULES.intermediateRotation),
       })
-      .default({ unseal: 'rate(1 minute)', renewalSweep: 'cron(0 3 * * ? *)' }),
+      .default(DEFAULT_SCHEDULES),
     alarms: z
       .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),
@@ -106,6 +132,10 @@ export const ConfigSchema = z
     const names = config.kubernetes.services.map((service) => service.name);
     if (new Set(names).size !== names.length) {
       ctx.addIssue({ code: 'custom', path: ['kubernetes', 'services'], message: 'service names must be unique' });
+    }
+    const clusterNames = config.kubernetes.clusters.map((cluster) => cluster.name);
+    if (new Set(clusterNames).size !== clusterNames.length) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'clusters'], message: 'cluster names must be unique (targets refer to clusters by name)' });
     }
     // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
     const pki = config.pki;

@@ -1,101 +1,180 @@
-import { loadConfig } from '../../../lib/config';
+import { loadConfig, type CertflowConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
-import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
+import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/local-cloud';
 import { synthesizeTemplate } from '../../../sandbox/compose/synthesize';
-import { initSandboxVault } from '../../../sandbox/compose/vault-bootstrap';
+import { readyFleet } from '../../../sandbox/compose/fleet';
+import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
+import { injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
 import { scanForSecrets, secretNeedles, storedSharePlaintexts } from '../../../sandbox/compose/secret-scan';
+import { estimateCost } from '../../../sandbox/compose/cost-estimate';
 import type { LocalExecution } from '../../../sandbox/runner/local-runner';
-import { ExitCodes } from '../cli-error';
+import type { RotationEventDetail } from '../../../functions/contracts/rotation-payloads';
+import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 
 export interface SimulateOptions {
   configPath: string;
+  services?: number;
+  fault?: string;
 }
 
-interface Phase {
-  name: string;
-  ms: number;
-}
-
-interface NodeLine {
-  nodeId: string;
-  url: string;
-  before: string;
-  outcome: string;
-  after: string;
-}
+/** Groups of Rotation states, for the timing per phase. */
+const PHASES: Array<[string, string[]]> = [
+  ['lock and preflight', ['Init', 'AcquireLock', 'EmitStarted', 'Preflight']],
+  ['plan', ['Plan']],
+  ['new intermediate (prepare, publish trust, activate)', ['PrepareIntermediate', 'PublishTrust', 'ActivateIssuer']],
+  ['canary (renew, rollout, verify)', ['RenewCanary', 'WaitCanary', 'CheckCanary', 'CanaryDone?', 'VerifyCanary']],
+  ['fan-out (renew, rollout)', ['FanOut']],
+  ['verify all (chains, mTLS handshakes)', ['VerifyAll']],
+  ['finalize (retire old issuer, ledger, event, unlock)', ['Finalize', 'EmitSucceeded', 'ReleaseLock']],
+  ['rollback (issuer, Secrets, trust, verify, event)', ['Rotated?', 'RestoreIssuer', 'RestoreTargets', 'RestoreTrust', 'RecordRollback', 'EmitRolledBack', 'ReleaseLockAfterRollback']],
+];
 
 /**
- * `certflow simulate` (what `npm start` runs): the sandbox with the seed topology, Vault
- * initialized with KMS-wrapped shares, every node sealed, and the synthesized Unseal state
- * machine run locally against it. Prints what happened; exits non-zero if the run failed.
+ * `certflow simulate` (what `npm start` runs): the seed topology on the sandbox, three sealed
+ * Vault nodes unsealed by the Unseal state machine, then the synthesized Rotation state machine
+ * run locally with a new intermediate. Prints what happened and what it would cost on AWS.
  */
 export async function simulate(options: SimulateOptions, out: Output): Promise<number> {
-  const phases: Phase[] = [];
+  const fault = options.fault ? parseFaultOrThrow(options.fault) : undefined;
+  const walls: Array<{ name: string; ms: number }> = [];
   const timed = async <T>(name: string, run: () => Promise<T> | T): Promise<T> => {
     out.progress(`${name}…`);
     const started = performance.now();
     const result = await run();
-    phases.push({ name, ms: Math.round(performance.now() - started) });
+    walls.push({ name, ms: Math.round(performance.now() - started) });
     return result;
   };
 
-  const config = loadConfig(options.configPath);
+  const config: CertflowConfig = withSyntheticServices(loadConfig(options.configPath), options.services ?? 0);
   const { template } = await timed('synthesize the CDK app (cdk-nag on)', () => synthesizeTemplate(options.configPath));
-  const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge)', () => startSandbox({ config }));
+  const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
     const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, template));
-    const init = await timed('vault-init: initialize, wrap 5 shares with KMS, store them', () => initSandboxVault(cloud));
-    const before = new Map<string, string>();
-    await timed('seal every node (as after a restart)', async () => {
-      for (const node of sandbox.vault.nodes) {
-        sandbox.vault.node(node.id).seal();
-        const state = sandbox.vault.node(node.id).state();
-        before.set(node.id, state.sealed ? 'sealed' : 'unsealed');
-      }
-    });
-    const execution: LocalExecution = await timed('run the Unseal state machine', () =>
-      cloud.runner.run(cloud.runner.find('UnsealWorkflow'), { trigger: 'sandbox' }),
+    const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${config.kubernetes.services.length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
+    const issuerNames = await issuerNamesOf(cloud);
+    const armed = fault ? await injectFault(cloud, fault) : undefined;
+    const rotationMachine = cloud.runner.find('RotationWorkflow');
+    const started = performance.now();
+    const execution: LocalExecution = await timed('run the Rotation state machine (new intermediate)', () =>
+      cloud.runner.run(rotationMachine, { trigger: 'sandbox', forceIntermediate: true }),
     );
+    const rotationWallMs = performance.now() - started;
+    armed?.heal();
+    const after = await issuerNamesOf(cloud);
     const scan = await timed('scan history, events and logs for secrets', async () => {
-      const needles = secretNeedles({ shares: await storedSharePlaintexts(cloud), rootToken: init.rootTokenForSandbox });
-      return scanForSecrets(
-        [JSON.stringify(execution.history), JSON.stringify(sandbox.eventBridge.events()), ...cloud.logLines()],
-        needles,
-      );
+      const needles = secretNeedles({ shares: await storedSharePlaintexts(cloud), rootToken: fleet.pki.rootToken });
+      return scanForSecrets([JSON.stringify([fleet.unseal.history, execution.history, execution.output]), JSON.stringify(sandbox.eventBridge.events()), ...cloud.logLines()], needles);
     });
 
-    const results = ((execution.output as { nodes?: Array<{ nodeId: string; url: string; outcome: string }> } | undefined)?.nodes ?? []);
-    const nodes: NodeLine[] = sandbox.vault.nodes.map((node) => {
-      const result = results.find((candidate) => candidate.nodeId === node.id);
-      return {
-        nodeId: node.id,
-        url: node.url,
-        before: before.get(node.id) ?? '?',
-        outcome: result?.outcome ?? 'Unknown',
-        after: sandbox.vault.node(node.id).state().sealed ? 'sealed' : 'unsealed',
-      };
+    const events = sandbox.eventBridge.events().map((event) => ({ detailType: event.detailType, runId: String(event.detail.runId ?? '') }));
+    const rotationEvent = sandbox.eventBridge.events().find((event) => event.detail.runId === execution.name && ['Rotation Succeeded', 'Rotation Rolled Back', 'Rotation Failed'].includes(event.detailType));
+    const detail = rotationEvent?.detail as RotationEventDetail | undefined;
+    const phases = phaseTimings(execution);
+    const cost = estimateCost({
+      history: execution.history,
+      definition: cloud.runner.definition(rotationMachine),
+      memoryMb: 256,
+      events: events.filter((event) => event.runId === execution.name).length,
+      dynamoDbWrites: 2 + (detail?.counts?.renewed ?? 0) * 3 + (cloud.logLines().length > 0 ? 10 : 0),
+      kmsRequests: fleet.unseal.history.length > 0 ? 9 : 0,
     });
-    const transitions = execution.history.filter((event) => event.type === 'StateEntered').length;
-    const events = sandbox.eventBridge.events().map((event) => ({ detailType: event.detailType, bus: event.bus, runId: event.detail.runId }));
-    const ok = execution.status === 'SUCCEEDED' && nodes.every((node) => node.after === 'unsealed') && scan.found === 0;
+    const names = { ...issuerNames, ...after };
+    const services = (detail?.services ?? []).map((service) => ({
+      ...service,
+      oldIssuer: names[detail?.intermediate?.previousIssuer ?? ''] ?? detail?.intermediate?.previousIssuer,
+      newIssuer: execution.status === 'SUCCEEDED' ? (names[detail?.intermediate?.newIssuer ?? ''] ?? detail?.intermediate?.newIssuer) : undefined,
+    }));
+    const rolledBack = detail?.outcome === 'RolledBack';
+    const ok = execution.status === 'SUCCEEDED' && detail?.outcome === 'Succeeded' && scan.found === 0;
 
-    out.result({ ok, execution: { name: execution.name, status: execution.status, error: execution.error }, nodes, phases, transitions, events, secretScan: scan, sharesStored: init.sharesStored, threshold: init.threshold });
-    out.line('certflow simulate: Vault unseal on the embedded sandbox');
+    out.result({
+      ok,
+      execution: { name: execution.name, status: execution.status, error: execution.error },
+      fault: armed?.description,
+      outcome: detail?.outcome,
+      intermediate: detail?.intermediate,
+      services,
+      counts: detail?.counts,
+      events,
+      transitions: cost.transitions,
+      phases,
+      wallClock: walls,
+      cost,
+      secretScan: scan,
+      ...(rolledBack ? { rollback: { error: detail?.error, cause: detail?.cause } } : {}),
+    });
+    out.line('certflow simulate: a full rotation on the embedded sandbox');
     out.line();
-    out.line(`Vault cluster ${config.vault.clusterId}: ${nodes.length} nodes, Shamir ${init.threshold}-of-${init.sharesStored}, shares KMS-wrapped in DynamoDB`);
-    out.table([['node', 'address', 'before', 'outcome', 'after'], ...nodes.map((node) => [node.nodeId, node.url, node.before, node.outcome, node.after])]);
+    out.line(`Vault ${config.vault.clusterId}: 3 nodes sealed, then unsealed by the Unseal state machine (${fleet.unseal.status}); shares KMS-wrapped in DynamoDB`);
+    if (armed) out.line(`Fault injected: ${armed.description}`);
+    out.line(`Rotation ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''}, outcome ${detail?.outcome ?? 'unknown'}, ${cost.transitions} state transitions`);
+    if (detail?.intermediate) {
+      const { intermediate } = detail;
+      out.line(`Intermediate: ${intermediate.rotated ? `rotated ${names[intermediate.previousIssuer ?? ''] ?? intermediate.previousIssuer} -> ${names[intermediate.newIssuer ?? ''] ?? intermediate.newIssuer}` : `kept ${names[intermediate.previousIssuer ?? ''] ?? intermediate.previousIssuer}`}`);
+    }
     out.line();
-    out.line(`Execution ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''}, ${transitions} state transitions`);
-    out.line(`Events: ${events.map((event) => `${event.detailType} on ${event.bus}`).join(', ') || 'none'}`);
-    out.line(`Secret scan: ${scan.found} of ${scan.secretsLookedFor} secret forms found in ${execution.history.length} history events, ${events.length} events and ${cloud.logLines().length} log lines`);
+    const shown = services.length > 20 ? [...services.slice(0, 20)] : services;
+    out.table([
+      ['service', 'old serial', 'old issuer', 'new serial', 'new issuer', 'verdict'],
+      ...shown.map((service) => [service.service, short(service.oldSerial), service.oldIssuer ?? '', short(service.newSerial), service.newIssuer ?? '', service.verdict ?? '']),
+    ]);
+    if (services.length > shown.length) out.line(`  ... and ${services.length - shown.length} more services (see --json)`);
     out.line();
-    out.line('Phases:');
-    out.table(phases.map((phase) => [phase.name, `${phase.ms} ms`]));
+    out.line('Rotation phases (state machine time):');
+    out.table(phases.filter((phase) => phase.ms !== undefined).map((phase) => [phase.name, `${phase.ms} ms`]));
     out.line();
-    out.line(ok ? 'Result: every node unsealed.' : 'Result: FAILED (see above).');
-    return ok ? ExitCodes.Ok : ExitCodes.WorkflowFailed;
+    out.line(`Events: ${events.map((event) => event.detailType).join(', ')}`);
+    out.line(`Secret scan: ${scan.found} of ${scan.secretsLookedFor} secret forms found in the execution histories, ${events.length} events and ${cloud.logLines().length} log lines`);
+    out.line(
+      `AWS cost of this rotation at published prices: $${cost.usd.total.toFixed(5)} (Step Functions $${cost.usd.stepFunctions.toFixed(5)}, Lambda $${cost.usd.lambda.toFixed(5)} for ${cost.lambdaInvocations} invocations, EventBridge $${cost.usd.eventBridge.toFixed(6)}, DynamoDB $${cost.usd.dynamoDb.toFixed(6)})`,
+    );
+    out.line();
+    out.line('Wall clock:');
+    out.table(walls.map((wall) => [wall.name, `${wall.ms} ms`]));
+    out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, services.length)).toFixed(1)} ms`);
+    out.line();
+    if (ok) {
+      out.line(`Result: every service renewed under the new intermediate and verified by mTLS handshake.`);
+      return ExitCodes.Ok;
+    }
+    if (rolledBack) {
+      out.line(`Result: ROLLED BACK after ${detail?.error}: ${detail?.cause ?? ''}`);
+      out.line(`The rollback restored the previous issuer and every touched Secret byte for byte; ${detail?.counts?.restored ?? 0} services verified as restored.`);
+    } else {
+      out.line(`Result: FAILED (${execution.error ?? detail?.outcome ?? 'unknown'}): ${execution.cause ?? ''}`);
+    }
+    return ExitCodes.WorkflowFailed;
   } finally {
     await sandbox.close();
   }
+}
+
+function parseFaultOrThrow(text: string) {
+  try {
+    return parseFault(text);
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCodes.Usage);
+  }
+}
+
+function short(serial: string | undefined): string {
+  return serial ? `${serial.slice(0, 11)}…` : '';
+}
+
+async function issuerNamesOf(cloud: LocalCloud): Promise<Record<string, string>> {
+  const NodeVault = (await import('node-vault')).default;
+  const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const listed = (await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)) as { data: { key_info: Record<string, { issuer_name?: string }> } };
+  return Object.fromEntries(Object.entries(listed.data.key_info).map(([id, info]) => [id, info.issuer_name || id.slice(0, 8)]));
+}
+
+function phaseTimings(execution: LocalExecution): Array<{ name: string; ms?: number }> {
+  return PHASES.map(([name, states]) => {
+    const events = execution.history.filter((event) => event.state && states.includes(event.state.name));
+    if (events.length === 0) return { name };
+    const start = Math.min(...events.map((event) => event.timestamp));
+    const end = Math.max(...events.map((event) => event.timestamp));
+    return { name, ms: end - start };
+  });
 }

@@ -1,0 +1,592 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type * as z from 'zod';
+import { EventSource } from '../../functions/contracts/events';
+import type { FunctionId } from '../../functions/contracts/functions';
+import { ActivateIssuerOutputSchema, PreparedIntermediateSchema } from '../../functions/contracts/pki-payloads';
+import {
+  RotationLock,
+  RotationPlanSchema,
+  RotationRequestSchema,
+  RotationStates,
+  type BatchProgress,
+  type RotationEventDetail,
+} from '../../functions/contracts/rotation-payloads';
+import { EventPublishRetry, LockTableRetry, RotationTransientRetry, VaultSealedRetry } from './retry-policies';
+import { RotationDetailTypes, RotationErrors, RotationExtraStates } from './rotation-states';
+
+/** The functions the Rotation state machine invokes. */
+export const ROTATION_WORKFLOW_FUNCTIONS = [
+  'Preflight',
+  'PlanRotation',
+  'PrepareIntermediate',
+  'PublishTrust',
+  'ActivateIssuer',
+  'RenewBatch',
+  'CheckBatch',
+  'VerifyBatch',
+  'FinalizeRotation',
+  'RestoreIssuer',
+  'RestoreBatch',
+  'RecordRollback',
+] as const satisfies readonly FunctionId[];
+export type RotationWorkflowFunctionId = (typeof ROTATION_WORKFLOW_FUNCTIONS)[number];
+
+/** The fields of CheckBatch's BatchProgress the wait loops keep (at `$.canary` / `$.progress`). */
+const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];
+/** One batch verdict, as FinalizeInputSchema.verified and RollbackInputSchema.restoredBatches hold it. */
+const VERDICT_FIELDS = ['batchId', 'allValid', 'invalid'] as const;
+/** The Catch output of every step that the rollback (or the abort path) reads. */
+const FAILURE_PATH = '$.failure';
+const ROLLBACK_FAILURE_PATH = '$.rollbackFailure';
+
+export interface RotationWorkflowProps {
+  /** Deployment name (config.name): names the log group. */
+  readonly deploymentName: string;
+  /** The functions the workflow invokes, by FunctionRegistry id (others may be present: they are not used). */
+  readonly functions: Readonly<Pick<Record<FunctionId, lambda.IFunction>, RotationWorkflowFunctionId>>;
+  /** The ledger table: the rotation lock lives in it (RotationLock). */
+  readonly ledgerTable: dynamodb.ITable;
+  /** The certflow bus that receives the Rotation events. */
+  readonly eventBus: events.IEventBus;
+  /**
+   * How many batches renew, verify or restore at once (config.policy.concurrency): bounds the load
+   * on Vault, the Kubernetes API servers and cert-manager.
+   */
+  readonly concurrency: number;
+  /**
+   * Pause between two looks at a batch's rollout. Each look costs about 10 history events per
+   * batch (the Map's iterations count against the execution's 25,000), so a shorter interval only
+   * buys latency at the price of headroom.
+   * @default Duration.seconds(5)
+   */
+  readonly checkInterval?: Duration;
+  /**
+   * Execution timeout. A daily run over tens of batches takes minutes; two hours bounds a hung run
+   * while leaving room for every batch's bounded wait loop and every retry. A timed-out run is not
+   * rolled back: the stale-lock rule releases its lock and the RotationExecutionsTimedOut alarm fires.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the state machine's (error-level) log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The Rotation workflow (DESIGN.md "Rotation"; Standard, JSONPath): take the lock, check the world,
+ * plan, rotate the intermediate if due (prepare, publish trust, activate), renew the canary and
+ * wait for it, fan out over the other batches, verify every batch, finalize, release the lock.
+ *
+ * Any failure after Plan goes to the rollback: the previous default issuer back (if this run made
+ * a new one), every batch restored from its backups and verified, the trust bundles restored (if
+ * this run published any), the rollback recorded and announced, the lock released, and the
+ * execution failed with RotationRolledBack so the alarm fires. A failure of the rollback itself
+ * ends in RotationRollbackFailed. A failure before anything changed (EmitStarted, Preflight, Plan)
+ * ends in RotationAborted. Every path that took the lock releases it.
+ *
+ * The execution's state object is `{request, run, plan, prepared?, activated?, canary?, verified?,
+ * failure?, restoredBatches?, summary?}`: identifiers, counts and verdicts only (I2). Targets stay
+ * in the ledger by batch id, so the state stays small at any fleet size.
+ */
+export class RotationWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: RotationWorkflowProps) {
+    super(scope, id);
+    const checkInterval = sfn.WaitTime.duration(props.checkInterval ?? Duration.seconds(5));
+    const { functions } = props;
+
+    // ---- building blocks ------------------------------------------------------------------------
+
+    /** A Lambda step. Every rotation step is idempotent (I4), so both retry policies apply to all. */
+    const invoke = (stateName: string, functionId: RotationWorkflowFunctionId, payload: sfn.TaskInput, result: Pick<tasks.LambdaInvokeProps, 'resultPath' | 'resultSelector' | 'outputPath'>) => {
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        lambdaFunction: functions[functionId],
+        payload,
+        // Our named policies replace the CDK's default Lambda retry (6 attempts).
+        retryOnServiceExceptions: false,
+        ...result,
+      });
+      task.addRetry(VaultSealedRetry);
+      task.addRetry(RotationTransientRetry);
+      return task;
+    };
+    const run = {
+      runId: sfn.JsonPath.stringAt('$.run.runId'),
+      requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'),
+    };
+    /** Inside a batch Map iteration, whose state is the item `{runId, requestedAt, batchId}` (+ `progress`). */
+    const item = {
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      requestedAt: sfn.JsonPath.stringAt('$.requestedAt'),
+      batchId: sfn.JsonPath.stringAt('$.batchId'),
+    };
+    const batchItemSelector = { ...run, batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') };
+
+    const lockKey = {
+      pk: tasks.DynamoAttributeValue.fromString(RotationLock.pk),
+      sk: tasks.DynamoAttributeValue.fromString(RotationLock.sk),
+    };
+    // The lock's owner is the execution ARN: the stale-lock rule's event carries exactly that.
+    const owner = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id'));
+    const ownedByThisExecution = {
+      expressionAttributeNames: { '#owner': 'owner' },
+      expressionAttributeValues: { ':owner': owner },
+    };
+    /**
+     * Releases the lock iff this execution owns it. A failed condition means it is not ours any
+     * more (already released by an earlier attempt of this call, or cleared by an operator), which
+     * is what releasing wanted: go on to `then`.
+     */
+    const releaseLock = (stateName: string, then: sfn.State) => {
+      const release = new tasks.DynamoDeleteItem(this, stateName, {
+        table: props.ledgerTable,
+        key: lockKey,
+        conditionExpression: '#owner = :owner',
+        ...ownedByThisExecution,
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      release.addRetry(LockTableRetry);
+      release.addCatch(then, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+      release.next(then);
+      return release;
+    };
+    /**
+     * Publishes one Rotation event. An event that cannot be published after the retries does not
+     * change the run's outcome (the ledger has the record): the Catch goes on to `then`, keeping
+     * the error at `$.eventFailure` in the execution's output.
+     */
+    const emit = (stateName: string, detailType: string, detail: sfn.TaskInput, then: sfn.State) => {
+      const put = new tasks.EventBridgePutEvents(this, stateName, {
+        entries: [{ eventBus: props.eventBus, source: EventSource, detailType, detail }],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      put.addRetry(EventPublishRetry);
+      put.addCatch(then, { errors: [sfn.Errors.ALL], resultPath: '$.eventFailure' });
+      put.next(then);
+      return put;
+    };
+    /** A detail the state machine builds itself (a RotationEventDetail: runId, trigger, outcome, error). */
+    const detail = (outcome: RotationEventDetail['outcome'], extra: Record<string, string> = {}) =>
+      sfn.TaskInput.fromObject({
+        runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        trigger: sfn.JsonPath.stringAt('$.request.trigger'),
+        outcome,
+        ...extra,
+      });
+
+    // ---- terminal paths -------------------------------------------------------------------------
+
+    const aborted = new sfn.Fail(this, RotationExtraStates.Aborted, {
+      error: RotationErrors.Aborted,
+      cause: `The run stopped before changing anything: EmitStarted, Preflight or Plan failed. Its error is in the "${RotationDetailTypes.Failed}" event and in the execution history; the lock is released, and the next scheduled run (or certflow rotate) tries again.`,
+    });
+    const emitAborted = emit(
+      RotationExtraStates.EmitAborted,
+      RotationDetailTypes.Failed,
+      detail('Failed', { error: sfn.JsonPath.stringAt(`${FAILURE_PATH}.Error`) }),
+      releaseLock(RotationExtraStates.ReleaseLockAfterAbort, aborted),
+    );
+
+    const rollbackFailed = new sfn.Fail(this, RotationExtraStates.RollbackFailed, {
+      error: RotationErrors.RollbackFailed,
+      cause: `The rotation failed and so did its rollback: issuers, Secrets or trust bundles may be half rotated. Read the "${RotationDetailTypes.Failed}" event and certflow status for this run, then restore by hand from the backups the run recorded in the ledger.`,
+    });
+    const emitRollbackFailed = emit(
+      RotationExtraStates.EmitRollbackFailed,
+      RotationDetailTypes.Failed,
+      detail('Failed', {
+        error: sfn.JsonPath.stringAt(`${ROLLBACK_FAILURE_PATH}.Error`),
+        cause: sfn.JsonPath.format('rollback after {} failed with {}', sfn.JsonPath.stringAt(`${FAILURE_PATH}.Error`), sfn.JsonPath.stringAt(`${ROLLBACK_FAILURE_PATH}.Error`)),
+      }),
+      // Released even so: a held lock would turn every later run into AlreadyRunning, and nothing
+      // would renew certificates any more (I6). The alarm makes sure a person looks first.
+      releaseLock(RotationExtraStates.ReleaseLockAfterRollbackFailure, rollbackFailed),
+    );
+    /** Every rollback step: its failure ends the run as RotationRollbackFailed. */
+    const catchRollbackFailure = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
+      state.addCatch(emitRollbackFailed, { errors: [sfn.Errors.ALL], resultPath: ROLLBACK_FAILURE_PATH });
+      return state;
+    };
+
+    // ---- rollback -------------------------------------------------------------------------------
+
+    const rolledBack = new sfn.Fail(this, RotationStates.RolledBack, {
+      error: RotationErrors.RolledBack,
+      cause: `The rotation failed and was rolled back and verified: the default issuer, every Secret and the trust bundles are as before the run. Read the "${RotationDetailTypes.RolledBack}" event on the certflow bus (its error names the failed step) and certflow status for this run, fix the cause, then run certflow rotate.`,
+    });
+    const emitRolledBack = emit(
+      RotationStates.EmitRolledBack,
+      RotationDetailTypes.RolledBack,
+      sfn.TaskInput.fromJsonPathAt('$.summary.detail'),
+      releaseLock(RotationStates.ReleaseLockAfterRollback, rolledBack),
+    );
+
+    // RecordRollback reads the whole state (RollbackInputSchema: run, plan, prepared?, failure,
+    // restoredBatches); it holds identifiers only. It answers with the event's detail.
+    const recordRollback = catchRollbackFailure(
+      invoke(RotationStates.RecordRollback, 'RecordRollback', sfn.TaskInput.fromJsonPathAt('$'), {
+        resultSelector: { 'detail.$': '$.Payload' },
+        resultPath: '$.summary',
+      }),
+    ).next(emitRolledBack);
+
+    const restoreTrust = catchRollbackFailure(
+      invoke(
+        RotationStates.RestoreTrust,
+        'PublishTrust',
+        sfn.TaskInput.fromObject({ runId: run.runId, namespaces: sfn.JsonPath.listAt('$.plan.namespaces'), mode: 'restore' }),
+        { resultPath: sfn.JsonPath.DISCARD },
+      ),
+    ).next(recordRollback);
+    // Trust is published only after PrepareIntermediate succeeded: without `$.prepared` there is
+    // nothing to restore (and no namespace list the publish step was ever given).
+    const trustPublished = new sfn.Choice(this, RotationExtraStates.TrustPublished)
+      .when(sfn.Condition.isPresent('$.prepared'), restoreTrust)
+      .otherwise(recordRollback);
+
+    // One batch's rollback: restore from backups, wait for the rollout, verify against the restored
+    // state. A wait loop that reaches its bound still verifies: VerifyBatch (phase rollback) reports
+    // what is there instead of throwing, and every other batch goes on restoring.
+    const restoreBatch = invoke(RotationStates.RestoreBatch, 'RestoreBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
+      // Seeds the wait loop's counter (RestoreBatch's own answer is not needed).
+      resultSelector: { attempt: 0 },
+      resultPath: '$.progress',
+    });
+    const waitRestore = new sfn.Wait(this, RotationStates.WaitRestore, { time: checkInterval });
+    const checkRestore = invoke(
+      RotationStates.CheckRestore,
+      'CheckBatch',
+      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rollback' }),
+      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
+    );
+    const verifyRestored = invoke(RotationStates.VerifyRestored, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
+      resultSelector: selectPayload(VERDICT_FIELDS),
+    });
+    const restoreDone = new sfn.Choice(this, RotationStates.RestoreDone)
+      .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.progress.done', true), sfn.Condition.booleanEquals('$.progress.exhausted', true)), verifyRestored)
+      .otherwise(waitRestore);
+    restoreBatch.next(waitRestore).next(checkRestore).next(restoreDone);
+
+    const restoreTargets = catchRollbackFailure(
+      new sfn.Map(this, RotationStates.RestoreTargets, {
+        itemsPath: '$.plan.allBatchIds',
+        itemSelector: batchItemSelector,
+        maxConcurrency: props.concurrency,
+        resultPath: '$.restoredBatches',
+      }),
+    );
+    restoreTargets.itemProcessor(restoreBatch).next(trustPublished);
+
+    const restoreIssuer = catchRollbackFailure(
+      invoke(
+        RotationStates.RestoreIssuer,
+        'RestoreIssuer',
+        sfn.TaskInput.fromObject({
+          runId: run.runId,
+          previousDefault: sfn.JsonPath.stringAt('$.run.previousDefault'),
+          newIssuerId: sfn.JsonPath.stringAt('$.prepared.issuerId'),
+        }),
+        { resultPath: sfn.JsonPath.DISCARD },
+      ),
+    ).next(restoreTargets);
+    // ActivateIssuer runs only after PrepareIntermediate succeeded, so without `$.prepared` the
+    // default issuer never moved and there is no new issuer to stop.
+    const rollback = new sfn.Choice(this, RotationExtraStates.NewIssuerPrepared)
+      .when(sfn.Condition.isPresent('$.prepared'), restoreIssuer)
+      .otherwise(restoreTargets);
+    /** Every step from IntermediateDue? to Finalize: any failure rolls back. */
+    const catchForRollback = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
+      state.addCatch(rollback, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+      return state;
+    };
+
+    // ---- success path ---------------------------------------------------------------------------
+
+    const succeeded = new sfn.Succeed(this, RotationStates.Succeeded);
+    const emitSucceeded = emit(
+      RotationStates.EmitSucceeded,
+      RotationDetailTypes.Succeeded,
+      sfn.TaskInput.fromJsonPathAt('$.summary.detail'),
+      releaseLock(RotationStates.ReleaseLock, succeeded),
+    );
+    // Finalize reads the whole state (FinalizeInputSchema: run, plan, activated?, verified): JSONPath
+    // cannot pass a field that may be absent (`activated`), and the state holds identifiers only.
+    const finalize = catchForRollback(
+      invoke(RotationStates.Finalize, 'FinalizeRotation', sfn.TaskInput.fromJsonPathAt('$'), {
+        resultSelector: { 'detail.$': '$.Payload' },
+        resultPath: '$.summary',
+      }),
+    ).next(emitSucceeded);
+
+    // VerifyBatch throws VerificationFailedError (phase rotation) when any target is invalid, so
+    // every verdict kept here is valid; the Catch on the Map rolls back otherwise.
+    const verifyBatch = invoke(RotationStates.VerifyBatch, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rotation' }), {
+      resultSelector: selectPayload(VERDICT_FIELDS),
+    });
+    const verifyAll = catchForRollback(
+      new sfn.Map(this, RotationStates.VerifyAll, {
+        itemsPath: '$.plan.allBatchIds',
+        itemSelector: batchItemSelector,
+        // Verification makes a real mTLS handshake per target: the same bound as renewal.
+        maxConcurrency: props.concurrency,
+        resultPath: '$.verified',
+      }),
+    );
+    verifyAll.itemProcessor(verifyBatch).next(finalize);
+
+    // One batch of the fan-out: renew, then look every checkInterval until CheckBatch says done. The
+    // loop is bounded by CheckBatch (attempt in, attempt + 1 out, `exhausted` at its bound), and a
+    // batch that never rolls out fails the Map with RolloutTimeoutError, which rolls the run back.
+    const renewBatch = invoke(RotationStates.RenewBatch, 'RenewBatch', sfn.TaskInput.fromObject(item), {
+      // Seeds the wait loop's counter (RenewBatch's own answer is not needed).
+      resultSelector: { attempt: 0 },
+      resultPath: '$.progress',
+    });
+    const waitBatch = new sfn.Wait(this, RotationStates.WaitBatch, { time: checkInterval });
+    const checkBatch = invoke(
+      RotationStates.CheckBatch,
+      'CheckBatch',
+      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rotation' }),
+      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
+    );
+    const batchDone = new sfn.Choice(this, RotationStates.BatchDone)
+      .when(sfn.Condition.booleanEquals('$.progress.done', true), new sfn.Succeed(this, RotationExtraStates.BatchRolledOut))
+      .when(
+        sfn.Condition.booleanEquals('$.progress.exhausted', true),
+        new sfn.Fail(this, RotationExtraStates.BatchTimedOut, {
+          error: RotationErrors.RolloutTimeout,
+          cause: 'A batch did not roll out before CheckBatch reached its bound; the run rolls back.',
+        }),
+      )
+      .otherwise(waitBatch);
+    renewBatch.next(waitBatch).next(checkBatch).next(batchDone);
+
+    const fanOut = catchForRollback(
+      new sfn.Map(this, RotationStates.FanOut, {
+        itemsPath: '$.plan.batchIds',
+        itemSelector: batchItemSelector,
+        maxConcurrency: props.concurrency,
+        // Each iteration's progress is of no use once it is done; keep the state small.
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    fanOut.itemProcessor(renewBatch).next(verifyAll);
+
+    // The canary: the same loop at the top level, its progress at `$.canary`.
+    const canaryBatch = { ...run, batchId: sfn.JsonPath.stringAt('$.plan.canaryBatchId') };
+    const verifyCanary = catchForRollback(
+      invoke(RotationStates.VerifyCanary, 'VerifyBatch', sfn.TaskInput.fromObject({ ...canaryBatch, phase: 'rotation' }), {
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    ).next(fanOut);
+    const canaryTimedOut = new sfn.Pass(this, RotationExtraStates.CanaryTimedOut, {
+      // What a Catch would have put there, so the rollback reads one shape.
+      result: sfn.Result.fromObject({ Error: RotationErrors.RolloutTimeout, Cause: 'The canary batch did not roll out before CheckBatch reached its bound.' }),
+      resultPath: FAILURE_PATH,
+    }).next(rollback);
+    const waitCanary = new sfn.Wait(this, RotationStates.WaitCanary, { time: checkInterval });
+    const checkCanary = catchForRollback(
+      invoke(
+        RotationStates.CheckCanary,
+        'CheckBatch',
+        sfn.TaskInput.fromObject({ ...canaryBatch, attempt: sfn.JsonPath.numberAt('$.canary.attempt'), phase: 'rotation' }),
+        { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.canary' },
+      ),
+    );
+    const canaryDone = new sfn.Choice(this, RotationStates.CanaryDone)
+      .when(sfn.Condition.booleanEquals('$.canary.done', true), verifyCanary)
+      .when(sfn.Condition.booleanEquals('$.canary.exhausted', true), canaryTimedOut)
+      .otherwise(waitCanary);
+    const renewCanary = catchForRollback(
+      invoke(RotationStates.RenewCanary, 'RenewBatch', sfn.TaskInput.fromObject(canaryBatch), {
+        resultSelector: { attempt: 0 },
+        resultPath: '$.canary',
+      }),
+    );
+    renewCanary.next(waitCanary).next(checkCanary).next(canaryDone);
+
+    const hasCanary = new sfn.Choice(this, RotationStates.HasCanary)
+      .when(sfn.Condition.booleanEquals('$.plan.hasCanary', true), renewCanary)
+      .otherwise(fanOut);
+
+    // The intermediate: prepare (not default yet), publish a bundle trusting both, then activate.
+    const activateIssuer = catchForRollback(
+      invoke(
+        RotationStates.ActivateIssuer,
+        'ActivateIssuer',
+        sfn.TaskInput.fromObject({
+          runId: run.runId,
+          issuerId: sfn.JsonPath.stringAt('$.prepared.issuerId'),
+          expectedPreviousDefault: sfn.JsonPath.stringAt('$.run.previousDefault'),
+        }),
+        { resultSelector: selectPayload(requiredKeys(ActivateIssuerOutputSchema, 'ActivateIssuerOutput')), resultPath: '$.activated' },
+      ),
+    ).next(hasCanary);
+    const publishTrust = catchForRollback(
+      invoke(
+        RotationStates.PublishTrust,
+        'PublishTrust',
+        sfn.TaskInput.fromObject({ runId: run.runId, namespaces: sfn.JsonPath.listAt('$.plan.namespaces'), mode: 'publish' }),
+        { resultPath: sfn.JsonPath.DISCARD },
+      ),
+    ).next(activateIssuer);
+    const prepareIntermediate = catchForRollback(
+      invoke(RotationStates.PrepareIntermediate, 'PrepareIntermediate', sfn.TaskInput.fromObject({ runId: run.runId }), {
+        resultSelector: selectPayload(requiredKeys(PreparedIntermediateSchema, 'PreparedIntermediate')),
+        resultPath: '$.prepared',
+      }),
+    ).next(publishTrust);
+    const intermediateDue = new sfn.Choice(this, RotationStates.IntermediateDue)
+      .when(sfn.Condition.booleanEquals('$.plan.intermediateDue', true), prepareIntermediate)
+      .otherwise(hasCanary);
+
+    // ---- start: request, lock, event, preflight, plan -------------------------------------------
+
+    // Every plan field is required, so a selector copies exactly the contract's fields: an answer
+    // missing one fails here (and aborts) instead of at the Choices that read it.
+    const plan = invoke(RotationStates.Plan, 'PlanRotation', sfn.TaskInput.fromObject({ run: sfn.JsonPath.objectAt('$.run') }), {
+      resultSelector: selectPayload(requiredKeys(RotationPlanSchema, 'RotationPlan')),
+      resultPath: '$.plan',
+    });
+    plan.addCatch(emitAborted, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+    plan.next(intermediateDue);
+
+    const recordRun = new sfn.Pass(this, RotationExtraStates.RecordRun, {
+      parameters: { request: sfn.JsonPath.objectAt('$.request'), run: sfn.JsonPath.objectAt('$.preflight.run') },
+    }).next(plan);
+    const preflight = invoke(
+      RotationStates.Preflight,
+      'Preflight',
+      sfn.TaskInput.fromObject({
+        // The execution name is the run id on every log line, ledger entry and event.
+        runId: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        request: sfn.JsonPath.objectAt('$.request'),
+      }),
+      // RunContext has optional fields (services) that a field-by-field selector could not copy,
+      // so the whole answer is kept here and moved to `$.run` by RecordRun.
+      { resultSelector: { 'run.$': '$.Payload' }, resultPath: '$.preflight' },
+    );
+    preflight.addCatch(emitAborted, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+    preflight.next(recordRun);
+
+    const emitStarted = new tasks.EventBridgePutEvents(this, RotationStates.EmitStarted, {
+      entries: [{ eventBus: props.eventBus, source: EventSource, detailType: RotationDetailTypes.Started, detail: detail('Started') }],
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    emitStarted.addRetry(EventPublishRetry);
+    emitStarted.addCatch(emitAborted, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+    emitStarted.next(preflight);
+
+    const alreadyRunning = new sfn.Pass(this, RotationStates.AlreadyRunning, {
+      parameters: { outcome: 'AlreadyRunning', runId: sfn.JsonPath.stringAt('$$.Execution.Name'), trigger: sfn.JsonPath.stringAt('$.request.trigger') },
+    }).next(new sfn.Succeed(this, RotationExtraStates.EndAlreadyRunning));
+
+    const acquireLock = new tasks.DynamoPutItem(this, RotationStates.AcquireLock, {
+      table: props.ledgerTable,
+      item: {
+        ...lockKey,
+        owner,
+        runId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Name')),
+        // The lock is the first thing a run does, so the execution's start is when it was taken
+        // (and $$.State.EnteredTime is not available to the local runner).
+        acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+      },
+      // Free, or already ours: re-entrant, so a retry after a write that landed still acquires.
+      conditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+      ...ownedByThisExecution,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    acquireLock.addRetry(LockTableRetry);
+    acquireLock.addCatch(alreadyRunning, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    acquireLock.next(emitStarted);
+
+    // The input is a RotationRequest, possibly partial (`{}` from the CLI): merge it over the
+    // schema's defaults so `$.request.trigger` always exists for the events. Preflight still
+    // validates the request (strict) and rejects unknown fields.
+    const applyRequestDefaults = new sfn.Pass(this, RotationExtraStates.ApplyRequestDefaults, {
+      parameters: { request: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.requestDefaults'), sfn.JsonPath.objectAt('$.request')) },
+    }).next(acquireLock);
+    const init = new sfn.Pass(this, RotationExtraStates.Init, {
+      parameters: { request: sfn.JsonPath.entirePayload, requestDefaults: RotationRequestSchema.parse({}) },
+    }).next(applyRequestDefaults);
+
+    // ---- the state machine ----------------------------------------------------------------------
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      // The vended-logs prefix keeps CloudWatch Logs' account-wide resource policy from growing
+      // with every log group that Step Functions delivers to.
+      logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-rotation`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'certflow Rotation: rotate the Vault PKI intermediate and renew, verify or roll back every service certificate',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(init),
+      timeout: props.timeout ?? Duration.hours(2),
+      tracingEnabled: true,
+      logs: {
+        destination: this.logGroup,
+        // Errors only, and never execution data: payloads stay out of the logs (invariant I2).
+        level: sfn.LogLevel.ERROR,
+        includeExecutionData: false,
+      },
+    });
+
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-SF1',
+        reason:
+          'Logs errors only, on purpose: ALL would log every transition of every batch wait loop (thousands per run) for no diagnostic gain; the execution history keeps every transition for 90 days, the ledger keeps each run, and execution data is never logged (I2).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Vended log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray (xray:PutTraceSegments, GetSamplingRules, ...) support no resource-level permissions; CDK adds exactly these with resource "*".',
+      },
+      ...ROTATION_WORKFLOW_FUNCTIONS.map((functionId) => functions[functionId]).map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
+        reason: `lambda:InvokeFunction on ${fn.node.id}'s versions and aliases (ARN:*), which the CDK adds next to the function ARN so an alias or version can be invoked; it is scoped to this one function.`,
+      })),
+    );
+  }
+}
+
+/**
+ * A ResultSelector that copies the named fields of a Lambda answer (`$.Payload.<field>`). Selecting
+ * instead of keeping the whole answer drops the invoke metadata, keeps the state to the contract,
+ * and fails the task itself (where its Catch applies) when a field is missing.
+ */
+function selectPayload(fields: readonly string[]): Record<string, string> {
+  return Object.fromEntries(fields.map((field) => [`${field}.$`, `$.Payload.${field}`]));
+}
+
+/** The keys of a contract schema, refusing one with an optional field (a selector would fail on it). */
+function requiredKeys(schema: z.ZodObject, what: string): string[] {
+  return Object.entries(schema.shape).map(([key, field]) => {
+    if ((field as z.ZodType).safeParse(undefined).success) {
+      throw new Error(`${what}.${key} is optional: a ResultSelector cannot copy a field that may be absent`);
+    }
+    return key;
+  });
+}
+
+/** The logical id of a function's CfnFunction, as cdk-nag names it in IAM5 findings. */
+function logicalIdOf(fn: lambda.IFunction): string {
+  const cfn = fn.node.defaultChild;
+  if (!cfn || !('logicalId' in cfn)) throw new Error(`${fn.node.path} has no CfnFunction`);
+  return fn.stack.resolve((cfn as { logicalId: string }).logicalId) as string;
+}

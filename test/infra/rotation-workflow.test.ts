@@ -1,0 +1,706 @@
+import { readFileSync } from 'node:fs';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { DEFAULT_CONFIG_PATH } from '../../bin/app';
+import { EnvNames, PkiEnvNames } from '../../functions/contracts/env';
+import { ErrorNames } from '../../functions/contracts/errors';
+import { EventSource } from '../../functions/contracts/events';
+import { functionsOf, type FunctionId } from '../../functions/contracts/functions';
+import { RotationEnvNames } from '../../functions/contracts/rotation-env';
+import { ROTATION_ROLLED_BACK_ERROR, RotationLock, RotationStates, type RotationPlan } from '../../functions/contracts/rotation-payloads';
+import { ConfigSchema, loadConfig, parseConfig } from '../../lib/config';
+import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
+import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
+import type { RotationWorkflowFunctionId } from '../../lib/constructs/rotation-workflow';
+import { AllRotationStateNames, RotationDetailTypes, RotationErrors, RotationExtraStates } from '../../lib/constructs/rotation-states';
+import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/template-resolver';
+import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
+import { loadTemplate, stateMachineDefinitions } from '../support/template';
+
+// asl-validator 4 ships no types.
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+const aslValidator = require('asl-validator') as AslValidator;
+
+type Catcher = { ErrorEquals: string[]; ResultPath?: string | null; Next: string };
+type State = Record<string, unknown> & {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }>;
+  Catch?: Catcher[];
+  Parameters?: Record<string, unknown>;
+  ItemProcessor?: { StartAt: string; States: Record<string, State>; ProcessorConfig?: { Mode?: string } };
+};
+
+const config = loadConfig(DEFAULT_CONFIG_PATH);
+const raw = loadTemplate();
+const template = Template.fromJSON(raw as never);
+const definitions = stateMachineDefinitions();
+const functionIdByArn = new Map(lambdaFunctions(raw).map((fn) => [fn.arn, fn.functionId as FunctionId]));
+const functionArn = (functionId: FunctionId) => lambdaFunctions(raw).find((fn) => fn.functionId === functionId)!.arn;
+
+const [rotationLogicalId, definition] = (() => {
+  const found = Object.entries(definitions).filter(([, candidate]) => RotationStates.AcquireLock in candidate.States);
+  if (found.length !== 1) throw new Error(`expected one Rotation state machine, found ${found.length}`);
+  return found[0]!;
+})();
+const top = definition.States as Record<string, State>;
+
+/** Every state of the definition with its name, nested Map iterators included (duplicates kept). */
+function allStates(machine: { States: Record<string, State> } = definition as never): Array<[string, State]> {
+  return Object.entries(machine.States).flatMap(([name, state]) => [[name, state] as [string, State], ...(state.ItemProcessor ? allStates(state.ItemProcessor) : [])]);
+}
+const byName = new Map(allStates());
+const state = (name: string): State => {
+  const found = byName.get(name);
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+};
+const successors = (s: State) => [s.Next, s.Default, ...(s.Choices ?? []).map((choice) => choice.Next)].filter((next): next is string => typeof next === 'string');
+/** Top-level states reachable from `from` through Next and Choices (not Catch), stopping at any of `until`. */
+function reachable(from: string, ...until: string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    if (!until.includes(name)) successors(top[name]!).forEach(visit);
+  };
+  visit(from);
+  return [...seen];
+}
+const rollbackEntry = RotationExtraStates.NewIssuerPrepared;
+
+describe('the Rotation state machine definition', () => {
+  it('contains every state the contract names (RotationStates)', () => {
+    const names = new Set(allStates().map(([name]) => name));
+    expect(Object.values(RotationStates).filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  it('names every state once across the whole definition, nested Maps included', () => {
+    const names = allStates().map(([name]) => name);
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+    expect(() => listTaskStates(definition as unknown as AslMachine)).not.toThrow();
+    expect([...names].sort()).toEqual([...AllRotationStateNames].sort());
+  });
+
+  it('is valid Amazon States Language (asl-validator)', () => {
+    const result = aslValidator(structuredClone(definition));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents and the lock put/delete', () => {
+    expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+    const resources = new Set(allStates().filter(([, s]) => s.Type === 'Task').map(([, s]) => s.Resource));
+    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke']);
+    for (const [name, s] of allStates().filter(([, candidate]) => candidate.Type === 'Map')) {
+      expect({ name, mode: s.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE', reader: s['ItemReader'] }).toEqual({ name, mode: 'INLINE', reader: undefined });
+    }
+    expect(JSON.stringify(definition)).not.toMatch(/waitForTaskToken|\.sync|JSONata/);
+  });
+
+  it('invokes the registry function each Lambda state stands for', () => {
+    const expected: Record<string, FunctionId> = {
+      [RotationStates.Preflight]: 'Preflight',
+      [RotationStates.Plan]: 'PlanRotation',
+      [RotationStates.PrepareIntermediate]: 'PrepareIntermediate',
+      [RotationStates.PublishTrust]: 'PublishTrust',
+      [RotationStates.ActivateIssuer]: 'ActivateIssuer',
+      [RotationStates.RenewCanary]: 'RenewBatch',
+      [RotationStates.CheckCanary]: 'CheckBatch',
+      [RotationStates.VerifyCanary]: 'VerifyBatch',
+      [RotationStates.RenewBatch]: 'RenewBatch',
+      [RotationStates.CheckBatch]: 'CheckBatch',
+      [RotationStates.VerifyBatch]: 'VerifyBatch',
+      [RotationStates.Finalize]: 'FinalizeRotation',
+      [RotationStates.RestoreIssuer]: 'RestoreIssuer',
+      [RotationStates.RestoreBatch]: 'RestoreBatch',
+      [RotationStates.CheckRestore]: 'CheckBatch',
+      [RotationStates.VerifyRestored]: 'VerifyBatch',
+      [RotationStates.RestoreTrust]: 'PublishTrust',
+      [RotationStates.RecordRollback]: 'RecordRollback',
+    };
+    const actual = Object.fromEntries(
+      allStates()
+        .filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke')
+        .map(([name, s]) => [name, functionIdByArn.get(String(s.Parameters!['FunctionName']))]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
+  it('starts by keeping the input, with the request defaults merged under it, at $.request', () => {
+    expect(definition.StartAt).toBe(RotationExtraStates.Init);
+    expect(top[RotationExtraStates.Init]).toMatchObject({ Type: 'Pass', Parameters: { 'request.$': '$', requestDefaults: { trigger: 'schedule' } }, Next: RotationExtraStates.ApplyRequestDefaults });
+    expect(top[RotationExtraStates.ApplyRequestDefaults]).toMatchObject({ Parameters: { 'request.$': 'States.JsonMerge($.requestDefaults, $.request, false)' }, Next: RotationStates.AcquireLock });
+  });
+
+  it('takes the lock with a put that succeeds only when it is free or already owned by this execution', () => {
+    const [tableId] = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() } } }));
+    expect(top[RotationStates.AcquireLock]).toMatchObject({
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      ResultPath: null,
+      Parameters: {
+        TableName: tableId,
+        Item: { pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' }, runId: { 'S.$': '$$.Execution.Name' }, acquiredAt: { 'S.$': expect.stringMatching(/^\$\$\./) } },
+        ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': { 'S.$': '$$.Execution.Id' } },
+      },
+      Next: RotationStates.EmitStarted,
+    });
+  });
+
+  it('ends as AlreadyRunning, successfully, when the lock is held by another execution', () => {
+    expect(top[RotationStates.AcquireLock]!.Catch).toEqual([{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: RotationStates.AlreadyRunning }]);
+    expect(top[RotationStates.AlreadyRunning]).toMatchObject({ Type: 'Pass', Parameters: { outcome: 'AlreadyRunning' }, Next: RotationExtraStates.EndAlreadyRunning });
+    expect(top[RotationExtraStates.EndAlreadyRunning]).toEqual({ Type: 'Succeed' });
+  });
+
+  it('announces the start on the certflow bus with the run id, the trigger and outcome Started', () => {
+    expect(top[RotationStates.EmitStarted]).toMatchObject({
+      Resource: 'arn:aws:states:::events:putEvents',
+      ResultPath: null,
+      Parameters: { Entries: [{ Source: EventSource, DetailType: RotationDetailTypes.Started, Detail: { 'runId.$': '$$.Execution.Name', 'trigger.$': '$.request.trigger', outcome: 'Started' } }] },
+      Next: RotationStates.Preflight,
+    });
+  });
+
+  it('runs Preflight with the run id, start time and request, and keeps its answer at $.run', () => {
+    expect(top[RotationStates.Preflight]).toMatchObject({
+      Parameters: { Payload: { 'runId.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime', 'request.$': '$.request' } },
+      Next: RotationExtraStates.RecordRun,
+    });
+    expect(top[RotationExtraStates.RecordRun]).toMatchObject({ Type: 'Pass', Parameters: { 'request.$': '$.request', 'run.$': `${top[RotationStates.Preflight]!['ResultPath']}.run` }, Next: RotationStates.Plan });
+  });
+
+  it('plans with {run} and keeps exactly the plan fields at $.plan', () => {
+    expect(top[RotationStates.Plan]).toMatchObject({ Parameters: { Payload: { 'run.$': '$.run' } }, ResultPath: '$.plan', ResultSelector: { 'intermediateDue.$': '$.Payload.intermediateDue', 'batchIds.$': '$.Payload.batchIds' } });
+  });
+
+  it('stops without rollback when EmitStarted, Preflight or Plan fails: event, lock released, RotationAborted', () => {
+    for (const name of [RotationStates.EmitStarted, RotationStates.Preflight, RotationStates.Plan]) {
+      expect({ name, catch: top[name]!.Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: RotationExtraStates.EmitAborted }] });
+    }
+    expect(top[RotationExtraStates.EmitAborted]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Failed, Detail: { outcome: 'Failed', 'error.$': '$.failure.Error' } }] }, Next: RotationExtraStates.ReleaseLockAfterAbort });
+    expect(top[RotationExtraStates.ReleaseLockAfterAbort]).toMatchObject({ Resource: 'arn:aws:states:::dynamodb:deleteItem', Next: RotationExtraStates.Aborted });
+    expect(top[RotationExtraStates.Aborted]).toMatchObject({ Type: 'Fail', Error: RotationErrors.Aborted });
+    expect(reachable(RotationExtraStates.EmitAborted, RotationExtraStates.Aborted)).not.toContain(RotationStates.RestoreTargets);
+  });
+
+  it('rolls back on any failure of every step from IntermediateDue? to Finalize', () => {
+    const steps = reachable(RotationStates.IntermediateDue, RotationStates.Finalize, rollbackEntry).filter((name) => name !== rollbackEntry);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        RotationStates.PrepareIntermediate,
+        RotationStates.PublishTrust,
+        RotationStates.ActivateIssuer,
+        RotationStates.RenewCanary,
+        RotationStates.CheckCanary,
+        RotationStates.VerifyCanary,
+        RotationStates.FanOut,
+        RotationStates.VerifyAll,
+        RotationStates.Finalize,
+      ]),
+    );
+    for (const name of steps) {
+      const s = top[name]!;
+      if (s.Type === 'Task' || s.Type === 'Map' || s.Type === 'Parallel') {
+        expect({ name, catch: s.Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: rollbackEntry }] });
+      } else {
+        // Choices and Waits cannot fail on their own; the one Pass on the way is the canary timeout.
+        expect({ name, type: s.Type }).toEqual({ name, type: expect.stringMatching(/^(Choice|Wait|Pass)$/) });
+      }
+    }
+    expect(top[RotationExtraStates.CanaryTimedOut]).toMatchObject({ Type: 'Pass', Result: { Error: RotationErrors.RolloutTimeout }, ResultPath: '$.failure', Next: rollbackEntry });
+  });
+
+  it('restores the issuer only when this run prepared one, with the previous default and the new issuer id', () => {
+    expect(top[rollbackEntry]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreIssuer }],
+      Default: RotationStates.RestoreTargets,
+    });
+    expect(top[RotationStates.RestoreIssuer]).toMatchObject({
+      Parameters: { Payload: { 'runId.$': '$.run.runId', 'previousDefault.$': '$.run.previousDefault', 'newIssuerId.$': '$.prepared.issuerId' } },
+      Next: RotationStates.RestoreTargets,
+    });
+  });
+
+  it('restores, waits for and verifies every batch, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
+    const restore = top[RotationStates.RestoreTargets]!;
+    expect(restore).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.allBatchIds', ResultPath: '$.restoredBatches', MaxConcurrency: config.policy.concurrency, Next: RotationExtraStates.TrustPublished });
+    expect(restore.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
+    expect(state(RotationStates.CheckRestore).Parameters).toMatchObject({ Payload: { 'attempt.$': '$.progress.attempt', phase: 'rollback' } });
+    expect(state(RotationStates.VerifyRestored)).toMatchObject({ Parameters: { Payload: { phase: 'rollback' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' }, End: true });
+    expect(top[RotationExtraStates.TrustPublished]).toMatchObject({ Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreTrust }], Default: RotationStates.RecordRollback });
+    expect(top[RotationStates.RestoreTrust]).toMatchObject({ Parameters: { Payload: { mode: 'restore', 'namespaces.$': '$.plan.namespaces' } }, Next: RotationStates.RecordRollback });
+  });
+
+  it('records the rollback from the whole state, announces it, releases the lock and fails with RotationRolledBack', () => {
+    expect(top[RotationStates.RecordRollback]).toMatchObject({ Parameters: { 'Payload.$': '$' }, ResultPath: '$.summary', Next: RotationStates.EmitRolledBack });
+    expect(top[RotationStates.EmitRolledBack]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.RolledBack, 'Detail.$': '$.summary.detail' }] }, Next: RotationStates.ReleaseLockAfterRollback });
+    expect(top[RotationStates.ReleaseLockAfterRollback]).toMatchObject({ Resource: 'arn:aws:states:::dynamodb:deleteItem', Next: RotationStates.RolledBack });
+    expect(top[RotationStates.RolledBack]).toMatchObject({ Type: 'Fail', Error: ROTATION_ROLLED_BACK_ERROR, Cause: expect.stringMatching(/Rotation Rolled Back.*certflow status/) });
+  });
+
+  it('ends in RotationRollbackFailed, lock released, when any rollback step fails', () => {
+    for (const name of [RotationStates.RestoreIssuer, RotationStates.RestoreTargets, RotationStates.RestoreTrust, RotationStates.RecordRollback]) {
+      expect({ name, catch: top[name]!.Catch }).toEqual({ name, catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackFailure', Next: RotationExtraStates.EmitRollbackFailed }] });
+    }
+    expect(top[RotationExtraStates.EmitRollbackFailed]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Failed }] }, Next: RotationExtraStates.ReleaseLockAfterRollbackFailure });
+    expect(top[RotationExtraStates.RollbackFailed]).toMatchObject({ Type: 'Fail', Error: RotationErrors.RollbackFailed });
+  });
+
+  it('releases the lock, conditional on this execution owning it, before every ending that took it', () => {
+    const endings = Object.entries(top).filter(([name, s]) => (s.Type === 'Fail' || s.Type === 'Succeed') && name !== RotationExtraStates.EndAlreadyRunning);
+    expect(endings.map(([name]) => name).sort()).toEqual([RotationExtraStates.Aborted, RotationExtraStates.RollbackFailed, RotationStates.RolledBack, RotationStates.Succeeded].sort());
+    for (const [ending] of endings) {
+      const predecessors = Object.entries(top).filter(([, s]) => successors(s).includes(ending) || (s.Catch ?? []).some((c) => c.Next === ending));
+      expect(predecessors.length).toBeGreaterThan(0);
+      for (const [name, s] of predecessors) {
+        expect({ ending, name, s }).toMatchObject({
+          ending,
+          name,
+          s: { Resource: 'arn:aws:states:::dynamodb:deleteItem', Parameters: { Key: { pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk } }, ConditionExpression: '#owner = :owner', ExpressionAttributeValues: { ':owner': { 'S.$': '$$.Execution.Id' } } } },
+        });
+        // Not ours any more (released already, or cleared by hand) still ends the run as planned.
+        expect(s.Catch).toEqual([{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: ending }]);
+      }
+    }
+  });
+
+  it('fans out over $.plan.batchIds, config.policy.concurrency batches at a time, each a bounded renew/wait/check loop', () => {
+    expect(top[RotationStates.FanOut]).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.plan.batchIds',
+      ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
+      MaxConcurrency: config.policy.concurrency,
+      ResultPath: null,
+      Next: RotationStates.VerifyAll,
+    });
+    expect(top[RotationStates.FanOut]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
+    expect(state(RotationStates.RenewBatch)).toMatchObject({ ResultSelector: { attempt: 0 }, ResultPath: '$.progress', Next: RotationStates.WaitBatch });
+    expect(state(RotationStates.WaitBatch)).toMatchObject({ Type: 'Wait', Seconds: 5, Next: RotationStates.CheckBatch });
+    expect(state(RotationStates.CheckBatch)).toMatchObject({
+      Parameters: { Payload: { 'runId.$': '$.runId', 'requestedAt.$': '$.requestedAt', 'batchId.$': '$.batchId', 'attempt.$': '$.progress.attempt', phase: 'rotation' } },
+      ResultSelector: { 'attempt.$': '$.Payload.attempt', 'done.$': '$.Payload.done', 'exhausted.$': '$.Payload.exhausted' },
+      ResultPath: '$.progress',
+      Next: RotationStates.BatchDone,
+    });
+    expect(state(RotationStates.BatchDone)).toMatchObject({
+      Choices: [
+        { Variable: '$.progress.done', BooleanEquals: true, Next: RotationExtraStates.BatchRolledOut },
+        { Variable: '$.progress.exhausted', BooleanEquals: true, Next: RotationExtraStates.BatchTimedOut },
+      ],
+      Default: RotationStates.WaitBatch,
+    });
+    expect(state(RotationExtraStates.BatchTimedOut)).toMatchObject({ Type: 'Fail', Error: RotationErrors.RolloutTimeout });
+  });
+
+  it('verifies every batch (canary included) into $.verified, then finalizes from the whole state', () => {
+    expect(top[RotationStates.VerifyAll]).toMatchObject({ ItemsPath: '$.plan.allBatchIds', ResultPath: '$.verified', MaxConcurrency: config.policy.concurrency, Next: RotationStates.Finalize });
+    expect(state(RotationStates.VerifyBatch)).toMatchObject({ Parameters: { Payload: { phase: 'rotation' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' } });
+    expect(top[RotationStates.Finalize]).toMatchObject({ Parameters: { FunctionName: functionArn('FinalizeRotation'), 'Payload.$': '$' }, ResultPath: '$.summary', Next: RotationStates.EmitSucceeded });
+    expect(top[RotationStates.EmitSucceeded]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Succeeded, 'Detail.$': '$.summary.detail' }] }, Next: RotationStates.ReleaseLock });
+  });
+
+  it('feeds the canary loop its own attempt counter and rolls back when the counter is exhausted', () => {
+    expect(top[RotationStates.RenewCanary]).toMatchObject({ Parameters: { Payload: { 'batchId.$': '$.plan.canaryBatchId' } }, ResultSelector: { attempt: 0 }, ResultPath: '$.canary' });
+    expect(top[RotationStates.CheckCanary]).toMatchObject({ Parameters: { Payload: { 'attempt.$': '$.canary.attempt' } }, ResultPath: '$.canary' });
+    expect(top[RotationStates.CanaryDone]).toMatchObject({
+      Choices: [
+        { Variable: '$.canary.done', BooleanEquals: true, Next: RotationStates.VerifyCanary },
+        { Variable: '$.canary.exhausted', BooleanEquals: true, Next: RotationExtraStates.CanaryTimedOut },
+      ],
+      Default: RotationStates.WaitCanary,
+    });
+  });
+
+  it('retries transient Vault, KMS, Kubernetes, AWS and endpoint errors on every Lambda step: 2 s, 3 attempts, doubling', () => {
+    for (const [name, s] of allStates().filter(([, candidate]) => candidate.Resource === 'arn:aws:states:::lambda:invoke')) {
+      const transient = s.Retry!.find((retry) => retry.ErrorEquals.includes(ErrorNames.VaultUnavailable));
+      expect({ name, transient }).toMatchObject({ name, transient: { IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2 } });
+      expect(transient!.ErrorEquals).toEqual(
+        expect.arrayContaining([ErrorNames.KmsUnavailable, ErrorNames.AwsUnavailable, ErrorNames.KubernetesUnavailable, ErrorNames.EndpointUnreachable, ErrorNames.VaultRateLimited, 'Lambda.TooManyRequestsException']),
+      );
+      expect(s.Retry!.some((retry) => retry.ErrorEquals.includes(ErrorNames.VaultSealed))).toBe(true);
+    }
+  });
+
+  it('never retries a verdict (verification, timeout, issuer conflict, invalid intermediate or input), nor States.ALL', () => {
+    const retried = allStates().flatMap(([, s]) => s.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+    for (const terminal of [...TerminalRotationErrors, 'States.ALL', 'DynamoDB.ConditionalCheckFailedException']) expect(retried).not.toContain(terminal);
+    expect(TerminalRotationErrors).toEqual(expect.arrayContaining([RotationErrors.VerificationFailed, RotationErrors.RolloutTimeout, ErrorNames.IssuerStateConflict, ErrorNames.IntermediateInvalid, ErrorNames.InvalidInput]));
+  });
+
+  it('retries the lock writes on DynamoDB throttling only', () => {
+    for (const [name, s] of allStates().filter(([, candidate]) => candidate.Resource?.startsWith('arn:aws:states:::dynamodb:'))) {
+      expect({ name, retry: s.Retry }).toEqual({ name, retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['DynamoDB.ProvisionedThroughputExceededException', 'DynamoDB.ThrottlingException']) })] });
+    }
+  });
+
+  it('times out after 2 hours, is Standard, logs errors without execution data, and traces', () => {
+    expect(definition['TimeoutSeconds']).toBe(7200);
+    const properties = raw.Resources[rotationLogicalId]!.Properties!;
+    expect(properties['StateMachineType'] ?? 'STANDARD').toBe('STANDARD');
+    expect(properties['LoggingConfiguration']).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    expect(properties['TracingConfiguration']).toEqual({ Enabled: true });
+  });
+});
+
+// ---- the definition, run locally with stand-in tasks ----------------------------------------------
+
+type Call = { state: string; functionId?: FunctionId; payload: Record<string, any> };
+type Stub = (payload: Record<string, any>, call: Call) => unknown;
+
+function lambdaError(name: string, message = name): Error {
+  const error = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+  error.name = name;
+  return error;
+}
+
+const defaultPlan = (overrides: Partial<RotationPlan> = {}): RotationPlan => ({
+  runId: 'run-1',
+  intermediateDue: true,
+  intermediateReason: 'RotationPeriodElapsed',
+  renewalDue: true,
+  hasCanary: true,
+  canaryBatchId: 'b0',
+  batchIds: ['b1', 'b2'],
+  allBatchIds: ['b0', 'b1', 'b2'],
+  targetCount: 5,
+  dueCount: 5,
+  namespaces: [{ cluster: 'primary', namespace: 'econ-graph' }],
+  ...overrides,
+});
+
+const defaultStubs = (plan: RotationPlan): Record<RotationWorkflowFunctionId, Stub> => ({
+  Preflight: (p) => ({ runId: p.runId, requestedAt: '2030-01-01T00:00:00.000Z', trigger: p.request.trigger, forceIntermediate: false, forceRenewal: false, previousDefault: 'issuer-old', nodesUnsealedByPreflight: [] }),
+  PlanRotation: () => plan,
+  PrepareIntermediate: (p) => ({ runId: p.runId, issuerId: 'issuer-new', issuerName: 'run-1', keyId: 'key-1', serialNumber: '01', notAfter: '2035-01-01T00:00:00Z', reused: false }),
+  PublishTrust: (p) => ({ runId: p.runId }),
+  ActivateIssuer: (p) => ({ runId: p.runId, activeIssuerId: p.issuerId, previousDefault: p.expectedPreviousDefault, changed: true }),
+  RenewBatch: (p) => ({ runId: p.runId, renewed: [] }),
+  // Done on the second look: the loop must feed the counter back for this to end.
+  CheckBatch: (p) => ({ ...p, attempt: p.attempt + 1, done: p.attempt + 1 >= 2, exhausted: false, pending: p.attempt + 1 >= 2 ? 0 : 1 }),
+  VerifyBatch: (p) => ({ runId: p.runId, batchId: p.batchId, allValid: true, invalid: 0, verdicts: [] }),
+  RestoreIssuer: (p) => ({ runId: p.runId, defaultIssuer: p.previousDefault }),
+  RestoreBatch: (p) => ({ runId: p.runId, restored: [] }),
+  FinalizeRotation: (p) => ({ runId: p.run.runId, trigger: p.run.trigger, outcome: 'Succeeded', counts: { targets: 5, renewed: 5, verified: p.verified.length, restored: 0 } }),
+  RecordRollback: (p) => ({ runId: p.run.runId, trigger: p.run.trigger, outcome: 'RolledBack', error: p.failure.Error }),
+});
+
+interface LocalRun {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: any;
+  error?: string;
+  calls: Call[];
+  events: Array<{ detailType: string; detail: any }>;
+  lock: Record<string, any> | undefined;
+}
+
+async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>; lockOwner?: string } = {}): Promise<LocalRun> {
+  const plan = options.plan ?? defaultPlan();
+  const stubs = { ...defaultStubs(plan), ...options.stubs };
+  const name = 'run-1';
+  const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Rotation:${name}`;
+  const calls: Call[] = [];
+  const events: LocalRun['events'] = [];
+  let lock: Record<string, any> | undefined = options.lockOwner ? { owner: { S: options.lockOwner } } : undefined;
+  const conditionFailed = () => {
+    const error = new Error('The conditional request failed');
+    error.name = 'DynamoDB.ConditionalCheckFailedException';
+    return error;
+  };
+
+  const handlers: Record<string, (input: any) => Promise<unknown>> = {};
+  for (const [stateName, s] of allStates()) {
+    if (s.Type !== 'Task') continue;
+    if (s.Resource === 'arn:aws:states:::lambda:invoke') {
+      const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
+      handlers[stateName] = async (input) => {
+        const call = { state: stateName, functionId, payload: input.Payload };
+        calls.push(call);
+        return { Payload: await stubs[functionId](input.Payload, call), StatusCode: 200 };
+      };
+    } else if (s.Resource === 'arn:aws:states:::events:putEvents') {
+      handlers[stateName] = async (input) => {
+        for (const entry of input.Entries) events.push({ detailType: entry.DetailType, detail: entry.Detail });
+        return { Entries: [{ EventId: 'e' }], FailedEntryCount: 0 };
+      };
+    } else if (s.Resource === 'arn:aws:states:::dynamodb:putItem') {
+      handlers[stateName] = async (input) => {
+        if (lock && lock['owner'].S !== input.ExpressionAttributeValues[':owner'].S) throw conditionFailed();
+        lock = input.Item;
+        return {};
+      };
+    } else if (s.Resource === 'arn:aws:states:::dynamodb:deleteItem') {
+      handlers[stateName] = async (input) => {
+        if (!lock || lock['owner'].S !== input.ExpressionAttributeValues[':owner'].S) throw conditionFailed();
+        lock = undefined;
+        return {};
+      };
+    }
+  }
+  // A JSON copy, not structuredClone: under jest the latter makes objects of another realm, which
+  // the library's intrinsic functions (States.JsonMerge) refuse as "not an object".
+  const machine = new StateMachine(JSON.parse(JSON.stringify(definition)) as never, { validationOptions: { checkArn: false } as never });
+  const waits = allStates().filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]);
+  const execution = machine.run((options.input ?? { trigger: 'cli' }) as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: Object.fromEntries(waits), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
+    context: { Execution: { Id: executionArn, Name: name } } as never,
+  });
+  try {
+    const output = await execution.result;
+    return { status: 'SUCCEEDED', output, calls, events, lock };
+  } catch (error) {
+    const cause = (error as { cause?: { name?: string } }).cause;
+    return { status: 'FAILED', error: cause?.name ?? String(error), calls, events, lock };
+  }
+}
+
+const statesCalled = (run: LocalRun) => run.calls.map((call) => call.state);
+
+describe('the Rotation definition, run locally with stand-in tasks', () => {
+  it('rotates the intermediate, renews the canary then every batch, verifies all, finalizes and releases the lock', async () => {
+    const run = await runLocally();
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.lock).toBeUndefined();
+    expect(run.events.map((event) => event.detailType)).toEqual([RotationDetailTypes.Started, RotationDetailTypes.Succeeded]);
+    expect(run.events[0]!.detail).toEqual({ runId: 'run-1', trigger: 'cli', outcome: 'Started' });
+    const order = statesCalled(run);
+    expect(order.slice(0, 5)).toEqual([RotationStates.Preflight, RotationStates.Plan, RotationStates.PrepareIntermediate, RotationStates.PublishTrust, RotationStates.ActivateIssuer]);
+    // The canary loop looked twice, feeding its counter back (0, then 1).
+    expect(run.calls.filter((call) => call.state === RotationStates.CheckCanary).map((call) => call.payload['attempt'])).toEqual([0, 1]);
+    expect(order.indexOf(RotationStates.VerifyCanary)).toBeLessThan(order.indexOf(RotationStates.RenewBatch));
+    expect(run.calls.filter((call) => call.state === RotationStates.RenewBatch).map((call) => call.payload['batchId']).sort()).toEqual(['b1', 'b2']);
+    expect(run.calls.filter((call) => call.state === RotationStates.CheckBatch).map((call) => call.payload['attempt']).sort()).toEqual([0, 0, 1, 1]);
+    expect(statesCalled(run)).not.toContain(RotationStates.RestoreTargets);
+
+    const finalize = run.calls.find((call) => call.state === RotationStates.Finalize)!.payload;
+    expect(finalize['activated']).toEqual({ runId: 'run-1', activeIssuerId: 'issuer-new', previousDefault: 'issuer-old', changed: true });
+    expect(finalize['verified']).toEqual([
+      { batchId: 'b0', allValid: true, invalid: 0 },
+      { batchId: 'b1', allValid: true, invalid: 0 },
+      { batchId: 'b2', allValid: true, invalid: 0 },
+    ]);
+    expect(finalize['request']).toEqual({ trigger: 'cli', forceIntermediate: false, forceRenewal: false });
+    expect(run.events[1]!.detail).toMatchObject({ runId: 'run-1', outcome: 'Succeeded', counts: { verified: 3 } });
+  });
+
+  it('skips the intermediate and the canary when neither is due, and defaults an empty request to trigger schedule', async () => {
+    const run = await runLocally({ input: {}, plan: defaultPlan({ intermediateDue: false, hasCanary: false, batchIds: ['b1'], allBatchIds: ['b1'] }) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesCalled(run)).not.toEqual(expect.arrayContaining([RotationStates.PrepareIntermediate]));
+    expect(statesCalled(run)).not.toContain(RotationStates.RenewCanary);
+    expect(run.events[0]!.detail).toMatchObject({ trigger: 'schedule' });
+    expect(run.calls.find((call) => call.state === RotationStates.Finalize)!.payload['activated']).toBeUndefined();
+  });
+
+  it('ends AlreadyRunning, touching nothing, when another execution holds the lock', async () => {
+    const run = await runLocally({ lockOwner: 'arn:aws:states:us-east-1:000000000000:execution:Rotation:other' });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({ outcome: 'AlreadyRunning' });
+    expect(run.calls).toEqual([]);
+    expect(run.events).toEqual([]);
+    expect(run.lock).toEqual({ owner: { S: 'arn:aws:states:us-east-1:000000000000:execution:Rotation:other' } });
+  });
+
+  it('rolls back a failed canary verification: issuer restored, every batch restored and verified, trust restored, RotationRolledBack', async () => {
+    const run = await runLocally({
+      stubs: {
+        VerifyBatch: (p, call) => {
+          if (call.state === RotationStates.VerifyCanary) throw lambdaError(RotationErrors.VerificationFailed, 'frontend: chain does not reach the root');
+          return { runId: p.runId, batchId: p.batchId, allValid: true, invalid: 0 };
+        },
+      },
+    });
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe(ROTATION_ROLLED_BACK_ERROR);
+    expect(run.lock).toBeUndefined();
+    expect(statesCalled(run)).not.toContain(RotationStates.RenewBatch);
+    expect(run.calls.find((call) => call.state === RotationStates.RestoreIssuer)!.payload).toEqual({ runId: 'run-1', previousDefault: 'issuer-old', newIssuerId: 'issuer-new' });
+    expect(run.calls.filter((call) => call.state === RotationStates.RestoreBatch).map((call) => call.payload['batchId']).sort()).toEqual(['b0', 'b1', 'b2']);
+    expect(run.calls.find((call) => call.state === RotationStates.RestoreTrust)!.payload).toMatchObject({ mode: 'restore' });
+    const record = run.calls.find((call) => call.state === RotationStates.RecordRollback)!.payload;
+    expect(record['failure']).toMatchObject({ Error: RotationErrors.VerificationFailed });
+    expect(record['restoredBatches']).toHaveLength(3);
+    expect(run.events.map((event) => event.detailType)).toEqual([RotationDetailTypes.Started, RotationDetailTypes.RolledBack]);
+  });
+
+  it('rolls back a batch that never rolls out without touching an issuer it never changed', async () => {
+    const run = await runLocally({
+      plan: defaultPlan({ intermediateDue: false, hasCanary: false, batchIds: ['b1'], allBatchIds: ['b1'] }),
+      stubs: { CheckBatch: (p) => ({ ...p, attempt: p.attempt + 1, done: p.phase === 'rollback', exhausted: p.attempt + 1 >= 3, pending: 1 }) },
+    });
+    expect(run.error).toBe(ROTATION_ROLLED_BACK_ERROR);
+    expect(run.calls.find((call) => call.state === RotationStates.RecordRollback)!.payload['failure']).toMatchObject({ Error: RotationErrors.RolloutTimeout });
+    expect(statesCalled(run)).not.toContain(RotationStates.RestoreIssuer);
+    expect(statesCalled(run)).not.toContain(RotationStates.RestoreTrust);
+    expect(run.lock).toBeUndefined();
+  });
+
+  it('rolls back when the canary never rolls out', async () => {
+    const run = await runLocally({ stubs: { CheckBatch: (p) => ({ ...p, attempt: p.attempt + 1, done: p.phase === 'rollback', exhausted: p.attempt + 1 >= 2, pending: 1 }) } });
+    expect(run.error).toBe(ROTATION_ROLLED_BACK_ERROR);
+    expect(run.calls.find((call) => call.state === RotationStates.RecordRollback)!.payload['failure']).toEqual({ Error: RotationErrors.RolloutTimeout, Cause: expect.any(String) });
+  });
+
+  it('stops before changing anything when Preflight fails: Rotation Failed, lock released, RotationAborted', async () => {
+    const run = await runLocally({ stubs: { Preflight: () => { throw lambdaError(ErrorNames.VaultPermission); } } });
+    expect(run.error).toBe(RotationErrors.Aborted);
+    expect(statesCalled(run)).toEqual([RotationStates.Preflight]);
+    expect(run.events.map((event) => event.detailType)).toEqual([RotationDetailTypes.Started, RotationDetailTypes.Failed]);
+    expect(run.events[1]!.detail).toMatchObject({ outcome: 'Failed', error: ErrorNames.VaultPermission });
+    expect(run.lock).toBeUndefined();
+  });
+
+  it('ends in RotationRollbackFailed, lock released, when the rollback itself fails', async () => {
+    const run = await runLocally({
+      stubs: {
+        ActivateIssuer: () => { throw lambdaError(ErrorNames.IssuerStateConflict); },
+        RestoreBatch: () => { throw lambdaError(ErrorNames.KubernetesForbidden); },
+      },
+    });
+    expect(run.error).toBe(RotationErrors.RollbackFailed);
+    expect(run.lock).toBeUndefined();
+    expect(run.events.at(-1)).toMatchObject({ detailType: RotationDetailTypes.Failed, detail: { error: ErrorNames.KubernetesForbidden, cause: `rollback after ${ErrorNames.IssuerStateConflict} failed with ${ErrorNames.KubernetesForbidden}` } });
+  });
+
+  it('does not repeat a step that failed with a verdict', async () => {
+    const run = await runLocally({ stubs: { PrepareIntermediate: () => { throw lambdaError(ErrorNames.IntermediateInvalid); } } });
+    expect(run.calls.filter((call) => call.state === RotationStates.PrepareIntermediate)).toHaveLength(1);
+    expect(run.error).toBe(ROTATION_ROLLED_BACK_ERROR);
+  });
+
+  it('retries a step that failed transiently, with the same input', async () => {
+    let failures = 1;
+    const run = await runLocally({
+      stubs: {
+        PublishTrust: (p) => {
+          if (failures-- > 0) throw lambdaError(ErrorNames.KubernetesUnavailable);
+          return { runId: p.runId };
+        },
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    const publishes = run.calls.filter((call) => call.state === RotationStates.PublishTrust);
+    expect(publishes).toHaveLength(2);
+    expect(publishes[0]!.payload).toEqual(publishes[1]!.payload);
+  });
+});
+
+// ---- around the state machine ---------------------------------------------------------------------
+
+describe('around the Rotation state machine', () => {
+  it('starts the daily renewal sweep with {"trigger":"schedule"}, on time, dead-lettering failed starts', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: config.schedules.renewalSweep,
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: { Ref: rotationLogicalId }, Input: JSON.stringify(RotationScheduleInputs.renewalSweep), DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
+    });
+    expect(JSON.parse(JSON.stringify(RotationScheduleInputs.renewalSweep))).toEqual({ trigger: 'schedule' });
+  });
+
+  it('starts a run on the intermediate cadence that lets the plan decide whether it is due', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: config.schedules.intermediateRotation,
+      Target: { Arn: { Ref: rotationLogicalId }, Input: JSON.stringify({ trigger: 'intermediate-schedule', forceIntermediate: false }), DeadLetterConfig: { Arn: Match.anyValue() } },
+    });
+    expect(config.schedules.intermediateRotation).not.toBe(config.schedules.renewalSweep);
+  });
+
+  it('releases the lock of an aborted or timed-out execution of this state machine through ReleaseStaleLock', () => {
+    const releaseId = lambdaFunctions(raw).find((fn) => fn.functionId === 'ReleaseStaleLock')!.logicalId;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: rotationLogicalId }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [releaseId, 'Arn'] }, DeadLetterConfig: { Arn: Match.anyValue() } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: { 'Fn::GetAtt': [releaseId, 'Arn'] }, Principal: 'events.amazonaws.com' });
+  });
+
+  it('alarms on failed and timed-out rotations with runbooks naming each outcome', () => {
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: rotationLogicalId } }],
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: topicId }],
+      AlarmDescription: Match.stringLikeRegexp(`Runbook.*${ROTATION_ROLLED_BACK_ERROR}.*${RotationErrors.RollbackFailed}.*${RotationErrors.Aborted}`),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsTimedOut',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: rotationLogicalId } }],
+      AlarmDescription: Match.stringLikeRegexp('NOT rolled back'),
+    });
+  });
+
+  it('lets the state machine write only the lock (put, delete) on the ledger and publish only to the certflow bus', () => {
+    const roleId = (raw.Resources[rotationLogicalId]!.Properties!['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((candidate) => JSON.stringify(candidate['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))!;
+    const actions = (policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat());
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+    expect(actions.filter((action) => action.startsWith('events:'))).toEqual(['events:PutEvents']);
+  });
+
+  it.each(functionsOf('rotation'))('%s carries the ledger, bus and Kubernetes environment on top of the unseal and PKI ones', (functionId) => {
+    const fn = lambdaFunctions(raw).find((candidate) => candidate.functionId === functionId)!;
+    const variables = (raw.Resources[fn.logicalId]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+    const [ledgerId] = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() } } }));
+    const [busId] = Object.keys(template.findResources('AWS::Events::EventBus'));
+    expect(variables[RotationEnvNames.LedgerTable]).toEqual({ Ref: ledgerId });
+    expect(variables[EnvNames.LedgerTable]).toEqual({ Ref: ledgerId });
+    expect(variables[RotationEnvNames.EventBus]).toEqual({ Ref: busId });
+    expect(JSON.parse(String(variables[RotationEnvNames.Clusters]))).toEqual(config.kubernetes.clusters);
+    expect(variables[RotationEnvNames.TrustBundleConfigMap]).toBe(config.kubernetes.trustBundleConfigMap);
+    expect(variables[RotationEnvNames.BatchSize]).toBe(String(config.policy.batchSize));
+    expect(variables[RotationEnvNames.Namespace]).toBe(config.kubernetes.namespace);
+    expect(variables[EnvNames.VaultNodes]).toBe(JSON.stringify(config.vault.nodes));
+    expect(variables[PkiEnvNames.IntermediateMount]).toBe(config.vault.intermediateMount);
+  });
+
+  it.each(functionsOf('rotation'))('%s may read and write the ledger table', (functionId) => {
+    const fn = lambdaFunctions(raw).find((candidate) => candidate.functionId === functionId)!;
+    const roleId = (raw.Resources[fn.logicalId]!.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'][0];
+    const [ledgerId] = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() } } }));
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((policy) => policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[]; Resource: unknown }>);
+    const onLedger = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify([{ 'Fn::GetAtt': [ledgerId, 'Arn'] }])).flatMap((s) => [s.Action].flat());
+    expect(onLedger).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem']));
+  });
+
+  it('exports the Rotation state machine ARN', () => {
+    expect(template.toJSON().Outputs['RotationStateMachineArn']).toMatchObject({ Value: { Ref: rotationLogicalId } });
+  });
+});
+
+describe('the rotation config', () => {
+  const base = () => JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, any>;
+
+  it('defaults to one in-cluster cluster and a daily intermediate check two hours after the sweep', () => {
+    const parsed = ConfigSchema.parse(base());
+    expect(parsed.kubernetes.clusters).toEqual([{ name: 'primary', auth: 'token', server: 'https://kubernetes.default.svc' }]);
+    expect(parsed.schedules.intermediateRotation).toBe('cron(0 5 * * ? *)');
+  });
+
+  it('keeps each cluster form\'s own fields and refuses duplicate cluster names or unknown auth forms', () => {
+    const eks = { name: 'prod', auth: 'eks', endpoint: 'https://x.eks.amazonaws.com', caData: 'QUJD', region: 'eu-west-1' };
+    const withClusters = (clusters: unknown[]) => {
+      const config = base();
+      config['kubernetes']['clusters'] = clusters;
+      return config;
+    };
+    expect(parseConfig(withClusters([eks])).kubernetes.clusters).toEqual([eks]);
+    expect(() => parseConfig(withClusters([eks, { ...eks }]))).toThrow(/kubernetes\.clusters: cluster names must be unique/);
+    expect(() => parseConfig(withClusters([{ name: 'x', auth: 'magic' }]))).toThrow(/kubernetes\.clusters\.0\.auth/);
+  });
+});
