@@ -31,5 +31,6 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
     ledger: new DynamoDbLedger(dynamoDbClientFromEnv(env), rotationEnv[RotationEnvNames.LedgerTable]),
     batchSize: rotationEnv[RotationEnvNames.BatchSize],
     namespace: rotationEnv[RotationEnvNames.Namespace],
+    maxRolloutChecks: rotationEnv.CERTFLOW_MAX_ROLLOUT_CHECKS,
   };
 }

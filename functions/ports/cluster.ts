@@ -60,4 +60,9 @@ export interface Cluster {
   readCertificate(namespace: string, name: string): Promise<CertificateStatus | undefined>;
   /** The `cmctl renew` contract: status condition Issuing=True, reason ManuallyTriggered. */
   requestCertificateRenewal(namespace: string, name: string, message: string): Promise<void>;
+  /**
+   * Rollback: withdraws a pending renewal (removes the Issuing condition) so cert-manager does not
+   * finish it after the Secret was restored. Answers whether one was pending.
+   */
+  cancelCertificateRenewal(namespace: string, name: string): Promise<boolean>;
 }

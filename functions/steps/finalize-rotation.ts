@@ -83,7 +83,9 @@ async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonN
       byService.set(renewed.service, { service: renewed.service, ...(renewed.oldSerial ? { oldSerial: renewed.oldSerial } : {}), ...(renewed.newSerial ? { newSerial: renewed.newSerial } : {}) });
     }
   }
-  for (const record of records.filter((entry) => entry.entry.includes('#verify-'))) {
+  // Rotation verdicts first, then the rollback's: the latest word on a service wins.
+  const verifies = records.filter((entry) => entry.entry.includes('#verify-')).sort((a, b) => Number(a.entry.endsWith('rollback')) - Number(b.entry.endsWith('rollback')));
+  for (const record of verifies) {
     for (const verdict of (record.fields.verdicts as Array<{ service: string; reason: string; servedSerial?: string }>) ?? []) {
       const entry = byService.get(verdict.service) ?? { service: verdict.service };
       entry.verdict = record.entry.endsWith('rollback') && verdict.reason === 'Valid' ? 'Restored' : verdict.reason;

@@ -14,6 +14,11 @@ export async function restoreBatch(deps: FanoutDeps, input: RestoreBatchInput): 
   const restored: RestoreBatchOutput['restored'] = [];
   for (const target of input.targets) {
     const cluster = deps.cluster(target.cluster);
+    if (target.kind === 'cert-manager') {
+      // First stop cert-manager from finishing this run's renewal over the restored Secret.
+      const cancelled = await cluster.cancelCertificateRenewal(target.namespace, target.certificateName ?? target.secretName);
+      if (cancelled) deps.log.info('pending cert-manager renewal withdrawn', { target: target.id });
+    }
     const backupName = backupSecretName(target.secretName, input.runId);
     const backup = await cluster.readSecret(target.namespace, backupName);
     if (!backup || backup.annotations[K8sNames.BackupOfAnnotation] !== target.secretName) {

@@ -13,9 +13,6 @@ import type { Log } from '../ports/log';
  * carry batch ids only), runs the Kubernetes step, and records what it did in the ledger.
  */
 
-/** The wait loop looks at most this many times (5 s apart in AWS): 10 minutes per batch. */
-export const MAX_CHECK_ATTEMPTS = 120;
-
 /** A rollback restarts workloads a second after the run did, so the restart is a new rollout. */
 export function rollbackRestartTime(requestedAt: string): string {
   return new Date(new Date(requestedAt).getTime() + 1000).toISOString();
@@ -38,13 +35,13 @@ export async function checkBatchTask(runtime: RotationRuntime, input: BatchTaskI
   const requestedAt = input.phase === 'rollback' ? rollbackRestartTime(input.requestedAt) : input.requestedAt;
   const progress = await checkBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt, targets, ...(renewed ? { renewed } : {}) });
   const attempt = input.attempt + 1;
-  if (!progress.done && attempt >= MAX_CHECK_ATTEMPTS && input.phase === 'rollback') {
+  if (!progress.done && attempt >= runtime.maxRolloutChecks && input.phase === 'rollback') {
     // A rollback does not fail on a workload that will not roll out: its Secret is already back,
     // and a pod that never restarted still serves the old certificate. VerifyRestored says so.
     log.warn('rollback continues without these rollouts', { batchId: input.batchId, pending: progress.pending });
     return { runId: input.runId, requestedAt: input.requestedAt, batchId: input.batchId, attempt, done: true, exhausted: true, pending: progress.pending.length, phase: input.phase };
   }
-  if (!progress.done && attempt >= MAX_CHECK_ATTEMPTS) {
+  if (!progress.done && attempt >= runtime.maxRolloutChecks) {
     throw new RolloutTimeoutError(`batch ${input.batchId} did not finish after ${attempt} checks: ${progress.pending.map((entry) => `${entry.id} waits for ${entry.waitingFor}`).join('; ')}`, {
       details: { batchId: input.batchId, pending: progress.pending.length },
     });

@@ -14,4 +14,6 @@ export interface RotationRuntime {
   ledger: Ledger;
   batchSize: number;
   namespace: string;
+  /** Looks at a batch before the wait loop gives up (RolloutTimeoutError). */
+  maxRolloutChecks: number;
 }

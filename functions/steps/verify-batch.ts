@@ -63,6 +63,9 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
     const reason = error instanceof CertflowError ? error.name.replace(/Error$/, '') : 'EndpointUnreachable';
     return { ...base, valid: false, reason, detail: (error as Error).message, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   }
+  if (!probe.servedChainPem.trim()) {
+    return { ...base, valid: false, reason: 'EndpointUnreachable', detail: `no certificate was served by ${target.endpoint.host}:${target.endpoint.port}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
+  }
   const servedSerial = leafSerial(probe.servedChainPem);
   const served = checkTrust({ servedChain: probe.servedChainPem, trustBundle: bundle, hostName: target.endpoint.serverName, now, expectedIssuerPem });
   const common = { ...base, ...(servedSerial ? { servedSerial } : {}), ...(secretSerial ? { secretSerial } : {}), handshake: true };

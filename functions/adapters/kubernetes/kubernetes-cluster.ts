@@ -349,6 +349,21 @@ export class KubernetesCluster implements Cluster {
     });
   }
 
+  async cancelCertificateRenewal(namespace: string, name: string): Promise<boolean> {
+    const ref = this.ref('Certificate', 'cancel renewal', namespace, name);
+    return this.retryingConflicts(ref, async () => {
+      const { custom } = await this.api();
+      const current = await this.getCertificate(namespace, name);
+      if (current === undefined) return false;
+      const conditions = current.status?.conditions ?? [];
+      if (!conditions.some((condition) => condition.type === ISSUING)) return false;
+      // Merge patch replaces the whole list: the conditions without Issuing.
+      const body = { metadata: { resourceVersion: current.metadata?.resourceVersion }, status: { conditions: conditions.filter((condition) => condition.type !== ISSUING) } };
+      await custom.patchNamespacedCustomObjectStatus({ ...certificates, namespace, name, body }, this.mergePatch());
+      return true;
+    });
+  }
+
   private ref(kind: string, operation: string, namespace?: string, name?: string): KubernetesObjectRef {
     return { cluster: this.name, kind, operation, ...(namespace !== undefined && { namespace }), ...(name !== undefined && { name }) };
   }

@@ -32,7 +32,8 @@ export class NodeTlsProbe implements TlsProbe {
         settled = true;
         clearTimeout(timer);
         socket.destroy();
-        if (error && !served) reject(new EndpointUnreachableError(`no TLS session with ${where}: ${error.message}`, { cause: error, details: { endpoint: where } }));
+        // No certificate seen means no TLS session: refused, reset, or closed before the handshake.
+        if (!served) reject(new EndpointUnreachableError(`no TLS session with ${where}: ${error?.message ?? 'the connection closed before the handshake'}`, { cause: error, details: { endpoint: where } }));
         else resolve({ servedChainPem: served, applicationData: data, protocol });
       };
       const timer = setTimeout(() => finish(served ? undefined : new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);

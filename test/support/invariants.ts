@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import NodeVault = require('node-vault');
+import { NodeTlsProbe } from '../../functions/adapters/tls/node-tls-probe';
+import { checkTrust } from '../../functions/domain/trust-checker';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { KubernetesSeed } from '../../sandbox/compose/kubernetes-seed';
+
+/**
+ * The invariants the fault tests check after every run, read independently of certflow's own
+ * verification: the cluster's objects through the emulator store, Vault over HTTP, and real
+ * handshakes with every endpoint.
+ */
+export interface FleetSnapshot {
+  defaultIssuer: string;
+  secrets: Record<string, string>;
+  bundles: Record<string, string>;
+}
+
+export async function snapshot(cloud: LocalCloud, seed: KubernetesSeed): Promise<FleetSnapshot> {
+  const store = cloud.sandbox.kubernetes.store;
+  const secrets: Record<string, string> = {};
+  for (const service of seed.services) {
+    const secret = store.get('secrets', { namespace: service.namespace, name: service.secretName }) as { type?: string; data?: Record<string, string> } | undefined;
+    const hash = createHash('sha256').update(secret?.type ?? '');
+    for (const key of Object.keys(secret?.data ?? {}).sort()) hash.update(key).update(secret!.data![key]!);
+    secrets[service.name] = hash.digest('hex');
+  }
+  const bundles: Record<string, string> = {};
+  for (const namespace of seed.namespaces) {
+    const configMap = store.get('configmaps', { namespace, name: seed.trustBundle.name }) as { data?: Record<string, string> } | undefined;
+    bundles[namespace] = configMap?.data?.[seed.trustBundle.key] ?? '';
+  }
+  const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const defaultIssuer = ((await vault.read(`${cloud.sandbox.config.vault.intermediateMount}/config/issuers`)) as { data: { default: string } }).data.default;
+  return { defaultIssuer, secrets, bundles };
+}
+
+/**
+ * I1: every service's served chain validates against every peer's trust bundle, and a peer with
+ * certflow's client identity gets application data back. Returns the services that fail.
+ */
+export async function trustBreaks(cloud: LocalCloud, seed: KubernetesSeed): Promise<string[]> {
+  const probe = new NodeTlsProbe();
+  const store = cloud.sandbox.kubernetes.store;
+  const bundles = seed.namespaces.map(
+    (namespace) => (store.get('configmaps', { namespace, name: seed.trustBundle.name }) as { data?: Record<string, string> } | undefined)?.data?.[seed.trustBundle.key] ?? '',
+  );
+  const broken: string[] = [];
+  for (const service of seed.services) {
+    const endpoint = cloud.sandbox.services.endpoint(service.name);
+    try {
+      const result = await probe.probe({ ...endpoint, serverName: service.dnsNames[0]!, clientCertificatePem: seed.verifier.certificate, clientKeyPem: seed.verifier.privateKey });
+      const valid = bundles.every((bundle) => checkTrust({ servedChain: result.servedChainPem, trustBundle: bundle, hostName: service.dnsNames[0]!, now: new Date() }).valid);
+      if (!valid || !result.applicationData.includes(service.name)) broken.push(service.name);
+    } catch {
+      broken.push(service.name);
+    }
+  }
+  return broken;
+}

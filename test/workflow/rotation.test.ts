@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { ReadyFleet } from '../../sandbox/compose/fleet';
+import { resolveDefinition } from '../../sandbox/runner/template-resolver';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { leaks, secretNeedles, storedSharePlaintexts } from '../../sandbox/compose/secret-scan';
+import { startFaultFleet } from '../support/fault-matrix';
+import { snapshot, trustBreaks } from '../support/invariants';
+import { loadTemplate, TEMPLATE_PATH_ENV } from '../support/template';
+
+/** The Rotation state machine, synthesized from the CDK app, run locally on the seed fleet. */
+jest.setTimeout(120_000);
+
+describe('the Rotation workflow', () => {
+  let cloud: LocalCloud;
+  let fleet: ReadyFleet;
+  beforeAll(async () => {
+    ({ cloud, fleet } = await startFaultFleet());
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  it('runs the definition that deploys: the runner executes exactly the template’s DefinitionString', () => {
+    const id = cloud.runner.find('RotationWorkflow');
+    const fromDisk = JSON.parse(readFileSync(process.env[TEMPLATE_PATH_ENV]!, 'utf8'));
+    const expected = resolveDefinition(fromDisk, id, { region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT, refs: cloud.provisioned.refs, attributes: cloud.provisioned.attributes });
+    expect(cloud.runner.definition(id)).toEqual(expected);
+    expect(Object.keys(cloud.runner.definition(id).States)).toContain('FanOut');
+  });
+
+  it('rotates the intermediate and renews every service, verified, with events and a released lock', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+
+    const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', forceIntermediate: true });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const after = await snapshot(cloud, fleet.seed);
+    expect(after.defaultIssuer).not.toBe(before.defaultIssuer);
+    expect(Object.keys(after.secrets).filter((name) => after.secrets[name] === before.secrets[name])).toEqual([]);
+    expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+    const events = cloud.sandbox.eventBridge.events().filter((event) => event.detail.runId === execution.name);
+    expect(events.map((event) => event.detailType)).toEqual(['Rotation Started', 'Rotation Succeeded']);
+    const detail = events[1]!.detail as { counts: { renewed: number; verified: number }; intermediate: { rotated: boolean; newIssuer: string } };
+    expect(detail.counts).toEqual(expect.objectContaining({ renewed: 5, verified: 5 }));
+    expect(detail.intermediate).toEqual(expect.objectContaining({ rotated: true, newIssuer: after.defaultIssuer }));
+    // The old issuer is retired: it signs CRLs but issues nothing.
+    const NodeVault = (await import('node-vault')).default;
+    const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken()! });
+    const old = (await vault.read(`pki_int/issuer/${before.defaultIssuer}`)) as { data: { usage: string } };
+    expect(old.data.usage.split(',').sort()).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
+  });
+
+  it('renews nothing when nothing is due, and still verifies and releases the lock', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+
+    const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+    const again = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' });
+    expect(again.status).toBe('SUCCEEDED');
+  });
+
+  it('lets one of two rotations started together run; the other ends AlreadyRunning', async () => {
+    const machine = cloud.runner.find('RotationWorkflow');
+    const [first, second] = await Promise.all([
+      cloud.runner.run(machine, { trigger: 'cli', forceIntermediate: true }),
+      cloud.runner.run(machine, { trigger: 'cli', forceIntermediate: true }),
+    ]);
+
+    const outcomes = [first, second].map((execution) => (execution.output as { outcome?: string } | undefined)?.outcome ?? (execution.status === 'SUCCEEDED' ? 'Succeeded' : execution.status));
+    expect(outcomes.sort()).toEqual(['AlreadyRunning', 'Succeeded'].sort());
+    expect([first, second].every((execution) => execution.status === 'SUCCEEDED')).toBe(true);
+    expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+  });
+
+  it('refuses a malformed request before taking the lock or changing anything', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+    const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', services: 'backend' });
+    expect(execution.status).toBe('FAILED');
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+    const next = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' });
+    expect(next.status).toBe('SUCCEEDED');
+  });
+
+  it('keeps shares, tokens and private keys out of every payload, event and log line', async () => {
+    const store = cloud.sandbox.kubernetes.store;
+    const keys = fleet.seed.services.map((service) => Buffer.from((store.get('secrets', { namespace: service.namespace, name: service.secretName }) as { data: Record<string, string> }).data['tls.key']!, 'base64').toString('utf8'));
+    const keyBodies = keys.map((pem) => pem.split('\n').find((line) => line.length > 40)!);
+    const needles = [...secretNeedles({ shares: await storedSharePlaintexts(cloud), rootToken: fleet.pki.rootToken }), ...keyBodies];
+    const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', forceIntermediate: true });
+    const haystack = [JSON.stringify(execution.history), JSON.stringify(cloud.sandbox.eventBridge.events()), cloud.logLines().join('\n')].join('\n');
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(leaks(haystack, needles)).toEqual([]);
+    expect(haystack).not.toMatch(/BEGIN (EC |RSA )?PRIVATE KEY/);
+  });
+});
+
+it('loads the synthesized template once per run', () => {
+  expect(loadTemplate().Resources).toBeDefined();
+});
