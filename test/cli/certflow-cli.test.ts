@@ -13,29 +13,55 @@ function certflow(...args: string[]) {
 }
 
 describe('the certflow CLI', () => {
-  it('simulate --json unseals every sandbox node through the synthesized state machine and finds no secret in its output', () => {
+  it('simulate --json runs a full rotation with a new intermediate and finds no secret in its output', () => {
     const run = certflow('simulate', '--json');
 
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as {
       ok: boolean;
       execution: { status: string };
-      nodes: Array<{ nodeId: string; before: string; after: string; outcome: string }>;
+      outcome: string;
+      intermediate: { rotated: boolean };
+      services: Array<{ service: string; oldSerial?: string; newSerial?: string; verdict?: string }>;
       secretScan: { found: number; secretsLookedFor: number };
       events: Array<{ detailType: string }>;
+      transitions: number;
+      cost: { usd: { total: number } };
     };
     expect(report.ok).toBe(true);
-    expect(report.execution.status).toBe('SUCCEEDED');
-    expect(report.nodes.map((node) => [node.nodeId, node.before, node.outcome, node.after])).toEqual([
-      ['vault-0', 'sealed', 'Unsealed', 'unsealed'],
-      ['vault-1', 'sealed', 'Unsealed', 'unsealed'],
-      ['vault-2', 'sealed', 'Unsealed', 'unsealed'],
+    expect([report.execution.status, report.outcome, report.intermediate.rotated]).toEqual(['SUCCEEDED', 'Succeeded', true]);
+    expect(report.services.map((service) => [service.service, service.verdict])).toEqual([
+      ['backend', 'Valid'],
+      ['chart-api', 'Valid'],
+      ['frontend', 'Valid'],
+      ['keycloak', 'Valid'],
+      ['mcp-server', 'Valid'],
     ]);
-    expect(report.events.map((event) => event.detailType)).toEqual(['Vault Unsealed']);
-    expect(report.secretScan.secretsLookedFor).toBeGreaterThan(10);
+    expect(report.services.every((service) => service.newSerial && service.newSerial !== service.oldSerial)).toBe(true);
+    expect(report.events.map((event) => event.detailType)).toEqual(['Vault Unsealed', 'Rotation Started', 'Rotation Succeeded']);
+    expect(report.transitions).toBeGreaterThan(20);
+    expect(report.cost.usd.total).toBeGreaterThan(0);
     expect(report.secretScan.found).toBe(0);
-    expect(run.stdout).not.toMatch(/hvs\.[A-Za-z0-9]{10,}/);
-  }, 120_000);
+    expect(run.stdout).not.toMatch(/hvs\.[A-Za-z0-9]{10,}|PRIVATE KEY/);
+  }, 180_000);
+
+  it('simulate --fault vault:issue:after=2 ends rolled back with exit code 1 and a clear message', () => {
+    const run = certflow('simulate', '--fault', 'vault:issue:after=2');
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Fault injected: Vault answers 500 on pki_int/issue');
+    expect(run.stdout).toMatch(/Result: ROLLED BACK after VaultUnavailableError/);
+    expect(run.stdout).toMatch(/restored the previous issuer and every touched Secret byte for byte/);
+    expect(run.stdout).toContain('Rotation Rolled Back');
+  }, 180_000);
+
+  it('refuses an unknown fault with exit code 2 and the list of faults', () => {
+    const run = certflow('simulate', '--fault', 'vault:explode');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown fault "vault:explode"');
+    expect(run.stderr).toContain('kubernetes:rollout');
+  });
 
   it('stops with exit code 3 and names the field when the config is invalid, before synthesizing anything', () => {
     const dir = mkdtempSync(join(tmpdir(), 'certflow-cli-'));

@@ -1,7 +1,7 @@
 import { loadConfig, type CertflowConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/local-cloud';
-import { synthesizeTemplate } from '../../../sandbox/compose/synthesize';
+import { readTemplate, synthesizeTemplate } from '../../../sandbox/compose/synthesize';
 import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
 import { injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
@@ -47,7 +47,11 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   };
 
   const config: CertflowConfig = withSyntheticServices(loadConfig(options.configPath), options.services ?? 0);
-  const { template } = await timed('synthesize the CDK app (cdk-nag on)', () => synthesizeTemplate(options.configPath));
+  // CERTFLOW_TEMPLATE_PATH reuses a template synthesized earlier (the test suite synthesizes once).
+  const prebuilt = process.env.CERTFLOW_TEMPLATE_PATH;
+  const { template } = prebuilt
+    ? await timed(`read the synthesized template ${prebuilt}`, () => ({ template: readTemplate(prebuilt) }))
+    : await timed('synthesize the CDK app (cdk-nag on)', () => synthesizeTemplate(options.configPath));
   const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
     const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, template));
