@@ -102,6 +102,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       counts: detail?.counts,
       events,
       transitions: cost.transitions,
+      historyEvents: execution.history.length,
+      rotationMs: Math.round(rotationWallMs),
       phases,
       wallClock: walls,
       cost,
