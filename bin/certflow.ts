@@ -93,8 +93,13 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
+/** Exit only once stdout is flushed: a large --json document to a pipe is written asynchronously. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: unknown) => {
     if (error instanceof CliError) {
       console.error(`certflow: ${error.message}`);
