@@ -1,0 +1,130 @@
+import { CompromiseLedgerEntries, type CompromiseRevokeInput, type CompromiseRevokeOutput } from '../contracts/compromise-payloads';
+import { IssuerStateConflictError, VaultRequestError } from '../contracts/errors';
+import { normaliseSerial } from '../domain/compromise-serials';
+import { issuerOf } from '../domain/issuer-match';
+import { certificatesFromPem, crlFacts, crlSignedBy, type CrlFacts } from '../domain/x509-facts';
+import type { Log } from '../ports/log';
+import type { VaultPki } from '../ports/vault-pki';
+import type { RotationRuntime } from './rotation-deps';
+
+/**
+ * Revocation (DESIGN.md Compromise response; VAULT_API.md 5.2), after the affected targets are
+ * reissued: revoke each leaf serial on the intermediate mount (4.12: idempotent; an expired
+ * certificate answers 200 with a warning and is reported, not failed); for an intermediate,
+ * revoke the issuer on the intermediate mount (4.8: blocks issuance, only affects that mount) and
+ * its serial on the root mount, which stored it when it signed it; rotate the CRLs of both mounts
+ * (4.13); then read back the CRL of each issuer that signed a revoked serial and confirm the
+ * serial is on it. A serial revoked but missing from its issuer's CRL is an
+ * IssuerStateConflictError: relying parties would still accept it.
+ */
+export async function revokeCompromised(runtime: RotationRuntime, input: CompromiseRevokeInput, log: Log): Promise<CompromiseRevokeOutput> {
+  const { pki, settings, clock } = runtime.fanout;
+  const intermediateMount = settings.intermediateMount;
+  const serials = [...new Set(input.serials.map(normaliseSerial))].sort();
+
+  const revoked: string[] = [];
+  const expired: Array<{ serial: string; warning: string }> = [];
+  for (const serial of serials) {
+    const answer = await pki.revokeSerial(intermediateMount, serial);
+    if (answer.revoked) revoked.push(serial);
+    else {
+      const warning = answer.warnings.find((entry) => /expired/i.test(entry)) ?? answer.warnings.join('; ');
+      expired.push({ serial, warning: warning || 'Vault revoked nothing and gave no warning' });
+      log.warn('serial not added to a CRL', { serial, warning });
+    }
+  }
+
+  let issuerRevoked = false;
+  let rootSerialRevoked = false;
+  let rootSerial: string | undefined;
+  if (input.issuerId) {
+    const issuer = await pki.revokeIssuer(intermediateMount, input.issuerId);
+    issuerRevoked = issuer.revoked;
+    rootSerial = input.rootSerial ? normaliseSerial(input.rootSerial) : certificatesFromPem(issuer.certificatePem, `issuer ${input.issuerId}`)[0]?.serial;
+    if (!rootSerial) throw new VaultRequestError(`issuer ${input.issuerId} on ${intermediateMount} returned no certificate to take its serial from`, { details: { issuerId: input.issuerId } });
+    const answer = await pki.revokeSerial(settings.rootMount, rootSerial);
+    rootSerialRevoked = answer.revoked;
+    if (!answer.revoked) expired.push({ serial: rootSerial, warning: answer.warnings.join('; ') || 'Vault revoked nothing and gave no warning' });
+    await pki.rotateCrl(settings.rootMount);
+  }
+  await pki.rotateCrl(intermediateMount);
+
+  const onCrl: Record<string, string[]> = {};
+  const intermediateCrls = new CrlReader(pki, intermediateMount);
+  for (const serial of revoked) {
+    const stored = await pki.readCertificate(intermediateMount, serial);
+    const [leaf] = stored ? certificatesFromPem(stored.certificatePem, `certificate ${serial}`) : [];
+    const issuerId = leaf ? issuerOf(leaf, await intermediateCrls.issuers()) : undefined;
+    const found = issuerId ? ((await intermediateCrls.lists(issuerId, serial)) ? issuerId : undefined) : await intermediateCrls.anyListing(serial);
+    if (!found) {
+      throw new IssuerStateConflictError(`serial ${serial} was revoked on ${intermediateMount} but is not on the CRL of ${issuerId ? `issuer ${issuerId}` : 'any issuer of the mount'} after crl/rotate`, {
+        details: { serial, mount: intermediateMount, ...(issuerId ? { issuerId } : {}) },
+      });
+    }
+    (onCrl[found] ??= []).push(serial);
+  }
+  if (input.issuerId && rootSerial && rootSerialRevoked) {
+    const rootCrls = new CrlReader(pki, settings.rootMount);
+    const intermediate = certificatesFromPem((await pki.readIssuer(intermediateMount, input.issuerId)).certificatePem, `issuer ${input.issuerId}`)[0];
+    const parentId = intermediate ? issuerOf(intermediate, await rootCrls.issuers()) : undefined;
+    const found = parentId ? ((await rootCrls.lists(parentId, rootSerial)) ? parentId : undefined) : await rootCrls.anyListing(rootSerial);
+    if (!found) {
+      throw new IssuerStateConflictError(`intermediate serial ${rootSerial} was revoked on ${settings.rootMount} but is not on its root's CRL after crl/rotate`, {
+        details: { serial: rootSerial, mount: settings.rootMount, issuerId: input.issuerId },
+      });
+    }
+    (onCrl[found] ??= []).push(rootSerial);
+  }
+
+  const output: CompromiseRevokeOutput = {
+    runId: input.runId,
+    revoked: [...revoked, ...(rootSerial && rootSerialRevoked ? [rootSerial] : [])],
+    expired,
+    onCrl,
+    issuerRevoked,
+    rootSerialRevoked,
+  };
+  await runtime.ledger.record({ runId: input.runId, entry: CompromiseLedgerEntries.Revoke, at: clock.now().toISOString(), fields: { ...output, ...(input.issuerId ? { issuerId: input.issuerId } : {}) } });
+  log.info('compromised serials revoked and on their CRLs', { revoked: output.revoked.length, expired: expired.length, issuerRevoked, rootSerialRevoked });
+  return output;
+}
+
+/**
+ * The CRLs of one mount, each read once after the rotation. A CRL counts only when its issuer's
+ * key signed it (x509-facts `crlSignedBy`): a CRL from elsewhere proves nothing.
+ */
+class CrlReader {
+  private issuerList?: Array<{ issuerId: string; certificatePem: string }>;
+  private readonly crls = new Map<string, CrlFacts>();
+
+  constructor(
+    private readonly pki: VaultPki,
+    private readonly mount: string,
+  ) {}
+
+  async issuers(): Promise<Array<{ issuerId: string; certificatePem: string }>> {
+    this.issuerList ??= await Promise.all(
+      (await this.pki.listIssuers(this.mount)).map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await this.pki.readIssuer(this.mount, issuer.issuerId)).certificatePem })),
+    );
+    return this.issuerList;
+  }
+
+  async lists(issuerId: string, serial: string): Promise<boolean> {
+    let crl = this.crls.get(issuerId);
+    if (!crl) {
+      crl = crlFacts(await this.pki.issuerCrl(this.mount, issuerId), this.crls.size);
+      const issuer = (await this.issuers()).find((entry) => entry.issuerId === issuerId);
+      const [facts] = issuer ? certificatesFromPem(issuer.certificatePem, `issuer ${issuerId}`) : [];
+      if (!facts || !crlSignedBy(crl, facts.cert.publicKey)) {
+        throw new IssuerStateConflictError(`the CRL ${this.mount} serves for issuer ${issuerId} is not signed by that issuer`, { details: { issuerId, mount: this.mount } });
+      }
+      this.crls.set(issuerId, crl);
+    }
+    return crl.revokedSerials.has(serial);
+  }
+
+  async anyListing(serial: string): Promise<string | undefined> {
+    for (const issuer of await this.issuers()) if (await this.lists(issuer.issuerId, serial)) return issuer.issuerId;
+    return undefined;
+  }
+}

@@ -1,0 +1,243 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import NodeVault = require('node-vault');
+import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
+import type { CompromiseContainedDetail, CompromisePlan, CompromiseRevokeOutput, CompromiseValidateOutput } from '../../functions/contracts/compromise-payloads';
+import type { ActivateIssuerOutput, PreparedIntermediate } from '../../functions/contracts/pki-payloads';
+import type { BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { makeHandler as makeValidate } from '../../functions/handlers/compromise-validate.handler';
+import { makeHandler as makePlan } from '../../functions/handlers/compromise-plan.handler';
+import { makeHandler as makeRevoke } from '../../functions/handlers/compromise-revoke.handler';
+import { makeHandler as makeReport } from '../../functions/handlers/compromise-report.handler';
+import { makeHandler as makeRenew } from '../../functions/handlers/renew-batch.handler';
+import { makeHandler as makeCheck } from '../../functions/handlers/check-batch.handler';
+import { makeHandler as makePrepare } from '../../functions/handlers/prepare-intermediate.handler';
+import { makeHandler as makeActivate } from '../../functions/handlers/activate-issuer.handler';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { ReadyFleet } from '../../sandbox/compose/fleet';
+import { startFaultFleet } from '../support/fault-matrix';
+import { snapshot, trustBreaks } from '../support/invariants';
+import { quietOutput } from '../support/local-cloud-fixture';
+
+/**
+ * The compromise response's steps as Lambda handlers against the real sandbox (Vault PKI over
+ * HTTP, the Kubernetes emulator, mTLS endpoints), with the state machine's middle (reissue the
+ * affected batches) played by the rotation's RenewBatch and CheckBatch handlers.
+ */
+jest.setTimeout(120_000);
+const openssl = spawnSync('openssl', ['version']).status === 0;
+
+/** Serials as openssl prints them: upper-case hex, no separators, no leading zeros. */
+const bare = (serial: string) => serial.replace(/[:-]/g, '').toUpperCase().replace(/^0+(?=.)/, '');
+function opensslCrlSerials(crlPem: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'certflow-crl-'));
+  writeFileSync(join(dir, 'crl.pem'), crlPem);
+  const result = spawnSync('openssl', ['crl', '-inform', 'PEM', '-noout', '-text', '-in', join(dir, 'crl.pem')], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`openssl crl failed: ${result.stderr}`);
+  return [...result.stdout.matchAll(/Serial Number:\s*([0-9A-Fa-f]+)/g)].map((match) => bare(match[1]!));
+}
+
+describe('the compromise response steps', () => {
+  let cloud: LocalCloud;
+  let fleet: ReadyFleet;
+  let vault: NodeVault.client;
+  const call = <T>(make: (env: Record<string, string | undefined>, options: { output: NodeJS.WritableStream }) => (event: unknown) => Promise<unknown>, env: Parameters<LocalCloud['runner']['functionEnv']>[0]) => {
+    const fn = make(cloud.runner.functionEnv(env), { output: quietOutput() });
+    return (event: unknown) => fn(event) as Promise<T>;
+  };
+  const report = (scope: CompromiseReport['scope']): CompromiseReport => ({ scope, reason: 'keyCompromise', reportedBy: 'secops@econgraph', ticket: 'SEC-6' });
+  const crlPem = async (mount: string, issuerId: string) => {
+    const crl = ((await vault.read(`${mount}/issuer/${issuerId}/crl`)).data as { crl: string }).crl;
+    return crl.includes('BEGIN') ? crl : `-----BEGIN X509 CRL-----\n${crl.match(/.{1,64}/g)!.join('\n')}\n-----END X509 CRL-----\n`;
+  };
+
+  /** The state machine's middle: renew each batch, then look until its rollouts are done. */
+  async function reissue(runId: string, batchIds: string[]) {
+    const requestedAt = new Date().toISOString();
+    const renewed: Array<{ service: string; oldSerial?: string; newSerial?: string }> = [];
+    for (const batchId of batchIds) {
+      const output = await call<{ serials: typeof renewed }>(makeRenew, 'RenewBatch')({ runId, requestedAt, batchId });
+      renewed.push(...output.serials);
+      let progress: BatchProgress | undefined;
+      for (let look = 0; look < 100 && !progress?.done; look += 1) {
+        if (look) await new Promise((resolve) => setTimeout(resolve, 50));
+        progress = await call<BatchProgress>(makeCheck, 'CheckBatch')({ runId, requestedAt, batchId, attempt: 0 });
+      }
+      expect(progress?.done).toBe(true);
+    }
+    return renewed;
+  }
+
+  beforeAll(async () => {
+    ({ cloud, fleet } = await startFaultFleet());
+    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  it('rejects a malformed event with a Compromise Rejected detail and changes nothing in the sandbox', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+    const issuersBefore = ((await vault.list('pki_int/issuers')).data as { keys: string[] }).keys;
+
+    const output = await call<CompromiseValidateOutput>(makeValidate, 'PlanRotation')({
+      source: CompromiseSource,
+      'detail-type': CompromiseDetailTypes.Reported,
+      detail: JSON.stringify({ scope: { kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }, reason: 'keyStolen', reportedBy: 'mallory' }),
+    });
+
+    expect(output).toEqual(expect.objectContaining({ valid: false, detailType: 'Compromise Rejected', reason: expect.stringContaining('detail.reason') }));
+    expect(output.rejectedDetail?.reportedBy).toBe('mallory');
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+    expect(((await vault.list('pki_int/issuers')).data as { keys: string[] }).keys).toEqual(issuersBefore);
+    expect(((await vault.read(`pki_int/issuer/${fleet.pki.intermediateIssuerId}`)).data as { revoked: boolean }).revoked).toBe(false);
+  });
+
+  it('refuses a services scope that names no managed service, with a typed error', async () => {
+    const plan = call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report({ kind: 'services', services: ['no-such-service'] }) });
+
+    await expect(plan).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('no-such-service') });
+  });
+
+  it('refuses an intermediate scope whose issuer is not on the intermediate mount', async () => {
+    const plan = call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report({ kind: 'intermediate', issuerId: '00000000-0000-4000-8000-000000000000' }) });
+
+    await expect(plan).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('scope.issuerId') });
+  });
+
+  describe('a compromised service certificate (services scope, backend)', () => {
+    const runId = 'compromise-backend-1';
+    let plan: CompromisePlan;
+    let oldSerial: string;
+    let newSerial: string | undefined;
+    let revoked: CompromiseRevokeOutput;
+
+    it('plans backend’s target and its current serial, and lists unknown services without failing', async () => {
+      oldSerial = cloud.sandbox.services.served('backend')!.serial;
+
+      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend', 'ghost'] }) });
+
+      expect(plan.scope).toBe('services');
+      expect(plan.affected.services).toEqual(['backend']);
+      expect(plan.affected.serialsToRevoke).toEqual([oldSerial]);
+      expect(plan.unknownServices).toEqual(['ghost']);
+      expect(plan.batchIds).toEqual(['c0001']);
+    });
+
+    it('finds the same target when the serial is reported in upper-case hyphen form', async () => {
+      const bySerial = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [oldSerial.toUpperCase().replace(/:/g, '-'), 'de:ad:be:ef'] }) });
+
+      expect(bySerial.affected.services).toEqual(['backend']);
+      expect(bySerial.affected.serialsToRevoke).toEqual([oldSerial]);
+      expect(bySerial.unknownSerials).toEqual(['de:ad:be:ef']);
+    });
+
+    it('reissues backend from the plan’s batch: the service serves a new certificate', async () => {
+      const renewed = await reissue(runId, plan.batchIds);
+
+      newSerial = renewed.find((entry) => entry.service === 'backend')?.newSerial;
+      expect(newSerial).toBeDefined();
+      expect(newSerial).not.toBe(oldSerial);
+      expect(cloud.sandbox.services.served('backend')?.serial).toBe(newSerial);
+    });
+
+    it('revokes the old serial: it is on the intermediate issuer’s CRL, and every service still verifies', async () => {
+      revoked = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke });
+
+      expect(revoked).toEqual(expect.objectContaining({ revoked: [oldSerial], issuerRevoked: false, rootSerialRevoked: false, expired: [] }));
+      expect(revoked.onCrl).toEqual({ [fleet.pki.intermediateIssuerId]: [oldSerial] });
+      const stored = (await vault.read(`pki_int/cert/${oldSerial}`)).data as { revocation_time: number };
+      expect(stored.revocation_time).toBeGreaterThan(0);
+      expect(cloud.sandbox.services.served('backend')?.serial).toBe(newSerial);
+      expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+    });
+
+    (openssl ? it : it.skip)('openssl reads the old serial on the intermediate issuer’s CRL, and not the new one (skipped without openssl)', async () => {
+      const serials = opensslCrlSerials(await crlPem('pki_int', fleet.pki.intermediateIssuerId));
+
+      expect(serials).toContain(bare(oldSerial));
+      expect(serials).not.toContain(bare(newSerial!));
+    });
+
+    it('revokes again with the same input and ends in the same state (idempotent)', async () => {
+      const again = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke });
+
+      expect(again).toEqual(revoked);
+    });
+
+    it('reports Compromise Contained with the service, the revoked serial and timings from the report', async () => {
+      const reportedAt = new Date(Date.now() - 30_000).toISOString();
+
+      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend', 'ghost'] }), reportedAt });
+
+      expect(detail).toEqual(
+        expect.objectContaining({ runId, reportedBy: 'secops@econgraph', ticket: 'SEC-6', reason: 'keyCompromise', scope: 'services', blastRadius: { services: ['backend'], serialsRevoked: [oldSerial], issuerIds: {} } }),
+      );
+      expect(detail.timings.reportedAt).toBe(reportedAt);
+      expect(detail.timings.seconds).toBeGreaterThanOrEqual(30);
+    });
+  });
+
+  describe('a compromised intermediate (intermediate scope)', () => {
+    const runId = 'compromise-intermediate-1';
+    let plan: CompromisePlan;
+    let prepared: PreparedIntermediate;
+    let revoked: CompromiseRevokeOutput;
+
+    it('plans every target the old intermediate signed, and the issuer’s own serial', async () => {
+      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }) });
+
+      expect(plan.affected.services).toEqual(fleet.seed.services.map((service) => service.name).sort());
+      expect(plan.affected.serialsToRevoke).toEqual(fleet.seed.services.map((service) => cloud.sandbox.services.served(service.name)!.serial).sort());
+      expect(plan.affected.issuerId).toBe(fleet.pki.intermediateIssuerId);
+      expect(plan.affected.issuerSerial).toBe(fleet.pki.intermediateSerial);
+      expect(plan.batchIds.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('moves to a new intermediate and reissues every target from it', async () => {
+      prepared = await call<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId });
+      const activated = await call<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({ runId, issuerId: prepared.issuerId, expectedPreviousDefault: fleet.pki.intermediateIssuerId });
+
+      const renewed = await reissue(runId, plan.batchIds);
+
+      expect(activated.changed).toBe(true);
+      expect(renewed.map((entry) => entry.service).sort()).toEqual(plan.affected.services);
+      for (const service of plan.affected.services) expect(plan.affected.serialsToRevoke).not.toContain(cloud.sandbox.services.served(service)?.serial);
+    });
+
+    it('revokes the old issuer on the intermediate mount and its serial on the root mount, and every service verifies', async () => {
+      revoked = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({
+        runId,
+        serials: plan.affected.serialsToRevoke,
+        issuerId: plan.affected.issuerId,
+        rootSerial: plan.affected.issuerSerial,
+      });
+
+      expect(revoked.issuerRevoked).toBe(true);
+      expect(revoked.rootSerialRevoked).toBe(true);
+      expect(((await vault.read(`pki_int/issuer/${fleet.pki.intermediateIssuerId}`)).data as { revoked: boolean }).revoked).toBe(true);
+      expect(revoked.onCrl[fleet.pki.rootIssuerId]).toEqual([fleet.pki.intermediateSerial]);
+      expect(revoked.onCrl[fleet.pki.intermediateIssuerId]).toEqual(plan.affected.serialsToRevoke);
+      expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+    });
+
+    it('takes the intermediate’s serial from the issuer certificate when the payload leaves it out', async () => {
+      const again = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke, issuerId: plan.affected.issuerId });
+
+      expect(again).toEqual(revoked);
+    });
+
+    (openssl ? it : it.skip)('openssl reads the old intermediate’s serial on the root’s CRL (skipped without openssl)', async () => {
+      const serials = opensslCrlSerials(await crlPem('pki_root', fleet.pki.rootIssuerId));
+
+      expect(serials).toContain(bare(fleet.pki.intermediateSerial));
+    });
+
+    it('reports the revoked and the new issuer ids in Compromise Contained', async () => {
+      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }), newIssuerId: prepared.issuerId });
+
+      expect(detail.blastRadius).toEqual({ services: plan.affected.services, serialsRevoked: [...plan.affected.serialsToRevoke, fleet.pki.intermediateSerial], issuerIds: { revoked: fleet.pki.intermediateIssuerId, new: prepared.issuerId } });
+      expect(detail.timings.reportedAt).toBeUndefined();
+    });
+  });
+});
