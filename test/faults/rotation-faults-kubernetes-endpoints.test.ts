@@ -1,6 +1,4 @@
-import type { LocalCloud } from '../../sandbox/compose/local-cloud';
-import type { ReadyFleet } from '../../sandbox/compose/fleet';
-import { runWithFault, startFaultFleet, type FaultCase } from '../support/fault-matrix';
+import { describeFaultMatrix, type FaultCase } from '../support/fault-matrix';
 
 /**
  * The fault matrix (issue 5): each fault kind injected in each phase where it can occur, on the
@@ -21,38 +19,4 @@ const CASES: FaultCase[] = [
   { fault: 'endpoint:handshake:service=frontend', phase: 'canary verify (a handshake that fails)', expect: ['RolledBack'] },
 ];
 
-describe('the Rotation workflow under Kubernetes and endpoint faults', () => {
-  let cloud: LocalCloud;
-  let fleet: ReadyFleet;
-  beforeAll(async () => {
-    ({ cloud, fleet } = await startFaultFleet());
-  });
-  afterAll(async () => cloud?.sandbox.close());
-
-  it.each(CASES)('$fault during $phase ends $expect with trust intact', async (testCase) => {
-    if (testCase.fault.startsWith('kms:')) cloud.sandbox.vault.node('vault-1').seal();
-
-    const run = await runWithFault(cloud, fleet, testCase.fault);
-
-    expect({ fault: testCase.fault, outcome: testCase.expect.includes(run.outcome as never) ? 'as expected' : `${run.outcome} (${run.execution.error ?? ''}: ${run.execution.cause?.slice(0, 300) ?? ''})` }).toEqual({
-      fault: testCase.fault,
-      outcome: 'as expected',
-    });
-    expect(run.broken).toEqual([]);
-    if (run.outcome === 'RolledBack' || run.outcome === 'AlreadyRunning') {
-      expect(run.after.defaultIssuer).toBe(run.before.defaultIssuer);
-      expect(run.after.secrets).toEqual(run.before.secrets);
-    }
-    if (run.outcome === 'Succeeded') {
-      expect(run.after.defaultIssuer).not.toBe(run.before.defaultIssuer);
-      expect(Object.keys(run.after.secrets).filter((name) => run.after.secrets[name] === run.before.secrets[name])).toEqual([]);
-    }
-    if (testCase.fault === 'lock:held') {
-      // The other run still holds its lock: take it back for the cases that follow.
-      const { DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
-      await cloud.sandbox.dynamoDbClient.send(
-        new DeleteItemCommand({ TableName: cloud.runner.functionEnv('ReleaseStaleLock').CERTFLOW_LEDGER_TABLE!, Key: { pk: { S: 'lock#rotation' }, sk: { S: 'lock' } } }),
-      );
-    }
-  });
-});
+describeFaultMatrix('the Rotation workflow under Kubernetes and endpoint faults', CASES);

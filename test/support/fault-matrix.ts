@@ -1,3 +1,4 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { readyFleet } from '../../sandbox/compose/fleet';
@@ -54,4 +55,44 @@ export async function runWithFault(cloud: LocalCloud, fleet: ReadyFleet, fault: 
   await new Promise((resolve) => setTimeout(resolve, 100));
   const after = await snapshot(cloud, fleet.seed);
   return { outcome, execution, before, after, broken: await trustBreaks(cloud, fleet.seed) };
+}
+
+/**
+ * The fault matrix body shared by the test files (split so jest runs them on both cores): a fleet
+ * per file, each case run in turn; the outcome must be one of the case's, I1 must hold, and a
+ * rolled-back (or refused) run must leave every Secret and the default issuer as they were (I5).
+ */
+export function describeFaultMatrix(title: string, cases: FaultCase[]): void {
+  describe(title, () => {
+    let cloud: LocalCloud;
+    let fleet: ReadyFleet;
+    beforeAll(async () => {
+      ({ cloud, fleet } = await startFaultFleet());
+    });
+    afterAll(async () => cloud?.sandbox.close());
+
+    it.each(cases)('$fault during $phase ends $expect with trust intact', async (testCase) => {
+      if (testCase.fault.startsWith('kms:')) cloud.sandbox.vault.node('vault-1').seal();
+
+      const run = await runWithFault(cloud, fleet, testCase.fault);
+
+      const outcome = testCase.expect.includes(run.outcome as never) ? 'as expected' : `${run.outcome} (${run.execution.error ?? ''}: ${run.execution.cause?.slice(0, 300) ?? ''})`;
+      expect({ fault: testCase.fault, outcome }).toEqual({ fault: testCase.fault, outcome: 'as expected' });
+      expect(run.broken).toEqual([]);
+      if (run.outcome === 'RolledBack' || run.outcome === 'AlreadyRunning') {
+        expect(run.after.defaultIssuer).toBe(run.before.defaultIssuer);
+        expect(run.after.secrets).toEqual(run.before.secrets);
+      }
+      if (run.outcome === 'Succeeded') {
+        expect(run.after.defaultIssuer).not.toBe(run.before.defaultIssuer);
+        expect(Object.keys(run.after.secrets).filter((name) => run.after.secrets[name] === run.before.secrets[name])).toEqual([]);
+      }
+      if (testCase.fault === 'lock:held') {
+        // The other run still holds its lock: take it back for the cases that follow.
+        await cloud.sandbox.dynamoDbClient.send(
+          new DeleteItemCommand({ TableName: cloud.runner.functionEnv('ReleaseStaleLock').CERTFLOW_LEDGER_TABLE!, Key: { pk: { S: 'lock#rotation' }, sk: { S: 'lock' } } }),
+        );
+      }
+    });
+  });
 }

@@ -1,5 +1,6 @@
-import { loadConfig, parseDuration } from '../../../lib/config';
-import { EnvNames, PkiEnvNames, PkiEnvSchema, type Env } from '../../../functions/contracts/env';
+import { loadConfig } from '../../../lib/config';
+import { pkiEnvironment } from '../../../lib/pki-environment';
+import { EnvNames, PkiEnvSchema, type Env } from '../../../functions/contracts/env';
 import { parseEnv } from '../../../functions/handlers/kit/handler-kit';
 import { buildPkiAdapters } from '../../../functions/adapters/pki-wiring';
 import { planPki } from '../../../functions/steps/plan-pki';
@@ -18,21 +19,7 @@ export async function plan(options: { configPath: string; local: boolean; interm
   const config = loadConfig(options.configPath);
   const env: Env = options.local
     ? runnerForRunningSandbox(readSandboxState()).functionEnv('PrepareIntermediate')
-    : {
-        ...process.env,
-        [PkiEnvNames.VaultAddress]: config.vault.address,
-        [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
-        [PkiEnvNames.RootMount]: config.vault.rootMount,
-        [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,
-        [PkiEnvNames.Role]: config.vault.role,
-        [PkiEnvNames.KeyAlgorithm]: config.pki.keyAlgorithm,
-        [PkiEnvNames.Organization]: config.pki.organization,
-        [PkiEnvNames.IntermediateTtlSeconds]: String(parseDuration(config.pki.intermediateTtl)),
-        [PkiEnvNames.RotationPeriodSeconds]: String(parseDuration(config.pki.intermediateRotationPeriod)),
-        [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
-        [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
-        [EnvNames.VaultCaPem]: process.env[EnvNames.VaultCaPem],
-      };
+    : { ...process.env, ...pkiEnvironment(config), [EnvNames.VaultCaPem]: process.env[EnvNames.VaultCaPem] };
   const pkiEnv = parseEnv(PkiEnvSchema, env);
   const adapters = buildPkiAdapters(pkiEnv, env, systemClock, silentLog);
   out.progress('reading the issuers');
