@@ -10,6 +10,9 @@ import { runSandbox } from './cli/commands/sandbox';
 import { vaultInit } from './cli/commands/vault-init';
 import { unseal } from './cli/commands/unseal';
 import { plan } from './cli/commands/plan';
+import { rotate } from './cli/commands/rotate';
+import { status } from './cli/commands/status';
+import { compromise } from './cli/commands/compromise';
 
 const USAGE = `certflow <command> [options]
 
@@ -19,6 +22,9 @@ Commands:
   plan                dry run: the issuers, their remaining life, and whether rotation is due
   vault-init          initialize one Vault node and store its shares KMS-wrapped (never printed)
   unseal              run the Unseal workflow now
+  rotate              start a Rotation run now (--intermediate forces a new intermediate)
+  status [<run>]      a Rotation run's phases (an execution ARN or name; the latest run by default)
+  compromise          report a key compromise (the Compromise Reported event on the certflow bus)
 
 Options:
   --config <file>     deployment config (default: config/econgraph.json)
@@ -30,35 +36,53 @@ Options:
   --uninitialized     sandbox: leave Vault uninitialized (to walk through vault-init yourself)
   --services <n>      simulate: a synthetic fleet of n services (the seed's five plus tls-secret ones)
   --fault <spec>      simulate: inject a fault, e.g. vault:issue:after=3 (see README, Faults)
-  --intermediate      plan: as if an intermediate rotation were requested
+  --intermediate      plan: as if an intermediate rotation were requested; rotate: force a new intermediate
+                      compromise: --intermediate <issuer-id>, the compromised intermediate
+  --service <name>    rotate: only this service; compromise: a compromised service (repeatable)
+  --serial <serial>   compromise: a compromised certificate serial (repeatable)
+  --reason <code>     compromise: the RFC 5280 reason (keyCompromise, cACompromise, superseded, ...)
+  --reported-by <who> compromise: who reports it (default cli:<user>)
+  --ticket <id>       compromise: the incident ticket
+  --event-bus <name>  compromise against AWS: the EventBusName stack output (or CERTFLOW_EVENT_BUS)
+  --watch             status: follow the run until it ends
   --out-dir <dir>     vault-init: where the KMS-wrapped root token is written (default .certflow)
   --json              print one JSON document instead of text
   -h, --help          this help
 
 Exit codes: 0 ok, 1 workflow failed, 2 usage, 3 config invalid, 4 environment not ready, 5 refused`;
 
+/** Every flag of every command; `compromise` reads `--intermediate` as a value (see main). */
+const options = {
+  config: { type: 'string', default: 'config/econgraph.json' },
+  json: { type: 'boolean', default: false },
+  local: { type: 'boolean', default: false },
+  node: { type: 'string', multiple: true },
+  'share-table': { type: 'string' },
+  'state-machine-arn': { type: 'string' },
+  wait: { type: 'boolean', default: false },
+  uninitialized: { type: 'boolean', default: false },
+  services: { type: 'string' },
+  fault: { type: 'string' },
+  intermediate: { type: 'boolean', default: false },
+  'out-dir': { type: 'string', default: '.certflow' },
+  help: { type: 'boolean', short: 'h', default: false },
+  service: { type: 'string', multiple: true },
+  serial: { type: 'string', multiple: true },
+  reason: { type: 'string' },
+  'reported-by': { type: 'string' },
+  ticket: { type: 'string' },
+  'event-bus': { type: 'string' },
+  watch: { type: 'boolean', default: false },
+} as const;
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', default: 'config/econgraph.json' },
-      json: { type: 'boolean', default: false },
-      local: { type: 'boolean', default: false },
-      node: { type: 'string', multiple: true },
-      'share-table': { type: 'string' },
-      'state-machine-arn': { type: 'string' },
-      wait: { type: 'boolean', default: false },
-      uninitialized: { type: 'boolean', default: false },
-      services: { type: 'string' },
-      fault: { type: 'string' },
-      intermediate: { type: 'boolean', default: false },
-      'out-dir': { type: 'string', default: '.certflow' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [command] = positionals;
+  // `compromise --intermediate <issuer-id>` takes a value where `plan|rotate --intermediate` is a
+  // switch: find the command first, then parse with the option table for it.
+  const preview = parseArgs({ args: argv, allowPositionals: true, strict: false, options });
+  const issuerFlag = preview.positionals[0] === 'compromise' ? { intermediate: { type: 'string' } } as const : {};
+  const { values: parsed, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, ...issuerFlag } });
+  const values = parsed as typeof parsed & { intermediate?: boolean | string };
+  const [command, ...operands] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
     return values.help ? ExitCodes.Ok : ExitCodes.Usage;
@@ -71,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     case 'sandbox':
       return runSandbox({ configPath, uninitialized: values.uninitialized }, out);
     case 'plan':
-      return plan({ configPath, local: values.local, intermediate: values.intermediate }, out);
+      return plan({ configPath, local: values.local, intermediate: values.intermediate === true }, out);
     case 'vault-init':
       if ((values.node?.length ?? 0) > 1) throw new CliError('vault-init initializes exactly one node: give --node once', ExitCodes.Usage);
       return vaultInit(
@@ -81,6 +105,37 @@ async function main(argv: string[]): Promise<number> {
     case 'unseal':
       return unseal(
         { local: values.local, wait: values.wait, ...(values.node ? { nodeIds: values.node } : {}), ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}) },
+        out,
+      );
+    case 'rotate':
+      return rotate(
+        {
+          local: values.local,
+          intermediate: values.intermediate === true,
+          wait: values.wait,
+          ...(values.service ? { services: values.service } : {}),
+          ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}),
+        },
+        out,
+      );
+    case 'status':
+      if (operands.length > 1) throw new CliError('status takes at most one execution ARN or name', ExitCodes.Usage);
+      return status(
+        { local: values.local, watch: values.watch, ...(operands[0] ? { execution: operands[0] } : {}), ...(values['state-machine-arn'] ? { stateMachineArn: values['state-machine-arn'] } : {}) },
+        out,
+      );
+    case 'compromise':
+      return compromise(
+        {
+          local: values.local,
+          ...(values.service ? { services: values.service } : {}),
+          ...(values.serial ? { serials: values.serial } : {}),
+          ...(typeof values.intermediate === 'string' ? { intermediate: values.intermediate } : {}),
+          ...(values.reason !== undefined ? { reason: values.reason } : {}),
+          ...(values['reported-by'] !== undefined ? { reportedBy: values['reported-by'] } : {}),
+          ...(values.ticket !== undefined ? { ticket: values.ticket } : {}),
+          ...(values['event-bus'] !== undefined ? { eventBus: values['event-bus'] } : {}),
+        },
         out,
       );
     default:

@@ -18,6 +18,12 @@ export const SandboxStateSchema = z.object({
   vaultNodes: z.array(z.object({ id: z.string(), url: z.string(), seal: z.string() })),
   refs: z.record(z.string(), z.string()),
   attributes: z.record(z.string(), z.string()),
+  /** The Step Functions API emulator (`certflow rotate|status --local`). */
+  stepFunctionsEndpoint: z.string().optional(),
+  /** The template's state machines by logical id, as the Step Functions emulator names them. */
+  stateMachineArns: z.record(z.string(), z.string()).optional(),
+  /** The certflow bus's name (`certflow compromise --local`). */
+  eventBusName: z.string().optional(),
 });
 export type SandboxState = z.infer<typeof SandboxStateSchema>;
 

@@ -22,6 +22,8 @@ export interface EventBridgeEmulatorHandle {
   /** `http://127.0.0.1:<port>`: pass as the EventBridgeClient `endpoint` (or AWS_ENDPOINT_URL_EVENTBRIDGE). */
   endpoint: string;
   region: string;
+  /** The emulated account (the `account` of event envelopes, for rule routing). */
+  accountId: string;
   /** Creates a bus directly (no HTTP call); returns its ARN. */
   createEventBus(name: string): string;
   /** Accepted events in order, optionally only one detail type or one bus (by name). */
@@ -41,7 +43,8 @@ export interface EventBridgeEmulatorHandle {
  */
 export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptions = {}): Promise<EventBridgeEmulatorHandle> {
   const region = options.region ?? 'us-east-1';
-  const buses = new EventBuses(region, options.accountId ?? '000000000000');
+  const accountId = options.accountId ?? '000000000000';
+  const buses = new EventBuses(region, accountId);
   for (const name of options.buses ?? []) buses.create(name);
   const server = await startAwsJsonServer(
     { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses) },
@@ -51,6 +54,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
   return {
     endpoint: server.endpoint,
     region,
+    accountId,
     createEventBus: (name) => buses.create(name).arn,
     events: (filter) => buses.events(filter),
     onEvent: (listener) => buses.onEvent(listener),

@@ -129,7 +129,16 @@ export class LocalRunner {
     return matches[0]!;
   }
 
-  async run(stateMachine: string, input: unknown, options: { name?: string } = {}): Promise<LocalExecution> {
+  /**
+   * Runs one execution to its end. `onStart` is called once the execution has started, with its
+   * abort (StopExecution) and the history as it grows (DescribeExecution/GetExecutionHistory of a
+   * running execution, for the Step Functions API emulator).
+   */
+  async run(
+    stateMachine: string,
+    input: unknown,
+    options: { name?: string; onStart?: (abort: () => void, history: readonly HistoryEvent[]) => void } = {},
+  ): Promise<LocalExecution> {
     const definition = this.definition(stateMachine);
     const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task)]));
     const name = options.name ?? randomUUID();
@@ -152,6 +161,7 @@ export class LocalRunner {
     const collecting = (async () => {
       for await (const event of execution.eventLogs) history.push(event as unknown as HistoryEvent);
     })();
+    options.onStart?.(() => execution.abort(), history);
     const base = { executionArn, name, stateMachine, input, startedAt, history };
     try {
       const output = await execution.result;

@@ -6,6 +6,9 @@ import { removeSandboxState, writeSandboxState, DEFAULT_STATE_PATH } from '../sa
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
+import { startStepFunctionsEmulator } from '../../../sandbox/stepfunctions/stepfunctions-emulator';
+import { routeRules } from '../../../sandbox/eventbridge/rules-routing';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
 
 /**
  * `certflow sandbox`: starts every emulator, provisions the synthesized template's resources,
@@ -21,8 +24,23 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   const cloud = await createLocalCloud(sandbox, template);
   if (!options.uninitialized) {
     out.progress('vault-init, unseal workflow, PKI set-up');
-    await readyVault(cloud);
+    const vault = await readyVault(cloud);
+    // The services' namespace, Certificates and first certificates: what `certflow rotate --local` rotates.
+    out.progress('seeding the cluster with the services and their first certificates');
+    await sandbox.seedKubernetes({ rootToken: vault.pki.rootToken, rootCertificate: vault.pki.rootCertificate });
   }
+  // StartExecution/DescribeExecution for `certflow rotate|status --local`, and the template's
+  // EventBridge rules that target a state machine routed to it (the compromise rule, for one).
+  const stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+  const stopRouting = routeRules(sandbox.eventBridge, template, (logicalId, input) => stepFunctions.startExecution(stepFunctions.arnOf(logicalId), input), {
+    refs: cloud.provisioned.refs,
+    onError: (error, rule) => out.line(`rule ${rule.ruleLogicalId} could not start its target: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  const stopEventLog = sandbox.eventBridge.onEvent((event) => out.line(`event ${event.id}: ${event.detailType} (${event.source}) on ${event.bus}`));
+  const eventBusName = Object.entries(template.Resources ?? {})
+    .filter(([, resource]) => (resource as { Type?: string }).Type === 'AWS::Events::EventBus')
+    .map(([logicalId]) => cloud.provisioned.refs[logicalId])
+    .find((name): name is string => typeof name === 'string');
   const functionEnvOverlay = Object.fromEntries(Object.entries(sandbox.functionEnvOverlay()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   const awsEnv = Object.fromEntries(Object.entries(sandbox.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   writeSandboxState({
@@ -35,9 +53,12 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     vaultNodes: sandbox.vault.nodes.map((node) => ({ id: node.id, url: node.url, seal: node.seal })),
     refs: cloud.provisioned.refs,
     attributes: cloud.provisioned.attributes,
+    stepFunctionsEndpoint: stepFunctions.endpoint,
+    stateMachineArns: stepFunctions.stateMachineArns(),
+    ...(eventBusName ? { eventBusName } : {}),
   });
 
-  out.result({ state: DEFAULT_STATE_PATH, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, env: awsEnv });
+  out.result({ state: DEFAULT_STATE_PATH, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, env: awsEnv });
   out.line('certflow sandbox is running (Ctrl-C stops it)');
   out.line();
   out.table([
@@ -46,6 +67,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     ['KMS', sandbox.kms.endpoint],
     ['DynamoDB (dynalite)', sandbox.dynamo.endpoint],
     ['EventBridge', sandbox.eventBridge.endpoint],
+    ['Step Functions', stepFunctions.endpoint],
   ]);
   out.line();
   out.line('Environment for SDK clients and the CLI (fake credentials, loopback only):');
@@ -64,6 +86,9 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   });
   out.line('stopping the sandbox');
   removeSandboxState();
+  stopEventLog();
+  stopRouting();
+  await stepFunctions.close();
   await sandbox.close();
   return ExitCodes.Ok;
 }

@@ -1,0 +1,93 @@
+import { userInfo } from 'node:os';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CompromiseDetailTypes, CompromiseReportSchema, CompromiseSource, type CompromiseReport } from '../../../functions/contracts/compromise';
+import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
+import { readSandboxState } from '../sandbox-state';
+import { CliError, ExitCodes } from '../cli-error';
+import type { Output } from '../output';
+
+export interface CompromiseOptions {
+  local: boolean;
+  services?: string[];
+  serials?: string[];
+  /** The compromised intermediate's issuer id. */
+  intermediate?: string;
+  reason?: string;
+  reportedBy?: string;
+  ticket?: string;
+  eventBus?: string;
+}
+
+/**
+ * `certflow compromise`: reports a key compromise as the `Compromise Reported` event on the
+ * certflow bus. The report is validated with the same schema the response validates with,
+ * before anything is sent: a bad flag exits 2 naming the field and puts no event.
+ */
+export async function compromise(options: CompromiseOptions, out: Output): Promise<number> {
+  const detail = compromiseReport(options);
+  const { client, bus } = eventBusTarget(options);
+  try {
+    const put = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: CompromiseSource, DetailType: CompromiseDetailTypes.Reported, Detail: JSON.stringify(detail) }] }));
+    const entry = put.Entries?.[0];
+    if (!entry?.EventId || put.FailedEntryCount) {
+      throw new CliError(`EventBridge did not accept the report: ${entry?.ErrorCode ?? 'no event id'}${entry?.ErrorMessage ? `: ${entry.ErrorMessage}` : ''}`, ExitCodes.Environment);
+    }
+    out.result({ eventId: entry.EventId, bus, source: CompromiseSource, detailType: CompromiseDetailTypes.Reported, detail });
+    out.line(`reported: event ${entry.EventId} on ${bus} (${CompromiseDetailTypes.Reported}, ${describeScope(detail)}, reason ${detail.reason})`);
+    return ExitCodes.Ok;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The event detail from the flags, validated; exactly one scope flag kind. */
+export function compromiseReport(options: CompromiseOptions): CompromiseReport {
+  const scopes = [options.services?.length ? 'services' : undefined, options.serials?.length ? 'serials' : undefined, options.intermediate !== undefined ? 'intermediate' : undefined].filter(Boolean);
+  if (scopes.length !== 1) {
+    throw new CliError(`scope: give exactly one of --service <name>..., --serial <serial>... or --intermediate <issuer-id> (got ${scopes.length === 0 ? 'none' : scopes.join(' and ')})`, ExitCodes.Usage);
+  }
+  if (options.reason === undefined) throw new CliError(`reason: --reason is required, one of the RFC 5280 reasons (keyCompromise, cACompromise, ...)`, ExitCodes.Usage);
+  const scope = options.services?.length
+    ? { kind: 'services', services: options.services }
+    : options.serials?.length
+      ? { kind: 'serials', serials: options.serials }
+      : { kind: 'intermediate', issuerId: options.intermediate };
+  const parsed = CompromiseReportSchema.safeParse({
+    scope,
+    reason: options.reason,
+    reportedBy: options.reportedBy ?? defaultReporter(),
+    ...(options.ticket !== undefined ? { ticket: options.ticket } : {}),
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(report)'}: ${issue.message}`);
+    throw new CliError(`invalid compromise report, nothing was sent: ${issues.join('; ')}`, ExitCodes.Usage);
+  }
+  return parsed.data;
+}
+
+function eventBusTarget(options: CompromiseOptions): { client: EventBridgeClient; bus: string } {
+  if (options.local) {
+    const state = readSandboxState();
+    const endpoint = state.awsEnv.AWS_ENDPOINT_URL_EVENTBRIDGE;
+    if (!endpoint || !state.eventBusName) throw new CliError('the running sandbox recorded no certflow bus (it predates `certflow compromise`): restart `certflow sandbox`', ExitCodes.Environment);
+    return { client: new EventBridgeClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint, maxAttempts: 1 }), bus: state.eventBusName };
+  }
+  const bus = options.eventBus ?? process.env.CERTFLOW_EVENT_BUS;
+  if (!bus) throw new CliError('--event-bus (or CERTFLOW_EVENT_BUS) is required against AWS: the EventBusName output of the stack', ExitCodes.Usage);
+  return { client: new EventBridgeClient({}), bus };
+}
+
+function defaultReporter(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+function describeScope(report: CompromiseReport): string {
+  const scope = report.scope;
+  if (scope.kind === 'services') return `services ${scope.services.join(', ')}`;
+  if (scope.kind === 'serials') return `${scope.serials.length} serial(s)`;
+  return `intermediate ${scope.issuerId}`;
+}

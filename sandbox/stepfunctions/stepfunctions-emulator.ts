@@ -1,0 +1,65 @@
+import { startAwsJsonServer, type CallRecord } from '../aws-json/aws-json-server';
+import type { FaultControls } from '../aws-json/fault-plan';
+import type { LocalRunner } from '../runner/local-runner';
+import { StepFunctionsExecutions, stepFunctionsOperations, type StepFunctionsOperationName } from './stepfunctions-operations';
+
+export interface StepFunctionsEmulatorOptions {
+  /** Runs the executions: the template's state machines, over the sandbox. */
+  runner: LocalRunner;
+  /** @default 'us-east-1' */
+  region?: string;
+  /** @default '000000000000' */
+  accountId?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 (OS-assigned) */
+  port?: number;
+}
+
+export interface StepFunctionsEmulatorHandle {
+  /** `http://127.0.0.1:<port>`: pass as the SFNClient `endpoint` (or AWS_ENDPOINT_URL_SFN). */
+  endpoint: string;
+  region: string;
+  /** `arn:aws:states:<region>:<account>:stateMachine:<logicalId>`. */
+  arnOf(stateMachineLogicalId: string): string;
+  /** Every state machine of the template, by logical id. */
+  stateMachineArns(): Record<string, string>;
+  /** Starts an execution without an HTTP round trip (EventBridge rule targets); returns its ARN. */
+  startExecution(stateMachineArn: string, input: string, name?: string): string;
+  /** Resolves when every execution started so far has ended. */
+  settled(): Promise<void>;
+  faults: FaultControls<StepFunctionsOperationName>;
+  calls(): CallRecord[];
+  /** Aborts running executions and closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an AWS Step Functions API on loopback (AWS JSON 1.0, `X-Amz-Target:
+ * AWSStepFunctions.<Operation>`) whose executions are the template's state machines run by the
+ * LocalRunner, so `certflow rotate|status` and @aws-sdk/client-sfn work against the sandbox
+ * exactly as against AWS.
+ */
+export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorOptions): Promise<StepFunctionsEmulatorHandle> {
+  const region = options.region ?? 'us-east-1';
+  const executions = new StepFunctionsExecutions(options.runner, region, options.accountId ?? '000000000000');
+  const server = await startAwsJsonServer(
+    { targetPrefix: 'AWSStepFunctions', internalException: 'InternalServerError', operations: stepFunctionsOperations(executions, options.runner) },
+    { host: options.host, port: options.port },
+  );
+  return {
+    endpoint: server.endpoint,
+    region,
+    arnOf: (logicalId) => executions.arnOf(logicalId),
+    stateMachineArns: () => Object.fromEntries(options.runner.stateMachines().map((logicalId) => [logicalId, executions.arnOf(logicalId)])),
+    startExecution: (arn, input, name) => executions.start(arn, input, name).executionArn,
+    settled: () => executions.settled(),
+    faults: server.faults,
+    calls: server.calls,
+    async close() {
+      executions.abortAll();
+      await server.close();
+      await executions.settled();
+    },
+  };
+}
