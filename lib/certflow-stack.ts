@@ -1,10 +1,13 @@
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
-import { functionsOf } from '../functions/contracts/functions';
+import { PreemptEnvNames, functionsOf } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import { parseDuration, type CertflowConfig } from './config';
 import { UnsealAlarms } from './constructs/alarms';
+import { CompromiseRule } from './constructs/compromise-rule';
+import { CompromiseAlarms, CompromiseWorkflow } from './constructs/compromise-workflow';
 import { CertflowFunctions } from './constructs/certflow-functions';
 import { CertflowEventBus } from './constructs/event-bus';
 import { Ledger } from './constructs/ledger';
@@ -26,6 +29,7 @@ export interface CertflowStackProps extends StackProps {
 export const StackOutputs = {
   UnsealStateMachineArn: 'UnsealStateMachineArn',
   RotationStateMachineArn: 'RotationStateMachineArn',
+  CompromiseStateMachineArn: 'CompromiseStateMachineArn',
   EventBusName: 'EventBusName',
   ShareTableName: 'ShareTableName',
   LedgerTableName: 'LedgerTableName',
@@ -37,6 +41,7 @@ export const StackOutputs = {
 export class CertflowStack extends Stack {
   readonly unsealWorkflow: UnsealWorkflow;
   readonly rotationWorkflow: RotationWorkflow;
+  readonly compromiseWorkflow: CompromiseWorkflow;
 
   constructor(scope: Construct, id: string, props: CertflowStackProps) {
     super(scope, id, props);
@@ -140,10 +145,40 @@ export class CertflowStack extends Stack {
       lockReleaseDeadLetterQueue: lockRelease.deadLetterQueue,
     });
 
+    // The compromise response stops running rotations: only PreemptRotation learns the Rotation's
+    // ARN (the Rotation never refers to the response, so the two machines form no cycle).
+    const preemptFunction = functions.get('PreemptRotation');
+    preemptFunction.addEnvironment(PreemptEnvNames.RotationStateMachineArn, this.rotationWorkflow.stateMachine.stateMachineArn);
+    this.rotationWorkflow.stateMachine.grant(preemptFunction, 'states:ListExecutions');
+    this.rotationWorkflow.stateMachine.grantExecution(preemptFunction, 'states:StopExecution');
+    const rotationMachineId = this.resolve((this.rotationWorkflow.stateMachine.node.defaultChild as CfnResource).logicalId) as string;
+    Validations.of(preemptFunction.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${rotationMachineId}"}]}]}:*]`,
+      reason: 'StopExecution acts on execution ARNs, which exist only at run time: the wildcard is every execution of the Rotation state machine, and nothing else.',
+    });
+    this.compromiseWorkflow = new CompromiseWorkflow(this, 'CompromiseWorkflow', {
+      deploymentName: config.name,
+      functions: functions.all,
+      ledgerTable: ledger.table,
+      eventBus: bus.bus,
+      concurrency: config.policy.concurrency,
+    });
+    new CompromiseRule(this, 'CompromiseRule', {
+      eventBus: bus.bus,
+      stateMachine: this.compromiseWorkflow.stateMachine,
+      reporterPrincipals: config.compromise.reporterPrincipals?.map((arn) => new iam.ArnPrincipal(arn)) ?? [new iam.AccountRootPrincipal()],
+    });
+    new CompromiseAlarms(this, 'CompromiseAlarms', {
+      deploymentName: config.name,
+      stateMachine: this.compromiseWorkflow.stateMachine,
+      topic: notifications.topic,
+    });
+
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });
     output('UnsealStateMachineArn', this.unsealWorkflow.stateMachine.stateMachineArn, 'The Unseal state machine');
     output('RotationStateMachineArn', this.rotationWorkflow.stateMachine.stateMachineArn, 'The Rotation state machine');
+    output('CompromiseStateMachineArn', this.compromiseWorkflow.stateMachine.stateMachineArn, 'The CompromiseResponse state machine');
     output('EventBusName', bus.bus.eventBusName, 'The certflow EventBridge bus');
     output('ShareTableName', keys.shareTable.tableName, 'DynamoDB table of the KMS-wrapped unseal shares');
     output('LedgerTableName', ledger.table.tableName, 'DynamoDB table of the rotation lock and ledger');

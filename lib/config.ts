@@ -114,6 +114,18 @@ export const ConfigSchema = z
         intermediateRotation: z.string().default(DEFAULT_SCHEDULES.intermediateRotation),
       })
       .default(DEFAULT_SCHEDULES),
+    compromise: z
+      .object({
+        /**
+         * IAM principal ARNs (accounts' roots, roles, users) allowed by the bus policy to put
+         * `Compromise Reported` on the certflow bus. @default - the deployment account's root
+         */
+        reporterPrincipals: z
+          .array(z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role\/.+|user\/.+)$/, 'an IAM account root, role or user ARN'))
+          .min(1)
+          .optional(),
+      })
+      .default({}),
     alarms: z
       .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),

@@ -101,6 +101,36 @@ export const FunctionRegistry = {
     description: 'Writes the rollback to the ledger and builds the Rotation Rolled Back event.',
     timeoutSeconds: 60,
   },
+  CompromiseValidate: {
+    capability: 'rotation',
+    entry: 'functions/handlers/compromise-validate.handler.ts',
+    description: 'Validates a Compromise Reported event; an invalid one becomes a Compromise Rejected detail.',
+    timeoutSeconds: 30,
+  },
+  PreemptRotation: {
+    capability: 'rotation',
+    entry: 'functions/handlers/preempt-rotation.handler.ts',
+    description: 'Stops every running Rotation execution so the compromise response can take the lock.',
+    timeoutSeconds: 60,
+  },
+  CompromisePlan: {
+    capability: 'rotation',
+    entry: 'functions/handlers/compromise-plan.handler.ts',
+    description: 'Finds the blast radius of a compromise report and stores the affected targets as batches.',
+    timeoutSeconds: 300,
+  },
+  CompromiseRevoke: {
+    capability: 'rotation',
+    entry: 'functions/handlers/compromise-revoke.handler.ts',
+    description: 'Revokes the compromised serials (and issuer), rebuilds the CRLs and confirms each serial on them.',
+    timeoutSeconds: 300,
+  },
+  CompromiseReport: {
+    capability: 'rotation',
+    entry: 'functions/handlers/compromise-report.handler.ts',
+    description: 'Builds the Compromise Contained detail (blast radius, timings) from the ledger.',
+    timeoutSeconds: 60,
+  },
   ReleaseStaleLock: {
     capability: 'rotation',
     entry: 'functions/handlers/release-stale-lock.handler.ts',
@@ -116,6 +146,21 @@ export const FunctionIds = Object.keys(FunctionRegistry) as FunctionId[];
 export function functionsOf(capability: Capability): FunctionId[] {
   return FunctionIds.filter((id) => FunctionRegistry[id].capability === capability);
 }
+
+/**
+ * Environment variables of PreemptRotation beyond the rotation environment. Only that function
+ * gets them: the Rotation state machine never learns of the compromise response, so the two
+ * state machines do not depend on each other in a cycle.
+ */
+export const PreemptEnvNames = {
+  /** ARN of the Rotation state machine whose running executions a compromise response stops. */
+  RotationStateMachineArn: 'CERTFLOW_ROTATION_STATE_MACHINE_ARN',
+  /**
+   * `true` makes every Step Functions call fail with a retryable AwsUnavailableError (set by no
+   * deployment; a test sets it to prove the response never skips preemption silently).
+   */
+  SfnDisabled: 'CERTFLOW_SFN_DISABLED',
+} as const;
 
 /** Metric names and dimensions published by the functions and alarmed on by lib/. */
 export const Metrics = {

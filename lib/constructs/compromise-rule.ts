@@ -1,0 +1,78 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
+
+export interface CompromiseRuleProps {
+  /** The certflow bus reporters put `Compromise Reported` on. */
+  readonly eventBus: events.EventBus;
+  /** The CompromiseResponse state machine; it receives the whole event as its input. */
+  readonly stateMachine: sfn.IStateMachine;
+  /**
+   * Who may put events on the bus (the bus policy): the security tooling's roles or accounts.
+   * Principals of the deployment account also need events:PutEvents in their own IAM policy.
+   */
+  readonly reporterPrincipals: readonly iam.IPrincipal[];
+  /**
+   * Delivery retries to the state machine: a report that never starts a response is a
+   * compromise nobody contains, so keep trying for as long as EventBridge allows.
+   * @default 8
+   */
+  readonly retryAttempts?: number;
+  /** @default Duration.hours(2) */
+  readonly maxEventAge?: Duration;
+}
+
+/**
+ * Starts a compromise response for each `Compromise Reported` event (source certflow.security)
+ * on the certflow bus, and lets only the configured reporters put events there. Undeliverable
+ * reports land in a dead-letter queue (alarmed by its owner: see CompromiseAlarms' runbook).
+ */
+export class CompromiseRule extends Construct {
+  readonly rule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: CompromiseRuleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the compromise rule (reports that could not start a response); a dead-letter queue of a dead-letter queue has nothing to catch.',
+    });
+
+    this.rule = new events.Rule(this, 'Rule', {
+      description: 'certflow: start a compromise response for each Compromise Reported event',
+      eventBus: props.eventBus,
+      eventPattern: { source: [CompromiseSource], detailType: [CompromiseDetailTypes.Reported] },
+      // No input transformation: the state machine validates the whole envelope (time included).
+      targets: [
+        new eventTargets.SfnStateMachine(props.stateMachine, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: props.retryAttempts ?? 8,
+          maxEventAge: props.maxEventAge ?? Duration.hours(2),
+        }),
+      ],
+    });
+
+    // Only the reporters may put on the bus, and only reports (events:source is the
+    // reporter-chosen Source; certflow's own events come from its state machines' roles).
+    props.eventBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CompromiseReportersPutEvents',
+        effect: iam.Effect.ALLOW,
+        principals: [...props.reporterPrincipals],
+        actions: ['events:PutEvents'],
+        resources: [props.eventBus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': CompromiseSource } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,383 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { EventSource } from '../../functions/contracts/events';
+import type { FunctionId } from '../../functions/contracts/functions';
+import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { CompromiseDetailTypes, CompromiseErrors, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
+import { EventPublishRetry, LockTableRetry, RotationTransientRetry, VaultSealedRetry } from './retry-policies';
+
+/** The functions the CompromiseResponse state machine invokes. */
+export const COMPROMISE_WORKFLOW_FUNCTIONS = [
+  'CompromiseValidate',
+  'PreemptRotation',
+  'Preflight',
+  'CompromisePlan',
+  'PrepareIntermediate',
+  'ActivateIssuer',
+  'RenewBatch',
+  'CheckBatch',
+  'VerifyBatch',
+  'CompromiseRevoke',
+  'CompromiseReport',
+] as const satisfies readonly FunctionId[];
+export type CompromiseWorkflowFunctionId = (typeof COMPROMISE_WORKFLOW_FUNCTIONS)[number];
+
+const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];
+const FAILURE_PATH = '$.failure';
+
+export interface CompromiseWorkflowProps {
+  /** Deployment name (config.name): names the log group. */
+  readonly deploymentName: string;
+  /** The functions the workflow invokes, by FunctionRegistry id. */
+  readonly functions: Readonly<Pick<Record<FunctionId, lambda.IFunction>, CompromiseWorkflowFunctionId>>;
+  /** The ledger table: the response takes the rotation lock (RotationLock) in it. */
+  readonly ledgerTable: dynamodb.ITable;
+  /** The certflow bus that receives the Compromise events. */
+  readonly eventBus: events.IEventBus;
+  /** How many batches are reissued at once (config.policy.concurrency), as in the rotation. */
+  readonly concurrency: number;
+  /**
+   * Pause between two looks at a batch's rollout, as in the rotation.
+   * @default Duration.seconds(5)
+   */
+  readonly checkInterval?: Duration;
+  /**
+   * Execution timeout. A response reissues only the affected targets, without a canary; one hour
+   * bounds a hung response. A timed-out response keeps the lock until the stale-lock cleanup or
+   * an operator: see the CompromiseExecutionsFailed runbook.
+   * @default Duration.hours(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the state machine's (error-level) log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The CompromiseResponse workflow (DESIGN.md "Compromise response"; Standard, JSONPath). Input:
+ * the `Compromise Reported` EventBridge event, whole.
+ *
+ * Validate; an invalid report emits `Compromise Rejected` and ends Succeeded (outcome Rejected):
+ * a bad report changes nothing, and it is the reporter's error, not a failed execution to alarm
+ * on. Otherwise: stop every running Rotation, take the rotation lock unconditionally (the
+ * response preempts), Preflight, plan the blast radius; for an intermediate, prepare and
+ * activate a new one; reissue every affected batch (no canary) and verify it; revoke the
+ * compromised serials (and the old intermediate on both mounts), rebuilding the CRLs; report,
+ * emit `Compromise Contained`, release the lock.
+ *
+ * Any failure emits `Compromise Response Failed`, releases the lock and fails with
+ * CompromiseResponseFailed. There is no rollback: rolling back would bring compromised material
+ * back. The response stops where it is, which is always safe: a new issuer is activated before
+ * anything is reissued, and the old material is revoked only after every reissued target verified.
+ */
+export class CompromiseWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: CompromiseWorkflowProps) {
+    super(scope, id);
+    const checkInterval = sfn.WaitTime.duration(props.checkInterval ?? Duration.seconds(5));
+    const { functions } = props;
+    const runId = sfn.JsonPath.stringAt('$$.Execution.Name');
+
+    // ---- building blocks (as in the Rotation) ---------------------------------------------------
+
+    /** A Lambda step; every step is idempotent (I4), so the rotation's transient policies apply. */
+    const invoke = (stateName: string, functionId: CompromiseWorkflowFunctionId, payload: sfn.TaskInput, result: Pick<tasks.LambdaInvokeProps, 'resultPath' | 'resultSelector'>) => {
+      const task = new tasks.LambdaInvoke(this, stateName, { lambdaFunction: functions[functionId], payload, retryOnServiceExceptions: false, ...result });
+      task.addRetry(VaultSealedRetry);
+      task.addRetry(RotationTransientRetry);
+      return task;
+    };
+    const lockKey = {
+      pk: tasks.DynamoAttributeValue.fromString(RotationLock.pk),
+      sk: tasks.DynamoAttributeValue.fromString(RotationLock.sk),
+    };
+    const owner = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id'));
+    /** Releases the lock iff this execution owns it; not ours any more is what releasing wanted. */
+    const releaseLock = (stateName: string, then: sfn.State) => {
+      const release = new tasks.DynamoDeleteItem(this, stateName, {
+        table: props.ledgerTable,
+        key: lockKey,
+        conditionExpression: '#owner = :owner',
+        expressionAttributeNames: { '#owner': 'owner' },
+        expressionAttributeValues: { ':owner': owner },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      release.addRetry(LockTableRetry);
+      release.addCatch(then, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+      release.next(then);
+      return release;
+    };
+    /** Publishes one Compromise event; a publish that keeps failing does not change the outcome. */
+    const emit = (stateName: string, detailType: string, detail: sfn.TaskInput, then: sfn.State) => {
+      const put = new tasks.EventBridgePutEvents(this, stateName, {
+        entries: [{ eventBus: props.eventBus, source: EventSource, detailType, detail }],
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      put.addRetry(EventPublishRetry);
+      put.addCatch(then, { errors: [sfn.Errors.ALL], resultPath: '$.eventFailure' });
+      put.next(then);
+      return put;
+    };
+
+    // ---- failure: event, release, Fail (never a rollback) ---------------------------------------
+
+    const responseFailed = new sfn.Fail(this, S.ResponseFailed, {
+      error: CompromiseErrors.ResponseFailed,
+      cause: `The compromise response failed and stopped where it was; nothing was rolled back (that would restore compromised material). Read the "${CompromiseDetailTypes.ResponseFailed}" event (its error names the step) and certflow status for this run, fix the cause, then report the compromise again: every step is idempotent.`,
+    });
+    const emitResponseFailed = emit(
+      S.EmitResponseFailed,
+      CompromiseDetailTypes.ResponseFailed,
+      // Error only: a Catch always sets it, Cause not always (and the history keeps the cause).
+      sfn.TaskInput.fromObject({ runId, outcome: 'Failed', error: sfn.JsonPath.stringAt(`${FAILURE_PATH}.Error`) }),
+      // Released even so: a held lock would turn every later rotation into AlreadyRunning (I6).
+      releaseLock(S.ReleaseLockAfterResponseFailure, responseFailed),
+    );
+    const catchFailure = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
+      state.addCatch(emitResponseFailed, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+      return state;
+    };
+
+    // ---- contained: report, event, release ------------------------------------------------------
+
+    const contained = new sfn.Succeed(this, S.Contained);
+    const containedOutcome = new sfn.Pass(this, S.ContainedOutcome, {
+      parameters: { outcome: CompromiseOutcomes.Contained, runId, 'detail.$': '$.contained.detail' },
+    });
+    containedOutcome.next(contained);
+    const emitContained = emit(
+      S.EmitContained,
+      CompromiseDetailTypes.Contained,
+      sfn.TaskInput.fromJsonPathAt('$.contained.detail'),
+      releaseLock(S.ReleaseCompromiseLock, containedOutcome),
+    );
+    // CompromiseReportInput has optional fields (reportedAt, newIssuerId) that JSONPath cannot
+    // leave out conditionally, so the payload is `$.validation` (report, reportedAt when the
+    // envelope had a time) merged with the ids; the handler's schema drops `valid`.
+    const reportContained = catchFailure(
+      invoke(S.ReportContained, 'CompromiseReport', sfn.TaskInput.fromJsonPathAt('$.reportInput.merged'), {
+        resultSelector: { 'detail.$': '$.Payload' },
+        resultPath: '$.contained',
+      }),
+    ).next(emitContained);
+    const reportInput = new sfn.Pass(this, S.ReportInput, {
+      parameters: { merged: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.validation'), sfn.JsonPath.objectAt('$.reportIds')) },
+      resultPath: '$.reportInput',
+    }).next(reportContained);
+    const reportIds = new sfn.Pass(this, S.ReportIds, { parameters: { runId }, resultPath: '$.reportIds' }).next(reportInput);
+    const reportIdsWithNewIssuer = new sfn.Pass(this, S.ReportIdsWithNewIssuer, {
+      parameters: { runId, newIssuerId: sfn.JsonPath.stringAt('$.prepared.issuerId') },
+      resultPath: '$.reportIds',
+    }).next(reportInput);
+    const newIssuerMade = new sfn.Choice(this, S.NewIssuerMade).when(sfn.Condition.isPresent('$.prepared.issuerId'), reportIdsWithNewIssuer).otherwise(reportIds);
+
+    // ---- revoke: only after every reissued target verified --------------------------------------
+
+    const revoke = (stateName: string, extra: Record<string, string>) =>
+      catchFailure(
+        invoke(stateName, 'CompromiseRevoke', sfn.TaskInput.fromObject({ runId, serials: sfn.JsonPath.listAt('$.plan.affected.serialsToRevoke'), ...extra }), {
+          resultPath: sfn.JsonPath.DISCARD,
+        }),
+      ).next(newIssuerMade);
+    const issuerId = sfn.JsonPath.stringAt('$.plan.affected.issuerId');
+    const revokeScope = new sfn.Choice(this, S.RevokeScope)
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.plan.affected.issuerId'), sfn.Condition.isPresent('$.plan.affected.issuerSerial')),
+        revoke(S.RevokeCompromisedIssuerBySerial, { issuerId, rootSerial: sfn.JsonPath.stringAt('$.plan.affected.issuerSerial') }),
+      )
+      // CompromiseRevoke reads the intermediate's serial from its certificate when it is not given.
+      .when(sfn.Condition.isPresent('$.plan.affected.issuerId'), revoke(S.RevokeCompromisedIssuer, { issuerId }))
+      .otherwise(revoke(S.RevokeCompromised, {}));
+
+    // ---- reissue: one inline Map iteration per batch, no canary ---------------------------------
+
+    const item = { runId: sfn.JsonPath.stringAt('$.runId'), requestedAt: sfn.JsonPath.stringAt('$.requestedAt'), batchId: sfn.JsonPath.stringAt('$.batchId') };
+    const reissueBatch = invoke(S.ReissueBatch, 'RenewBatch', sfn.TaskInput.fromObject(item), { resultSelector: { attempt: 0 }, resultPath: '$.progress' });
+    const waitReissue = new sfn.Wait(this, S.WaitReissue, { time: checkInterval });
+    const checkReissue = invoke(S.CheckReissue, 'CheckBatch', sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rotation' }), {
+      resultSelector: Object.fromEntries(PROGRESS_FIELDS.map((field) => [`${field}.$`, `$.Payload.${field}`])),
+      resultPath: '$.progress',
+    });
+    // VerifyBatch (phase rotation) throws VerificationFailedError on any invalid target.
+    const verifyReissued = invoke(S.VerifyReissued, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rotation' }), { resultPath: sfn.JsonPath.DISCARD });
+    const reissueDone = new sfn.Choice(this, S.ReissueDone)
+      .when(sfn.Condition.booleanEquals('$.progress.done', true), verifyReissued)
+      .when(
+        sfn.Condition.booleanEquals('$.progress.exhausted', true),
+        new sfn.Fail(this, S.ReissueTimedOut, { error: CompromiseErrors.RolloutTimeout, cause: 'A batch did not roll out before CheckBatch reached its bound.' }),
+      )
+      .otherwise(waitReissue);
+    reissueBatch.next(waitReissue).next(checkReissue).next(reissueDone);
+    const reissue = catchFailure(
+      new sfn.Map(this, S.Reissue, {
+        itemsPath: '$.plan.batchIds',
+        itemSelector: { runId: sfn.JsonPath.stringAt('$.run.runId'), requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'), batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+        maxConcurrency: props.concurrency,
+        resultPath: sfn.JsonPath.DISCARD,
+      }),
+    );
+    reissue.itemProcessor(reissueBatch).next(revokeScope);
+
+    // ---- intermediate scope: a new intermediate becomes default before anything is reissued -----
+
+    const activate = catchFailure(
+      invoke(
+        S.ActivateNewIntermediate,
+        'ActivateIssuer',
+        sfn.TaskInput.fromObject({ runId, issuerId: sfn.JsonPath.stringAt('$.prepared.issuerId'), expectedPreviousDefault: sfn.JsonPath.stringAt('$.run.previousDefault') }),
+        { resultPath: sfn.JsonPath.DISCARD },
+      ),
+    ).next(reissue);
+    const prepare = catchFailure(
+      invoke(S.PrepareNewIntermediate, 'PrepareIntermediate', sfn.TaskInput.fromObject({ runId }), {
+        resultSelector: { 'issuerId.$': '$.Payload.issuerId' },
+        resultPath: '$.prepared',
+      }),
+    ).next(activate);
+    const intermediateScope = new sfn.Choice(this, S.IntermediateScope).when(sfn.Condition.stringEquals('$.plan.scope', 'intermediate'), prepare).otherwise(reissue);
+
+    // ---- start: lock, preflight, plan -----------------------------------------------------------
+
+    const plan = catchFailure(
+      invoke(S.PlanCompromise, 'CompromisePlan', sfn.TaskInput.fromObject({ runId, report: sfn.JsonPath.objectAt('$.validation.report') }), {
+        resultSelector: { 'scope.$': '$.Payload.scope', 'affected.$': '$.Payload.affected', 'batchIds.$': '$.Payload.batchIds' },
+        resultPath: '$.plan',
+      }),
+    ).next(intermediateScope);
+    const recordRun = new sfn.Pass(this, S.RecordRun, {
+      parameters: { validation: sfn.JsonPath.objectAt('$.validation'), run: sfn.JsonPath.objectAt('$.preflight.run') },
+    }).next(plan);
+    const preflight = catchFailure(
+      invoke(
+        S.Preflight,
+        'Preflight',
+        sfn.TaskInput.fromObject({
+          runId,
+          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          request: { trigger: 'compromise', forceIntermediate: false, forceRenewal: true },
+        }),
+        { resultSelector: { 'run.$': '$.Payload' }, resultPath: '$.preflight' },
+      ),
+    ).next(recordRun);
+    // No condition: the response always takes the lock (it preempts, I3). A stopped rotation's
+    // stale-lock release deletes the lock only while that rotation owns it, so it cannot free ours.
+    const takeLock = new tasks.DynamoPutItem(this, S.TakeLock, {
+      table: props.ledgerTable,
+      item: {
+        ...lockKey,
+        owner,
+        runId: tasks.DynamoAttributeValue.fromString(runId),
+        acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    takeLock.addRetry(LockTableRetry);
+    catchFailure(takeLock).next(preflight);
+    const preempt = catchFailure(
+      invoke(S.PreemptRotation, 'PreemptRotation', sfn.TaskInput.fromObject({ runId }), { resultSelector: { 'stopped.$': '$.Payload.stopped' }, resultPath: '$.preempted' }),
+    ).next(takeLock);
+
+    // ---- validate -------------------------------------------------------------------------------
+
+    const rejected = new sfn.Succeed(this, S.Rejected, { comment: 'An invalid report changes nothing and is not a failed execution: the reporter gets Compromise Rejected.' });
+    const rejectedOutcome = new sfn.Pass(this, S.RejectedOutcome, {
+      parameters: { outcome: CompromiseOutcomes.Rejected, runId, 'reason.$': '$.validation.reason' },
+    });
+    rejectedOutcome.next(rejected);
+    const emitRejected = emit(S.EmitRejected, CompromiseDetailTypes.Rejected, sfn.TaskInput.fromJsonPathAt('$.validation.rejectedDetail'), rejectedOutcome);
+    const reportValid = new sfn.Choice(this, S.ReportValid).when(sfn.Condition.booleanEquals('$.validation.valid', true), preempt).otherwise(emitRejected);
+    // The whole event goes in: CompromiseValidate parses it at the edge (a bad event is data).
+    const validate = catchFailure(
+      invoke(S.ValidateReport, 'CompromiseValidate', sfn.TaskInput.fromJsonPathAt('$'), { resultSelector: { 'validation.$': '$.Payload' }, resultPath: '$.validated' }),
+    );
+    // Keep only the validation: the raw event (possibly large or hostile) leaves the state here.
+    const keepValidation = new sfn.Pass(this, S.KeepValidation, { parameters: { validation: sfn.JsonPath.objectAt('$.validated.validation') } }).next(reportValid);
+    validate.next(keepValidation);
+
+    // ---- the state machine ----------------------------------------------------------------------
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-compromise`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'certflow CompromiseResponse: preempt the rotation, reissue, verify, revoke and report a compromised certificate or intermediate',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(validate),
+      timeout: props.timeout ?? Duration.hours(1),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-SF1',
+        reason: 'Logs errors only, on purpose (as the Rotation): the execution history keeps every transition for 90 days, the ledger keeps the run, and execution data is never logged (I2).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Vended log delivery and X-Ray support no resource-level permissions; CDK adds exactly these with resource "*".',
+      },
+      ...[...new Set(COMPROMISE_WORKFLOW_FUNCTIONS.map((functionId) => functions[functionId]))].map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
+        reason: `lambda:InvokeFunction on ${fn.node.id}'s versions and aliases (ARN:*), which the CDK adds next to the function ARN; it is scoped to this one function.`,
+      })),
+    );
+  }
+}
+
+export interface CompromiseAlarmsProps {
+  /** Deployment name (config.name): prefixes the alarm name. */
+  readonly deploymentName: string;
+  /** The CompromiseResponse state machine. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** Where alarm and OK notifications go. */
+  readonly topic: sns.ITopic;
+}
+
+/** The alarm of the compromise response, with its runbook. */
+export class CompromiseAlarms extends Construct {
+  readonly executionsFailed: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: CompromiseAlarmsProps) {
+    super(scope, id);
+    const lockItem = `the ledger item pk=${RotationLock.pk}, sk=${RotationLock.sk}`;
+    this.executionsFailed = new cloudwatch.Alarm(this, 'CompromiseExecutionsFailed', {
+      alarmName: `certflow-${props.deploymentName}-CompromiseExecutionsFailed`,
+      alarmDescription: [
+        'PAGE: a compromise response failed (or timed out) and the compromise may not be contained. Runbook: open the execution in Step Functions and read its error;',
+        `${CompromiseErrors.ResponseFailed}: read the "${CompromiseDetailTypes.ResponseFailed}" event and certflow status <run> for the failed step. Nothing was rolled back on purpose: a new intermediate, if one was made, stays default; do NOT restore the old one.`,
+        'Fix the cause (Vault sealed or unreachable, cluster access, a target that does not verify), then report the same compromise again (certflow compromise): every step is idempotent and finishes what is left.',
+        `If the execution failed outside its own states (States.Runtime, timeout), it may still hold the lock: if ${lockItem} names that execution as owner, delete it.`,
+      ].join(' '),
+      metric: props.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const notify = new actions.SnsAction(props.topic);
+    this.executionsFailed.addAlarmAction(notify);
+    this.executionsFailed.addOkAction(notify);
+  }
+}
+
+/** The logical id of a function's CfnFunction, as cdk-nag names it in IAM5 findings. */
+function logicalIdOf(fn: lambda.IFunction): string {
+  const cfn = fn.node.defaultChild;
+  if (!cfn || !('logicalId' in cfn)) throw new Error(`${fn.node.path} has no CfnFunction`);
+  return fn.stack.resolve((cfn as { logicalId: string }).logicalId) as string;
+}

@@ -1,0 +1,170 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
+import { PreemptEnvNames, type FunctionId } from '../../functions/contracts/functions';
+import { RotationLock } from '../../functions/contracts/rotation-payloads';
+import { AllCompromiseStateNames, CompromiseErrors, CompromiseStates } from '../../lib/constructs/compromise-states';
+import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
+import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
+import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
+import { loadTemplate, stateMachineDefinitions } from '../support/template';
+
+// asl-validator 4 ships no types.
+type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
+const aslValidator = require('asl-validator') as AslValidator;
+
+type State = Record<string, unknown> & {
+  Type: string;
+  Resource?: string;
+  Next?: string;
+  Default?: string;
+  Choices?: Array<{ Next: string }>;
+  Retry?: Array<{ ErrorEquals: string[] }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+  Parameters?: Record<string, unknown>;
+  ItemProcessor?: { StartAt: string; States: Record<string, State> };
+};
+
+const raw = loadTemplate();
+const template = Template.fromJSON(raw as never);
+const definitions = stateMachineDefinitions();
+const functionIdByArn = new Map(lambdaFunctions(raw).map((fn) => [fn.arn, fn.functionId as FunctionId]));
+const [logicalId, definition] = (() => {
+  const found = Object.entries(definitions).filter(([id]) => id.startsWith('CompromiseWorkflow'));
+  if (found.length !== 1) throw new Error(`expected one CompromiseWorkflow state machine, found ${found.length}`);
+  return found[0]!;
+})();
+function allStates(machine: { States: Record<string, State> } = definition as never): Array<[string, State]> {
+  return Object.entries(machine.States).flatMap(([name, s]) => [[name, s] as [string, State], ...(s.ItemProcessor ? allStates(s.ItemProcessor) : [])]);
+}
+const byName = new Map(allStates());
+const state = (name: string): State => {
+  const found = byName.get(name);
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+};
+
+describe('the CompromiseResponse state machine definition', () => {
+  it('contains every state CompromiseStates names, each once across the whole definition', () => {
+    const names = allStates().map(([name]) => name);
+    expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+    expect([...names].sort()).toEqual([...AllCompromiseStateNames].sort());
+    expect(() => listTaskStates(definition as unknown as AslMachine)).not.toThrow();
+  });
+
+  it('is valid Amazon States Language (asl-validator), JSONPath, with inline Maps only', () => {
+    const result = aslValidator(structuredClone(definition));
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+    expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+    expect(JSON.stringify(definition)).not.toMatch(/waitForTaskToken|\.sync|JSONata|ItemReader/);
+  });
+
+  it('starts by validating the whole event', () => {
+    expect(definition.StartAt).toBe(CompromiseStates.ValidateReport);
+    expect(state(CompromiseStates.ValidateReport).Parameters?.['Payload.$']).toBe('$');
+  });
+
+  it('invokes the registry function each Lambda state stands for', () => {
+    const expected: Record<string, FunctionId> = {
+      [CompromiseStates.ValidateReport]: 'CompromiseValidate',
+      [CompromiseStates.PreemptRotation]: 'PreemptRotation',
+      [CompromiseStates.Preflight]: 'Preflight',
+      [CompromiseStates.PlanCompromise]: 'CompromisePlan',
+      [CompromiseStates.PrepareNewIntermediate]: 'PrepareIntermediate',
+      [CompromiseStates.ActivateNewIntermediate]: 'ActivateIssuer',
+      [CompromiseStates.ReissueBatch]: 'RenewBatch',
+      [CompromiseStates.CheckReissue]: 'CheckBatch',
+      [CompromiseStates.VerifyReissued]: 'VerifyBatch',
+      [CompromiseStates.RevokeCompromised]: 'CompromiseRevoke',
+      [CompromiseStates.RevokeCompromisedIssuer]: 'CompromiseRevoke',
+      [CompromiseStates.RevokeCompromisedIssuerBySerial]: 'CompromiseRevoke',
+      [CompromiseStates.ReportContained]: 'CompromiseReport',
+    };
+    const actual = Object.fromEntries(
+      allStates()
+        .filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke')
+        .map(([name, s]) => [name, functionIdByArn.get(String(s.Parameters?.['FunctionName']))]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
+  it('takes the rotation lock with NO condition (the response preempts), owned by the execution', () => {
+    const put = state(CompromiseStates.TakeLock);
+    expect(put.Resource).toBe('arn:aws:states:::dynamodb:putItem');
+    expect(put.Parameters?.['ConditionExpression']).toBeUndefined();
+    expect(put.Parameters?.['Item']).toEqual(expect.objectContaining({ pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' } }));
+    expect(state(CompromiseStates.PreemptRotation).Next).toBe(CompromiseStates.TakeLock);
+  });
+
+  it('releases the lock on both endings, conditional on this execution owning it', () => {
+    for (const name of [CompromiseStates.ReleaseCompromiseLock, CompromiseStates.ReleaseLockAfterResponseFailure]) {
+      expect(state(name).Resource).toBe('arn:aws:states:::dynamodb:deleteItem');
+      expect(state(name).Parameters?.['ConditionExpression']).toBe('#owner = :owner');
+    }
+  });
+
+  it('catches every failure into EmitResponseFailed, and no Catch leads to a restore or rollback state', () => {
+    const catches = allStates().flatMap(([name, s]) => (s.Catch ?? []).map((c) => ({ name, next: c.Next, errors: c.ErrorEquals })));
+    expect(catches.filter((c) => /Restore|Rollback|RolledBack/i.test(c.next))).toEqual([]);
+    expect(allStates().map(([name]) => name).filter((name) => /Restore|Rollback/i.test(name))).toEqual([]);
+    const lambdaTasks = Object.entries(definition.States as Record<string, State>).filter(([, s]) => s.Resource === 'arn:aws:states:::lambda:invoke' || s.Type === 'Map');
+    for (const [name, s] of lambdaTasks) {
+      expect({ name, catch: s.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next }).toEqual({ name, catch: CompromiseStates.EmitResponseFailed });
+    }
+    expect(state(CompromiseStates.TakeLock).Catch?.[0]?.Next).toBe(CompromiseStates.EmitResponseFailed);
+    expect(state(CompromiseStates.ResponseFailed)).toEqual(expect.objectContaining({ Type: 'Fail', Error: CompromiseErrors.ResponseFailed }));
+  });
+
+  it('rejects an invalid report with a Compromise Rejected event and a Succeed', () => {
+    const choice = state(CompromiseStates.ReportValid);
+    expect(choice.Default).toBe(CompromiseStates.EmitRejected);
+    const entry = (state(CompromiseStates.EmitRejected).Parameters?.['Entries'] as Array<Record<string, unknown>>)[0]!;
+    expect(entry).toEqual(expect.objectContaining({ DetailType: CompromiseDetailTypes.Rejected, 'Detail.$': '$.validation.rejectedDetail', Source: 'certflow' }));
+    expect(state(CompromiseStates.Rejected).Type).toBe('Succeed');
+  });
+
+  it('reissues in an inline Map over the plan’s batches with no canary, and retries only transient errors', () => {
+    const map = state(CompromiseStates.Reissue);
+    expect(map.Type).toBe('Map');
+    expect(map['ItemsPath']).toBe('$.plan.batchIds');
+    expect(Object.keys(map.ItemProcessor!.States).sort()).toEqual(
+      [CompromiseStates.ReissueBatch, CompromiseStates.WaitReissue, CompromiseStates.CheckReissue, CompromiseStates.ReissueDone, CompromiseStates.VerifyReissued, CompromiseStates.ReissueTimedOut].sort(),
+    );
+    expect(allStates().map(([name]) => name).filter((name) => /Canary/.test(name))).toEqual([]);
+    const retried = new Set(allStates().flatMap(([, s]) => (s.Retry ?? []).flatMap((r) => r.ErrorEquals)));
+    expect(TerminalRotationErrors.filter((error) => retried.has(error))).toEqual([]);
+    expect(retried.has('States.ALL')).toBe(false);
+  });
+});
+
+describe('the CompromiseResponse resources', () => {
+  it('starts the state machine from Compromise Reported events (source certflow.security) on the certflow bus', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: { source: [CompromiseSource], 'detail-type': [CompromiseDetailTypes.Reported] },
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { Ref: logicalId }, DeadLetterConfig: Match.anyValue() })]),
+    });
+  });
+
+  it('lets only the reporter principals put reports on the bus', () => {
+    const policies = template.findResources('AWS::Events::EventBusPolicy');
+    const statements = Object.values(policies).map((policy) => (policy as { Properties: { Statement?: Record<string, unknown> } }).Properties.Statement);
+    expect(statements).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Sid: expect.stringContaining('CompromiseReportersPutEvents'), Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': CompromiseSource } }, Principal: { AWS: expect.anything() } })]),
+    );
+  });
+
+  it('alarms on failed executions with a runbook that forbids restoring the compromised issuer', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId } }],
+      AlarmDescription: Match.stringLikeRegexp('do NOT restore the old one'),
+    });
+  });
+
+  it('gives only PreemptRotation the Rotation state machine’s ARN, and outputs the compromise machine’s', () => {
+    const withArn = lambdaFunctions(raw).filter((fn) => PreemptEnvNames.RotationStateMachineArn in fn.environment);
+    expect(withArn.map((fn) => fn.functionId)).toEqual(['PreemptRotation']);
+    template.hasOutput('CompromiseStateMachineArn', { Value: { Ref: logicalId } });
+  });
+});

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import NodeVault = require('node-vault');
+import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
+import type { CompromiseContainedDetail } from '../../functions/contracts/compromise-payloads';
+import { PreemptEnvNames } from '../../functions/contracts/functions';
+import { makeHandler as makePreempt } from '../../functions/handlers/preempt-rotation.handler';
+import { checkTrust, TrustReasons } from '../../functions/domain/trust-checker';
+import { CompromiseErrors, CompromiseOutcomes } from '../../lib/constructs/compromise-states';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import type { ReadyFleet } from '../../sandbox/compose/fleet';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { startFaultFleet } from '../support/fault-matrix';
+import { snapshot, trustBreaks } from '../support/invariants';
+import { quietOutput } from '../support/local-cloud-fixture';
+
+/** The CompromiseResponse state machine, synthesized from the CDK app, run locally on the seed fleet. */
+jest.setTimeout(180_000);
+
+/** A full EventBridge envelope, as the rule delivers it to the state machine. */
+const envelope = (detail: unknown) => ({
+  version: '0',
+  id: randomUUID(),
+  'detail-type': CompromiseDetailTypes.Reported,
+  source: CompromiseSource,
+  account: SANDBOX_ACCOUNT,
+  time: new Date().toISOString(),
+  region: SANDBOX_REGION,
+  resources: [],
+  detail,
+});
+const report = (scope: CompromiseReport['scope']): CompromiseReport => ({ scope, reason: 'keyCompromise', reportedBy: 'test' });
+const toPem = (crl: string) => (crl.includes('BEGIN') ? crl : `-----BEGIN X509 CRL-----\n${crl.match(/.{1,64}/g)!.join('\n')}\n-----END X509 CRL-----\n`);
+
+describe('the CompromiseResponse workflow', () => {
+  let cloud: LocalCloud;
+  let fleet: ReadyFleet;
+  let vault: NodeVault.client;
+  const machine = () => cloud.runner.find('CompromiseWorkflow');
+  const mounts = () => cloud.sandbox.config.vault;
+  const defaultIssuer = async () => ((await vault.read(`${mounts().intermediateMount}/config/issuers`)).data as { default: string }).default;
+  const crl = async (mount: string, issuerId: string) => toPem(((await vault.read(`${mount}/issuer/${issuerId}/crl`)).data as { crl: string }).crl);
+  const eventsOf = (runId: string) => cloud.sandbox.eventBridge.events().filter((event) => event.detail['runId'] === runId);
+  const backendSecret = () => {
+    const service = fleet.seed.services.find((candidate) => candidate.name === 'backend')!;
+    const secret = cloud.sandbox.kubernetes.store.get('secrets', { namespace: service.namespace, name: service.secretName }) as { data: Record<string, string> };
+    return Buffer.from(secret.data['tls.crt']!, 'base64').toString('utf8');
+  };
+  const trustBundle = () => {
+    const service = fleet.seed.services.find((candidate) => candidate.name === 'backend')!;
+    return (cloud.sandbox.kubernetes.store.get('configmaps', { namespace: service.namespace, name: fleet.seed.trustBundle.name }) as { data: Record<string, string> }).data[fleet.seed.trustBundle.key]!;
+  };
+
+  beforeAll(async () => {
+    ({ cloud, fleet } = await startFaultFleet());
+    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  it('rejects an invalid report: Succeeded with outcome Rejected, a Compromise Rejected event, and nothing changed', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+
+    const execution = await cloud.runner.run(machine(), envelope({ scope: { kind: 'services', services: ['backend'] }, reason: 'keyStolen', reportedBy: 'mallory' }));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toEqual(expect.objectContaining({ outcome: CompromiseOutcomes.Rejected, reason: expect.stringContaining('reason') }));
+    const rejected = cloud.sandbox.eventBridge.events({ detailType: CompromiseDetailTypes.Rejected });
+    expect(rejected.at(-1)?.detail).toEqual(expect.objectContaining({ reportedBy: 'mallory', reason: expect.stringContaining('reason') }));
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+    expect(execution.history.some((event) => event.state?.name === 'TakeLock')).toBe(false);
+  });
+
+  it('contains a compromised service certificate: reissued, the old serial on the intermediate CRL, Compromise Contained', async () => {
+    const oldSerial = cloud.sandbox.services.served('backend')!.serial;
+    const oldChain = backendSecret();
+    const issuer = await defaultIssuer();
+
+    const execution = await cloud.runner.run(machine(), envelope(report({ kind: 'services', services: ['backend'] })));
+
+    expect({ status: execution.status, error: execution.error, cause: execution.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    const newSerial = cloud.sandbox.services.served('backend')!.serial;
+    expect(newSerial).not.toBe(oldSerial);
+    const verdict = checkTrust({ servedChain: oldChain, trustBundle: trustBundle(), now: new Date(), crls: [await crl(mounts().intermediateMount, issuer)], purpose: 'any' });
+    expect(verdict.reason).toBe(TrustReasons.Revoked);
+    const contained = eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.Contained);
+    expect(contained).toHaveLength(1);
+    const detail = contained[0]!.detail as unknown as CompromiseContainedDetail;
+    expect(detail.blastRadius.services).toEqual(['backend']);
+    expect(detail.blastRadius.serialsRevoked).toEqual([oldSerial]);
+    expect(detail.timings.reportedAt).toBeDefined();
+    expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+    // The lock is released: a rotation runs afterwards.
+    expect((await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' })).status).toBe('SUCCEEDED');
+  });
+
+  it('contains a compromised intermediate: a new default, the old issuer revoked and on the root CRL, every service valid', async () => {
+    const compromised = await defaultIssuer();
+    const compromisedSerial = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { serial_number?: string }).serial_number;
+
+    const execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+
+    expect({ status: execution.status, error: execution.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    const current = await defaultIssuer();
+    expect(current).not.toBe(compromised);
+    expect(((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { revoked: boolean }).revoked).toBe(true);
+    const roots = ((await vault.list(`${mounts().rootMount}/issuers`)).data as { keys: string[] }).keys;
+    const rootCrls = await Promise.all(roots.map((root) => crl(mounts().rootMount, root)));
+    const detail = eventsOf(execution.name).find((event) => event.detailType === CompromiseDetailTypes.Contained)!.detail as unknown as CompromiseContainedDetail;
+    expect(detail.blastRadius.issuerIds).toEqual({ revoked: compromised, new: current });
+    const rootSerial = detail.blastRadius.serialsRevoked.at(-1)!;
+    if (compromisedSerial) expect(rootSerial).toBe(compromisedSerial);
+    // The old intermediate's certificate is revoked on the root: checkTrust with a root CRL says so.
+    const oldIssuerPem = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { certificate: string }).certificate;
+    const onRootCrl = checkTrust({ servedChain: oldIssuerPem, trustBundle: trustBundle(), now: new Date(), crls: rootCrls, purpose: 'ca' });
+    expect(onRootCrl.reason).toBe(TrustReasons.Revoked);
+    for (const service of fleet.seed.services) expect(detail.blastRadius.services).toContain(service.name);
+    expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+  });
+
+  it('fails a response that cannot reissue with CompromiseResponseFailed, keeping the new issuer (no rollback to the compromised one)', async () => {
+    const compromised = await defaultIssuer();
+    const fault = cloud.sandbox.vault.faults.inject({ operation: `${mounts().intermediateMount}/issue`, status: 500 });
+    const faultSign = cloud.sandbox.vault.faults.inject({ operation: `${mounts().intermediateMount}/sign`, status: 500 });
+    let execution;
+    try {
+      execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+    } finally {
+      cloud.sandbox.vault.faults.clear(fault);
+      cloud.sandbox.vault.faults.clear(faultSign);
+    }
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe(CompromiseErrors.ResponseFailed);
+    const current = await defaultIssuer();
+    expect(current).not.toBe(compromised);
+    const visited = new Set(execution.history.map((event) => event.state?.name));
+    expect(visited.has('ActivateNewIntermediate')).toBe(true);
+    expect(visited.has('RevokeCompromisedIssuerBySerial') || visited.has('RevokeCompromisedIssuer')).toBe(false);
+    expect([...visited].filter((name) => /Restore|Rollback/.test(name ?? ''))).toEqual([]);
+    const failed = eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.ResponseFailed);
+    expect(failed).toHaveLength(1);
+    // The lock is released: a later rotation is not AlreadyRunning.
+    const next = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' });
+    expect((next.output as { outcome?: string } | undefined)?.outcome).not.toBe('AlreadyRunning');
+  });
+
+  describe('PreemptRotation', () => {
+    const preempt = (overlay: Record<string, string | undefined>) =>
+      makePreempt({ ...cloud.runner.functionEnv('PreemptRotation'), ...overlay }, { output: quietOutput() })({ runId: `preempt-${randomUUID()}` });
+    const rotationArn = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:certflow-rotation`;
+
+    it('stops nothing, and says so, in a sandbox without a Step Functions endpoint', async () => {
+      await expect(preempt({})).resolves.toEqual({ stopped: [] });
+    });
+
+    it('fails with a retryable AwsUnavailableError when Step Functions is disabled, never skipping silently', async () => {
+      await expect(preempt({ [PreemptEnvNames.SfnDisabled]: 'true' })).rejects.toMatchObject({ name: 'AwsUnavailableError', retryable: true });
+    });
+
+    it('fails with a retryable AwsUnavailableError when the Step Functions endpoint cannot be reached', async () => {
+      const unreachable = preempt({ AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9', [PreemptEnvNames.RotationStateMachineArn]: rotationArn });
+      await expect(unreachable).rejects.toMatchObject({ name: 'AwsUnavailableError', retryable: true });
+    });
+  });
+});
