@@ -46,6 +46,12 @@ export async function provisionFromTemplate(template: CfnTemplate, targets: Prov
       provisioned.attributes[`${logicalId}.Arn`] = key.arn;
       provisioned.attributes[`${logicalId}.KeyId`] = key.keyId;
       provisioned.keys[logicalId] = key;
+    } else if (resource.Type === 'AWS::StepFunctions::StateMachine') {
+      // The ARN the sandbox's Step Functions API gives this state machine (sandbox/stepfunctions).
+      const arn = `arn:aws:states:${targets.kms.region}:000000000000:stateMachine:${logicalId}`;
+      provisioned.refs[logicalId] = arn;
+      provisioned.attributes[`${logicalId}.Arn`] = arn;
+      provisioned.attributes[`${logicalId}.Name`] = logicalId;
     } else if (resource.Type === 'AWS::Events::EventBus') {
       const name = String(props.Name ?? logicalId);
       const arn = targets.eventBridge.createEventBus(name);

@@ -97,6 +97,15 @@ export class LocalRunner {
     }
   }
 
+  /**
+   * Adds variables to every function's environment, for endpoints that exist only after the runner
+   * (the sandbox's Step Functions API is built over it). Handlers read their environment on first
+   * use, so call this before running anything that needs the variables.
+   */
+  extendEnv(variables: Env): void {
+    for (const fn of this.functions.values()) Object.assign(fn.env as Record<string, string | undefined>, variables);
+  }
+
   /** The environment a function runs with here: the template's, plus the sandbox overlay. */
   functionEnv(functionId: FunctionId): Env {
     const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);

@@ -32,6 +32,8 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   // StartExecution/DescribeExecution for `certflow rotate|status --local`, and the template's
   // EventBridge rules that target a state machine routed to it (the compromise rule, for one).
   const stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+  // PreemptRotation stops running rotations through the Step Functions API: this one.
+  cloud.runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
   const stopRouting = routeRules(sandbox.eventBridge, template, (logicalId, input) => stepFunctions.startExecution(stepFunctions.arnOf(logicalId), input), {
     refs: cloud.provisioned.refs,
     onError: (error, rule) => out.line(`rule ${rule.ruleLogicalId} could not start its target: ${error instanceof Error ? error.message : String(error)}`),
