@@ -82,6 +82,11 @@ describe('the operator commands against a running sandbox', () => {
     expect(result.detail.reportedBy).toMatch(/^cli/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sandboxOutput).toContain(`event ${result.eventId}: Compromise Reported (certflow.security)`);
+    // The bus rule (synthesized event pattern) started the CompromiseResponse state machine.
+    for (let waited = 0; waited < 30_000 && !/Compromise Contained/.test(sandboxOutput); waited += 200) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(sandboxOutput).toMatch(/event [0-9a-f-]+: Compromise Contained \(certflow\)/);
   }, 60_000);
 
   it('compromise with --reason nonsense exits 2 naming reason and sends nothing', async () => {
