@@ -1,0 +1,71 @@
+import '../sandbox/runner/polyfills';
+import NodeVault = require('node-vault');
+import { loadConfig } from '../lib/config';
+import { startSandbox, SANDBOX_ACCOUNT, SANDBOX_REGION } from '../sandbox/compose/sandbox';
+import { createLocalCloud } from '../sandbox/compose/local-cloud';
+import { synthesizeTemplate } from '../sandbox/compose/synthesize';
+import { readyFleet } from '../sandbox/compose/fleet';
+import { withSyntheticServices } from '../sandbox/compose/synthetic-fleet';
+import { machine, round, writeResult } from './bench-kit';
+
+/**
+ * Issue 6's benchmark: an intermediate compromise with N services in the sandbox, timed from the
+ * `Compromise Reported` event to the `Compromise Contained` event: a new intermediate, every
+ * service reissued and verified by handshake, the old issuer revoked on both mounts, CRLs rebuilt.
+ */
+const SIZES = (process.env.BENCH_SIZES ?? '5,1000').split(',').map(Number);
+
+async function runSize(size: number, template: ReturnType<typeof synthesizeTemplate>['template']) {
+  const config = withSyntheticServices(loadConfig('config/econgraph.json'), size);
+  const sandbox = await startSandbox({ config });
+  try {
+    const cloud = await createLocalCloud(sandbox, template);
+    const fleet = await readyFleet(cloud);
+    const vault = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+    const compromised = ((await vault.read(`${config.vault.intermediateMount}/config/issuers`)) as { data: { default: string } }).data.default;
+    const reportedAt = new Date();
+    const started = performance.now();
+    const execution = await cloud.runner.run(cloud.runner.find('CompromiseWorkflow'), {
+      version: '0',
+      id: `bench-${size}`,
+      'detail-type': 'Compromise Reported',
+      source: 'certflow.security',
+      account: SANDBOX_ACCOUNT,
+      time: reportedAt.toISOString(),
+      region: SANDBOX_REGION,
+      resources: [],
+      detail: { scope: { kind: 'intermediate', issuerId: compromised }, reason: 'cACompromise', reportedBy: 'bench' },
+    });
+    const containedMs = performance.now() - started;
+    const contained = sandbox.eventBridge.events().find((event) => event.detailType === 'Compromise Contained');
+    const revoked = ((await vault.read(`${config.vault.intermediateMount}/issuer/${compromised}`)) as { data: { revoked: boolean } }).data.revoked;
+    return {
+      services: size,
+      status: execution.status,
+      contained: Boolean(contained),
+      oldIssuerRevoked: revoked,
+      eventToContainedMs: round(containedMs),
+      perServiceMs: round(containedMs / size, 1),
+      transitions: execution.history.filter((event) => event.type === 'StateEntered').length,
+    };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { template } = synthesizeTemplate();
+  const runs = [];
+  for (const size of SIZES) {
+    const run = await runSize(size, template);
+    console.log(JSON.stringify(run));
+    runs.push(run);
+  }
+  const path = writeResult('compromise', { benchmark: 'compromise', machine: machine(), runs });
+  console.log(`written to ${path}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
