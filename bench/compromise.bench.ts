@@ -42,6 +42,7 @@ async function runSize(size: number, template: ReturnType<typeof synthesizeTempl
     return {
       services: size,
       status: execution.status,
+      ...(execution.error ? { error: execution.error, cause: execution.cause?.slice(0, 500) } : {}),
       contained: Boolean(contained),
       oldIssuerRevoked: revoked,
       eventToContainedMs: round(containedMs),

@@ -168,8 +168,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         // The sandbox has no load balancer: the first node stands in for the cluster's API address
         // (standbys answer as if they forwarded, so any node would do).
         [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
-        // Sandbox rollouts take milliseconds and Wait states 25 ms: 40 looks is a second of patience.
-        CERTFLOW_MAX_ROLLOUT_CHECKS: '40',
+        // Sandbox rollouts take milliseconds and Wait states 25 ms: 40 looks is a second of patience,
+        // plus one look per service, since a large fleet shares the same event loop with its emulators.
+        CERTFLOW_MAX_ROLLOUT_CHECKS: String(40 + config.kubernetes.services.length),
         // The one sandbox cluster, reached with the emulator's token over HTTPS with its CA.
         [RotationEnvNames.Clusters]: JSON.stringify([
           { auth: 'token', name: 'primary', server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
