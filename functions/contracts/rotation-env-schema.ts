@@ -23,6 +23,6 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.BatchSize]: z.coerce.number().int().min(1).max(500).default(25),
   [RotationEnvNames.Namespace]: z.string().min(1),
   /** How many times the wait loop looks at a batch before RolloutTimeoutError (5 s apart in AWS: 10 minutes). */
-  CERTFLOW_MAX_ROLLOUT_CHECKS: z.coerce.number().int().min(1).max(1000).default(120),
+  CERTFLOW_MAX_ROLLOUT_CHECKS: z.coerce.number().int().min(1).max(10_000).default(120),
 });
 export type RotationEnv = z.infer<typeof RotationEnvSchema>;
