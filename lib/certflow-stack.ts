@@ -1,10 +1,11 @@
 import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
+import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
-import { parseDuration, type CertflowConfig } from './config';
+import type { CertflowConfig } from './config';
+import { pkiEnvironment as pkiEnvironmentOf } from './pki-environment';
 import { UnsealAlarms } from './constructs/alarms';
 import { CompromiseRule } from './constructs/compromise-rule';
 import { CompromiseAlarms, CompromiseWorkflow } from './constructs/compromise-workflow';
@@ -61,19 +62,7 @@ export class CertflowStack extends Stack {
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };
-    const pkiEnvironment: Record<string, string> = {
-      [PkiEnvNames.VaultAddress]: config.vault.address,
-      [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
-      [PkiEnvNames.RootMount]: config.vault.rootMount,
-      [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,
-      [PkiEnvNames.Role]: config.vault.role,
-      [PkiEnvNames.KeyAlgorithm]: config.pki.keyAlgorithm,
-      [PkiEnvNames.Organization]: config.pki.organization,
-      [PkiEnvNames.IntermediateTtlSeconds]: String(parseDuration(config.pki.intermediateTtl)),
-      [PkiEnvNames.RotationPeriodSeconds]: String(parseDuration(config.pki.intermediateRotationPeriod)),
-      [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
-      [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
-    };
+    const pkiEnvironment = pkiEnvironmentOf(config);
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,
       [RotationEnvNames.EventBus]: bus.bus.eventBusName,
