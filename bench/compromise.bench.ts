@@ -43,6 +43,10 @@ async function runSize(size: number, template: ReturnType<typeof synthesizeTempl
       services: size,
       status: execution.status,
       ...(execution.error ? { error: execution.error, cause: execution.cause?.slice(0, 500) } : {}),
+      failedStates: execution.history
+        .filter((event) => event.type === 'StateFailed')
+        .slice(0, 3)
+        .map((event) => ({ state: event.state?.name, error: (event as { Error?: string }).Error, cause: String((event as { Cause?: string }).Cause ?? '').slice(0, 400) })),
       contained: Boolean(contained),
       oldIssuerRevoked: revoked,
       eventToContainedMs: round(containedMs),
