@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { EventSource } from '../../functions/contracts/events';
-import type { FunctionId } from '../../functions/contracts/functions';
+import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
 import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
 import { CompromiseDetailTypes, CompromiseErrors, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
 import { EventPublishRetry, LockTableRetry, RotationTransientRetry, VaultSealedRetry } from './retry-policies';
@@ -95,7 +95,15 @@ export class CompromiseWorkflow extends Construct {
 
     /** A Lambda step; every step is idempotent (I4), so the rotation's transient policies apply. */
     const invoke = (stateName: string, functionId: CompromiseWorkflowFunctionId, payload: sfn.TaskInput, result: Pick<tasks.LambdaInvokeProps, 'resultPath' | 'resultSelector'>) => {
-      const task = new tasks.LambdaInvoke(this, stateName, { lambdaFunction: functions[functionId], payload, retryOnServiceExceptions: false, ...result });
+      const task = new tasks.LambdaInvoke(this, stateName, {
+        lambdaFunction: functions[functionId],
+        payload,
+        retryOnServiceExceptions: false,
+        // Explicit: the task waits as long as its function may run (revoking a large blast radius
+        // rebuilds the CRL once per serial), never a shorter engine default.
+        taskTimeout: sfn.Timeout.duration(Duration.seconds(FunctionRegistry[functionId].timeoutSeconds)),
+        ...result,
+      });
       task.addRetry(VaultSealedRetry);
       task.addRetry(RotationTransientRetry);
       return task;
