@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 
 export interface CompromiseRuleProps {
@@ -38,15 +39,7 @@ export class CompromiseRule extends Construct {
 
   constructor(scope: Construct, id: string, props: CompromiseRuleProps) {
     super(scope, id);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the compromise rule (reports that could not start a response); a dead-letter queue of a dead-letter queue has nothing to catch.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the compromise rule (reports that could not start a response)');
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'certflow: start a compromise response for each Compromise Reported event',

@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 import { STALE_LOCK_STATUSES } from './rotation-states';
 
 /** The Step Functions status-change event the rule matches (on the default bus). */
@@ -42,16 +43,7 @@ export class LockReleaseRule extends Construct {
   constructor(scope: Construct, id: string, props: LockReleaseRuleProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the stale-lock rule (events that could not reach ReleaseStaleLock); a dead-letter queue of a dead-letter queue has nothing to catch.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'the stale-lock rule (events that could not reach ReleaseStaleLock)');
 
     this.rule = new events.Rule(this, 'Rule', {
       description: 'certflow: release the rotation lock of an aborted or timed-out Rotation execution',

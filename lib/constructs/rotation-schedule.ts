@@ -1,9 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 import type { RotationRequest } from '../../functions/contracts/rotation-payloads';
 
 /** What each schedule puts in the Rotation execution's input. */
@@ -50,16 +51,7 @@ export class RotationSchedule extends Construct {
   constructor(scope: Construct, id: string, props: RotationScheduleProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the rotation schedules' failed starts; a dead-letter queue of a dead-letter queue has nothing to catch.",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, "the rotation schedules' failed starts");
 
     const schedule = (scheduleId: string, description: string, expression: string, input: object) =>
       new scheduler.Schedule(this, scheduleId, {

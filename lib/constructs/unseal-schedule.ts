@@ -1,9 +1,10 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 
 export interface UnsealScheduleProps {
   /** The Unseal state machine to start. */
@@ -35,16 +36,7 @@ export class UnsealSchedule extends Construct {
   constructor(scope: Construct, id: string, props: UnsealScheduleProps) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        "This queue is itself the dead-letter queue of the unseal schedule's failed starts; a dead-letter queue of a dead-letter queue has nothing to catch.",
-    });
+    this.deadLetterQueue = deadLetterQueue(this, "the unseal schedule's failed starts");
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'certflow: start the Unseal workflow',
