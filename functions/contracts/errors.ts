@@ -6,6 +6,8 @@
  * or plaintext ever go in them.
  */
 export abstract class CertflowError extends Error {
+  /** A literal in every subclass: minified bundles rename classes, so `new.target.name` would not survive. */
+  abstract override readonly name: string;
   abstract readonly code: string;
   /** Whether a Step Functions Retry may try the same input again. */
   abstract readonly retryable: boolean;
@@ -13,49 +15,55 @@ export abstract class CertflowError extends Error {
 
   constructor(message: string, options: { cause?: unknown; details?: CertflowError['details'] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.details = options.details ?? {};
   }
 }
 
 /** Input (an event, a payload, a CLI flag, a config file) failed validation; nothing was changed. */
 export class InvalidInputError extends CertflowError {
+  override readonly name = 'InvalidInputError';
   readonly code = 'INVALID_INPUT';
   readonly retryable = false;
 }
 
 /** The deployment config failed validation; synth and the CLI stop before changing anything. */
 export class ConfigError extends CertflowError {
+  override readonly name = 'ConfigError';
   readonly code = 'CONFIG_INVALID';
   readonly retryable = false;
 }
 
 /** Vault answered 503 `Vault is sealed` (VAULT_API.md 1.2). Retry after the unseal workflow runs. */
 export class VaultSealedError extends CertflowError {
+  override readonly name = 'VaultSealedError';
   readonly code = 'VAULT_SEALED';
   readonly retryable = true;
 }
 
 /** Vault answered 403 `permission denied`: a token or policy problem a retry will not fix. */
 export class VaultPermissionError extends CertflowError {
+  override readonly name = 'VaultPermissionError';
   readonly code = 'VAULT_PERMISSION_DENIED';
   readonly retryable = false;
 }
 
 /** Vault answered 429 (quota) or 502 (upstream rate limit). */
 export class VaultRateLimitedError extends CertflowError {
+  override readonly name = 'VaultRateLimitedError';
   readonly code = 'VAULT_RATE_LIMITED';
   readonly retryable = true;
 }
 
 /** Vault answered 400 (or another 4xx): bad input; carries Vault's own message. */
 export class VaultRequestError extends CertflowError {
+  override readonly name = 'VaultRequestError';
   readonly code = 'VAULT_BAD_REQUEST';
   readonly retryable = false;
 }
 
 /** Vault could not be reached, or answered 5xx other than sealed. */
 export class VaultUnavailableError extends CertflowError {
+  override readonly name = 'VaultUnavailableError';
   readonly code = 'VAULT_UNAVAILABLE';
   readonly retryable = true;
 }
@@ -66,60 +74,70 @@ export class VaultUnavailableError extends CertflowError {
  * the wrong cluster). Retrying the same shares cannot help, so this is terminal.
  */
 export class UnsealKeySetRejectedError extends CertflowError {
+  override readonly name = 'UnsealKeySetRejectedError';
   readonly code = 'UNSEAL_KEY_SET_REJECTED';
   readonly retryable = false;
 }
 
 /** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
 export class VaultUninitializedError extends CertflowError {
+  override readonly name = 'VaultUninitializedError';
   readonly code = 'VAULT_UNINITIALIZED';
   readonly retryable = false;
 }
 
 /** KMS refused to decrypt: the ciphertext or its encryption context does not match (P11). */
 export class ShareDecryptError extends CertflowError {
+  override readonly name = 'ShareDecryptError';
   readonly code = 'SHARE_DECRYPT_FAILED';
   readonly retryable = false;
 }
 
 /** KMS answered AccessDenied or the key is disabled: an IAM or key-state problem. */
 export class KmsAccessDeniedError extends CertflowError {
+  override readonly name = 'KmsAccessDeniedError';
   readonly code = 'KMS_ACCESS_DENIED';
   readonly retryable = false;
 }
 
 /** KMS could not be reached or throttled us. */
 export class KmsUnavailableError extends CertflowError {
+  override readonly name = 'KmsUnavailableError';
   readonly code = 'KMS_UNAVAILABLE';
   readonly retryable = true;
 }
 
 /** The share store does not hold enough well-formed shares for the cluster. */
 export class ShareStoreError extends CertflowError {
+  override readonly name = 'ShareStoreError';
   readonly code = 'SHARE_STORE_INVALID';
   readonly retryable = false;
 }
 
 /** `vault-init` found shares already stored for the cluster: they are never overwritten. */
 export class SharesAlreadyExistError extends CertflowError {
+  override readonly name = 'SharesAlreadyExistError';
   readonly code = 'SHARES_ALREADY_EXIST';
   readonly retryable = false;
 }
 
 /** A node named in input is not one of the configured or discovered nodes. */
 export class NodeNotFoundError extends CertflowError {
+  override readonly name = 'NodeNotFoundError';
   readonly code = 'NODE_NOT_FOUND';
   readonly retryable = false;
 }
 
 /** A DynamoDB or EventBridge call failed in a way that may pass on retry. */
 export class AwsUnavailableError extends CertflowError {
+  override readonly name = 'AwsUnavailableError';
   readonly code = 'AWS_UNAVAILABLE';
   readonly retryable = true;
 }
 
 /** An issuer, key or role that a step needs is missing from its mount. */
 export class IssuerNotFoundError extends CertflowError {
+  override readonly name = 'IssuerNotFoundError';
   readonly code = 'ISSUER_NOT_FOUND';
   readonly retryable = false;
 }
@@ -129,6 +147,7 @@ export class IssuerNotFoundError extends CertflowError {
  * Vault truncated it below what the leaves need (VAULT_API.md P4). Never activated.
  */
 export class IntermediateInvalidError extends CertflowError {
+  override readonly name = 'IntermediateInvalidError';
   readonly code = 'INTERMEDIATE_INVALID';
   readonly retryable = false;
 }
@@ -138,12 +157,14 @@ export class IntermediateInvalidError extends CertflowError {
  * mid-run). The step refuses instead of overwriting a human's change.
  */
 export class IssuerStateConflictError extends CertflowError {
+  override readonly name = 'IssuerStateConflictError';
   readonly code = 'ISSUER_STATE_CONFLICT';
   readonly retryable = false;
 }
 
 /** No TLS session could be set up with a target's endpoint (refused, reset, timed out). */
 export class EndpointUnreachableError extends CertflowError {
+  override readonly name = 'EndpointUnreachableError';
   readonly code = 'ENDPOINT_UNREACHABLE';
   readonly retryable = true;
 }
@@ -154,12 +175,14 @@ export class EndpointUnreachableError extends CertflowError {
  * The message names the object as `<kind> <namespace>/<name>`.
  */
 export class KubernetesNotFoundError extends CertflowError {
+  override readonly name = 'KubernetesNotFoundError';
   readonly code = 'KUBERNETES_NOT_FOUND';
   readonly retryable = false;
 }
 
 /** The Kubernetes API answered 401 (the token is wrong or expired) or 403 (RBAC refuses the verb). */
 export class KubernetesForbiddenError extends CertflowError {
+  override readonly name = 'KubernetesForbiddenError';
   readonly code = 'KUBERNETES_FORBIDDEN';
   readonly retryable = false;
 }
@@ -170,12 +193,14 @@ export class KubernetesForbiddenError extends CertflowError {
  * input later races the same writer, so this is terminal and should be looked at.
  */
 export class KubernetesConflictError extends CertflowError {
+  override readonly name = 'KubernetesConflictError';
   readonly code = 'KUBERNETES_CONFLICT';
   readonly retryable = false;
 }
 
 /** The Kubernetes API could not be reached, timed out, answered 5xx or throttled us (429). */
 export class KubernetesUnavailableError extends CertflowError {
+  override readonly name = 'KubernetesUnavailableError';
   readonly code = 'KUBERNETES_UNAVAILABLE';
   readonly retryable = true;
 }
@@ -185,18 +210,21 @@ export class KubernetesUnavailableError extends CertflowError {
  * sent is wrong for the cluster (a TLS Secret without `tls.key`, a changed immutable field).
  */
 export class KubernetesRequestError extends CertflowError {
+  override readonly name = 'KubernetesRequestError';
   readonly code = 'KUBERNETES_BAD_REQUEST';
   readonly retryable = false;
 }
 
 /** A batch failed verification (a target's verdict is not Valid): the rotation rolls back. */
 export class VerificationFailedError extends CertflowError {
+  override readonly name = 'VerificationFailedError';
   readonly code = 'VERIFICATION_FAILED';
   readonly retryable = false;
 }
 
 /** A batch's rollouts (or cert-manager issuance) did not finish within the wait loop's bound. */
 export class RolloutTimeoutError extends CertflowError {
+  override readonly name = 'RolloutTimeoutError';
   readonly code = 'ROLLOUT_TIMEOUT';
   readonly retryable = false;
 }

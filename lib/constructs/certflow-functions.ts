@@ -83,8 +83,12 @@ export class CertflowFunctions extends Construct {
         bundling: {
           forceDockerBundling: false,
           minify: true,
+          // Error names are the Retry/Catch contract; every CertflowError also carries a literal
+          // name, and keepNames keeps the classes of the libraries' errors readable in logs too.
+          keepNames: true,
           sourceMap: true,
-          target: 'node24',
+          // The oldest Node the bundles run on: 20 locally (the sandbox and tests), 24 in Lambda.
+          target: 'node20',
           format: nodejs.OutputFormat.CJS,
           // esbuild's per-bundle size lines drown synth output; errors still print.
           logLevel: nodejs.LogLevel.ERROR,
