@@ -3,7 +3,7 @@ import NodeVault = require('node-vault');
 import { loadConfig } from '../lib/config';
 import { startSandbox, SANDBOX_ACCOUNT, SANDBOX_REGION } from '../sandbox/compose/sandbox';
 import { createLocalCloud } from '../sandbox/compose/local-cloud';
-import { synthesizeTemplate } from '../sandbox/compose/synthesize';
+import { synthesizedAssembly, type SynthesizedAssembly } from '../sandbox/compose/synthesize';
 import { readyFleet } from '../sandbox/compose/fleet';
 import { withSyntheticServices } from '../sandbox/compose/synthetic-fleet';
 import { machine, round, writeResult } from './bench-kit';
@@ -15,11 +15,11 @@ import { machine, round, writeResult } from './bench-kit';
  */
 const SIZES = (process.env.BENCH_SIZES ?? '5,1000').split(',').map(Number);
 
-async function runSize(size: number, template: ReturnType<typeof synthesizeTemplate>['template']) {
+async function runSize(size: number, assembly: SynthesizedAssembly) {
   const config = withSyntheticServices(loadConfig('config/econgraph.json'), size);
   const sandbox = await startSandbox({ config });
   try {
-    const cloud = await createLocalCloud(sandbox, template);
+    const cloud = await createLocalCloud(sandbox, assembly);
     const fleet = await readyFleet(cloud);
     const vault = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
     const compromised = ((await vault.read(`${config.vault.intermediateMount}/config/issuers`)) as { data: { default: string } }).data.default;
@@ -59,10 +59,10 @@ async function runSize(size: number, template: ReturnType<typeof synthesizeTempl
 }
 
 async function main(): Promise<void> {
-  const { template } = synthesizeTemplate();
+  const assembly = await synthesizedAssembly();
   const runs = [];
   for (const size of SIZES) {
-    const run = await runSize(size, template);
+    const run = await runSize(size, assembly);
     console.log(JSON.stringify(run));
     runs.push(run);
   }

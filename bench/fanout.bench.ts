@@ -13,7 +13,7 @@ import { verifierIdentity } from '../functions/steps/verifier-identity';
 import { systemClock } from '../functions/ports/clock';
 import { startSandbox } from '../sandbox/compose/sandbox';
 import { createLocalCloud } from '../sandbox/compose/local-cloud';
-import { synthesizeTemplate } from '../sandbox/compose/synthesize';
+import { synthesizedAssembly, type SynthesizedAssembly } from '../sandbox/compose/synthesize';
 import { setupSandboxPki } from '../sandbox/compose/pki-setup';
 import { silentLog } from '../sandbox/compose/vault-bootstrap';
 import { startServiceEndpoints } from '../sandbox/services/service-endpoints';
@@ -51,12 +51,12 @@ async function signDirectly(count: number): Promise<number> {
   return performance.now() - started;
 }
 
-async function runSize(size: number, template: ReturnType<typeof synthesizeTemplate>['template']) {
+async function runSize(size: number, assembly: SynthesizedAssembly) {
   const config = loadConfig('config/econgraph.json');
   const benchConfig = { ...config, kubernetes: { ...config.kubernetes, namespace: 'bench', services: config.kubernetes.services } };
   const sandbox = await startSandbox({ config: benchConfig });
   try {
-    const cloud = await createLocalCloud(sandbox, template);
+    const cloud = await createLocalCloud(sandbox, assembly);
     const { rootToken } = await sandbox.vault.bootstrap();
     const pki = await setupSandboxPki(sandbox, rootToken);
     const store = sandbox.kubernetes.store;
@@ -151,10 +151,10 @@ async function runSize(size: number, template: ReturnType<typeof synthesizeTempl
 }
 
 async function main(): Promise<void> {
-  const { template } = synthesizeTemplate();
+  const assembly = await synthesizedAssembly();
   const runs = [];
   for (const size of SIZES) {
-    const run = await runSize(size, template);
+    const run = await runSize(size, assembly);
     console.log(JSON.stringify(run));
     runs.push(run);
   }

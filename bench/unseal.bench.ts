@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../lib/config';
 import { startSandbox } from '../sandbox/compose/sandbox';
 import { createLocalCloud } from '../sandbox/compose/local-cloud';
-import { synthesizeTemplate } from '../sandbox/compose/synthesize';
+import { synthesizedAssembly } from '../sandbox/compose/synthesize';
 import { initSandboxVault } from '../sandbox/compose/vault-bootstrap';
 import { lambdaFunctions } from '../sandbox/runner/template-resolver';
 import { machine, round, stats, writeResult } from './bench-kit';
@@ -21,7 +21,8 @@ const LOADS = Number(process.env.BENCH_LOADS ?? 10);
 async function main(): Promise<void> {
   const config = loadConfig('config/econgraph.json');
   const synthStarted = performance.now();
-  const { template, templatePath } = synthesizeTemplate();
+  const assembly = await synthesizedAssembly();
+  const { template, templatePath } = assembly;
   const synthMs = performance.now() - synthStarted;
 
   // Bundles: the asset directories next to the template hold each function's index.js.
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   const unsealRuns: number[] = [];
   const handlerRuns: number[] = [];
   try {
-    const cloud = await createLocalCloud(sandbox, template);
+    const cloud = await createLocalCloud(sandbox, assembly);
     await initSandboxVault(cloud);
     const unsealMachine = cloud.runner.find('UnsealWorkflow');
     for (let run = 0; run < RUNS + 2; run += 1) {

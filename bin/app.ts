@@ -26,6 +26,12 @@ export interface BuildAppOptions {
    * @default false
    */
   readonly cloudFormationValidation?: boolean;
+  /**
+   * Bundle the functions with esbuild. Off only for tests that inspect constructs and never run
+   * code (cdk-nag's findings do not depend on the bundles): bundling is most of a synth's cost.
+   * @default true
+   */
+  readonly bundling?: boolean;
 }
 
 /**
@@ -36,6 +42,8 @@ export function buildApp(options: BuildAppOptions = {}): App {
   const app = new App({
     ...(options.outdir ? { outdir: options.outdir } : {}),
     builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
+    // The CDK's own switch: an empty list of stacks to bundle leaves every asset unbundled.
+    ...(options.bundling === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {}),
   });
   const contextPath = app.node.tryGetContext('config') as unknown;
   const configPath = options.configPath ?? (typeof contextPath === 'string' ? contextPath : DEFAULT_CONFIG_PATH);

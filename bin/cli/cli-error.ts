@@ -14,7 +14,15 @@ export const ExitCodes = {
   Environment: 4,
   /** A safety refusal (shares already exist, node already initialized). */
   Refused: 5,
+  /** A bug in certflow itself (an error nobody anticipated): please report it with the output. */
+  Internal: 70,
+  /** Stopped by Ctrl-C (128 + SIGINT), with nothing left behind. */
+  Interrupted: 130,
 } as const;
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0 ok, 1 workflow failed or rolled back, 2 usage, 3 config invalid,
+  4 environment not ready, 5 refused for safety, 70 internal error (a bug), 130 interrupted`;
 
 export class CliError extends Error {
   override readonly name = 'CliError';

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LocalRunner } from '../../sandbox/runner/local-runner';
@@ -13,6 +14,8 @@ export function runnerForRunningSandbox(state: SandboxState, output?: NodeJS.Wri
   const common = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS };
   return new LocalRunner({
     template: readTemplate(state.templatePath),
+    // The template sits in its cloud assembly, next to the functions' bundles.
+    assemblyDir: dirname(state.templatePath),
     region: SANDBOX_REGION,
     accountId: SANDBOX_ACCOUNT,
     refs: state.refs,

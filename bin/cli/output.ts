@@ -1,20 +1,65 @@
+import { styleText } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+
 /**
- * Output for humans (aligned text, progress on a terminal) or machines (`--json`: one JSON
+ * Output for humans (aligned text, progress on a terminal) or machines (`-o json|yaml`: one
  * document on stdout, nothing else). Never prints a share, a token or KMS plaintext: callers
  * pass identifiers, states and reasons only.
  */
+export type OutputFormat = 'table' | 'json' | 'yaml';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
+
 export interface Output {
+  /** True in a machine format (json or yaml): only `result` writes, once. */
   json: boolean;
-  /** A progress line: shown on a terminal (rewritten in place) and in plain text mode, never in JSON mode. */
+  format: OutputFormat;
+  /** --verbose: show what is normally hidden (synthesis output, per-step detail). */
+  verbose: boolean;
+  /** A progress line: on a terminal rewritten in place; hidden with --quiet and in machine formats. */
   progress(message: string): void;
   line(message?: string): void;
   table(rows: ReadonlyArray<ReadonlyArray<string>>): void;
   result(document: unknown): void;
+  /** Colours for emphasis, a no-op unless stdout is a terminal and colour is allowed. */
+  paint: Paint;
 }
 
-export function createOutput(options: { json: boolean; stream?: NodeJS.WriteStream }): Output {
+export interface Paint {
+  ok(text: string): string;
+  bad(text: string): string;
+  warn(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+}
+
+export interface OutputOptions {
+  format?: OutputFormat;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** false for --no-color; undefined lets the terminal and NO_COLOR / FORCE_COLOR decide. */
+  color?: boolean;
+  stream?: NodeJS.WriteStream;
+}
+
+/** Colour follows the no-color.org convention: NO_COLOR set (non-empty) turns it off everywhere. */
+export function colorEnabled(stream: NodeJS.WriteStream, requested: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (requested === false) return false;
+  if (env.NO_COLOR) return false;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+export function createPaint(enabled: boolean): Paint {
+  const style = (format: Parameters<typeof styleText>[0]) => (text: string) => (enabled ? styleText(format, text) : text);
+  return { ok: style('green'), bad: style('red'), warn: style('yellow'), dim: style('dim'), bold: style('bold') };
+}
+
+export function createOutput(options: OutputOptions = {}): Output {
   const stream = options.stream ?? process.stdout;
+  const format = options.format ?? 'table';
+  const machine = format !== 'table';
   const tty = Boolean(stream.isTTY);
+  const paint = createPaint(colorEnabled(stream, options.color));
   let pendingProgress = false;
   const clearProgress = () => {
     if (pendingProgress) {
@@ -23,31 +68,34 @@ export function createOutput(options: { json: boolean; stream?: NodeJS.WriteStre
     }
   };
   return {
-    json: options.json,
+    json: machine,
+    format,
+    verbose: options.verbose ?? false,
+    paint,
     progress(message) {
-      if (options.json) return;
+      if (machine || options.quiet) return;
       if (tty) {
         clearProgress();
-        stream.write(`… ${message}`);
+        stream.write(paint.dim(`… ${message}`));
         pendingProgress = true;
       } else {
         stream.write(`… ${message}\n`);
       }
     },
     line(message = '') {
-      if (options.json) return;
+      if (machine) return;
       clearProgress();
       stream.write(`${message}\n`);
     },
     table(rows) {
-      if (options.json || rows.length === 0) return;
+      if (machine || rows.length === 0) return;
       clearProgress();
       const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
       for (const row of rows) stream.write(`  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`);
     },
     result(document) {
-      if (!options.json) return;
-      stream.write(`${JSON.stringify(document, null, 2)}\n`);
+      if (!machine) return;
+      stream.write(format === 'yaml' ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`);
     },
   };
 }

@@ -38,8 +38,12 @@ export function removeSandboxState(path = DEFAULT_STATE_PATH): void {
   rmSync(path, { force: true });
 }
 
-/** Reads the state of a running sandbox, or says how to start one. */
-export function readSandboxState(path = DEFAULT_STATE_PATH): SandboxState {
+/**
+ * Reads the state of a running sandbox, or says how to start one. With `configPath`, the sandbox
+ * must have been started with that config: a command never acts on a sandbox of another deployment.
+ */
+export function readSandboxState(options: { path?: string; configPath?: string } = {}): SandboxState {
+  const path = options.path ?? DEFAULT_STATE_PATH;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -52,6 +56,12 @@ export function readSandboxState(path = DEFAULT_STATE_PATH): SandboxState {
     process.kill(state.data.pid, 0);
   } catch {
     throw new CliError(`the sandbox recorded in ${path} (pid ${state.data.pid}) is no longer running: start it again with \`certflow sandbox\``, ExitCodes.Environment);
+  }
+  if (options.configPath && resolve(options.configPath) !== resolve(state.data.configPath)) {
+    throw new CliError(
+      `the running sandbox (pid ${state.data.pid}) was started with --config ${state.data.configPath}, not ${options.configPath}: pass that config, or restart the sandbox with this one`,
+      ExitCodes.Environment,
+    );
   }
   return state.data;
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { repoRoot } from '../repo-root';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +10,7 @@ import { EnvNames } from '../../functions/contracts/env';
 import { FunctionIds, FunctionRegistry, Metrics, type FunctionId } from '../../functions/contracts/functions';
 
 /** The repository root: FunctionRegistry entry paths are relative to it. */
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const REPO_ROOT = repoRoot();
 
 /** Powertools `service` key on every log line of every certflow function. */
 export const SERVICE_NAME = 'certflow';

@@ -17,7 +17,14 @@ export interface LocalCloud {
   logLines(): string[];
 }
 
-export async function createLocalCloud(sandbox: Sandbox, template: CfnTemplate, options: { retryIntervalMs?: number } = {}): Promise<LocalCloud> {
+/** A synthesized template and the cloud assembly that holds its functions' bundles. */
+export interface AssemblyRef {
+  template: CfnTemplate;
+  assemblyDir: string;
+}
+
+export async function createLocalCloud(sandbox: Sandbox, assembly: AssemblyRef, options: { retryIntervalMs?: number } = {}): Promise<LocalCloud> {
+  const { template, assemblyDir } = assembly;
   const provisioned = await sandbox.provision(template);
   const lines: string[] = [];
   const { Writable } = await import('node:stream');
@@ -29,6 +36,7 @@ export async function createLocalCloud(sandbox: Sandbox, template: CfnTemplate, 
   });
   const runner = new LocalRunner({
     template,
+    assemblyDir,
     region: SANDBOX_REGION,
     accountId: SANDBOX_ACCOUNT,
     refs: provisioned.refs,

@@ -11,9 +11,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { EnvNames, type Env } from '../../functions/contracts/env';
+import { repoRoot } from '../../lib/repo-root';
 import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
 import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
-import { lambdaFunctions, listStateMachines, resolveDefinition, type CfnTemplate } from './template-resolver';
+import { lambdaFunctions, listStateMachines, resolveDefinition, type CfnTemplate, type LambdaFunctionInfo } from './template-resolver';
 import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } from './task-walker';
 
 /**
@@ -25,6 +26,16 @@ import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } fro
  */
 export interface LocalRunnerOptions {
   template: CfnTemplate;
+  /**
+   * The cloud assembly the template was synthesized into: each function runs from its bundle
+   * there (`asset.<hash>/index.js`), the code that deploys. Omitted only with `code: 'source'`.
+   */
+  assemblyDir?: string;
+  /**
+   * `bundle` (the default) runs the synthesized bundles; `source` requires the handlers' TypeScript,
+   * for debugging with breakpoints only (CERTFLOW_RUN_SOURCE=1): no test that proves a workflow uses it.
+   */
+  code?: 'bundle' | 'source';
   region: string;
   accountId: string;
   /** Physical names for template resources (tables, keys, buses), by logical id. */
@@ -75,6 +86,30 @@ interface LocalFunction {
 
 type TaskImplementation = (input: unknown) => Promise<unknown>;
 
+interface HandlerModule {
+  makeHandler(env: Env, options: HandlerOptions): LambdaHandler<unknown>;
+}
+
+/**
+ * The module a function's task runs. A bundle's `Handler` export is `makeHandler(process.env)`;
+ * the runner calls the same bundle's `makeHandler` with the function's own environment, so many
+ * functions share this process without sharing one `process.env`.
+ */
+function loadHandlerModule(fn: LambdaFunctionInfo, options: LocalRunnerOptions): HandlerModule {
+  const functionId = fn.functionId as FunctionId;
+  const mode = options.code ?? (process.env.CERTFLOW_RUN_SOURCE === '1' ? 'source' : 'bundle');
+  if (mode === 'source') return require(resolvePath(repoRoot(), FunctionRegistry[functionId].entry)) as HandlerModule;
+  if (!options.assemblyDir) throw new Error('the local runner needs the cloud assembly directory to run the synthesized bundles');
+  const [file, exported] = (fn.handler ?? '').split('.');
+  if (!fn.assetDir || !file || !exported) throw new Error(`function ${fn.logicalId} has no bundle in the template (Handler ${fn.handler ?? 'none'})`);
+  const bundlePath = resolvePath(options.assemblyDir, fn.assetDir, `${file}.js`);
+  const module = require(bundlePath) as Partial<HandlerModule> & Record<string, unknown>;
+  if (typeof module[exported] !== 'function' || typeof module.makeHandler !== 'function') {
+    throw new Error(`bundle ${bundlePath} of ${fn.logicalId} exports no ${exported} and makeHandler`);
+  }
+  return module as HandlerModule;
+}
+
 export class LocalRunner {
   private readonly functions = new Map<string, LocalFunction>();
 
@@ -89,11 +124,14 @@ export class LocalRunner {
         if (typeof value === 'string') env[key] = value;
       }
       Object.assign(env, options.envOverlay);
-      const module = require(resolvePath(__dirname, '../..', FunctionRegistry[functionId as FunctionId].entry)) as {
-        makeHandler(env: Env, options: HandlerOptions): LambdaHandler<unknown>;
-      };
       const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
-      this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, env, handler: module.makeHandler(env, handlerOptions) });
+      // A bundle is loaded on its function's first invocation (a cold start), not for every runner.
+      let handler: LambdaHandler<unknown> | undefined;
+      const lazyHandler: LambdaHandler<unknown> = (event, context) => {
+        handler ??= loadHandlerModule(fn, options).makeHandler(env, handlerOptions);
+        return handler(event, context);
+      };
+      this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, env, handler: lazyHandler });
     }
   }
 

@@ -56,6 +56,10 @@ export interface LambdaFunctionInfo {
   readonly functionId: string | undefined;
   /** Timeout in seconds, if the template sets one. */
   readonly timeoutSeconds: number | undefined;
+  /** The template's `Handler` (`index.handler`: file `index.js`, export `handler`). */
+  readonly handler: string | undefined;
+  /** The asset directory in the cloud assembly that holds the function's bundle (`asset.<hash>`). */
+  readonly assetDir: string | undefined;
   /**
    * Environment variables: strings as they are; intrinsic values resolved when everything they
    * reference is known (pseudo parameters, `options.refs`, any Fn::GetAtt), else left raw.
@@ -104,11 +108,17 @@ export function lambdaFunctions(template: CfnTemplate, options: ResolveOptions =
     }
     const functionId = environment[EnvNames.Function];
     const timeout = properties['Timeout'];
+    const handler = properties['Handler'];
+    // The bundle is uploaded as `<asset hash>.zip`; the assembly keeps it unzipped as `asset.<hash>`.
+    const s3Key = (properties['Code'] as { S3Key?: unknown } | undefined)?.S3Key;
+    const assetHash = typeof s3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1] : undefined;
     return {
       logicalId,
       arn: resolver.attribute(logicalId, 'Arn'),
       functionId: typeof functionId === 'string' ? functionId : undefined,
       timeoutSeconds: typeof timeout === 'number' ? timeout : undefined,
+      handler: typeof handler === 'string' ? handler : undefined,
+      assetDir: assetHash ? `asset.${assetHash}` : undefined,
       environment,
     };
   });

@@ -1,20 +1,141 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { defaultCacheDir } from '../../sandbox/compose/synthesize';
+import { installCli, REPO, SEED_CONFIG, type InstalledCli } from '../support/installed-cli';
 
-/** The operator CLI as a user runs it: a child process, its exit code and its output. */
-const repo = resolve(__dirname, '../..');
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+/** The installed `certflow` binary as a user runs it: a child process, its exit code and its output. */
+let cli: InstalledCli;
+let scratch: string;
+beforeAll(() => {
+  cli = installCli();
+  scratch = mkdtempSync(join(tmpdir(), 'certflow-cli-'));
+});
+afterAll(() => {
+  cli.uninstall();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
-function certflow(...args: string[]) {
-  const result = spawnSync(tsx, ['bin/certflow.ts', ...args], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+const COMMANDS = ['simulate', 'sandbox', 'plan', 'vault-init', 'unseal', 'rotate', 'status', 'compromise', 'version', 'completion'];
+
+function badConfig(): string {
+  const config = JSON.parse(readFileSync(SEED_CONFIG, 'utf8'));
+  config.vault.threshold = 9;
+  const path = join(scratch, 'bad.json');
+  writeFileSync(path, JSON.stringify(config));
+  return path;
 }
 
-describe('the certflow CLI', () => {
-  it('simulate --json runs a full rotation with a new intermediate and finds no secret in its output', () => {
-    const run = certflow('simulate', '--json');
+describe('the installed certflow command', () => {
+  it('prints its version with --version, version, and version -o json', () => {
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+
+    expect(cli.run(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(cli.run(['version']).stdout).toBe(`certflow ${version} (Node ${process.versions.node})\n`);
+    expect(JSON.parse(cli.run(['version', '-o', 'json']).stdout)).toEqual({ certflow: version, node: process.versions.node });
+    expect(parseYaml(cli.run(['version', '-o', 'yaml']).stdout)).toEqual({ certflow: version, node: process.versions.node });
+    expect(JSON.parse(cli.run(['version', '--json']).stdout)).toEqual({ certflow: version, node: process.versions.node });
+  });
+
+  it.each(COMMANDS)('shows the help of %s, with its usage, examples and exit codes, by --help and by help <command>', (command) => {
+    const byFlag = cli.run([command, '--help']);
+    const byHelp = cli.run(['help', command]);
+
+    expect(byFlag.code).toBe(0);
+    expect(byHelp).toEqual(byFlag);
+    expect(byFlag.stdout).toContain(`Usage: certflow ${command}`);
+    expect(byFlag.stdout).toMatch(/Examples:\n {2}\$ /);
+    expect(byFlag.stdout).toContain('70 internal error');
+    expect(byFlag.stdout).toContain('--config <file>');
+  });
+
+  it('scopes flags to their command: another command\'s flag exits 2, and a near miss gets a suggestion', () => {
+    const foreign = cli.run(['rotate', '--fault', 'vault:issue']);
+    const nearMiss = cli.run(['simulate', '--servics', '3']);
+
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain("unknown option '--fault'");
+    expect(nearMiss.code).toBe(2);
+    expect(nearMiss.stderr).toContain('(Did you mean --services?)');
+  });
+
+  it('refuses an unknown command with exit code 2 and suggests the nearest one', () => {
+    const run = cli.run(['rotat']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown command 'rotat'");
+    expect(run.stderr).toContain('(Did you mean rotate?)');
+  });
+
+  it('validates a flag value before doing anything, with exit code 2', () => {
+    const run = cli.run(['simulate', '--services', '0']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('a whole number from 1 to 10000');
+  });
+
+  it.each([
+    ['simulate'],
+    ['sandbox'],
+    ['plan', '--local'],
+    ['vault-init', '--local'],
+    ['unseal', '--local'],
+    ['rotate', '--local'],
+    ['status', '--local'],
+    ['compromise', '--local', '--service', 'backend', '--reason', 'keyCompromise'],
+  ])('honours --config in %s: an invalid config exits 3 naming the field, before anything runs', (...args) => {
+    const run = cli.run([...args, '--config', badConfig()]);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('vault.threshold: must not exceed vault.shares');
+    expect(run.stdout).toBe('');
+  });
+
+  it('says how to start a sandbox when --local finds none, with exit code 4', () => {
+    const run = cli.run(['unseal', '--local', '--config', SEED_CONFIG], { cwd: scratch });
+
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('start one with `certflow sandbox`');
+  });
+
+  it('refuses a compromise naming a service the config does not declare, sending nothing', () => {
+    const run = cli.run(['compromise', '--local', '--service', 'nosuch', '--reason', 'keyCompromise', '--config', SEED_CONFIG], { cwd: scratch });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('not a service of');
+    expect(run.stderr).toContain('nosuch');
+  });
+
+  it('colours errors only on a terminal or when asked, never with NO_COLOR or --no-color', () => {
+    const red = '\x1b[31m';
+    const env = (extra: Record<string, string>) => ({ env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...extra } });
+
+    expect(cli.run(['rotat'], env({})).stderr).not.toContain(red);
+    expect(cli.run(['rotat'], env({ FORCE_COLOR: '1' })).stderr).toContain(red);
+    expect(cli.run(['rotat'], env({ FORCE_COLOR: '1', NO_COLOR: '1' })).stderr).not.toContain(red);
+    expect(cli.run(['rotat', '--no-color'], env({ FORCE_COLOR: '1' })).stderr).not.toContain(red);
+  });
+
+  it('prints bash and zsh completion scripts that name every command and each command\'s own flags', () => {
+    const bash = cli.run(['completion', 'bash']);
+    const zsh = cli.run(['completion', 'zsh']);
+
+    expect(bash.code).toBe(0);
+    for (const command of COMMANDS) expect(bash.stdout).toContain(command);
+    expect(bash.stdout).toMatch(/simulate\) flags="--services --fault"/);
+    expect(bash.stdout).toContain('complete -F _certflow certflow');
+    expect(spawnSync('bash', ['-n'], { input: bash.stdout }).status).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef certflow\n/);
+    expect(cli.run(['completion', 'fish']).code).toBe(2);
+  });
+
+  it('runs simulate -o json from the cached assembly on the synthesized bundles: nothing synthesized, nothing left in the temp directory', () => {
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const cacheBefore = readdirSync(defaultCacheDir()).filter((name) => name.startsWith('assembly-') || name.startsWith('.partial-'));
+
+    const run = cli.run(['simulate', '-o', 'json'], { env: { ...process.env, TMPDIR: tmp } });
 
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as {
@@ -23,13 +144,11 @@ describe('the certflow CLI', () => {
       outcome: string;
       intermediate: { rotated: boolean };
       services: Array<{ service: string; oldSerial?: string; newSerial?: string; verdict?: string }>;
-      secretScan: { found: number; secretsLookedFor: number };
+      secretScan: { found: number };
       events: Array<{ detailType: string }>;
-      transitions: number;
-      cost: { usd: { total: number } };
+      assembly: { cached: boolean };
     };
-    expect(report.ok).toBe(true);
-    expect([report.execution.status, report.outcome, report.intermediate.rotated]).toEqual(['SUCCEEDED', 'Succeeded', true]);
+    expect([report.ok, report.execution.status, report.outcome, report.intermediate.rotated]).toEqual([true, 'SUCCEEDED', 'Succeeded', true]);
     expect(report.services.map((service) => [service.service, service.verdict])).toEqual([
       ['backend', 'Valid'],
       ['chart-api', 'Valid'],
@@ -39,14 +158,16 @@ describe('the certflow CLI', () => {
     ]);
     expect(report.services.every((service) => service.newSerial && service.newSerial !== service.oldSerial)).toBe(true);
     expect(report.events.map((event) => event.detailType)).toEqual(['Vault Unsealed', 'Rotation Started', 'Rotation Succeeded']);
-    expect(report.transitions).toBeGreaterThan(20);
-    expect(report.cost.usd.total).toBeGreaterThan(0);
     expect(report.secretScan.found).toBe(0);
     expect(run.stdout).not.toMatch(/hvs\.[A-Za-z0-9]{10,}|PRIVATE KEY/);
+    expect(report.assembly.cached).toBe(true);
+    expect(run.stderr).not.toMatch(/synthesiz|Bundling asset/);
+    expect(readdirSync(defaultCacheDir()).filter((name) => name.startsWith('assembly-') || name.startsWith('.partial-'))).toEqual(cacheBefore);
+    expect(readdirSync(tmp)).toEqual([]);
   }, 180_000);
 
   it('simulate --fault vault:issue:after=2 ends rolled back with exit code 1 and a clear message', () => {
-    const run = certflow('simulate', '--fault', 'vault:issue:after=2');
+    const run = cli.run(['simulate', '--fault', 'vault:issue:after=2']);
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('Fault injected: Vault answers 500 on pki_int/issue');
@@ -56,39 +177,10 @@ describe('the certflow CLI', () => {
   }, 180_000);
 
   it('refuses an unknown fault with exit code 2 and the list of faults', () => {
-    const run = certflow('simulate', '--fault', 'vault:explode');
+    const run = cli.run(['simulate', '--fault', 'vault:explode']);
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown fault "vault:explode"');
     expect(run.stderr).toContain('kubernetes:rollout');
-  });
-
-  it('stops with exit code 3 and names the field when the config is invalid, before synthesizing anything', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'certflow-cli-'));
-    const config = JSON.parse(readFileSync(join(repo, 'config/econgraph.json'), 'utf8'));
-    config.vault.threshold = 9;
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify(config));
-
-    const run = certflow('simulate', '--config', join(dir, 'bad.json'));
-
-    expect(run.code).toBe(3);
-    expect(run.stderr).toContain('vault.threshold: must not exceed vault.shares');
-    expect(run.stdout).not.toContain('synthesize');
-  });
-
-  it('refuses an unknown command with exit code 2 and the usage', () => {
-    const run = certflow('rotate-everything');
-
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain('unknown command "rotate-everything"');
-    expect(run.stderr).toContain('Commands:');
-  });
-
-  it('says how to start a sandbox when --local finds none', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'certflow-cli-'));
-    const result = spawnSync(tsx, [join(repo, 'bin/certflow.ts'), 'unseal', '--local', '--config', join(repo, 'config/econgraph.json')], { cwd: dir, encoding: 'utf8' });
-
-    expect(result.status).toBe(4);
-    expect(result.stderr).toContain('start one with `certflow sandbox`');
   });
 });

@@ -1,44 +1,50 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
+import { installCli, outputMatching, SEED_CONFIG, transcriptOf, type InstalledCli } from '../support/installed-cli';
 
 /**
- * The operator commands as a user runs them: `certflow sandbox` in one process (started from an
- * unrelated directory, so the CLI must find its own files from its location), and `rotate`,
- * `status` and `compromise --local` in others, talking to it over its recorded endpoints.
+ * The operator commands as a user runs them: the installed `certflow sandbox` in one process
+ * (started from an unrelated directory, so the CLI must find its own files from its location), and
+ * `rotate`, `status` and `compromise --local` in others, talking to it over its recorded endpoints.
  */
-const repo = resolve(__dirname, '../..');
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
-const cli = join(repo, 'bin/certflow.ts');
-const config = join(repo, 'config/econgraph.json');
+const config = SEED_CONFIG;
 
 describe('the operator commands against a running sandbox', () => {
   let cwd: string;
+  let cli: InstalledCli;
   let sandbox: ChildProcess;
-  let sandboxOutput = '';
+  let transcript: { text: string };
   const statePath = () => join(cwd, '.certflow', 'sandbox.json');
 
   function certflow(...args: string[]) {
-    const result = spawnSync(tsx, [cli, ...args, '--config', config], { cwd, encoding: 'utf8', timeout: 120_000 });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+    return cli.run([...args, '--config', config], { cwd });
   }
 
   beforeAll(async () => {
+    cli = installCli();
     cwd = mkdtempSync(join(tmpdir(), 'certflow-operator-'));
-    sandbox = spawn(tsx, [cli, 'sandbox', '--config', config], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    sandbox.stdout!.on('data', (chunk: Buffer) => (sandboxOutput += chunk.toString('utf8')));
-    sandbox.stderr!.on('data', (chunk: Buffer) => (sandboxOutput += chunk.toString('utf8')));
-    const deadline = Date.now() + 150_000;
-    while (!existsSync(statePath())) {
-      if (sandbox.exitCode !== null || Date.now() > deadline) throw new Error(`certflow sandbox did not start:\n${sandboxOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    sandbox = cli.start(['sandbox', '--config', config], { cwd });
+    transcript = transcriptOf(sandbox);
+    await outputMatching(sandbox, /certflow sandbox is running/, transcript);
   }, 180_000);
 
   afterAll(() => {
     if (sandbox && sandbox.exitCode === null) sandbox.kill('SIGKILL');
+    cli.uninstall();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('refuses to act on the running sandbox with another --config, naming the one it runs', () => {
+    const other = join(cwd, 'other.json');
+    copyFileSync(config, other);
+
+    const run = cli.run(['status', '--local', '--config', other], { cwd });
+
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(`was started with --config ${config}`);
   });
 
   it('rotate --local --intermediate --wait --json runs a rotation to SUCCEEDED through the Step Functions emulator', () => {
@@ -80,24 +86,20 @@ describe('the operator commands against a running sandbox', () => {
     expect([result.source, result.detailType]).toEqual(['certflow.security', 'Compromise Reported']);
     expect(result.detail.scope).toEqual({ kind: 'services', services: ['backend'] });
     expect(result.detail.reportedBy).toMatch(/^cli/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(sandboxOutput).toContain(`event ${result.eventId}: Compromise Reported (certflow.security)`);
+    await outputMatching(sandbox, new RegExp(`event ${result.eventId}: Compromise Reported \\(certflow\\.security\\)`), transcript);
     // The bus rule (synthesized event pattern) started the CompromiseResponse state machine.
-    for (let waited = 0; waited < 30_000 && !/Compromise Contained/.test(sandboxOutput); waited += 200) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(sandboxOutput).toMatch(/event [0-9a-f-]+: Compromise Contained \(certflow\)/);
+    await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Contained \(certflow\)/, transcript);
   }, 60_000);
 
   it('compromise with --reason nonsense exits 2 naming reason and sends nothing', async () => {
-    const before = (sandboxOutput.match(/Compromise Reported/g) ?? []).length;
+    const before = (transcript.text.match(/Compromise Reported/g) ?? []).length;
 
     const run = certflow('compromise', '--local', '--service', 'backend', '--reason', 'nonsense');
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/reason: /);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((sandboxOutput.match(/Compromise Reported/g) ?? []).length).toBe(before);
+    expect(run.stderr).toContain('nothing was sent');
+    expect((transcript.text.match(/Compromise Reported/g) ?? []).length).toBe(before);
   }, 60_000);
 
   it('compromise with two scopes exits 2 naming the scope', () => {

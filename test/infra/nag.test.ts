@@ -44,7 +44,7 @@ describe('cdk-nag AwsSolutions', () => {
     });
     let findings: string[];
     try {
-      const app = buildApp({ outdir: join(scratch, 'unacknowledged') });
+      const app = buildApp({ outdir: join(scratch, 'unacknowledged'), bundling: false });
       const report = new AwsSolutionsChecks(app).validateScope(app);
       findings = report.violations.flatMap((violation) => violation.violatingResources.map((resource) => `${resource.constructPath} ${violation.ruleName}`));
     } finally {

@@ -1,26 +1,45 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildApp } from '../../bin/app';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { synthesizedAssembly, defaultCacheDir } from '../../sandbox/compose/synthesize';
+import { RUN_SCRATCH_ENV, runScratchDir } from './run-scratch';
 import { ASSEMBLY_DIR_ENV, TEMPLATE_PATH_ENV } from './template';
 
 /**
- * Runs once per jest run: synthesizes the CDK app (cdk-nag included) into a temp directory so every
- * workflow and infra test reads one template instead of paying 6-15 s each. Offline: no AWS
- * credentials, no telemetry, no version check. A cdk-nag finding nobody acknowledged fails here.
+ * Runs once per jest run: takes the synthesized cloud assembly (cdk-nag included) from the cache
+ * shared with the CLI and the benchmarks, synthesizing only when the sources, the config or the
+ * lockfile changed. Every workflow, infra and CLI test reads this one template and runs its bundles.
+ * Offline: no AWS credentials, no telemetry, no version check. A cdk-nag finding nobody
+ * acknowledged fails the synthesis, and with it the run.
  */
 export default async function globalSetup(): Promise<void> {
   process.env.CDK_DISABLE_CLI_TELEMETRY = 'true';
   process.env.CDK_DISABLE_VERSION_CHECK = 'true';
-  const outdir = mkdtempSync(join(tmpdir(), 'certflow-synth-'));
-  // The assembly holds the bundled functions (megabytes each): remove it when jest exits, after
-  // every worker is done with it. CERTFLOW_KEEP_SYNTH=1 keeps it for a look.
-  if (process.env.CERTFLOW_KEEP_SYNTH !== '1') process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
-  const assembly = buildApp({ outdir }).synth();
-  const [stack, ...others] = assembly.stacks;
-  if (!stack || others.length > 0) {
-    throw new Error(`expected exactly one stack in the certflow app, found ${assembly.stacks.map((s) => s.stackName).join(', ') || 'none'}`);
+  removeAbandonedScratch();
+  const scratch = runScratchDir();
+  mkdirSync(scratch, { recursive: true });
+  process.env[RUN_SCRATCH_ENV] = scratch;
+  process.env.TMPDIR = scratch;
+  const assembly = await synthesizedAssembly();
+  process.env[TEMPLATE_PATH_ENV] = assembly.templatePath;
+  process.env[ASSEMBLY_DIR_ENV] = assembly.assemblyDir;
+}
+
+/** Scratch of an earlier run that was killed before its teardown. */
+function removeAbandonedScratch(): void {
+  for (const name of safeList(defaultCacheDir())) {
+    const pid = Number(/^test-run-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(`${defaultCacheDir()}/${name}`, { recursive: true, force: true });
+    }
   }
-  process.env[TEMPLATE_PATH_ENV] = stack.templateFullPath;
-  process.env[ASSEMBLY_DIR_ENV] = assembly.directory;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

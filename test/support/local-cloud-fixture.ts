@@ -1,7 +1,7 @@
 import { loadConfig, type CertflowConfig } from '../../lib/config';
 import { startSandbox, type SandboxOptions } from '../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../sandbox/compose/local-cloud';
-import { loadTemplate } from './template';
+import { loadAssembly } from './template';
 import { setupSandboxPki, type SandboxPki } from '../../sandbox/compose/pki-setup';
 
 /** The seed config, for tests that start a sandbox. */
@@ -13,7 +13,7 @@ export function seedConfig(): CertflowConfig {
 export async function startLocalCloud(options: Partial<SandboxOptions> = {}): Promise<LocalCloud> {
   const sandbox = await startSandbox({ config: seedConfig(), ...options });
   try {
-    return await createLocalCloud(sandbox, loadTemplate(), { retryIntervalMs: 5 });
+    return await createLocalCloud(sandbox, loadAssembly(), { retryIntervalMs: 5 });
   } catch (error) {
     await sandbox.close();
     throw error;

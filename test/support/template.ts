@@ -23,6 +23,11 @@ export function loadTemplate(): CfnTemplate {
   return cached;
 }
 
+/** The run's template with the assembly that holds its bundles, for createLocalCloud. */
+export function loadAssembly(): { template: CfnTemplate; assemblyDir: string } {
+  return { template: loadTemplate(), assemblyDir: assemblyDir() };
+}
+
 /** The cloud assembly directory of the run's synthesis. */
 export function assemblyDir(): string {
   const dir = process.env[ASSEMBLY_DIR_ENV];

@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { loadConfig } from '../../../lib/config';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CompromiseDetailTypes, CompromiseReportSchema, CompromiseSource, type CompromiseReport } from '../../../functions/contracts/compromise';
 import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
@@ -7,6 +8,8 @@ import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 
 export interface CompromiseOptions {
+  /** The deployment config (validated; a local sandbox must have been started with it). */
+  configPath: string;
   local: boolean;
   services?: string[];
   serials?: string[];
@@ -25,6 +28,13 @@ export interface CompromiseOptions {
  */
 export async function compromise(options: CompromiseOptions, out: Output): Promise<number> {
   const detail = compromiseReport(options);
+  // The config says which services certflow manages: a report naming another is a typo or worse,
+  // and is refused here before anything is sent (the response's gate refuses it again).
+  const declared = new Set(loadConfig(options.configPath).kubernetes.services.map((service) => service.name));
+  const unknown = (options.services ?? []).filter((service) => !declared.has(service));
+  if (unknown.length > 0) {
+    throw new CliError(`not a service of ${options.configPath}: ${unknown.join(', ')} (declared: ${[...declared].sort().join(', ')}); nothing was sent`, ExitCodes.Usage);
+  }
   const { client, bus } = eventBusTarget(options);
   try {
     const put = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: CompromiseSource, DetailType: CompromiseDetailTypes.Reported, Detail: JSON.stringify(detail) }] }));
@@ -67,7 +77,7 @@ export function compromiseReport(options: CompromiseOptions): CompromiseReport {
 
 function eventBusTarget(options: CompromiseOptions): { client: EventBridgeClient; bus: string } {
   if (options.local) {
-    const state = readSandboxState();
+    const state = readSandboxState({ configPath: options.configPath });
     const endpoint = state.awsEnv.AWS_ENDPOINT_URL_EVENTBRIDGE;
     if (!endpoint || !state.eventBusName) throw new CliError('the running sandbox recorded no certflow bus (it predates `certflow compromise`): restart `certflow sandbox`', ExitCodes.Environment);
     return { client: new EventBridgeClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint, maxAttempts: 1 }), bus: state.eventBusName };

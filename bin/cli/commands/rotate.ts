@@ -5,6 +5,8 @@ import type { Output } from '../output';
 import { printRun, readRunStatus, rotationTarget } from './status';
 
 export interface RotateOptions {
+  /** The deployment config (validated; a local sandbox must have been started with it). */
+  configPath: string;
   local: boolean;
   /** Rotate the intermediate even when it is not due. */
   intermediate: boolean;

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
-import { synthesizeTemplate } from '../../../sandbox/compose/synthesize';
+import { cliAssembly } from '../assembly';
 import { removeSandboxState, writeSandboxState, DEFAULT_STATE_PATH } from '../sandbox-state';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { ExitCodes } from '../cli-error';
@@ -17,11 +17,11 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbo
  */
 export async function runSandbox(options: { configPath: string; uninitialized: boolean }, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
-  out.progress('synthesizing the CDK app');
-  const { template, templatePath } = synthesizeTemplate(options.configPath);
+  const assembly = await cliAssembly(options.configPath, out);
+  const { template, templatePath } = assembly;
   out.progress('starting the emulators');
   const sandbox = await startSandbox({ config });
-  const cloud = await createLocalCloud(sandbox, template);
+  const cloud = await createLocalCloud(sandbox, assembly);
   if (!options.uninitialized) {
     out.progress('vault-init, unseal workflow, PKI set-up');
     const vault = await readyVault(cloud);

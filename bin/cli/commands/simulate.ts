@@ -1,7 +1,7 @@
 import { loadConfig, type CertflowConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/local-cloud';
-import { readTemplate, synthesizeTemplate } from '../../../sandbox/compose/synthesize';
+import { cliAssembly } from '../assembly';
 import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
 import { injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
@@ -47,14 +47,10 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   };
 
   const config: CertflowConfig = withSyntheticServices(loadConfig(options.configPath), options.services ?? 0);
-  // CERTFLOW_TEMPLATE_PATH reuses a template synthesized earlier (the test suite synthesizes once).
-  const prebuilt = process.env.CERTFLOW_TEMPLATE_PATH;
-  const { template } = prebuilt
-    ? await timed(`read the synthesized template ${prebuilt}`, () => ({ template: readTemplate(prebuilt) }))
-    : await timed('synthesize the CDK app (cdk-nag on)', () => synthesizeTemplate(options.configPath));
+  const assembly = await cliAssembly(options.configPath, out);
   const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
-    const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, template));
+    const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, assembly));
     const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${config.kubernetes.services.length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
     const issuerNames = await issuerNamesOf(cloud);
     const armed = fault ? await injectFault(cloud, fault) : undefined;
@@ -108,6 +104,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       wallClock: walls,
       cost,
       secretScan: scan,
+      // Which cloud assembly ran: its cache key, and whether this run had to synthesize it.
+      assembly: { key: assembly.key, cached: assembly.cached, bundles: 'synthesized' },
       ...(rolledBack ? { rollback: { error: detail?.error, cause: detail?.cause } } : {}),
     });
     out.line('certflow simulate: a full rotation on the embedded sandbox');

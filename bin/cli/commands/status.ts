@@ -24,9 +24,9 @@ export interface RotationTarget {
  * `--local`: the SFN emulator of `certflow sandbox` (from its state file). Otherwise the default
  * AWS credential chain and `--state-machine-arn` or CERTFLOW_ROTATION_STATE_MACHINE_ARN.
  */
-export function rotationTarget(options: { local: boolean; stateMachineArn?: string }): RotationTarget {
+export function rotationTarget(options: { configPath: string; local: boolean; stateMachineArn?: string }): RotationTarget {
   if (options.local) {
-    const state = readSandboxState();
+    const state = readSandboxState({ configPath: options.configPath });
     if (!state.stepFunctionsEndpoint || !state.stateMachineArns) {
       throw new CliError('the running sandbox has no Step Functions endpoint (it predates `certflow rotate`): restart `certflow sandbox`', ExitCodes.Environment);
     }
@@ -125,6 +125,7 @@ export function phasesOf(events: readonly HistoryEvent[]): Pick<RunStatus, 'phas
 }
 
 export interface StatusOptions {
+  configPath: string;
   local: boolean;
   /** An execution ARN, or an execution name of the Rotation state machine; the latest run otherwise. */
   execution?: string;

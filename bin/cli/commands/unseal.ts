@@ -5,6 +5,8 @@ import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 
 export interface UnsealOptions {
+  /** The deployment config (validated; a local sandbox must have been started with it). */
+  configPath: string;
   local: boolean;
   nodeIds?: string[];
   stateMachineArn?: string;
@@ -26,7 +28,7 @@ interface NodeResult {
 export async function unseal(options: UnsealOptions, out: Output): Promise<number> {
   const input = { trigger: 'cli', ...(options.nodeIds?.length ? { nodeIds: options.nodeIds } : {}) };
   if (options.local) {
-    const runner = runnerForRunningSandbox(readSandboxState(), devNull());
+    const runner = runnerForRunningSandbox(readSandboxState({ configPath: options.configPath }), devNull());
     out.progress('running the Unseal state machine on the sandbox');
     const execution = await runner.run(runner.find('UnsealWorkflow'), input);
     const nodes = ((execution.output as { nodes?: NodeResult[] } | undefined)?.nodes ?? []);

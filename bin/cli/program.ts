@@ -1,0 +1,258 @@
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliError, ExitCodes, EXIT_CODES_HELP } from './cli-error';
+import { createOutput, OUTPUT_FORMATS, type Output, type OutputFormat } from './output';
+import { completionScript, COMPLETION_SHELLS, type CompletionShell } from './completion';
+import { CLI_VERSION } from './version';
+
+/**
+ * The `certflow` command tree, on commander. Each command declares only its own flags (an unknown
+ * one exits 2 with a suggestion); the options every command shares (--config, -o, colour,
+ * verbosity) are declared once on the program. Command modules are imported when their command
+ * runs, so `certflow --help` loads neither the CDK nor the AWS SDK.
+ */
+
+/** The options shared by every command. */
+interface GlobalOptions {
+  config: string;
+  output?: OutputFormat;
+  json?: boolean;
+  color: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export const DEFAULT_CONFIG = 'config/econgraph.json';
+
+/** What an action returns: the process's exit code. */
+type Action = (out: Output, global: GlobalOptions & { configPath: string }) => Promise<number>;
+
+export function buildProgram(onExitCode: (code: number) => void, paintError: (text: string) => string = (text) => text): Command {
+  const program = new Command('certflow')
+    // Before any subcommand is added: commander copies these settings into each one.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(paintError(text)) })
+    .description('Keeps an internal mTLS PKI alive: Vault unsealed, the intermediate CA rotated, service certificates renewed, verified and rolled back.')
+    .version(CLI_VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'deployment config', DEFAULT_CONFIG)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
+    .option('--json', 'same as -o json')
+    .option('--no-color', 'no colour (also NO_COLOR=1); colour is on only on a terminal')
+    .addOption(new Option('-q, --quiet', 'no progress lines').conflicts('verbose'))
+    .option('-v, --verbose', 'show what is normally hidden (synthesis output)')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(run `certflow help <command>` for its flags)')
+    .helpCommand('help [command]', 'help for a command')
+    .addHelpText('after', `\nExamples:\n  $ certflow simulate\n  $ certflow sandbox\n  $ certflow rotate --local --wait\n  $ certflow help compromise\n\n${EXIT_CODES_HELP}`);
+
+  const command = (name: string, summary: string, examples: string[]) =>
+    program
+      .command(name)
+      .description(summary)
+      .addHelpText('after', `\nExamples:\n${examples.map((example) => `  $ ${example}`).join('\n')}\n\n${EXIT_CODES_HELP}`);
+
+  const act = (cmd: Command, action: Action, needsConfig = true) => async () => {
+    const global = cmd.optsWithGlobals() as GlobalOptions;
+    const format: OutputFormat = global.json ? 'json' : (global.output ?? 'table');
+    if (global.json && global.output && global.output !== 'json') throw new CliError(`--json and -o ${global.output} disagree: give one`, ExitCodes.Usage);
+    const out = createOutput({ format, quiet: global.quiet ?? false, verbose: global.verbose ?? false, ...(global.color === false ? { color: false } : {}) });
+    const configPath = resolve(global.config);
+    // Every command reads the deployment config first: an invalid one stops it (exit 3, naming
+    // the field) before it touches a sandbox, AWS or the CDK.
+    if (needsConfig) {
+      const { loadConfig } = await import('../../lib/config');
+      loadConfig(configPath);
+    }
+    onExitCode(await action(out, { ...global, configPath }));
+  };
+
+  const simulate = command('simulate', 'a full rotation on the embedded sandbox, with a report (what npm start runs)', [
+    'certflow simulate',
+    'certflow simulate --services 100 -o json',
+    'certflow simulate --fault vault:issue:after=2',
+  ])
+    .option('--services <n>', 'a synthetic fleet of n services (the seed\'s five plus tls-secret ones)', parseCount)
+    .option('--fault <spec>', 'inject a fault, e.g. vault:issue:after=3 (README, Faults)');
+  simulate.action(
+    act(simulate, async (out, global) => {
+      const opts = simulate.opts<{ services?: number; fault?: string }>();
+      const { simulate: run } = await import('./commands/simulate');
+      return run({ configPath: global.configPath, ...(opts.services ? { services: opts.services } : {}), ...(opts.fault ? { fault: opts.fault } : {}) }, out);
+    }),
+  );
+
+  const sandbox = command('sandbox', 'start the embedded sandbox (Vault ready with PKI) and keep it running until Ctrl-C', [
+    'certflow sandbox',
+    'certflow sandbox --uninitialized',
+  ]).option('--uninitialized', 'leave Vault uninitialized (to walk through vault-init yourself)');
+  sandbox.action(
+    act(sandbox, async (out, global) => {
+      const { runSandbox } = await import('./commands/sandbox');
+      return runSandbox({ configPath: global.configPath, uninitialized: sandbox.opts<{ uninitialized?: boolean }>().uninitialized ?? false }, out);
+    }),
+  );
+
+  const plan = command('plan', 'dry run: the issuers, their remaining life, and whether rotation is due', ['certflow plan --local', 'certflow plan --local --intermediate -o yaml'])
+    .option('--local', 'read the running sandbox instead of AWS')
+    .option('--intermediate', 'as if an intermediate rotation were requested');
+  plan.action(
+    act(plan, async (out, global) => {
+      const opts = plan.opts<{ local?: boolean; intermediate?: boolean }>();
+      const { plan: run } = await import('./commands/plan');
+      return run({ configPath: global.configPath, local: opts.local ?? false, intermediate: opts.intermediate ?? false }, out);
+    }),
+  );
+
+  const vaultInit = command('vault-init', 'initialize one Vault node and store its shares KMS-wrapped (never printed)', [
+    'certflow vault-init --local',
+    'certflow vault-init --node vault-0 --share-table <ShareTableName>',
+  ])
+    .option('--local', 'act on the running sandbox instead of AWS')
+    .option('--node <id>', 'the node to initialize (default: the first configured)')
+    .option('--share-table <name>', 'against AWS: the ShareTableName stack output')
+    .option('--out-dir <dir>', 'where the KMS-wrapped root token is written', '.certflow');
+  vaultInit.action(
+    act(vaultInit, async (out, global) => {
+      const opts = vaultInit.opts<{ local?: boolean; node?: string; shareTable?: string; outDir: string }>();
+      const { vaultInit: run } = await import('./commands/vault-init');
+      return run(
+        { configPath: global.configPath, local: opts.local ?? false, outDir: resolve(opts.outDir), ...(opts.node ? { nodeId: opts.node } : {}), ...(opts.shareTable ? { shareTable: opts.shareTable } : {}) },
+        out,
+      );
+    }),
+  );
+
+  const unseal = command('unseal', 'run the Unseal workflow now', ['certflow unseal --local', 'certflow unseal --state-machine-arn <UnsealStateMachineArn> --wait'])
+    .option('--local', 'run it on the running sandbox instead of AWS')
+    .option('--node <id>', 'only this node (repeatable)', collect)
+    .option('--state-machine-arn <arn>', 'against AWS: the UnsealStateMachineArn stack output')
+    .option('--wait', 'against AWS: wait for the execution to finish');
+  unseal.action(
+    act(unseal, async (out, global) => {
+      const opts = unseal.opts<{ local?: boolean; node?: string[]; stateMachineArn?: string; wait?: boolean }>();
+      const { unseal: run } = await import('./commands/unseal');
+      return run(
+        { configPath: global.configPath, local: opts.local ?? false, wait: opts.wait ?? false, ...(opts.node?.length ? { nodeIds: opts.node } : {}), ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}) },
+        out,
+      );
+    }),
+  );
+
+  const rotate = command('rotate', 'start a Rotation run now', ['certflow rotate --local --wait', 'certflow rotate --local --intermediate --service backend'])
+    .option('--local', 'on the running sandbox instead of AWS')
+    .option('--intermediate', 'force a new intermediate even when none is due')
+    .option('--service <name>', 'only this service (repeatable)', collect)
+    .option('--wait', 'follow the run and exit 1 unless it succeeded')
+    .option('--state-machine-arn <arn>', 'against AWS: the RotationStateMachineArn stack output');
+  rotate.action(
+    act(rotate, async (out, global) => {
+      const opts = rotate.opts<{ local?: boolean; intermediate?: boolean; service?: string[]; wait?: boolean; stateMachineArn?: string }>();
+      const { rotate: run } = await import('./commands/rotate');
+      return run(
+        {
+          configPath: global.configPath,
+          local: opts.local ?? false,
+          intermediate: opts.intermediate ?? false,
+          wait: opts.wait ?? false,
+          ...(opts.service?.length ? { services: opts.service } : {}),
+          ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}),
+        },
+        out,
+      );
+    }),
+  );
+
+  const status = command('status', 'a Rotation run\'s phases (the latest run by default)', ['certflow status --local', 'certflow status --local --watch', 'certflow status <execution-arn>'])
+    .argument('[run]', 'an execution ARN or name')
+    .option('--local', 'on the running sandbox instead of AWS')
+    .option('--watch', 'follow the run until it ends')
+    .option('--state-machine-arn <arn>', 'against AWS: the RotationStateMachineArn stack output');
+  status.action(
+    act(status, async (out, global) => {
+      const opts = status.opts<{ local?: boolean; watch?: boolean; stateMachineArn?: string }>();
+      const [execution] = status.processedArgs as [string | undefined];
+      const { status: run } = await import('./commands/status');
+      return run(
+        {
+          configPath: global.configPath,
+          local: opts.local ?? false,
+          watch: opts.watch ?? false,
+          ...(execution ? { execution } : {}),
+          ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}),
+        },
+        out,
+      );
+    }),
+  );
+
+  const compromise = command('compromise', 'report a key compromise (the Compromise Reported event on the certflow bus)', [
+    'certflow compromise --local --service backend --reason keyCompromise',
+    'certflow compromise --serial 3a:5f:... --reason keyCompromise --ticket INC-42 --event-bus <EventBusName>',
+    'certflow compromise --local --intermediate <issuer-id> --reason cACompromise',
+  ])
+    .option('--local', 'on the running sandbox instead of AWS')
+    .option('--service <name>', 'a compromised service (repeatable)', collect)
+    .option('--serial <serial>', 'a compromised certificate serial (repeatable)', collect)
+    .option('--intermediate <issuer-id>', 'the compromised intermediate issuer')
+    .option('--reason <code>', 'the RFC 5280 reason (keyCompromise, cACompromise, superseded, ...)')
+    .option('--reported-by <who>', 'who reports it (default cli:<user>)')
+    .option('--ticket <id>', 'the incident ticket')
+    .option('--event-bus <name>', 'against AWS: the EventBusName stack output (or CERTFLOW_EVENT_BUS)');
+  compromise.action(
+    act(compromise, async (out, global) => {
+      const opts = compromise.opts<{ local?: boolean; service?: string[]; serial?: string[]; intermediate?: string; reason?: string; reportedBy?: string; ticket?: string; eventBus?: string }>();
+      const { compromise: run } = await import('./commands/compromise');
+      return run(
+        {
+          configPath: global.configPath,
+          local: opts.local ?? false,
+          ...(opts.service?.length ? { services: opts.service } : {}),
+          ...(opts.serial?.length ? { serials: opts.serial } : {}),
+          ...(opts.intermediate !== undefined ? { intermediate: opts.intermediate } : {}),
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          ...(opts.reportedBy !== undefined ? { reportedBy: opts.reportedBy } : {}),
+          ...(opts.ticket !== undefined ? { ticket: opts.ticket } : {}),
+          ...(opts.eventBus !== undefined ? { eventBus: opts.eventBus } : {}),
+        },
+        out,
+      );
+    }),
+  );
+
+  const version = command('version', 'print the version of certflow and of the Node it runs on', ['certflow version', 'certflow version -o json']);
+  version.action(
+    act(version, async (out) => {
+      const document = { certflow: CLI_VERSION, node: process.versions.node };
+      out.result(document);
+      out.line(`certflow ${CLI_VERSION} (Node ${process.versions.node})`);
+      return ExitCodes.Ok;
+    }, false),
+  );
+
+  const completion = command('completion', 'print a shell completion script', ['source <(certflow completion bash)', 'certflow completion zsh > "${fpath[1]}/_certflow"'])
+    .argument('[shell]', `one of ${COMPLETION_SHELLS.join(', ')}`, parseShell, 'bash');
+  completion.action(
+    act(completion, async () => {
+      const [shell] = completion.processedArgs as [CompletionShell];
+      process.stdout.write(completionScript(program, shell));
+      return ExitCodes.Ok;
+    }, false),
+  );
+
+  return program;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseCount(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10000) throw new InvalidArgumentError('a whole number from 1 to 10000');
+  return Number(text);
+}
+
+function parseShell(text: string): CompletionShell {
+  if (!(COMPLETION_SHELLS as readonly string[]).includes(text)) throw new InvalidArgumentError(`one of ${COMPLETION_SHELLS.join(', ')}`);
+  return text as CompletionShell;
+}
