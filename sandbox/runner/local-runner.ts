@@ -144,6 +144,16 @@ export class LocalRunner {
     for (const fn of this.functions.values()) Object.assign(fn.env as Record<string, string | undefined>, variables);
   }
 
+  /**
+   * Invokes one function as Lambda would (its bundle, its environment), outside any state machine:
+   * for tests that drive a single step many times.
+   */
+  async invoke(functionId: FunctionId, payload: unknown): Promise<unknown> {
+    const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);
+    if (!fn) throw new Error(`the template has no function ${functionId}`);
+    return fn.handler(payload);
+  }
+
   /** The environment a function runs with here: the template's, plus the sandbox overlay. */
   functionEnv(functionId: FunctionId): Env {
     const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);
