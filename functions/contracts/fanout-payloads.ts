@@ -52,6 +52,11 @@ export const TargetVerdictSchema = z.object({
   servedSerial: z.string().optional(),
   secretSerial: z.string().optional(),
   handshake: z.boolean(),
+  /**
+   * false when the handshake ran without certflow's client certificate (a rollback whose verifier
+   * identity could not be issued): the served chain was verified, application data was not exchanged.
+   */
+  clientAuth: z.boolean().optional(),
 });
 export type TargetVerdict = z.infer<typeof TargetVerdictSchema>;
 

@@ -115,7 +115,16 @@ export const RotationEventDetailSchema = z.object({
   trigger: z.string(),
   outcome: z.enum(['Started', 'Succeeded', 'RolledBack', 'Failed', 'AlreadyRunning']),
   intermediate: z.object({ rotated: z.boolean(), previousIssuer: z.string().optional(), newIssuer: z.string().optional(), reason: z.string().optional() }).optional(),
-  counts: z.object({ targets: z.number().int(), renewed: z.number().int(), verified: z.number().int(), restored: z.number().int() }).optional(),
+  counts: z
+    .object({
+      targets: z.number().int(),
+      renewed: z.number().int(),
+      verified: z.number().int(),
+      restored: z.number().int(),
+      /** Of `restored`: verified by the served chain only, without certflow's client certificate (Vault could not issue it). */
+      restoredWithoutClientAuth: z.number().int().optional(),
+    })
+    .optional(),
   services: z.array(z.object({ service: z.string(), oldSerial: z.string().optional(), newSerial: z.string().optional(), verdict: z.string().optional() })).optional(),
   error: z.string().optional(),
   cause: z.string().optional(),

@@ -3,9 +3,13 @@ export interface TlsProbeRequest {
   host: string;
   port: number;
   serverName: string;
-  /** The client certificate chain and key certflow presents. Secret: never logged. */
-  clientCertificatePem: string;
-  clientKeyPem: string;
+  /**
+   * The client certificate chain and key certflow presents. Secret: never logged. Absent for a
+   * server-only probe: the served chain is still read, but a server that requires client
+   * certificates then sends no application data.
+   */
+  clientCertificatePem?: string;
+  clientKeyPem?: string;
   timeoutMs?: number;
 }
 

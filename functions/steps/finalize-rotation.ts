@@ -64,7 +64,8 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
       targets: state.plan?.targetCount ?? 0,
       renewed: services.filter((service) => service.newSerial).length,
       verified: services.filter((service) => service.verdict === 'Valid').length,
-      restored: services.filter((service) => service.verdict === 'Restored').length,
+      restored: services.filter((service) => service.verdict === 'Restored' || service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
+      restoredWithoutClientAuth: services.filter((service) => service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
     },
     services,
     ...(state.failure ? { error: state.failure.Error, cause: causeMessage(state.failure.Cause) } : {}),
@@ -73,6 +74,9 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
   log.warn('rotation rolled back', { error: state.failure?.Error, restoredInvalid });
   return detail;
 }
+
+/** A restored service whose endpoint was checked by its served chain, without a client certificate. */
+const RESTORED_WITHOUT_CLIENT_AUTH = 'RestoredServerOnly';
 
 /** Per service: serials from the renew records, the latest verdict from the verify records. */
 async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['services']>> {
@@ -86,9 +90,10 @@ async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonN
   // Rotation verdicts first, then the rollback's: the latest word on a service wins.
   const verifies = records.filter((entry) => entry.entry.includes('#verify-')).sort((a, b) => Number(a.entry.endsWith('rollback')) - Number(b.entry.endsWith('rollback')));
   for (const record of verifies) {
-    for (const verdict of (record.fields.verdicts as Array<{ service: string; reason: string; servedSerial?: string }>) ?? []) {
+    for (const verdict of (record.fields.verdicts as Array<{ service: string; reason: string; servedSerial?: string; clientAuth?: boolean }>) ?? []) {
       const entry = byService.get(verdict.service) ?? { service: verdict.service };
-      entry.verdict = record.entry.endsWith('rollback') && verdict.reason === 'Valid' ? 'Restored' : verdict.reason;
+      const restored = verdict.clientAuth === false ? RESTORED_WITHOUT_CLIENT_AUTH : 'Restored';
+      entry.verdict = record.entry.endsWith('rollback') && verdict.reason === 'Valid' ? restored : verdict.reason;
       if (!entry.newSerial && verdict.servedSerial && !record.entry.endsWith('rollback')) entry.newSerial = verdict.servedSerial;
       byService.set(verdict.service, entry);
     }

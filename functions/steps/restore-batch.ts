@@ -3,6 +3,7 @@ import { K8sNames } from '../contracts/targets';
 import { backupSecretName } from '../domain/backup-naming';
 import { restartWorkloads } from './renew-batch';
 import type { FanoutDeps } from './fanout-deps';
+import type { SecretSnapshot, SecretWrite } from '../ports/cluster';
 
 /**
  * RestoreBatch (rollback, I5): every target this run backed up gets its Secret back byte for byte
@@ -25,19 +26,35 @@ export async function restoreBatch(deps: FanoutDeps, input: RestoreBatchInput): 
       restored.push({ id: target.id, restored: false, detail: 'not touched by this run (no backup)', restarted: [] });
       continue;
     }
-    await cluster.writeSecret({
+    const original = {
       namespace: target.namespace,
       name: target.secretName,
       type: backup.type,
       data: backup.data,
       labels: parseRecord(backup.annotations['certflow.io/backup-labels']),
       annotations: parseRecord(backup.annotations['certflow.io/backup-annotations']),
-    });
+    };
+    // A Secret this run backed up but never changed (its renewal failed before writing) is already
+    // as it was: writing it again would make the rollback depend on the component that failed.
+    if (sameSecret(await cluster.readSecret(target.namespace, target.secretName), original)) {
+      deps.log.info('target unchanged since its backup', { target: target.id, backup: backupName });
+      restored.push({ id: target.id, restored: true, detail: `unchanged since ${backupName}: nothing to write`, restarted: [] });
+      continue;
+    }
+    await cluster.writeSecret(original);
     const restarted = await restartWorkloads(deps, target, input.requestedAt);
     deps.log.info('target restored from backup', { target: target.id, backup: backupName, restarted });
     restored.push({ id: target.id, restored: true, detail: `restored from ${backupName}`, restarted });
   }
   return { runId: input.runId, restored };
+}
+
+function sameSecret(current: SecretSnapshot | undefined, original: Required<SecretWrite>): boolean {
+  if (!current || current.type !== original.type) return false;
+  const sameBytes = (a: Record<string, Buffer>, b: Record<string, Buffer>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([key, value]) => b[key] !== undefined && value.equals(b[key]));
+  const sameText = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([key, value]) => b[key] === value);
+  return sameBytes(current.data, original.data) && sameText(current.labels, original.labels) && sameText(current.annotations, original.annotations);
 }
 
 function parseRecord(text: string | undefined): Record<string, string> {

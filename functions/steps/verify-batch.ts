@@ -17,16 +17,41 @@ export interface VerifierIdentity {
  * a real mTLS handshake with its endpoint serves that same certificate and lets application data
  * flow. One verdict per target, with the trust checker's reason.
  */
-export async function verifyBatch(deps: FanoutDeps, input: VerifyBatchInput, identity: () => Promise<VerifierIdentity>): Promise<VerifyBatchOutput> {
+export async function verifyBatch(
+  deps: FanoutDeps,
+  input: VerifyBatchInput,
+  identity: () => Promise<VerifierIdentity>,
+  options: { allowServerOnly?: boolean } = {},
+): Promise<VerifyBatchOutput> {
   const active = await deps.pki.readIssuer(deps.settings.intermediateMount, 'default');
   const verdicts: TargetVerdict[] = [];
-  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, active.certificatePem, identity));
+  const client = clientIdentity(identity, options.allowServerOnly ?? false);
+  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, active.certificatePem, client));
   const allValid = verdicts.every((verdict) => verdict.valid);
   deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
   return { runId: input.runId, allValid, verdicts };
 }
 
-async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem: string, identity: () => Promise<VerifierIdentity>): Promise<TargetVerdict> {
+/**
+ * The verifier identity, or, where a server-only check is allowed, why there is none. A rollback's
+ * verification must not depend on what failed: when Vault cannot issue certflow's client
+ * certificate, the rollback still verifies each restored Secret and the chain its endpoint serves,
+ * and says that application data was not exchanged.
+ */
+type ClientIdentity = () => Promise<{ identity: VerifierIdentity } | { missing: string }>;
+
+function clientIdentity(identity: () => Promise<VerifierIdentity>, allowServerOnly: boolean): ClientIdentity {
+  return async () => {
+    try {
+      return { identity: await identity() };
+    } catch (error) {
+      if (!allowServerOnly || !(error instanceof CertflowError)) throw error;
+      return { missing: `${error.name}: ${error.message}` };
+    }
+  };
+}
+
+async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem: string, identity: ClientIdentity): Promise<TargetVerdict> {
   const base = { id: target.id, service: target.service };
   const cluster = deps.cluster(target.cluster);
   const now = deps.clock.now();
@@ -58,7 +83,10 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
   const client = await identity();
   let probe;
   try {
-    probe = await deps.probe.probe({ ...target.endpoint, clientCertificatePem: client.certificatePem, clientKeyPem: client.keyPem });
+    probe = await deps.probe.probe({
+      ...target.endpoint,
+      ...('identity' in client ? { clientCertificatePem: client.identity.certificatePem, clientKeyPem: client.identity.keyPem } : {}),
+    });
   } catch (error) {
     const reason = error instanceof CertflowError ? error.name.replace(/Error$/, '') : 'EndpointUnreachable';
     return { ...base, valid: false, reason, detail: (error as Error).message, ...(secretSerial ? { secretSerial } : {}), handshake: false };
@@ -73,6 +101,15 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
   if (servedSerial !== secretSerial) {
     // The workload still serves what it loaded before: its rollout has not happened.
     return { ...common, valid: false, reason: 'StaleServedCertificate', detail: `the endpoint serves ${servedSerial}, the Secret holds ${secretSerial}: the workload has not reloaded` };
+  }
+  if ('missing' in client) {
+    return {
+      ...common,
+      valid: true,
+      reason: 'Valid',
+      clientAuth: false,
+      detail: `served ${servedSerial} over ${probe.protocol}, matching the Secret; application data not exchanged: no client identity (${client.missing})`,
+    };
   }
   if (!probe.applicationData) {
     return { ...common, valid: false, reason: 'NoApplicationData', detail: `the handshake with ${target.endpoint.host}:${target.endpoint.port} completed but the server sent no data: it refused certflow's client certificate` };

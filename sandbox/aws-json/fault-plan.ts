@@ -23,6 +23,8 @@ export interface FaultControls<Operation extends string = string> {
   inject(fault: FaultSpec<Operation>): string;
   /** Removes one fault, or all of them when no id is given. */
   clear(id?: string): void;
+  /** When the fault applied to a call (epoch ms), also after it is used up or cleared. */
+  firings(id: string): readonly number[];
 }
 
 /** What the server must do to one call, after consulting the plan. */
@@ -57,6 +59,11 @@ function statusForException(exception: string, internalException: string): numbe
 export class FaultPlan implements FaultControls {
   private faults: ActiveFault[] = [];
   private nextId = 1;
+  private readonly fired = new Map<string, number[]>();
+
+  firings(id: string): readonly number[] {
+    return this.fired.get(id) ?? [];
+  }
 
   /** @param internalException the service's 500 exception (`KMSInternalException`, `InternalException`). */
   constructor(private readonly internalException: string) {}
@@ -86,6 +93,7 @@ export class FaultPlan implements FaultControls {
     for (const fault of this.faults) {
       if (fault.operation !== undefined && fault.operation !== operation) continue;
       fault.remaining -= 1;
+      this.fired.set(fault.id, [...this.firings(fault.id), Date.now()]);
       decision.latencyMs += fault.latencyMs ?? 0;
       if (decision.failure) continue;
       if (fault.dropConnection) {

@@ -24,7 +24,7 @@ import { createVaultSigner, type TlsBundle, type VaultIssuerConfig, type VaultSi
  */
 
 export interface CertManagerControllerOptions {
-  readonly kubernetes: Pick<KubernetesEmulatorHandle, 'store'>;
+  readonly kubernetes: Pick<KubernetesEmulatorHandle, 'store'> & Partial<Pick<KubernetesEmulatorHandle, 'secretWriteFault'>>;
   /** The Vault Issuer this controller signs with. */
   readonly vault: VaultIssuerConfig;
   /**
@@ -249,6 +249,10 @@ class Controller implements CertManagerController {
     };
     const data = { 'tls.crt': base64(bundle.tlsCrt), 'tls.key': base64(privateKeyPem), 'ca.crt': base64(bundle.caCrt) };
     const existing = this.store.get('secrets', { namespace, name });
+    // The real cert-manager writes through the API server, so an injected Secret-write fault meets
+    // it too: the issuance fails and is retried with backoff, and the Secret stays as it was.
+    const refused = this.options.kubernetes.secretWriteFault?.(existing ? 'update' : 'create', namespace ?? '', name);
+    if (refused) throw refused;
     if (existing && existing.type === TLS_SECRET_TYPE) {
       this.store.mutate('secrets', { namespace, name }, (secret: SecretObject) => {
         secret.data = { ...(secret.data ?? {}), ...data };

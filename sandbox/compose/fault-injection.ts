@@ -1,5 +1,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { RotationLock } from '../../functions/contracts/rotation-payloads';
+import { RotationLock, RotationStates } from '../../functions/contracts/rotation-payloads';
+import type { HistoryEvent } from '../runner/local-runner';
+import type { Moment } from '../runner/history-facts';
 import type { LocalCloud } from './local-cloud';
 
 /**
@@ -65,49 +67,85 @@ export function parseFault(text: string): FaultRequest {
   return request;
 }
 
-/** Arms a fault in the sandbox; returns what it did and how to heal it. */
-export async function injectFault(cloud: LocalCloud, request: FaultRequest): Promise<{ description: string; heal: () => void }> {
+/** An armed fault: what it does, how to heal it, and when it fired (epoch ms, one per failure it caused). */
+export interface ArmedFault {
+  description: string;
+  heal: () => void;
+  /** Some faults are seen only in the execution's history (a refused lock): pass it. */
+  firings: (history?: readonly HistoryEvent[]) => readonly Moment[];
+}
+
+/** The faults that name a service act on that service's Deployment or endpoint. */
+const SERVICE_FAULTS: readonly FaultKind[] = ['kubernetes:rollout', 'endpoint:handshake'];
+
+/**
+ * Refuses a fault that cannot bite before anything runs: a service the config does not declare,
+ * or `service=` on a fault that does not act on one service.
+ */
+export function checkFaultTarget(request: FaultRequest, services: readonly string[]): void {
+  if (request.service === undefined) return;
+  if (!SERVICE_FAULTS.includes(request.kind)) throw new FaultSyntaxError(`fault ${request.kind} does not act on one service: service=${request.service} is not an option for it`);
+  if (!services.includes(request.service)) {
+    throw new FaultSyntaxError(`fault ${request.kind}: service "${request.service}" is not a service of this config (known: ${[...services].sort().join(', ')})`);
+  }
+}
+
+/** Arms a fault in the sandbox; returns what it did, how to heal it and how often it fired. */
+export async function injectFault(cloud: LocalCloud, request: FaultRequest): Promise<ArmedFault> {
   const { sandbox } = cloud;
   const vault = sandbox.config.vault;
   const counts = { ...(request.after ? { after: request.after } : {}), ...(request.times ? { times: request.times } : {}) };
   const service = request.service ?? 'backend';
   const namespace = sandbox.config.kubernetes.namespace;
+  checkFaultTarget(request, sandbox.config.kubernetes.services.map((declared) => declared.name));
   switch (request.kind) {
     case 'vault:issue':
     case 'vault:sign': {
       const operation = `${vault.intermediateMount}/${request.kind === 'vault:issue' ? 'issue' : 'sign'}`;
       const id = sandbox.vault.faults.inject({ operation, status: request.status ?? 500, ...counts });
-      return { description: `Vault answers ${request.status ?? 500} on ${operation}`, heal: () => sandbox.vault.faults.clear(id) };
+      return { description: `Vault answers ${request.status ?? 500} on ${operation}`, heal: () => sandbox.vault.faults.clear(id), firings: () => sandbox.vault.faults.firings(id) };
     }
     case 'vault:sign-intermediate': {
       const id = sandbox.vault.faults.inject({ operation: vault.rootMount, method: 'POST', status: request.status ?? 500, ...counts });
-      return { description: `Vault answers ${request.status ?? 500} on POSTs to ${vault.rootMount}`, heal: () => sandbox.vault.faults.clear(id) };
+      return { description: `Vault answers ${request.status ?? 500} on POSTs to ${vault.rootMount}`, heal: () => sandbox.vault.faults.clear(id), firings: () => sandbox.vault.faults.firings(id) };
     }
     case 'vault:sealed': {
       const id = sandbox.vault.faults.inject({ operation: '*', status: 503, message: 'Vault is sealed', ...counts });
-      return { description: 'Vault answers 503 Vault is sealed', heal: () => sandbox.vault.faults.clear(id) };
+      return { description: 'Vault answers 503 Vault is sealed', heal: () => sandbox.vault.faults.clear(id), firings: () => sandbox.vault.faults.firings(id) };
     }
     case 'vault:rate-limit': {
       const id = sandbox.vault.faults.inject({ operation: vault.intermediateMount, status: 429, ...counts });
-      return { description: `Vault answers 429 on ${vault.intermediateMount}`, heal: () => sandbox.vault.faults.clear(id) };
+      return { description: `Vault answers 429 on ${vault.intermediateMount}`, heal: () => sandbox.vault.faults.clear(id), firings: () => sandbox.vault.faults.firings(id) };
     }
     case 'kubernetes:secret-write':
     case 'kubernetes:conflict': {
       const status = request.kind === 'kubernetes:conflict' ? 409 : (request.status ?? 500);
       const id = sandbox.kubernetes.faults.inject({ verb: 'update', resource: 'secrets', status, ...counts });
-      return { description: `Kubernetes answers ${status} on Secret updates`, heal: () => sandbox.kubernetes.faults.clear(id) };
+      return { description: `Kubernetes answers ${status} on Secret updates`, heal: () => sandbox.kubernetes.faults.clear(id), firings: () => sandbox.kubernetes.faults.firings(id) };
     }
     case 'kubernetes:rollout': {
       sandbox.kubernetes.setRolloutsPaused(namespace, service, true);
-      return { description: `Deployment ${namespace}/${service} never rolls out`, heal: () => sandbox.kubernetes.setRolloutsPaused(namespace, service, false) };
+      return {
+        description: `Deployment ${namespace}/${service} never rolls out`,
+        heal: () => sandbox.kubernetes.setRolloutsPaused(namespace, service, false),
+        firings: () => sandbox.kubernetes.heldRollouts(namespace, service),
+      };
     }
     case 'kms:decrypt': {
+      // KMS is only asked to decrypt when a node is sealed: seal one, so the rotation's preflight
+      // must unseal it and meets the fault (an unsealed Vault never asks KMS for anything).
+      const node = sandbox.vault.node(sandbox.vault.nodes[sandbox.vault.nodes.length - 1]!.id);
+      node.seal();
       const id = sandbox.kms.faults.inject({ operation: 'Decrypt', status: 500, ...(request.times ? { times: request.times } : {}) });
-      return { description: 'KMS Decrypt fails with KMSInternalException', heal: () => sandbox.kms.faults.clear(id) };
+      return { description: `KMS Decrypt fails with KMSInternalException, and Vault node ${node.id} is sealed`, heal: () => sandbox.kms.faults.clear(id), firings: () => sandbox.kms.faults.firings(id) };
     }
     case 'endpoint:handshake': {
       sandbox.services.failHandshakes(service, true);
-      return { description: `the ${service} endpoint drops every connection`, heal: () => sandbox.services.failHandshakes(service, false) };
+      return {
+        description: `the ${service} endpoint drops every connection`,
+        heal: () => sandbox.services.failHandshakes(service, false),
+        firings: () => sandbox.services.droppedHandshakes(service),
+      };
     }
     case 'lock:held': {
       const table = cloud.runner.functionEnv('ReleaseStaleLock').CERTFLOW_LEDGER_TABLE!;
@@ -117,7 +155,11 @@ export async function injectFault(cloud: LocalCloud, request: FaultRequest): Pro
           Item: { pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { S: 'arn:aws:states:us-east-1:000000000000:execution:other:run' }, runId: { S: 'other-run' } },
         }),
       );
-      return { description: 'another execution holds the rotation lock', heal: () => undefined };
+      // The lock is a record, not a call to fail: the fault fired when the run's conditional write
+      // of the lock was refused, which the execution's history shows.
+      const firings = (history: readonly HistoryEvent[] = []) =>
+        history.filter((event) => event.type === 'StateFailed' && event.state?.name === RotationStates.AcquireLock && String(event.Error).endsWith('ConditionalCheckFailedException')).map((event) => ({ at: event.timestamp, state: event.state!.name }));
+      return { description: 'another execution holds the rotation lock', heal: () => undefined, firings };
     }
   }
 }

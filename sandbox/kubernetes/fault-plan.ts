@@ -42,6 +42,8 @@ export interface KubernetesFaultControls {
   clear(id?: string): void;
   /** The faults still armed, with the uses they have left. */
   active(): readonly (KubernetesFaultSpec & { readonly id: string; readonly remaining: number })[];
+  /** When the fault applied to a request (epoch ms), also after it is used up or cleared. */
+  firings(id: string): readonly number[];
 }
 
 export interface FaultDecision {
@@ -104,6 +106,12 @@ function resourceMatches(pattern: string | undefined, target: ResourceTarget): b
 export class KubernetesFaultPlan implements KubernetesFaultControls {
   private faults: ArmedFault[] = [];
   private nextId = 1;
+  private readonly fired = new Map<string, number[]>();
+
+  /** When the fault applied to a request (epoch ms), also after it is used up or cleared. */
+  firings(id: string): readonly number[] {
+    return this.fired.get(id) ?? [];
+  }
 
   inject(fault: KubernetesFaultSpec): string {
     if (fault.times !== undefined && (!Number.isInteger(fault.times) || fault.times < 1)) {
@@ -142,6 +150,7 @@ export class KubernetesFaultPlan implements KubernetesFaultControls {
         continue;
       }
       fault.remaining -= 1;
+      this.fired.set(fault.id, [...this.firings(fault.id), Date.now()]);
       latencyMs += spec.latencyMs ?? 0;
       if (failure) continue;
       if (spec.dropConnection) failure = { kind: 'drop' };

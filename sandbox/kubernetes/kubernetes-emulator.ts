@@ -50,6 +50,13 @@ export interface KubernetesEmulatorHandle {
   onRollout(listener: RolloutListener): () => void;
   /** A paused Deployment's rollout never completes: its status stays behind its generation. */
   setRolloutsPaused(namespace: string, deployment: string, paused: boolean): void;
+  /**
+   * For the in-process controllers (cert-manager), which write to the store, not over HTTP: the
+   * error an injected fault gives this Secret write, as the API server would answer it, if any.
+   */
+  secretWriteFault(verb: 'create' | 'update', namespace: string, name: string): Error | undefined;
+  /** When a paused Deployment was asked to roll out and was held back (epoch ms). */
+  heldRollouts(namespace: string, deployment: string): readonly number[];
   close(): Promise<void>;
 }
 
@@ -81,9 +88,16 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
       inject: (fault) => faults.inject(fault),
       clear: (id) => faults.clear(id),
       active: () => faults.active(),
+      firings: (id) => faults.firings(id),
     },
     onRollout: (listener) => rollouts.onRollout(listener),
     setRolloutsPaused: (namespace, deployment, paused) => rollouts.setPaused(namespace, deployment, paused),
+    heldRollouts: (namespace, deployment) => rollouts.heldRollouts(namespace, deployment),
+    secretWriteFault: (verb, namespace, name) => {
+      const decision = faults.take({ type: 'resource', verb, kind: kindOf('secrets'), namespace, name });
+      if (!decision.failure) return undefined;
+      return decision.failure.kind === 'drop' ? new Error(`the connection to the API server dropped writing Secret ${namespace}/${name}`) : decision.failure.error;
+    },
     async close() {
       rollouts.close();
       await server.close();

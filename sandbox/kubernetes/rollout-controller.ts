@@ -60,6 +60,9 @@ function completedStatus(deployment: DeploymentObject, now: string): DeploymentS
 export class RolloutController {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly paused = new Set<string>();
+  private readonly held = new Map<string, number[]>();
+  /** The generation last held back per deployment: one firing per rollout asked for. */
+  private readonly heldGenerations = new Map<string, number>();
   private readonly listeners = new Set<RolloutListener>();
   /** The pod template last rolled out, per deployment: a scale alone is not a rollout. */
   private readonly rolledOutTemplates = new Map<string, unknown>();
@@ -76,6 +79,11 @@ export class RolloutController {
   onRollout(listener: RolloutListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** When a paused deployment was asked to roll out and held back (epoch ms): a fault that fired. */
+  heldRollouts(namespace: string, name: string): readonly number[] {
+    return this.held.get(keyOf(namespace, name)) ?? [];
   }
 
   setPaused(namespace: string, name: string, paused: boolean): void {
@@ -113,8 +121,16 @@ export class RolloutController {
       if (!this.rolledOutTemplates.has(key)) this.rolledOutTemplates.set(key, deployment.spec.template);
       return;
     }
+    if (this.paused.has(key)) {
+      const generation = deployment.metadata.generation ?? 0;
+      if (this.heldGenerations.get(key) !== generation) {
+        this.heldGenerations.set(key, generation);
+        this.held.set(key, [...this.heldRollouts(namespace, name), Date.now()]);
+      }
+      return;
+    }
     // A timer already pending rolls out whatever generation is current when it fires.
-    if (!this.paused.has(key) && !this.timers.has(key)) this.schedule(key, namespace, name);
+    if (!this.timers.has(key)) this.schedule(key, namespace, name);
   }
 
   private schedule(key: string, namespace: string, name: string): void {

@@ -180,12 +180,15 @@ export class ServiceEndpoint {
 
   /** Fault injection: while set, every connection is dropped before the handshake. */
   handshakeFault = false;
+  /** When the handshake fault dropped a connection (epoch ms): how often the fault fired. */
+  readonly droppedHandshakes: number[] = [];
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     if (!this.material || !this.tls || this.handshakeFault) {
+      if (this.handshakeFault) this.droppedHandshakes.push(Date.now());
       socket.destroy();
       return;
     }

@@ -32,6 +32,8 @@ export interface ServiceEndpoints {
   readonly services: readonly ManagedService[];
   /** Fault injection: drop every connection to the service (a handshake that fails) until set back. */
   failHandshakes(service: string, failing: boolean): void;
+  /** When the handshake fault dropped a connection to the service (epoch ms). */
+  droppedHandshakes(service: string): readonly number[];
   close(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startServiceEndpoints(options: ServiceEndpointsOptions): P
     failHandshakes: (service, failing) => {
       of(service).handshakeFault = failing;
     },
+    droppedHandshakes: (service) => of(service).droppedHandshakes,
     close: () => (closed ??= closeAll()),
   };
 }

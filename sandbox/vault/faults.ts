@@ -37,6 +37,8 @@ export interface FaultControls {
   clear(id?: string): void;
   /** The faults still armed (for assertions). */
   active(): readonly (FaultSpec & { readonly id: string; readonly remaining: number })[];
+  /** When the fault failed a request (epoch ms), also after it is used up or cleared. */
+  firings(id: string): readonly number[];
 }
 
 const DEFAULT_MESSAGES: Readonly<Record<number, string>> = {
@@ -66,6 +68,11 @@ function pathMatches(operation: string, path: string): boolean {
 
 export class FaultRegistry implements FaultControls {
   private faults: ArmedFault[] = [];
+  private readonly fired = new Map<string, number[]>();
+
+  firings(id: string): readonly number[] {
+    return this.fired.get(id) ?? [];
+  }
 
   inject(spec: FaultSpec): string {
     if (spec.times !== undefined && (!Number.isInteger(spec.times) || spec.times < 1)) {
@@ -98,6 +105,7 @@ export class FaultRegistry implements FaultControls {
       return undefined;
     }
     fault.remaining -= 1;
+    this.fired.set(fault.id, [...this.firings(fault.id), Date.now()]);
     if (fault.remaining <= 0) this.faults = this.faults.filter((candidate) => candidate !== fault);
     return fault.spec;
   }

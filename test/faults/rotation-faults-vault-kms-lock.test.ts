@@ -11,7 +11,7 @@ jest.setTimeout(240_000);
 
 const CASES: FaultCase[] = [
   { fault: 'vault:sealed:times=2', phase: 'preflight (Vault sealed, then unsealed)', expect: ['Succeeded'] },
-  { fault: 'vault:sealed:after=40,times=2', phase: 'mid-run (Vault sealed briefly)', expect: ['Succeeded'] },
+  { fault: 'vault:sealed:after=25,times=2', phase: 'mid-run, publishing trust (Vault sealed briefly)', expect: ['Succeeded'] },
   { fault: 'vault:sign-intermediate', phase: 'new intermediate (Vault 500 signing it)', expect: ['RolledBack'] },
   { fault: 'vault:issue', phase: 'fan-out, first leaf (Vault 500 on issue)', expect: ['RolledBack'] },
   { fault: 'vault:issue:after=2', phase: 'fan-out, third leaf (Vault 500 on issue)', expect: ['RolledBack'] },
@@ -20,6 +20,9 @@ const CASES: FaultCase[] = [
   { fault: 'vault:sign', phase: 'canary (cert-manager cannot sign: batch times out)', expect: ['RolledBack'] },
   { fault: 'kms:decrypt:times=1', phase: 'preflight (KMS unavailable while a node is sealed)', expect: ['Succeeded'] },
   { fault: 'lock:held', phase: 'lock (another rotation holds it)', expect: ['AlreadyRunning'] },
+  { fault: 'vault:sealed', phase: 'preflight (Vault sealed for good; as the README shows it)', expect: ['Stopped'] },
+  { fault: 'vault:rate-limit', phase: 'preflight (every intermediate-mount call 429s; as the README shows it)', expect: ['Stopped'] },
+  { fault: 'kms:decrypt', phase: 'preflight (KMS down while a node is sealed; as the README shows it)', expect: ['Stopped'] },
 ];
 
 describeFaultMatrix('the Rotation workflow under Vault, KMS and lock faults', CASES);

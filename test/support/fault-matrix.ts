@@ -12,11 +12,14 @@ export interface FaultCase {
   fault: string;
   phase: string;
   /** What a correct certflow must end in; the test fails on any other outcome. */
-  expect: Array<'Succeeded' | 'RolledBack' | 'AlreadyRunning'>;
+  expect: Array<'Succeeded' | 'RolledBack' | 'AlreadyRunning' | 'Stopped'>;
 }
 
 export interface FaultRun {
-  outcome: 'Succeeded' | 'RolledBack' | 'AlreadyRunning' | 'Other';
+  /** Stopped: the run failed before changing anything (preflight), alarmed. */
+  outcome: 'Succeeded' | 'RolledBack' | 'AlreadyRunning' | 'Stopped' | 'Other';
+  /** How many times the injected fault fired: a case whose fault never fired tests nothing. */
+  fired: number;
   execution: LocalExecution;
   before: FleetSnapshot;
   after: FleetSnapshot;
@@ -51,10 +54,12 @@ export async function runWithFault(cloud: LocalCloud, fleet: ReadyFleet, fault: 
         ? 'Succeeded'
         : execution.error === 'RotationRolledBack'
           ? 'RolledBack'
-          : 'Other';
+          : execution.error === 'RotationAborted'
+            ? 'Stopped'
+            : 'Other';
   await new Promise((resolve) => setTimeout(resolve, 100));
   const after = await snapshot(cloud, fleet.seed);
-  return { outcome, execution, before, after, broken: await trustBreaks(cloud, fleet.seed) };
+  return { outcome, execution, before, after, fired: armed.firings(execution.history).length, broken: await trustBreaks(cloud, fleet.seed) };
 }
 
 /**
@@ -78,8 +83,9 @@ export function describeFaultMatrix(title: string, cases: FaultCase[]): void {
 
       const outcome = testCase.expect.includes(run.outcome as never) ? 'as expected' : `${run.outcome} (${run.execution.error ?? ''}: ${run.execution.cause?.slice(0, 300) ?? ''})`;
       expect({ fault: testCase.fault, outcome }).toEqual({ fault: testCase.fault, outcome: 'as expected' });
+      expect({ fault: testCase.fault, fired: run.fired > 0 }).toEqual({ fault: testCase.fault, fired: true });
       expect(run.broken).toEqual([]);
-      if (run.outcome === 'RolledBack' || run.outcome === 'AlreadyRunning') {
+      if (run.outcome === 'RolledBack' || run.outcome === 'AlreadyRunning' || run.outcome === 'Stopped') {
         expect(run.after.defaultIssuer).toBe(run.before.defaultIssuer);
         expect(run.after.secrets).toEqual(run.before.secrets);
       }

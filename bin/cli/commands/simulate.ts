@@ -4,7 +4,8 @@ import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/loca
 import { cliAssembly } from '../assembly';
 import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
-import { injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
+import { checkFaultTarget, injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
+import { countByState, failureOf, laterFailureOf } from '../../../sandbox/runner/history-facts';
 import { scanForSecrets, secretNeedles, storedSharePlaintexts } from '../../../sandbox/compose/secret-scan';
 import { estimateCost } from '../../../sandbox/compose/cost-estimate';
 import type { LocalExecution } from '../../../sandbox/runner/local-runner';
@@ -47,6 +48,14 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   };
 
   const config: CertflowConfig = withSyntheticServices(loadConfig(options.configPath), options.services ?? 0);
+  // A fault that names a service this fleet does not have is refused before anything starts.
+  if (fault) {
+    try {
+      checkFaultTarget(fault, config.kubernetes.services.map((service) => service.name));
+    } catch (error) {
+      throw new CliError((error as Error).message, ExitCodes.Usage);
+    }
+  }
   const assembly = await cliAssembly(options.configPath, out);
   const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
@@ -86,13 +95,20 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       newIssuer: execution.status === 'SUCCEEDED' ? (names[detail?.intermediate?.newIssuer ?? ''] ?? detail?.intermediate?.newIssuer) : undefined,
     }));
     const rolledBack = detail?.outcome === 'RolledBack';
-    const ok = execution.status === 'SUCCEEDED' && detail?.outcome === 'Succeeded' && scan.found === 0;
+    const outcome = detail?.outcome ?? (execution.output as { outcome?: string } | undefined)?.outcome;
+    const ok = execution.status === 'SUCCEEDED' && outcome === 'Succeeded' && scan.found === 0;
+    const failure = execution.status === 'SUCCEEDED' ? undefined : failureOf(execution.history);
+    const rollbackFailure = execution.error === 'RotationRollbackFailed' ? laterFailureOf(execution.history, failure) : undefined;
+    const firings = armed ? [...armed.firings(execution.history)] : [];
+    const faultReport = armed && fault ? { kind: fault.kind, description: armed.description, fired: firings.length, firedIn: countByState(execution.history, firings) } : undefined;
 
     out.result({
       ok,
       execution: { name: execution.name, status: execution.status, error: execution.error },
-      fault: armed?.description,
-      outcome: detail?.outcome,
+      fault: faultReport,
+      outcome,
+      ...(failure ? { failure } : {}),
+      ...(rollbackFailure ? { rollbackFailure } : {}),
       intermediate: detail?.intermediate,
       services,
       counts: detail?.counts,
@@ -106,22 +122,41 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       secretScan: scan,
       // Which cloud assembly ran: its cache key, and whether this run had to synthesize it.
       assembly: { key: assembly.key, cached: assembly.cached, bundles: 'synthesized' },
-      ...(rolledBack ? { rollback: { error: detail?.error, cause: detail?.cause } } : {}),
+      ...(rolledBack
+        ? {
+            rollback: {
+              error: detail?.error,
+              cause: detail?.cause,
+              issuerRestored: detail?.intermediate?.previousIssuer,
+              restored: detail?.counts?.restored ?? 0,
+              restoredWithoutClientAuth: detail?.counts?.restoredWithoutClientAuth ?? 0,
+            },
+          }
+        : {}),
     });
     out.line('certflow simulate: a full rotation on the embedded sandbox');
     out.line();
     out.line(`Vault ${config.vault.clusterId}: 3 nodes sealed, then unsealed by the Unseal state machine (${fleet.unseal.status}); shares KMS-wrapped in DynamoDB`);
-    if (armed) out.line(`Fault injected: ${armed.description}`);
-    out.line(`Rotation ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''}, outcome ${detail?.outcome ?? 'unknown'}, ${cost.transitions} state transitions`);
+    if (faultReport) {
+      const where = faultReport.firedIn.map((entry) => `${entry.state} x${entry.times}`).join(', ');
+      out.line(`Fault injected: ${faultReport.description}; ${faultReport.fired === 0 ? out.paint.warn('it never fired') : `fired ${faultReport.fired} time${faultReport.fired === 1 ? '' : 's'} (${where})`}`);
+    }
+    out.line(`Rotation ${execution.name}: ${execution.status}${execution.error ? ` (${execution.error})` : ''}, outcome ${outcome ?? 'none'}, ${cost.transitions} state transitions`);
+    if (failure) out.line(`Failed in ${failure.state}: ${failure.error}: ${failure.cause}`);
     if (detail?.intermediate) {
       const { intermediate } = detail;
       out.line(`Intermediate: ${intermediate.rotated ? `rotated ${names[intermediate.previousIssuer ?? ''] ?? intermediate.previousIssuer} -> ${names[intermediate.newIssuer ?? ''] ?? intermediate.newIssuer}` : `kept ${names[intermediate.previousIssuer ?? ''] ?? intermediate.previousIssuer}`}`);
     }
     out.line();
     const shown = services.length > 20 ? [...services.slice(0, 20)] : services;
+    // Whole serials, so one can be pasted into `certflow compromise --serial`; old under new keeps
+    // the table within 100 columns (the issuers are named in the Intermediate line above).
     out.table([
-      ['service', 'old serial', 'old issuer', 'new serial', 'new issuer', 'verdict'],
-      ...shown.map((service) => [service.service, short(service.oldSerial), service.oldIssuer ?? '', short(service.newSerial), service.newIssuer ?? '', service.verdict ?? '']),
+      ['service', 'verdict', 'serial'],
+      ...shown.flatMap((service) => [
+        [service.service, service.verdict ?? '', `new ${short(service.newSerial) || '-'}`],
+        ['', '', `old ${short(service.oldSerial) || '-'}`],
+      ]),
     ]);
     if (services.length > shown.length) out.line(`  ... and ${services.length - shown.length} more services (see --json)`);
     out.line();
@@ -139,14 +174,33 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, services.length)).toFixed(1)} ms`);
     out.line();
     if (ok) {
-      out.line(`Result: every service renewed under the new intermediate and verified by mTLS handshake.`);
+      out.line(`Result: ${out.paint.ok('every service renewed under the new intermediate and verified by mTLS handshake.')}`);
+      if (faultReport?.fired === 0) {
+        out.line(out.paint.warn(`The fault ${faultReport.kind} never fired, so this run tested nothing about it: choose after=/times= that this fleet reaches.`));
+        return ExitCodes.FaultNotFired;
+      }
       return ExitCodes.Ok;
     }
+    if (outcome === 'AlreadyRunning') {
+      out.line(`Result: ${out.paint.warn('ALREADY RUNNING')}: another execution holds the rotation lock, so this run changed nothing and ended.`);
+      return ExitCodes.Refused;
+    }
     if (rolledBack) {
-      out.line(`Result: ROLLED BACK after ${detail?.error}: ${detail?.cause ?? ''}`);
+      out.line(`Result: ${out.paint.bad('ROLLED BACK')} after ${detail?.error}: ${detail?.cause ?? ''}`);
+      const withoutClientAuth = detail?.counts?.restoredWithoutClientAuth ?? 0;
       out.line(`The rollback restored the previous issuer and every touched Secret byte for byte; ${detail?.counts?.restored ?? 0} services verified as restored.`);
+      if (withoutClientAuth > 0) {
+        out.line(`${withoutClientAuth} of them were verified by the chain their endpoint serves, without application data: Vault could not issue certflow's client certificate.`);
+      }
     } else {
-      out.line(`Result: FAILED (${execution.error ?? detail?.outcome ?? 'unknown'}): ${execution.cause ?? ''}`);
+      out.line(`Result: ${out.paint.bad('FAILED')} (${failure?.error ?? execution.error ?? outcome ?? 'unknown'})${failure ? ` in ${failure.state}: ${failure.cause}` : ''}`);
+      if (execution.error === 'RotationAborted') out.line('Nothing was changed: the run stopped before its plan, and the RotationExecutionsFailed alarm fires.');
+      if (rollbackFailure) {
+        out.line(`The rollback could not finish either: ${rollbackFailure.state} failed with ${rollbackFailure.error}: ${rollbackFailure.cause}`);
+        out.line('Every Secret the run touched still has its backup in its namespace (backups are never overwritten), the alarm fires,');
+        out.line('and the ledger records each batch that was restored. Once the component that failed answers again, start a rotation;');
+        out.line('the backups are deleted only when a run succeeds.');
+      }
     }
     return ExitCodes.WorkflowFailed;
   } finally {
@@ -163,7 +217,7 @@ function parseFaultOrThrow(text: string) {
 }
 
 function short(serial: string | undefined): string {
-  return serial ? `${serial.slice(0, 11)}…` : '';
+  return serial ?? '';
 }
 
 async function issuerNamesOf(cloud: LocalCloud): Promise<Record<string, string>> {

@@ -22,8 +22,7 @@ export class NodeTlsProbe implements TlsProbe {
         host: request.host,
         port: request.port,
         servername: request.serverName,
-        cert: request.clientCertificatePem,
-        key: request.clientKeyPem,
+        ...(request.clientCertificatePem && request.clientKeyPem ? { cert: request.clientCertificatePem, key: request.clientKeyPem } : {}),
         rejectUnauthorized: false,
         minVersion: 'TLSv1.2',
       });
