@@ -52,6 +52,12 @@ function isEnvironmentError(error: unknown): boolean {
   return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
 }
 
+// A reader that stops early (`certflow help | head`) closes the pipe: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(ExitCodes.Ok);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(exitAfterFlush, (error: unknown) => {
   if (error instanceof CliError) return fail(error.message, error.exitCode);
   if (error instanceof ConfigError) return fail(error.message, ExitCodes.Config);

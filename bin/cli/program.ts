@@ -4,6 +4,7 @@ import { CliError, ExitCodes, EXIT_CODES_HELP } from './cli-error';
 import { createOutput, OUTPUT_FORMATS, type Output, type OutputFormat } from './output';
 import { completionScript, COMPLETION_SHELLS, type CompletionShell } from './completion';
 import { CLI_VERSION } from './version';
+import { WORKFLOW_NAMES, type WorkflowName } from './workflow-names';
 
 /**
  * The `certflow` command tree, on commander. Each command declares only its own flags (an unknown
@@ -85,9 +86,13 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
   const sandbox = command('sandbox', 'start the embedded sandbox (Vault ready with PKI) and keep it running until Ctrl-C', [
     'certflow sandbox',
     'certflow sandbox --uninitialized',
-  ]).option('--uninitialized', 'leave Vault uninitialized (to walk through vault-init yourself)');
+  ])
+    .option('--uninitialized', 'leave Vault uninitialized (to walk through vault-init yourself)')
+    .option('--state-dir <dir>', 'where its state and kubeconfig go, for a second sandbox (other commands: CERTFLOW_STATE_DIR)');
   sandbox.action(
     act(sandbox, async (out, global) => {
+      const stateDirOption = sandbox.opts<{ stateDir?: string }>().stateDir;
+      if (stateDirOption) process.env.CERTFLOW_STATE_DIR = resolve(stateDirOption);
       const { runSandbox } = await import('./commands/sandbox');
       return runSandbox({ configPath: global.configPath, uninitialized: sandbox.opts<{ uninitialized?: boolean }>().uninitialized ?? false }, out);
     }),
@@ -144,10 +149,11 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     .option('--intermediate', 'force a new intermediate even when none is due')
     .option('--service <name>', 'only this service (repeatable)', collect)
     .option('--wait', 'follow the run and exit 1 unless it succeeded')
+    .option('-y, --yes', 'do not ask before forcing a new intermediate (asked only on a terminal)')
     .option('--state-machine-arn <arn>', 'against AWS: the RotationStateMachineArn stack output');
   rotate.action(
     act(rotate, async (out, global) => {
-      const opts = rotate.opts<{ local?: boolean; intermediate?: boolean; service?: string[]; wait?: boolean; stateMachineArn?: string }>();
+      const opts = rotate.opts<{ local?: boolean; intermediate?: boolean; service?: string[]; wait?: boolean; yes?: boolean; stateMachineArn?: string }>();
       const { rotate: run } = await import('./commands/rotate');
       return run(
         {
@@ -155,6 +161,7 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
           local: opts.local ?? false,
           intermediate: opts.intermediate ?? false,
           wait: opts.wait ?? false,
+          yes: opts.yes ?? false,
           ...(opts.service?.length ? { services: opts.service } : {}),
           ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}),
         },
@@ -163,14 +170,33 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
-  const status = command('status', 'a Rotation run\'s phases (the latest run by default)', ['certflow status --local', 'certflow status --local --watch', 'certflow status <execution-arn>'])
-    .argument('[run]', 'an execution ARN or name')
+  const runs = command('runs', 'the latest runs of the Unseal, Rotation and Compromise workflows, newest first', ['certflow runs --local', 'certflow runs --local --workflow compromise --limit 5'])
     .option('--local', 'on the running sandbox instead of AWS')
+    .addOption(new Option('--workflow <name>', 'only this workflow').choices(WORKFLOW_NAMES))
+    .option('--limit <n>', 'how many runs at most', parseLimit, 20)
+    .option('--state-machine-arn <arn>', 'against AWS, with --workflow: its state machine (else the CERTFLOW_*_STATE_MACHINE_ARN variables)');
+  runs.action(
+    act(runs, async (out, global) => {
+      const opts = runs.opts<{ local?: boolean; workflow?: WorkflowName; limit: number; stateMachineArn?: string }>();
+      const { runs: run } = await import('./commands/runs');
+      return run({ configPath: global.configPath, local: opts.local ?? false, limit: opts.limit, ...(opts.workflow ? { workflow: opts.workflow } : {}), ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}) }, out);
+    }),
+  );
+
+  const status = command('status', 'a run\'s states, serials and verdicts (the latest Rotation run by default)', [
+    'certflow status --local',
+    'certflow status --local --watch',
+    'certflow status --local --workflow unseal',
+    'certflow status <execution-arn>',
+  ])
+    .argument('[run]', 'an execution ARN, or a run name of --workflow')
+    .option('--local', 'on the running sandbox instead of AWS')
+    .addOption(new Option('--workflow <name>', 'which workflow a run name (or the latest run) belongs to').choices(WORKFLOW_NAMES).default('rotation'))
     .option('--watch', 'follow the run until it ends')
     .option('--state-machine-arn <arn>', 'against AWS: the RotationStateMachineArn stack output');
   status.action(
     act(status, async (out, global) => {
-      const opts = status.opts<{ local?: boolean; watch?: boolean; stateMachineArn?: string }>();
+      const opts = status.opts<{ local?: boolean; watch?: boolean; stateMachineArn?: string; workflow: WorkflowName }>();
       const [execution] = status.processedArgs as [string | undefined];
       const { status: run } = await import('./commands/status');
       return run(
@@ -178,6 +204,7 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
           configPath: global.configPath,
           local: opts.local ?? false,
           watch: opts.watch ?? false,
+          workflow: opts.workflow,
           ...(execution ? { execution } : {}),
           ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}),
         },
@@ -198,15 +225,19 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     .option('--reason <code>', 'the RFC 5280 reason (keyCompromise, cACompromise, superseded, ...)')
     .option('--reported-by <who>', 'who reports it (default cli:<user>)')
     .option('--ticket <id>', 'the incident ticket')
-    .option('--event-bus <name>', 'against AWS: the EventBusName stack output (or CERTFLOW_EVENT_BUS)');
+    .option('--event-bus <name>', 'against AWS: the EventBusName stack output (or CERTFLOW_EVENT_BUS)')
+    .option('--wait', 'follow the response the report starts until it ends; exit 1 unless it succeeded')
+    .option('-y, --yes', 'do not ask for confirmation (asked only on a terminal)');
   compromise.action(
     act(compromise, async (out, global) => {
-      const opts = compromise.opts<{ local?: boolean; service?: string[]; serial?: string[]; intermediate?: string; reason?: string; reportedBy?: string; ticket?: string; eventBus?: string }>();
+      const opts = compromise.opts<{ local?: boolean; service?: string[]; serial?: string[]; intermediate?: string; reason?: string; reportedBy?: string; ticket?: string; eventBus?: string; wait?: boolean; yes?: boolean }>();
       const { compromise: run } = await import('./commands/compromise');
       return run(
         {
           configPath: global.configPath,
           local: opts.local ?? false,
+          wait: opts.wait ?? false,
+          yes: opts.yes ?? false,
           ...(opts.service?.length ? { services: opts.service } : {}),
           ...(opts.serial?.length ? { serials: opts.serial } : {}),
           ...(opts.intermediate !== undefined ? { intermediate: opts.intermediate } : {}),
@@ -249,6 +280,11 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 function parseCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 10000) throw new InvalidArgumentError('a whole number from 1 to 10000');
+  return Number(text);
+}
+
+function parseLimit(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
   return Number(text);
 }
 

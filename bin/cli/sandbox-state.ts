@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod';
 import { CliError, ExitCodes } from './cli-error';
 
@@ -24,10 +24,35 @@ export const SandboxStateSchema = z.object({
   stateMachineArns: z.record(z.string(), z.string()).optional(),
   /** The certflow bus's name (`certflow compromise --local`). */
   eventBusName: z.string().optional(),
+  /** The kubeconfig for the Kubernetes emulator (`export KUBECONFIG=...`). */
+  kubeconfigPath: z.string().optional(),
 });
 export type SandboxState = z.infer<typeof SandboxStateSchema>;
 
-export const DEFAULT_STATE_PATH = resolve('.certflow', 'sandbox.json');
+/**
+ * The state directory: `.certflow/` of the working directory (one sandbox per checkout), or
+ * CERTFLOW_STATE_DIR for a second sandbox beside it (`certflow sandbox --state-dir`).
+ */
+export function stateDir(): string {
+  return resolve(process.env.CERTFLOW_STATE_DIR ?? '.certflow');
+}
+export const DEFAULT_STATE_PATH = join(stateDir(), 'sandbox.json');
+
+/** A sandbox already recorded in this state directory whose process still runs, if any. */
+export function runningSandbox(path = DEFAULT_STATE_PATH): SandboxState | undefined {
+  let state: SandboxState;
+  try {
+    state = SandboxStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(state.pid, 0);
+    return state;
+  } catch {
+    return undefined;
+  }
+}
 
 export function writeSandboxState(state: SandboxState, path = DEFAULT_STATE_PATH): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -50,7 +75,13 @@ export function readSandboxState(options: { path?: string; configPath?: string }
   } catch {
     throw new CliError(`no running sandbox (${path} is missing): start one with \`certflow sandbox\` in another terminal`, ExitCodes.Environment);
   }
-  const state = SandboxStateSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CliError(`${path} is not valid JSON: remove it and restart \`certflow sandbox\``, ExitCodes.Environment);
+  }
+  const state = SandboxStateSchema.safeParse(json);
   if (!state.success) throw new CliError(`${path} is not a certflow sandbox state file; restart \`certflow sandbox\``, ExitCodes.Environment);
   try {
     process.kill(state.data.pid, 0);

@@ -118,6 +118,22 @@ describe('the installed certflow command', () => {
     expect(cli.run(['rotat', '--no-color'], env({ FORCE_COLOR: '1' })).stderr).not.toContain(red);
   });
 
+  it('asks on a terminal before reporting a compromise, and a "no" sends nothing (exit 5); colour is on there', () => {
+    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
+      console.warn('util-linux script is not installed: skipping the pseudo-terminal check');
+      return;
+    }
+    const command = `${cli.bin} compromise --local --service backend --reason keyCompromise --config ${SEED_CONFIG}`;
+
+    // script(1) runs the command on a pseudo-terminal, as a person at a terminal would.
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'n\n', encoding: 'utf8', cwd: scratch, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' } });
+
+    expect(run.status).toBe(5);
+    expect(run.stdout).toContain('Report a compromise of services backend (keyCompromise)? certflow will revoke and reissue. [y/N]');
+    expect(run.stdout).toContain('not confirmed: nothing was sent');
+    expect(run.stdout).toContain('\x1b[31mcertflow:');
+  });
+
   it('prints bash and zsh completion scripts that name every command and each command\'s own flags', () => {
     const bash = cli.run(['completion', 'bash']);
     const zsh = cli.run(['completion', 'zsh']);
@@ -175,6 +191,14 @@ describe('the installed certflow command', () => {
     expect(run.stdout).toMatch(/restored the previous issuer and every touched Secret byte for byte/);
     expect(run.stdout).toContain('Rotation Rolled Back');
   }, 180_000);
+
+  it('refuses a fault aimed at a service the config does not declare, before starting anything', () => {
+    const run = cli.run(['simulate', '--fault', 'kubernetes:rollout:service=nosuch']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('service "nosuch" is not a service of this config');
+    expect(run.stdout).toBe('');
+  });
 
   it('refuses an unknown fault with exit code 2 and the list of faults', () => {
     const run = cli.run(['simulate', '--fault', 'vault:explode']);

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { installCli, outputMatching, SEED_CONFIG, transcriptOf, type InstalledCli } from '../support/installed-cli';
 
@@ -63,7 +63,7 @@ describe('the operator commands against a running sandbox', () => {
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as { status: string; current: string; phases: Array<{ state: string; status: string; entered: number }>; failures: unknown[] };
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.phases[0]).toEqual({ state: RotationStates.AcquireLock, entered: 1, exited: 1, status: 'done' });
+    expect(result.phases.find((phase) => phase.state === RotationStates.AcquireLock)).toEqual({ state: RotationStates.AcquireLock, entered: 1, exited: 1, status: 'done' });
     expect(result.phases.filter((phase) => phase.status !== 'done')).toEqual([]);
     expect(result.phases.map((phase) => phase.state)).toContain(RotationStates.Finalize);
     expect(result.failures).toEqual([]);
@@ -90,6 +90,62 @@ describe('the operator commands against a running sandbox', () => {
     // The bus rule (synthesized event pattern) started the CompromiseResponse state machine.
     await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Contained \(certflow\)/, transcript);
   }, 60_000);
+
+  it('runs --local lists the rotation run, whole name and status, newest first', () => {
+    const status = JSON.parse(certflow('status', '--local', '--json').stdout) as { name: string };
+
+    const run = certflow('runs', '--local', '--json');
+
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout) as Array<{ workflow: string; name: string; status: string }>;
+    expect(listed.find((entry) => entry.name === status.name)).toEqual(expect.objectContaining({ workflow: 'Rotation', status: 'SUCCEEDED' }));
+  });
+
+  it('status shows the rotation\'s services with whole serials and their verdicts', () => {
+    const run = certflow('status', '--local', '--json');
+
+    const result = JSON.parse(run.stdout) as { services: Array<{ service: string; newSerial: string; verdict: string }> };
+    expect(result.services.map((service) => [service.service, service.verdict])).toEqual([
+      ['backend', 'Valid'],
+      ['chart-api', 'Valid'],
+      ['frontend', 'Valid'],
+      ['keycloak', 'Valid'],
+      ['mcp-server', 'Valid'],
+    ]);
+    expect(result.services.every((service) => /^([0-9a-f]{2}:){7,}[0-9a-f]{2}$/.test(service.newSerial))).toBe(true);
+  });
+
+  it('refuses a second sandbox for the same state directory, naming the first one\'s pid', () => {
+    const run = certflow('sandbox');
+
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`pid ${sandbox.pid}`);
+  });
+
+  it('writes a kubeconfig that kubectl uses to read the sandbox\'s Certificates and Secrets', () => {
+    const kubectl = (...args: string[]) => spawnSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(cwd, '.certflow', 'kubeconfig') } });
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status !== 0) {
+      console.warn('kubectl is not installed: skipping the kubeconfig check');
+      return;
+    }
+
+    const certificates = kubectl('get', 'certificate', '-n', 'econ-graph', '-o', 'name');
+    const secrets = kubectl('get', 'secret', 'backend-tls', '-n', 'econ-graph', '-o', 'jsonpath={.type}');
+
+    expect(transcript.text).toContain(`export KUBECONFIG=${join(cwd, '.certflow', 'kubeconfig')}`);
+    expect(certificates.stdout.split('\n').filter(Boolean).sort()).toEqual(['certificate.cert-manager.io/frontend', 'certificate.cert-manager.io/mcp-server']);
+    expect(secrets.stdout).toBe('kubernetes.io/tls');
+  });
+
+  it('compromise --local --wait follows the response it starts to its end and exits 0 when it succeeded', () => {
+    const run = certflow('compromise', '--local', '--service', 'chart-api', '--reason', 'keyCompromise', '--wait', '--json');
+
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { eventId: string; run: { status: string; workflow: string; phases: Array<{ state: string }> } };
+    expect(result.run.status).toBe('SUCCEEDED');
+    expect(result.run.workflow).toMatch(/^CompromiseWorkflow/);
+    expect(result.run.phases.length).toBeGreaterThan(3);
+  }, 120_000);
 
   it('compromise with --reason nonsense exits 2 naming reason and sends nothing', async () => {
     const before = (transcript.text.match(/Compromise Reported/g) ?? []).length;

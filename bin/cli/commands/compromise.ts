@@ -1,5 +1,9 @@
 import { userInfo } from 'node:os';
 import { loadConfig } from '../../../lib/config';
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { confirm } from '../confirm';
+import { requireArn, workflowTarget } from '../workflows';
+import { exitCodeOf, printRun, readRunStatus, type RunStatus } from './status';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CompromiseDetailTypes, CompromiseReportSchema, CompromiseSource, type CompromiseReport } from '../../../functions/contracts/compromise';
 import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
@@ -19,6 +23,10 @@ export interface CompromiseOptions {
   reportedBy?: string;
   ticket?: string;
   eventBus?: string;
+  /** Follow the response the report starts until it ends (Contained, Rejected or failed). */
+  wait?: boolean;
+  /** Skip the confirmation a terminal gets. */
+  yes?: boolean;
 }
 
 /**
@@ -35,16 +43,29 @@ export async function compromise(options: CompromiseOptions, out: Output): Promi
   if (unknown.length > 0) {
     throw new CliError(`not a service of ${options.configPath}: ${unknown.join(', ')} (declared: ${[...declared].sort().join(', ')}); nothing was sent`, ExitCodes.Usage);
   }
+  await confirm(`Report a compromise of ${describeScope(detail)} (${detail.reason})? certflow will revoke and reissue.`, { yes: options.yes ?? false });
   const { client, bus } = eventBusTarget(options);
+  const sentAt = new Date();
   try {
     const put = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: bus, Source: CompromiseSource, DetailType: CompromiseDetailTypes.Reported, Detail: JSON.stringify(detail) }] }));
     const entry = put.Entries?.[0];
     if (!entry?.EventId || put.FailedEntryCount) {
       throw new CliError(`EventBridge did not accept the report: ${entry?.ErrorCode ?? 'no event id'}${entry?.ErrorMessage ? `: ${entry.ErrorMessage}` : ''}`, ExitCodes.Environment);
     }
-    out.result({ eventId: entry.EventId, bus, source: CompromiseSource, detailType: CompromiseDetailTypes.Reported, detail });
-    out.line(`reported: event ${entry.EventId} on ${bus} (${CompromiseDetailTypes.Reported}, ${describeScope(detail)}, reason ${detail.reason})`);
-    return ExitCodes.Ok;
+    const reported = { eventId: entry.EventId, bus, source: CompromiseSource, detailType: CompromiseDetailTypes.Reported, detail };
+    if (!options.wait) {
+      out.result(reported);
+      out.line(`reported: event ${entry.EventId} on ${bus} (${CompromiseDetailTypes.Reported}, ${describeScope(detail)}, reason ${detail.reason})`);
+      out.line('Follow the response with `certflow runs --workflow compromise` and `certflow status --workflow compromise`.');
+      return ExitCodes.Ok;
+    }
+    out.line(`reported: event ${entry.EventId} on ${bus}; waiting for the response it starts`);
+    const run = await followResponse(options, entry.EventId, sentAt, out);
+    out.result({ ...reported, run });
+    printRun(run, out, 'Compromise', { document: false });
+    const outcome = (run.output as { contained?: { outcome?: string } } | undefined)?.contained?.outcome;
+    if (outcome) out.line(`outcome: ${outcome}`);
+    return exitCodeOf(run.status);
   } finally {
     client.destroy();
   }
@@ -85,6 +106,39 @@ function eventBusTarget(options: CompromiseOptions): { client: EventBridgeClient
   const bus = options.eventBus ?? process.env.CERTFLOW_EVENT_BUS;
   if (!bus) throw new CliError('--event-bus (or CERTFLOW_EVENT_BUS) is required against AWS: the EventBusName output of the stack', ExitCodes.Usage);
   return { client: new EventBridgeClient({}), bus };
+}
+
+/**
+ * The CompromiseResponse execution the bus rule started for this event: the rule passes the event
+ * as the execution's input, so its id identifies the run. Then follows the run to its end.
+ */
+async function followResponse(options: CompromiseOptions, eventId: string, sentAt: Date, out: Output): Promise<RunStatus> {
+  const target = workflowTarget({ configPath: options.configPath, local: options.local });
+  try {
+    const stateMachineArn = requireArn(target, 'compromise');
+    const described = new Set<string>();
+    let executionArn: string | undefined;
+    for (let look = 0; !executionArn; look += 1) {
+      if (look >= 240) throw new CliError(`no CompromiseResponse run started for event ${eventId}: is the bus rule enabled?`, ExitCodes.Environment);
+      if (look) await new Promise((resolve) => setTimeout(resolve, target.pollMs));
+      const listed = await target.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 20 }));
+      for (const execution of listed.executions ?? []) {
+        if (!execution.executionArn || described.has(execution.executionArn) || (execution.startDate && execution.startDate.getTime() < sentAt.getTime() - 60_000)) continue;
+        described.add(execution.executionArn);
+        const input = (await target.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).input;
+        if (input && (JSON.parse(input) as { id?: string }).id === eventId) executionArn = execution.executionArn;
+      }
+    }
+    let run = await readRunStatus(target.sfn, executionArn);
+    while (run.status === 'RUNNING') {
+      out.progress(`${run.name}: in ${run.current ?? 'its first state'}`);
+      await new Promise((resolve) => setTimeout(resolve, target.pollMs));
+      run = await readRunStatus(target.sfn, executionArn);
+    }
+    return run;
+  } finally {
+    target.sfn.destroy();
+  }
 }
 
 function defaultReporter(): string {

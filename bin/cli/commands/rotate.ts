@@ -3,6 +3,7 @@ import { RotationRequestSchema } from '../../../functions/contracts/rotation-pay
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 import { printRun, readRunStatus, rotationTarget } from './status';
+import { confirm } from '../confirm';
 
 export interface RotateOptions {
   /** The deployment config (validated; a local sandbox must have been started with it). */
@@ -14,6 +15,8 @@ export interface RotateOptions {
   services?: string[];
   wait: boolean;
   stateMachineArn?: string;
+  /** Skip the confirmation a terminal gets before a forced new intermediate. */
+  yes?: boolean;
 }
 
 /**
@@ -26,6 +29,7 @@ export async function rotate(options: RotateOptions, out: Output): Promise<numbe
     const issue = request.error.issues[0]!;
     throw new CliError(`invalid rotation request: ${issue.path.join('.') || '(request)'}: ${issue.message}`, ExitCodes.Usage);
   }
+  if (options.intermediate) await confirm('Force a new intermediate CA now? Every service certificate will be reissued under it.', { yes: options.yes ?? false });
   const target = rotationTarget(options);
   try {
     if (!target.stateMachineArn) {

@@ -2,7 +2,10 @@ import { loadConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
 import { cliAssembly } from '../assembly';
-import { removeSandboxState, writeSandboxState, DEFAULT_STATE_PATH } from '../sandbox-state';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeSandboxState, runningSandbox, stateDir, writeSandboxState, DEFAULT_STATE_PATH } from '../sandbox-state';
+import { CliError } from '../cli-error';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
@@ -17,6 +20,14 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbo
  */
 export async function runSandbox(options: { configPath: string; uninitialized: boolean }, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
+  // One sandbox per state directory: a second would overwrite the first's state file and orphan it.
+  const running = runningSandbox();
+  if (running) {
+    throw new CliError(
+      `a sandbox is already running for ${stateDir()} (pid ${running.pid}, started ${running.startedAt}): stop it with Ctrl-C (or kill ${running.pid}), or start another with --state-dir <dir>`,
+      ExitCodes.Refused,
+    );
+  }
   const assembly = await cliAssembly(options.configPath, out);
   const { template, templatePath } = assembly;
   out.progress('starting the emulators');
@@ -45,7 +56,12 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     .find((name): name is string => typeof name === 'string');
   const functionEnvOverlay = Object.fromEntries(Object.entries(sandbox.functionEnvOverlay()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   const awsEnv = Object.fromEntries(Object.entries(sandbox.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  // kubectl and other Kubernetes clients reach the emulator with this (its CA and bearer token).
+  const kubeconfigPath = join(stateDir(), 'kubeconfig');
+  mkdirSync(stateDir(), { recursive: true });
+  writeFileSync(kubeconfigPath, sandbox.kubernetes.kubeconfig({ namespace: config.kubernetes.namespace }), { mode: 0o600 });
   writeSandboxState({
+    kubeconfigPath,
     pid: process.pid,
     startedAt: new Date().toISOString(),
     configPath: options.configPath,
@@ -74,6 +90,8 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   out.line();
   out.line('Environment for SDK clients and the CLI (fake credentials, loopback only):');
   for (const [key, value] of Object.entries(awsEnv)) out.line(`  export ${key}=${value}`);
+  out.line(`  export KUBECONFIG=${kubeconfigPath}     # kubectl get certificate -n ${config.kubernetes.namespace}`);
+  out.line(`  export VAULT_ADDR=${sandbox.vault.nodes[0]!.url}`);
   out.line();
   out.line(
     options.uninitialized
@@ -88,6 +106,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   });
   out.line('stopping the sandbox');
   removeSandboxState();
+  rmSync(kubeconfigPath, { force: true });
   stopEventLog();
   stopRouting();
   await stepFunctions.close();

@@ -6,9 +6,7 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { RotationStates } from '../../../functions/contracts/rotation-payloads';
-import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
-import { readSandboxState } from '../sandbox-state';
+import { requireArn, workflowOfExecution, workflowTarget, WORKFLOWS, type WorkflowName, type WorkflowTarget } from '../workflows';
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 
@@ -20,23 +18,10 @@ export interface RotationTarget {
   pollMs: number;
 }
 
-/**
- * `--local`: the SFN emulator of `certflow sandbox` (from its state file). Otherwise the default
- * AWS credential chain and `--state-machine-arn` or CERTFLOW_ROTATION_STATE_MACHINE_ARN.
- */
+/** The Rotation state machine of the sandbox (`--local`) or of AWS (flag or environment). */
 export function rotationTarget(options: { configPath: string; local: boolean; stateMachineArn?: string }): RotationTarget {
-  if (options.local) {
-    const state = readSandboxState({ configPath: options.configPath });
-    if (!state.stepFunctionsEndpoint || !state.stateMachineArns) {
-      throw new CliError('the running sandbox has no Step Functions endpoint (it predates `certflow rotate`): restart `certflow sandbox`', ExitCodes.Environment);
-    }
-    const stateMachineArn = Object.entries(state.stateMachineArns).find(([logicalId]) => logicalId.startsWith('RotationWorkflow'))?.[1];
-    if (!stateMachineArn) throw new CliError('the running sandbox has no Rotation state machine', ExitCodes.Environment);
-    const sfn = new SFNClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint: state.stepFunctionsEndpoint, maxAttempts: 1 });
-    return { sfn, stateMachineArn, pollMs: 250 };
-  }
-  const stateMachineArn = options.stateMachineArn ?? process.env.CERTFLOW_ROTATION_STATE_MACHINE_ARN;
-  return { sfn: new SFNClient({}), ...(stateMachineArn ? { stateMachineArn } : {}), pollMs: 2000 };
+  const target = workflowTarget({ ...options, ...(options.stateMachineArn ? { stateMachineArns: { rotation: options.stateMachineArn } } : {}) });
+  return { sfn: target.sfn, pollMs: target.pollMs, ...(target.stateMachineArns.rotation ? { stateMachineArn: target.stateMachineArns.rotation } : {}) };
 }
 
 /** One phase of a run: a RotationStates state, how often it was entered and left, and where it stands. */
@@ -44,7 +29,8 @@ export interface PhaseProgress {
   state: string;
   entered: number;
   exited: number;
-  status: 'done' | 'running' | 'failed';
+  /** `stopped`: the run was aborted or timed out while in this state. */
+  status: 'done' | 'running' | 'failed' | 'stopped';
 }
 
 export interface RunStatus {
@@ -55,14 +41,16 @@ export interface RunStatus {
   stopDate?: string;
   /** The phase entered last and not yet left (RUNNING), or where the run ended. */
   current?: string;
+  /** Which workflow the run belongs to (Unseal, Rotation, Compromise), when known. */
+  workflow?: string;
   phases: PhaseProgress[];
   failures: Array<{ state: string; error: string; cause: string }>;
+  /** Per service, from the run's summary: serials whole (pasteable into `compromise --serial`) and the verdict. */
+  services?: Array<{ service: string; oldSerial?: string; newSerial?: string; verdict?: string }>;
   error?: string;
   cause?: string;
   output?: unknown;
 }
-
-const rotationStateNames = new Set<string>(Object.values(RotationStates));
 
 /** Reads an execution and its history, and turns the history into the Rotation phases. */
 export async function readRunStatus(sfn: SFNClient, executionArn: string): Promise<RunStatus> {
@@ -74,7 +62,18 @@ export async function readRunStatus(sfn: SFNClient, executionArn: string): Promi
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
-  return { ...summarize(described), ...phasesOf(events) };
+  const summary = summarize(described);
+  const progress = phasesOf(events);
+  // An aborted or timed-out run is not "running" anywhere any more.
+  if (summary.status === 'ABORTED' || summary.status === 'TIMED_OUT') for (const phase of progress.phases) if (phase.status === 'running') phase.status = 'stopped';
+  const services = servicesOf(summary.output);
+  return { ...summary, ...progress, ...(services ? { services } : {}) };
+}
+
+/** The Rotation's summary (its event detail) names every service with its serials and verdict. */
+function servicesOf(output: unknown): RunStatus['services'] {
+  const services = (output as { summary?: { detail?: { services?: unknown } } } | undefined)?.summary?.detail?.services;
+  return Array.isArray(services) ? (services as NonNullable<RunStatus['services']>) : undefined;
 }
 
 function summarize(described: DescribeExecutionCommandOutput): Omit<RunStatus, 'phases' | 'failures' | 'current'> {
@@ -87,6 +86,7 @@ function summarize(described: DescribeExecutionCommandOutput): Omit<RunStatus, '
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
     ...(described.output ? { output: parseJson(described.output) } : {}),
+    ...(described.stateMachineArn ? { workflow: described.stateMachineArn.split(':')[6] ?? '' } : {}),
   };
 }
 
@@ -99,7 +99,7 @@ export function phasesOf(events: readonly HistoryEvent[]): Pick<RunStatus, 'phas
   for (const event of events) {
     const entered = event.stateEnteredEventDetails?.name;
     const exited = event.stateExitedEventDetails?.name;
-    if (entered && rotationStateNames.has(entered)) {
+    if (entered) {
       const phase = phases.get(entered) ?? { state: entered, entered: 0, exited: 0, status: 'running' as const };
       phase.entered += 1;
       phase.status = 'running';
@@ -127,50 +127,75 @@ export function phasesOf(events: readonly HistoryEvent[]): Pick<RunStatus, 'phas
 export interface StatusOptions {
   configPath: string;
   local: boolean;
-  /** An execution ARN, or an execution name of the Rotation state machine; the latest run otherwise. */
+  /** An execution ARN, or an execution name of the chosen workflow; its latest run otherwise. */
   execution?: string;
+  /** Which workflow a name or "the latest run" refers to. @default rotation */
+  workflow?: WorkflowName;
   watch: boolean;
   stateMachineArn?: string;
 }
 
 /**
- * `certflow status`: where a Rotation run is, phase by phase (DescribeExecution and
- * GetExecutionHistory), the latest run when none is named. `--watch` follows it to its end.
+ * `certflow status`: where a run of any workflow is, state by state (DescribeExecution and
+ * GetExecutionHistory), the latest Rotation run when none is named. `--watch` follows it to its
+ * end. Exits 0 only for a run that succeeded, 7 for one still running, 1 otherwise.
  */
 export async function status(options: StatusOptions, out: Output): Promise<number> {
-  const target = rotationTarget(options);
+  const workflow = options.workflow ?? 'rotation';
+  const target = workflowTarget({ ...options, ...(options.stateMachineArn ? { stateMachineArns: { [workflow]: options.stateMachineArn } } : {}) });
   try {
-    const executionArn = await resolveExecution(target, options.execution);
+    const executionArn = await resolveExecution(target, workflow, options.execution);
     let run = await readRunStatus(target.sfn, executionArn);
     while (options.watch && run.status === 'RUNNING') {
       out.progress(`${run.name}: RUNNING, in ${run.current ?? 'its first state'}`);
       await new Promise((resolve) => setTimeout(resolve, target.pollMs));
       run = await readRunStatus(target.sfn, executionArn);
     }
-    printRun(run, out);
-    return run.status === 'RUNNING' || run.status === 'SUCCEEDED' ? ExitCodes.Ok : ExitCodes.WorkflowFailed;
+    printRun(run, out, WORKFLOWS[workflowOfExecution(executionArn, target.stateMachineArns) ?? workflow].title);
+    return exitCodeOf(run.status);
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') {
+      throw new CliError(`no such execution: ${options.execution ?? '(latest)'}; list the runs with \`certflow runs\``, ExitCodes.Usage);
+    }
+    throw error;
   } finally {
     target.sfn.destroy();
   }
 }
 
-async function resolveExecution(target: RotationTarget, execution: string | undefined): Promise<string> {
+/** 0 only for a run that succeeded; a run still going has its own code, so scripts can wait on it. */
+export function exitCodeOf(status: string): number {
+  if (status === 'SUCCEEDED') return ExitCodes.Ok;
+  if (status === 'RUNNING') return ExitCodes.StillRunning;
+  return ExitCodes.WorkflowFailed;
+}
+
+async function resolveExecution(target: WorkflowTarget, workflow: WorkflowName, execution: string | undefined): Promise<string> {
   if (execution?.startsWith('arn:')) return execution;
-  if (!target.stateMachineArn) {
-    throw new CliError('--state-machine-arn (or CERTFLOW_ROTATION_STATE_MACHINE_ARN) is required against AWS unless an execution ARN is given: the RotationStateMachineArn output of the stack', ExitCodes.Usage);
-  }
-  if (execution) return target.stateMachineArn.replace(':stateMachine:', ':execution:') + `:${execution}`;
-  const listed = await target.sfn.send(new ListExecutionsCommand({ stateMachineArn: target.stateMachineArn, maxResults: 1 }));
+  const stateMachineArn = requireArn(target, workflow);
+  if (execution) return stateMachineArn.replace(':stateMachine:', ':execution:') + `:${execution}`;
+  const listed = await target.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
   const latest = listed.executions?.[0]?.executionArn;
-  if (!latest) throw new CliError('the Rotation state machine has no execution yet: start one with `certflow rotate`', ExitCodes.Environment);
+  if (!latest) throw new CliError(`the ${WORKFLOWS[workflow].title} state machine has no execution yet`, ExitCodes.Environment);
   return latest;
 }
 
 /** The outcome as a document (`--json`) or as a phase table; never prints state payloads. */
-export function printRun(run: RunStatus, out: Output): void {
-  out.result(run);
-  out.line(`Rotation ${run.name}: ${run.status}${run.current ? ` (${run.status === 'RUNNING' ? 'in' : 'last phase'} ${run.current})` : ''}`);
-  out.table([['phase', 'status', 'entered'], ...run.phases.map((phase) => [phase.state, phase.status, String(phase.entered)])]);
+export function printRun(run: RunStatus, out: Output, title = 'Rotation', options: { document?: boolean } = {}): void {
+  if (options.document ?? true) out.result(run);
+  const paintStatus = run.status === 'SUCCEEDED' ? out.paint.ok : run.status === 'RUNNING' ? out.paint.warn : out.paint.bad;
+  out.line(`${title} ${run.name}: ${paintStatus(run.status)}${run.current ? ` (${run.status === 'RUNNING' ? 'in' : 'last state'} ${run.current})` : ''}`);
+  out.table([['state', 'status', 'entered'], ...run.phases.map((phase) => [phase.state, phase.status, String(phase.entered)])]);
+  if (run.services?.length) {
+    out.line();
+    out.table([
+      ['service', 'verdict', 'serial'],
+      ...run.services.flatMap((service) => [
+        [service.service, service.verdict ?? '', `new ${service.newSerial ?? '-'}`],
+        ['', '', `old ${service.oldSerial ?? '-'}`],
+      ]),
+    ]);
+  }
   for (const failure of run.failures) out.line(`failed in ${failure.state}: ${failure.error}${failure.cause ? `: ${reason(failure.cause)}` : ''}`);
   if (run.status !== 'SUCCEEDED' && run.status !== 'RUNNING' && run.error && run.failures.length === 0) out.line(`${run.error}${run.cause ? `: ${reason(run.cause)}` : ''}`);
 }
