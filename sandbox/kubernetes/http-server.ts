@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { openApiDocument, openApiRoot } from './openapi';
 import { KubernetesApiError, unauthorized } from './api-status';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import type { KubernetesFaultPlan } from './fault-plan';
@@ -94,6 +95,11 @@ function discoveryAnswer(target: Exclude<ApiTarget, { type: 'resource' }>, serve
       return { status: 200, body: apiGroup(target.group) };
     case 'resource-list':
       return { status: 200, body: apiResourceList(target.groupVersion) };
+    case 'openapi-v3': {
+      const document = target.path === undefined ? openApiRoot() : openApiDocument(target.path);
+      if (!document) throw new KubernetesApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return { status: 200, body: document };
+    }
   }
 }
 

@@ -26,6 +26,7 @@ export type ApiTarget =
   | { readonly type: 'group-list' }
   | { readonly type: 'group'; readonly group: string }
   | { readonly type: 'resource-list'; readonly groupVersion: GroupVersion }
+  | { readonly type: 'openapi-v3'; readonly path?: string }
   | ResourceTarget;
 
 const PUBLIC_PATHS: Readonly<Record<string, ApiTarget>> = {
@@ -106,6 +107,9 @@ export function resolveTarget(method: string, pathname: string): ApiTarget {
   if (publicTarget) return publicTarget;
   const segments = segmentsOf(pathname);
   const discovery = method === 'GET';
+  if (segments[0] === 'openapi' && segments[1] === 'v3' && discovery) {
+    return segments.length === 2 ? { type: 'openapi-v3' } : { type: 'openapi-v3', path: segments.slice(2).join('/') };
+  }
   if (segments[0] === 'api') {
     if (segments.length === 1 && discovery) return { type: 'api-versions' };
     const groupVersion = { group: '', version: segments[1] ?? '' };

@@ -173,6 +173,40 @@ describeWithKubectl(kubectlPath ? 'kubectl against the Kubernetes emulator' : 'k
     expect(emulator.store.get('certificates', { namespace, name: 'web' })?.spec.dnsNames).toEqual(['web.payments.svc']);
   });
 
+  it('applies a manifest with kubectl apply -f (validated against the served OpenAPI v3), then applies a change to it', async () => {
+    const manifest = (value: string) =>
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: applied',
+        `  namespace: ${namespace}`,
+        'data:',
+        `  colour: ${value}`,
+        '---',
+        'apiVersion: cert-manager.io/v1',
+        'kind: Certificate',
+        'metadata:',
+        '  name: applied-cert',
+        `  namespace: ${namespace}`,
+        'spec:',
+        '  secretName: applied-cert-tls',
+        '  dnsNames: [applied.payments.svc]',
+        '  issuerRef: {name: vault-issuer, kind: Issuer}',
+      ].join('\n');
+    const file = join(directory, 'applied.yaml');
+    writeFileSync(file, manifest('blue'));
+
+    const created = await kubectl(['apply', '-f', file]);
+    writeFileSync(file, manifest('green'));
+    const changed = await kubectl(['apply', '-f', file]);
+
+    expect(created).toEqual({ code: 0, stdout: 'configmap/applied created\ncertificate.cert-manager.io/applied-cert created\n', stderr: '' });
+    expect(changed.stdout).toContain('configmap/applied configured');
+    expect(emulator.store.get('configmaps', { namespace, name: 'applied' })?.data).toEqual({ colour: 'green' });
+    expect(emulator.store.get('certificates', { namespace, name: 'applied-cert' })?.spec.secretName).toBe('applied-cert-tls');
+  });
+
   it('is refused over plain HTTP, where kubectl leaves the token out', async () => {
     const plain = await startKubernetesEmulator();
     try {
