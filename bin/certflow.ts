@@ -47,6 +47,7 @@ function fail(message: string, code: number): void {
 function isEnvironmentError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if ('$metadata' in error) return true;
+  if (/^Region (is missing|not accepted)/.test(error.message)) return true;
   if (error.name === 'CredentialsProviderError' || error.name === 'TimeoutError') return true;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(code);
@@ -58,11 +59,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** The failure in one line, with what fixes it where that is known. */
+function environmentMessage(error: Error): string {
+  if (/^Region (is missing|not accepted)/.test(error.message)) return 'no AWS region: pass --region, set AWS_REGION, or name an ARN (its region is used)';
+  if (error.name === 'CredentialsProviderError') return `no AWS credentials: pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID (${error.message.split('\n')[0]})`;
+  if (error.name === 'ExecutionDoesNotExist') return `no such execution: ${error.message}; list the runs with \`certflow runs\``;
+  return `${error.name}: ${error.message.split('\n')[0]}`;
+}
+
 main(process.argv.slice(2)).then(exitAfterFlush, (error: unknown) => {
   if (error instanceof CliError) return fail(error.message, error.exitCode);
   if (error instanceof ConfigError) return fail(error.message, ExitCodes.Config);
   if (error instanceof CertflowError) return fail(`${error.name}: ${error.message}`, ExitCodes.WorkflowFailed);
-  if (isEnvironmentError(error)) return fail(`${(error as Error).name}: ${(error as Error).message}`, ExitCodes.Environment);
+  if (isEnvironmentError(error)) return fail(environmentMessage(error as Error), ExitCodes.Environment);
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
   fail(`internal error (a bug in certflow; please report it with this output):\n${stack}`, ExitCodes.Internal);
 });

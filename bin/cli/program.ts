@@ -16,6 +16,9 @@ import { WORKFLOW_NAMES, type WorkflowName } from './workflow-names';
 /** The options shared by every command. */
 interface GlobalOptions {
   config: string;
+  profile?: string;
+  region?: string;
+  stack?: string;
   output?: OutputFormat;
   json?: boolean;
   color: boolean;
@@ -41,6 +44,9 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     .option('--no-color', 'no colour (also NO_COLOR=1); colour is on only on a terminal')
     .addOption(new Option('-q, --quiet', 'no progress lines').conflicts('verbose'))
     .option('-v, --verbose', 'show what is normally hidden (synthesis output)')
+    .option('--profile <name>', 'AWS: the named profile (as AWS_PROFILE)')
+    .option('--region <region>', 'AWS: the region (as AWS_REGION; taken from an ARN when neither is set)')
+    .option('--stack <name>', 'AWS: read ARNs and names from this deployed stack\'s outputs (certflow-<config name>)')
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run `certflow help <command>` for its flags)')
@@ -64,6 +70,13 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     if (needsConfig) {
       const { loadConfig } = await import('../../lib/config');
       loadConfig(configPath);
+    }
+    // The SDK's own conventions: a profile and a region are environment settings for every client.
+    if (global.profile) process.env.AWS_PROFILE = global.profile;
+    if (global.region) process.env.AWS_REGION = global.region;
+    if (global.stack && !(cmd.opts<{ local?: boolean }>().local ?? false)) {
+      const { loadStackOutputs } = await import('./stack-outputs');
+      await loadStackOutputs(global.stack);
     }
     onExitCode(await action(out, { ...global, configPath }));
   };

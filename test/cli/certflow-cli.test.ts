@@ -100,6 +100,21 @@ describe('the installed certflow command', () => {
     expect(run.stderr).toContain('start one with `certflow sandbox`');
   });
 
+  it.each([
+    [['rotate', '--region', 'eu-west-1', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:certflow-rotation'], /^certflow: no AWS credentials: pass --profile/],
+    [['rotate', '--state-machine-arn', 'not-an-arn'], /^certflow: no AWS region: pass --region/],
+    [['rotate', '--stack', 'certflow-econgraph'], /^certflow: no AWS (credentials|region)/],
+  ])('answers an AWS environment that is not ready with one line and the fix, exit 4: %j', (args, message) => {
+    const offline: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(scratch, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'none') };
+    for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete offline[name];
+
+    const run = cli.run([...args, '--config', SEED_CONFIG], { cwd: scratch, env: offline });
+
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('refuses a compromise naming a service the config does not declare, sending nothing', () => {
     const run = cli.run(['compromise', '--local', '--service', 'nosuch', '--reason', 'keyCompromise', '--config', SEED_CONFIG], { cwd: scratch });
 
