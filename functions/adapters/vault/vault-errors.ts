@@ -14,6 +14,9 @@ interface NodeVaultFailure {
   code?: string;
 }
 
+/** Vault's EnsureUsage refusal (builtin/logical/pki/issuing/issuers.go), stable since the multi-issuer API (1.11). */
+const MISSING_ISSUING_USAGE = 'requested usage issuing-certificates for issuer';
+
 export function vaultStatusOf(error: unknown): number | undefined {
   return (error as NodeVaultFailure | undefined)?.response?.statusCode;
 }
@@ -37,5 +40,10 @@ export function mapVaultError(error: unknown, where: { operation: string; addres
   if (status === 403) return new VaultPermissionError(`${prefix}: permission denied`, { cause: error, details });
   if (status === 429 || status === 502) return new VaultRateLimitedError(`${prefix}: rate limited (${status})`, { cause: error, details });
   if (status >= 400 && status < 500) return new VaultRequestError(`${prefix}: ${vaultMessage}`, { cause: error, details });
+  // Signing with an issuer that lacks `issuing-certificates` (a retired one) is a 500 in Vault (an
+  // errutil.InternalError), but the same request can never pass: a known string, so terminal.
+  if (status === 500 && vaultMessage.includes(MISSING_ISSUING_USAGE)) {
+    return new VaultRequestError(`${prefix}: the issuer may not issue: ${vaultMessage}`, { cause: error, details: { ...details, reason: 'IssuerUsageRefused' } });
+  }
   return new VaultUnavailableError(`${prefix}: Vault answered ${status}: ${vaultMessage}`, { cause: error, details });
 }
