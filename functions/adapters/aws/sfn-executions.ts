@@ -1,9 +1,10 @@
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Env } from '../../contracts/env';
-import { AwsUnavailableError, ConfigError } from '../../contracts/errors';
+import { AwsUnavailableError } from '../../contracts/errors';
 import type { Executions } from '../../ports/executions';
 import type { Log } from '../../ports/log';
 import { awsClientConfigFromEnv, type AwsClientOptions } from './client-config';
+import { awsCallError } from './aws-call-error';
 import { sdkErrorFacts } from './sdk-error';
 
 export const SfnEndpointEnvName = 'AWS_ENDPOINT_URL_SFN';
@@ -15,8 +16,8 @@ export function sfnClientFromEnv(env: Env, options?: AwsClientOptions): SFNClien
 
 /**
  * Executions over the Step Functions API. A transient failure (no answer, 5xx, throttling)
- * becomes AwsUnavailableError, which the state machine retries; a refusal (IAM, a wrong ARN)
- * becomes ConfigError, which it does not.
+ * becomes AwsUnavailableError, which the state machine retries; a refusal (IAM, a wrong ARN,
+ * no credentials) becomes ConfigError, which it does not (awsCallError).
  */
 export class SfnExecutions implements Executions {
   /**
@@ -50,10 +51,7 @@ export class SfnExecutions implements Executions {
   }
 
   private fail(operation: string, error: unknown): never {
-    const facts = sdkErrorFacts(error);
-    const details = { awsError: facts.name, httpStatus: facts.httpStatus, requestId: facts.requestId, stateMachineArn: this.stateMachineArn };
-    if (facts.transient) throw new AwsUnavailableError(`Step Functions ${operation} failed: ${facts.name}`, { cause: error, details });
-    throw new ConfigError(`Step Functions refused ${operation}: ${facts.name}`, { cause: error, details });
+    throw awsCallError(`Step Functions ${operation}`, error, { stateMachineArn: this.stateMachineArn });
   }
 }
 

@@ -7,11 +7,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ClusterSpec } from '../../contracts/clusters';
 import type { Env } from '../../contracts/env';
-import { AwsUnavailableError, ConfigError } from '../../contracts/errors';
+import { ConfigError } from '../../contracts/errors';
 import { systemClock, type Clock } from '../../ports/clock';
 import type { Cluster } from '../../ports/cluster';
 import { awsClientConfigFromEnv } from '../aws/client-config';
-import { sdkErrorFacts } from '../aws/sdk-error';
+import { awsCallError } from '../aws/aws-call-error';
 import { KubernetesCluster, type KubeConfigSource, type KubernetesClusterOptions } from './kubernetes-cluster';
 
 /**
@@ -92,8 +92,8 @@ export async function eksToken(options: EksTokenOptions): Promise<string> {
   try {
     presigned = (await signer.presign(request, { expiresIn: EKS_PRESIGN_EXPIRES_SECONDS, signingDate: options.clock.now() })) as HttpRequest;
   } catch (error) {
-    // Usually the credential chain: no role credentials in this environment.
-    throw new AwsUnavailableError(`signing the EKS token for cluster ${options.clusterName} failed: ${(error as Error).name}`, { cause: error, details: { cluster: options.clusterName } });
+    // Usually the credential chain: no role credentials here is a refusal, not a blip to retry.
+    throw awsCallError(`signing the EKS token for cluster ${options.clusterName}`, error, { cluster: options.clusterName });
   }
   const query = Object.entries(presigned.query)
     .map(([key, value]) => `${encodeRfc3986(key)}=${encodeRfc3986(String(value))}`)
@@ -172,10 +172,7 @@ export async function readSecretString(client: SecretsManagerClient, secretArn: 
   try {
     value = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
   } catch (error) {
-    const facts = sdkErrorFacts(error);
-    const details = { secretArn, awsError: facts.name, httpStatus: facts.httpStatus };
-    if (facts.transient) throw new AwsUnavailableError(`reading secret ${secretArn} failed and may pass on retry: ${facts.name}`, { cause: error, details });
-    throw new ConfigError(`reading secret ${secretArn} failed: ${facts.name}`, { cause: error, details });
+    throw awsCallError(`reading secret ${secretArn}`, error, { secretArn });
   }
   if (!value) throw new ConfigError(`secret ${secretArn} has no string value`, { details: { secretArn } });
   return value;

@@ -5,7 +5,9 @@ import {
   VaultRequestError,
   VaultSealedError,
   VaultUnavailableError,
+  TlsIdentityError,
 } from '../../contracts/errors';
+import { tlsIdentityFailureCode } from '../tls/tls-identity';
 
 /** What node-vault rejects with: ApiResponseError has `response.statusCode` (VAULT_API.md 7). */
 interface NodeVaultFailure {
@@ -24,7 +26,8 @@ export function vaultStatusOf(error: unknown): number | undefined {
 /**
  * Maps a node-vault rejection to the typed family, by HTTP status first (VAULT_API.md 1.2):
  * 503 sealed, 403 permission, 429/502 rate limits, other 4xx bad request (with Vault's message),
- * other 5xx and network failures unavailable. Messages carry the operation and address only.
+ * other 5xx and network failures unavailable, a certificate that does not prove the listener's
+ * identity TlsIdentityError. Messages carry the operation and address only.
  */
 export function mapVaultError(error: unknown, where: { operation: string; address: string }): CertflowError {
   if (error instanceof CertflowError) return error;
@@ -33,6 +36,10 @@ export function mapVaultError(error: unknown, where: { operation: string; addres
   const vaultMessage = typeof failure.message === 'string' ? failure.message : 'unknown error';
   const details = { operation: where.operation, address: where.address, status };
   const prefix = `${where.operation} on ${where.address}`;
+  const tlsCode = status === undefined ? tlsIdentityFailureCode(error) : undefined;
+  // A listener whose certificate does not prove it is this address (the pinned CA, the name):
+  // refused, never retried, and no token went past the handshake.
+  if (tlsCode !== undefined) return new TlsIdentityError(`${prefix}: Vault's certificate was refused (${tlsCode})`, { cause: error, details: { ...details, tlsCode } });
   if (status === undefined) {
     return new VaultUnavailableError(`${prefix}: Vault could not be reached (${failure.code ?? vaultMessage})`, { cause: error, details });
   }
