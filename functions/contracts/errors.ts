@@ -240,6 +240,17 @@ export class TlsIdentityError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * A ledger record already exists under the same run and entry with different content. Records
+ * are immutable: the first write stands, and a step that would say something else about the same
+ * entry is stopped rather than allowed to rewrite the history of a run.
+ */
+export class LedgerConflictError extends CertflowError {
+  override readonly name = 'LedgerConflictError';
+  readonly code = 'LEDGER_CONFLICT';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -270,6 +281,7 @@ export const ErrorNames = {
   KubernetesUnavailable: 'KubernetesUnavailableError',
   KubernetesRequest: 'KubernetesRequestError',
   TlsIdentity: 'TlsIdentityError',
+  LedgerConflict: 'LedgerConflictError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
