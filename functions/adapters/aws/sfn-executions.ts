@@ -2,7 +2,6 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk
 import type { Env } from '../../contracts/env';
 import { AwsUnavailableError } from '../../contracts/errors';
 import type { Executions } from '../../ports/executions';
-import type { Log } from '../../ports/log';
 import { awsClientConfigFromEnv, type AwsClientOptions } from './client-config';
 import { awsCallError } from './aws-call-error';
 import { sdkErrorFacts } from './sdk-error';
@@ -69,21 +68,5 @@ export class DisabledExecutions implements Executions {
   }
   private error(): AwsUnavailableError {
     return new AwsUnavailableError('Step Functions is disabled (CERTFLOW_SFN_DISABLED=true): cannot preempt a running rotation', { details: { reason: 'SfnDisabled' } });
-  }
-}
-
-/**
- * A sandbox that emulates KMS but no Step Functions API: its state machines run in the local
- * runner, where no other execution can be found, so there is none to stop. Logged, so the skip
- * is never silent.
- */
-export class SandboxWithoutExecutions implements Executions {
-  constructor(private readonly log: Log) {}
-  listRunning(): Promise<string[]> {
-    this.log.warn('no Step Functions endpoint in this sandbox: no rotation execution to stop', { reason: 'SandboxWithoutSfn' });
-    return Promise.resolve([]);
-  }
-  stop(): Promise<void> {
-    return Promise.resolve();
   }
 }
