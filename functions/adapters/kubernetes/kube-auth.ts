@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../../ports/clock';
 import type { Cluster } from '../../ports/cluster';
 import { awsClientConfigFromEnv } from '../aws/client-config';
 import { awsCallError } from '../aws/aws-call-error';
+import { expiringCache } from '../expiring-cache';
 import { KubernetesCluster, type KubeConfigSource, type KubernetesClusterOptions } from './kubernetes-cluster';
 
 /**
@@ -32,25 +33,15 @@ const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 
 /**
- * Caches what `load` returns for `maxAgeMs` of the injected clock. Concurrent callers share one
- * load; a failed load is not cached, so the next call tries again.
+ * Caches what `load` returns for `maxAgeMs` of the injected clock, counted from when the load
+ * began: expiringCache, the same cache and expiry rule as the Vault logins.
  */
 export function cachedFor<T>(load: () => Promise<T>, clock: Clock, maxAgeMs: number): () => Promise<T> {
-  let cached: { value: T; loadedAt: number } | undefined;
-  let pending: Promise<T> | undefined;
-  return async () => {
-    const now = clock.now().getTime();
-    if (cached && now - cached.loadedAt < maxAgeMs) return cached.value;
-    pending ??= load()
-      .then((value) => {
-        cached = { value, loadedAt: now };
-        return value;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
+  const cache = expiringCache(async () => {
+    const startedAt = clock.now().getTime();
+    return { value: await load(), expiresAt: new Date(startedAt + maxAgeMs) };
+  }, clock);
+  return () => cache.get();
 }
 
 // RFC 3986 unreserved characters stay; everything else is percent-encoded, as SigV4 canonicalizes.
