@@ -229,6 +229,28 @@ export class RolloutTimeoutError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * An endpoint (Vault, a Kubernetes API server, an AWS API) presented a certificate that does not
+ * prove its identity: the wrong name, a chain that does not reach the pinned CA, expired. Nothing
+ * was sent past the handshake; a retry meets the same certificate, so this is terminal.
+ */
+export class TlsIdentityError extends CertflowError {
+  override readonly name = 'TlsIdentityError';
+  readonly code = 'TLS_IDENTITY_REJECTED';
+  readonly retryable = false;
+}
+
+/**
+ * A ledger record already exists under the same run and entry with different content. Records
+ * are immutable: the first write stands, and a step that would say something else about the same
+ * entry is stopped rather than allowed to rewrite the history of a run.
+ */
+export class LedgerConflictError extends CertflowError {
+  override readonly name = 'LedgerConflictError';
+  readonly code = 'LEDGER_CONFLICT';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -258,6 +280,8 @@ export const ErrorNames = {
   KubernetesConflict: 'KubernetesConflictError',
   KubernetesUnavailable: 'KubernetesUnavailableError',
   KubernetesRequest: 'KubernetesRequestError',
+  TlsIdentity: 'TlsIdentityError',
+  LedgerConflict: 'LedgerConflictError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

@@ -5,7 +5,9 @@
  * Node's `crypto` is pure computation and the only built-in the domain may use
  * (.dependency-cruiser.cjs `domain-no-node-io`). Malformed input is an `InvalidInputError`.
  */
+import 'reflect-metadata';
 import { X509Certificate, verify as verifySignature, constants, type KeyObject } from 'node:crypto';
+import { PemConverter } from '@peculiar/x509';
 import { InvalidInputError } from '../contracts/errors';
 import {
   DerError,
@@ -58,11 +60,12 @@ export interface CrlFacts {
   signature: Buffer;
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
-
-/** The PEM blocks in a text, in order; text between blocks (openssl's `subject=` lines) is ignored. */
+/**
+ * The PEM blocks (RFC 7468) in a text, in order, as @peculiar/x509's PemConverter reads them;
+ * text between blocks (openssl's `subject=` lines) is ignored.
+ */
 export function pemBlocks(text: string): { label: string; der: Buffer }[] {
-  return Array.from(text.matchAll(PEM_BLOCK), (m) => ({ label: m[1] as string, der: Buffer.from((m[2] as string).replace(/\s+/g, ''), 'base64') }));
+  return PemConverter.decodeWithHeaders(text).map((block) => ({ label: block.type, der: Buffer.from(block.rawData) }));
 }
 
 function oneLine(name: string): string {

@@ -1,50 +1,39 @@
 import * as z from 'zod';
 import type { Env } from '../contracts/env';
 import { PreemptEnvNames } from '../contracts/functions';
+import { PreemptEnvSchema, type PreemptEnv } from '../contracts/preempt-env-schema';
 import { RotationEnvNames } from '../contracts/rotation-env';
 import { RunIdSchema } from '../contracts/unseal-payloads';
 import { systemClock, type Clock } from '../ports/clock';
 import type { Executions } from '../ports/executions';
-import type { Log } from '../ports/log';
-import { AwsEnvNames } from '../adapters/aws/client-config';
 import { dynamoDbClientFromEnv } from '../adapters/aws/dynamodb-client';
 import { DynamoDbLedger } from '../adapters/aws/dynamodb-ledger';
-import { DisabledExecutions, SandboxWithoutExecutions, SfnEndpointEnvName, SfnExecutions, sfnClientFromEnv } from '../adapters/aws/sfn-executions';
+import { DisabledExecutions, SfnExecutions, sfnClientFromEnv } from '../adapters/aws/sfn-executions';
 import { createTelemetry } from '../adapters/aws/telemetry';
 import { preemptRotation, type PreemptRotationOutput } from '../steps/preempt-rotation';
 import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
 
 const InputSchema = z.object({ runId: RunIdSchema });
-const EnvSchema = z.object({
-  [RotationEnvNames.LedgerTable]: z.string().min(1),
-  [PreemptEnvNames.SfnDisabled]: z.enum(['true', 'false']).optional(),
-  [PreemptEnvNames.RotationStateMachineArn]: z.string().regex(/^arn:aws[a-z-]*:states:[^:]*:[0-9]*:stateMachine:.+$/, 'a state machine ARN').optional(),
-});
-const SandboxKmsEndpointEnvName = 'AWS_ENDPOINT_URL_KMS';
 
 /**
- * Which Executions this cold start talks to. In order:
- * 1. CERTFLOW_SFN_DISABLED=true: every call fails, retryable (never a silent skip).
- * 2. No Step Functions endpoint while KMS has one: a sandbox without a Step Functions API, whose
- *    local runner has no other execution to stop; logged.
- * 3. Otherwise the Step Functions API, for the Rotation ARN the stack sets on this function only.
+ * Which Executions this cold start talks to: the Step Functions API for the Rotation ARN the
+ * stack sets on this function, or, with CERTFLOW_SFN_DISABLED=true, one whose every call fails,
+ * retryable (never a silent skip). There is deliberately no "no endpoint, so nothing to stop"
+ * branch: guessing the environment fails open, and the sandbox serves the Step Functions API.
  */
-function buildExecutions(env: Env, parsed: z.infer<typeof EnvSchema>, log: Log): Executions {
+function buildExecutions(env: Env, parsed: PreemptEnv): Executions {
   if (parsed[PreemptEnvNames.SfnDisabled] === 'true') return new DisabledExecutions();
-  const sfnEndpoint = env[SfnEndpointEnvName] || env[AwsEnvNames.EndpointUrl];
-  if (!sfnEndpoint && env[SandboxKmsEndpointEnvName]) return new SandboxWithoutExecutions(log);
-  const stateMachineArn = parseEnv(EnvSchema.required({ [PreemptEnvNames.RotationStateMachineArn]: true }), env)[PreemptEnvNames.RotationStateMachineArn];
-  return new SfnExecutions(sfnClientFromEnv(env), stateMachineArn);
+  return new SfnExecutions(sfnClientFromEnv(env), parsed[PreemptEnvNames.RotationStateMachineArn]);
 }
 
 /** PreemptRotation: `{runId}` -> `{stopped: [executionArn]}`: every running Rotation stopped and recorded in the ledger. */
 export function makeHandler(env: Env, options: HandlerOptions = {}, clock: Clock = systemClock): LambdaHandler<PreemptRotationOutput> {
   const runtime = once(() => {
-    const parsed = parseEnv(EnvSchema, env);
+    const parsed = parseEnv(PreemptEnvSchema, env);
     const telemetry = createTelemetry({ functionName: 'PreemptRotation', ...options });
     return {
       telemetry,
-      executions: buildExecutions(env, parsed, telemetry.logger),
+      executions: buildExecutions(env, parsed),
       ledger: new DynamoDbLedger(dynamoDbClientFromEnv(env), parsed[RotationEnvNames.LedgerTable]),
     };
   });

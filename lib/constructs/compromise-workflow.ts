@@ -9,11 +9,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { EventSource } from '../../functions/contracts/events';
-import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
+import type { FunctionId } from '../../functions/contracts/functions';
 import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
 import { CompromiseDetailTypes, CompromiseErrors, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
-import { EventPublishRetry, LockTableRetry, RotationTransientRetry, VaultSealedRetry } from './retry-policies';
+import { LockTableRetry } from './retry-policies';
+import { WorkflowKit } from './workflow-kit';
 
 /** The functions the CompromiseResponse state machine invokes. */
 export const COMPROMISE_WORKFLOW_FUNCTIONS = [
@@ -91,54 +91,12 @@ export class CompromiseWorkflow extends Construct {
     const { functions } = props;
     const runId = sfn.JsonPath.stringAt('$$.Execution.Name');
 
-    // ---- building blocks (as in the Rotation) ---------------------------------------------------
+    // ---- building blocks (the Rotation's: one kit) ----------------------------------------------
 
-    /** A Lambda step; every step is idempotent (I4), so the rotation's transient policies apply. */
-    const invoke = (stateName: string, functionId: CompromiseWorkflowFunctionId, payload: sfn.TaskInput, result: Pick<tasks.LambdaInvokeProps, 'resultPath' | 'resultSelector'>) => {
-      const task = new tasks.LambdaInvoke(this, stateName, {
-        lambdaFunction: functions[functionId],
-        payload,
-        retryOnServiceExceptions: false,
-        // Explicit: the task waits as long as its function may run (revoking a large blast radius
-        // rebuilds the CRL once per serial), never a shorter engine default.
-        taskTimeout: sfn.Timeout.duration(Duration.seconds(FunctionRegistry[functionId].timeoutSeconds)),
-        ...result,
-      });
-      task.addRetry(VaultSealedRetry);
-      task.addRetry(RotationTransientRetry);
-      return task;
-    };
-    const lockKey = {
-      pk: tasks.DynamoAttributeValue.fromString(RotationLock.pk),
-      sk: tasks.DynamoAttributeValue.fromString(RotationLock.sk),
-    };
-    const owner = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id'));
-    /** Releases the lock iff this execution owns it; not ours any more is what releasing wanted. */
-    const releaseLock = (stateName: string, then: sfn.State) => {
-      const release = new tasks.DynamoDeleteItem(this, stateName, {
-        table: props.ledgerTable,
-        key: lockKey,
-        conditionExpression: '#owner = :owner',
-        expressionAttributeNames: { '#owner': 'owner' },
-        expressionAttributeValues: { ':owner': owner },
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      release.addRetry(LockTableRetry);
-      release.addCatch(then, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
-      release.next(then);
-      return release;
-    };
-    /** Publishes one Compromise event; a publish that keeps failing does not change the outcome. */
-    const emit = (stateName: string, detailType: string, detail: sfn.TaskInput, then: sfn.State) => {
-      const put = new tasks.EventBridgePutEvents(this, stateName, {
-        entries: [{ eventBus: props.eventBus, source: EventSource, detailType, detail }],
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      put.addRetry(EventPublishRetry);
-      put.addCatch(then, { errors: [sfn.Errors.ALL], resultPath: '$.eventFailure' });
-      put.next(then);
-      return put;
-    };
+    const kit = new WorkflowKit<CompromiseWorkflowFunctionId>(this, { functions, ledgerTable: props.ledgerTable, eventBus: props.eventBus });
+    const invoke = kit.invoke.bind(kit);
+    const releaseLock = kit.releaseLock.bind(kit);
+    const emit = kit.emit.bind(kit);
 
     // ---- failure: event, release, Fail (never a rollback) ---------------------------------------
 
@@ -284,12 +242,7 @@ export class CompromiseWorkflow extends Construct {
     // stale-lock release deletes the lock only while that rotation owns it, so it cannot free ours.
     const takeLock = new tasks.DynamoPutItem(this, S.TakeLock, {
       table: props.ledgerTable,
-      item: {
-        ...lockKey,
-        owner,
-        runId: tasks.DynamoAttributeValue.fromString(runId),
-        acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
-      },
+      item: kit.lockItem(),
       resultPath: sfn.JsonPath.DISCARD,
     });
     takeLock.addRetry(LockTableRetry);

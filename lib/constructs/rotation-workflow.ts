@@ -11,14 +11,14 @@ import { EventSource } from '../../functions/contracts/events';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { ActivateIssuerOutputSchema, PreparedIntermediateSchema } from '../../functions/contracts/pki-payloads';
 import {
-  RotationLock,
   RotationPlanSchema,
   RotationRequestSchema,
   RotationStates,
   type BatchProgress,
   type RotationEventDetail,
 } from '../../functions/contracts/rotation-payloads';
-import { EventPublishRetry, LockTableRetry, RotationTransientRetry, VaultSealedRetry } from './retry-policies';
+import { EventPublishRetry, LockTableRetry } from './retry-policies';
+import { WorkflowKit } from './workflow-kit';
 import { RotationDetailTypes, RotationErrors, RotationExtraStates } from './rotation-states';
 
 /** The functions the Rotation state machine invokes. */
@@ -108,19 +108,10 @@ export class RotationWorkflow extends Construct {
 
     // ---- building blocks ------------------------------------------------------------------------
 
-    /** A Lambda step. Every rotation step is idempotent (I4), so both retry policies apply to all. */
-    const invoke = (stateName: string, functionId: RotationWorkflowFunctionId, payload: sfn.TaskInput, result: Pick<tasks.LambdaInvokeProps, 'resultPath' | 'resultSelector' | 'outputPath'>) => {
-      const task = new tasks.LambdaInvoke(this, stateName, {
-        lambdaFunction: functions[functionId],
-        payload,
-        // Our named policies replace the CDK's default Lambda retry (6 attempts).
-        retryOnServiceExceptions: false,
-        ...result,
-      });
-      task.addRetry(VaultSealedRetry);
-      task.addRetry(RotationTransientRetry);
-      return task;
-    };
+    const kit = new WorkflowKit<RotationWorkflowFunctionId>(this, { functions, ledgerTable: props.ledgerTable, eventBus: props.eventBus });
+    const invoke = kit.invoke.bind(kit);
+    const releaseLock = kit.releaseLock.bind(kit);
+    const emit = kit.emit.bind(kit);
     const run = {
       runId: sfn.JsonPath.stringAt('$.run.runId'),
       requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'),
@@ -133,49 +124,6 @@ export class RotationWorkflow extends Construct {
     };
     const batchItemSelector = { ...run, batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') };
 
-    const lockKey = {
-      pk: tasks.DynamoAttributeValue.fromString(RotationLock.pk),
-      sk: tasks.DynamoAttributeValue.fromString(RotationLock.sk),
-    };
-    // The lock's owner is the execution ARN: the stale-lock rule's event carries exactly that.
-    const owner = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Id'));
-    const ownedByThisExecution = {
-      expressionAttributeNames: { '#owner': 'owner' },
-      expressionAttributeValues: { ':owner': owner },
-    };
-    /**
-     * Releases the lock iff this execution owns it. A failed condition means it is not ours any
-     * more (already released by an earlier attempt of this call, or cleared by an operator), which
-     * is what releasing wanted: go on to `then`.
-     */
-    const releaseLock = (stateName: string, then: sfn.State) => {
-      const release = new tasks.DynamoDeleteItem(this, stateName, {
-        table: props.ledgerTable,
-        key: lockKey,
-        conditionExpression: '#owner = :owner',
-        ...ownedByThisExecution,
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      release.addRetry(LockTableRetry);
-      release.addCatch(then, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
-      release.next(then);
-      return release;
-    };
-    /**
-     * Publishes one Rotation event. An event that cannot be published after the retries does not
-     * change the run's outcome (the ledger has the record): the Catch goes on to `then`, keeping
-     * the error at `$.eventFailure` in the execution's output.
-     */
-    const emit = (stateName: string, detailType: string, detail: sfn.TaskInput, then: sfn.State) => {
-      const put = new tasks.EventBridgePutEvents(this, stateName, {
-        entries: [{ eventBus: props.eventBus, source: EventSource, detailType, detail }],
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      put.addRetry(EventPublishRetry);
-      put.addCatch(then, { errors: [sfn.Errors.ALL], resultPath: '$.eventFailure' });
-      put.next(then);
-      return put;
-    };
     /** A detail the state machine builds itself (a RotationEventDetail: runId, trigger, outcome, error). */
     const detail = (outcome: RotationEventDetail['outcome'], extra: Record<string, string> = {}) =>
       sfn.TaskInput.fromObject({
@@ -495,17 +443,10 @@ export class RotationWorkflow extends Construct {
 
     const acquireLock = new tasks.DynamoPutItem(this, RotationStates.AcquireLock, {
       table: props.ledgerTable,
-      item: {
-        ...lockKey,
-        owner,
-        runId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Name')),
-        // The lock is the first thing a run does, so the execution's start is when it was taken
-        // (and $$.State.EnteredTime is not available to the local runner).
-        acquiredAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
-      },
+      item: kit.lockItem(),
       // Free, or already ours: re-entrant, so a retry after a write that landed still acquires.
       conditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-      ...ownedByThisExecution,
+      ...kit.ownedByThisExecution,
       resultPath: sfn.JsonPath.DISCARD,
     });
     acquireLock.addRetry(LockTableRetry);

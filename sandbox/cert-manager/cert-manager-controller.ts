@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { certificatesFromPem } from '../../functions/domain/x509-facts';
+import { certificatesOf } from '../x509/pem-certificates';
 import type { Log } from '../../functions/ports/log';
 import type { CertificateObject, KubernetesEmulatorHandle, SecretObject } from '../kubernetes/kubernetes-emulator';
 import { CertificateReasons, ConditionTypes, isIssuing, kubeTime, removeCondition, setCondition } from './certificate-conditions';
@@ -188,7 +188,7 @@ class Controller implements CertManagerController {
       const current = this.store.get('certificates', { namespace: certificate.metadata.namespace, name: certificate.metadata.name ?? '' });
       if (!current || current.metadata.uid !== certificate.metadata.uid) return;
       this.writeSecret(current, bundle, request.privateKeyPem, commonName);
-      const leaf = certificatesFromPem(bundle.leafPem, 'issued certificate')[0]!;
+      const leaf = certificatesOf(bundle.leafPem)[0]!;
       let revision = 0;
       this.writeStatus(certificate, (latest) => {
         const status = (latest.status ??= {});

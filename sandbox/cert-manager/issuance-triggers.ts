@@ -1,4 +1,4 @@
-import { certificatesFromPem } from '../../functions/domain/x509-facts';
+import { certificatesOf } from '../x509/pem-certificates';
 import type { CertificateObject, SecretObject } from '../kubernetes/kubernetes-emulator';
 import { CertificateReasons, conditionOf, ConditionTypes, kubeTime, type CertificateReason } from './certificate-conditions';
 
@@ -69,7 +69,7 @@ const secretMissingData: Check = ({ secret }) => {
 /** The leaf of tls.crt, or the reason it cannot be read. */
 function leafOf(secret: SecretObject): { notBefore: Date; notAfter: Date } | Trigger {
   try {
-    const leaf = certificatesFromPem(decoded(secret, 'tls.crt') ?? '', 'tls.crt')[0];
+    const leaf = certificatesOf(decoded(secret, 'tls.crt') ?? '')[0];
     if (leaf) return leaf;
   } catch {
     // Reported below as InvalidCertificate; the parse error itself adds nothing an operator can act on.

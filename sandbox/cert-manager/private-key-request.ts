@@ -52,8 +52,7 @@ export interface KeyAndRequest {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const body = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+  return `${x509.PemConverter.encode(der, label)}\n`;
 }
 
 export async function createKeyAndRequest(options: { key: KeySpec; commonName: string; dnsNames: readonly string[] }): Promise<KeyAndRequest> {

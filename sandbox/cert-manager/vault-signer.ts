@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import NodeVault = require('node-vault');
 import { mapVaultError } from '../../functions/adapters/vault/vault-errors';
-import { pemBlocks } from '../../functions/domain/x509-facts';
+import { pemBlocksOf } from '../x509/pem-certificates';
 
 /**
  * The Vault side of the sandbox's cert-manager, like cert-manager's own two-method Vault client
@@ -67,12 +67,12 @@ function isSelfSigned(der: Buffer): boolean {
  * are dropped and the root, when present, moves to ca.crt.
  */
 export function bundleFromVault(data: { certificate: string; ca_chain?: string[] | null; issuing_ca?: string }): TlsBundle {
-  const leaf = pemBlocks(data.certificate).find((block) => block.label === 'CERTIFICATE');
+  const leaf = pemBlocksOf(data.certificate).find((block) => block.type === 'CERTIFICATE');
   if (!leaf) throw new VaultIssuerError('Vault returned no certificate', 'VaultRequestError');
   const chainText = (data.ca_chain && data.ca_chain.length > 0 ? data.ca_chain : [data.issuing_ca ?? '']).join('\n');
   const seen = new Set<string>([leaf.der.toString('base64')]);
-  const chain = pemBlocks(chainText)
-    .filter((block) => block.label === 'CERTIFICATE')
+  const chain = pemBlocksOf(chainText)
+    .filter((block) => block.type === 'CERTIFICATE')
     .filter((block) => {
       const key = block.der.toString('base64');
       if (seen.has(key)) return false;

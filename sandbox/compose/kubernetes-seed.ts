@@ -4,7 +4,7 @@ import type { CertflowConfig } from '../../lib/config';
 import { parseDuration } from '../../lib/config';
 import { mapVaultError } from '../../functions/adapters/vault/vault-errors';
 import { K8sNames, type TargetKind } from '../../functions/contracts/targets';
-import { certificatesFromPem } from '../../functions/domain/x509-facts';
+import { certificatesOf } from '../x509/pem-certificates';
 import { bundleFromVault } from '../cert-manager/vault-signer';
 import { conditionOf, ConditionTypes } from '../cert-manager/certificate-conditions';
 import type { CertificateObject, DeploymentObject, KubernetesEmulatorHandle, ResourceName, ResourceTypes, SecretObject } from '../kubernetes/kubernetes-emulator';
@@ -142,7 +142,7 @@ async function issueLeaf(client: NodeVault.client, inputs: KubernetesSeedInputs,
     throw mapVaultError(error, { operation, address: inputs.vault.url });
   }
   const bundle = bundleFromVault({ certificate: answer.data.certificate, ca_chain: answer.data.ca_chain ?? null, ...(answer.data.issuing_ca ? { issuing_ca: answer.data.issuing_ca } : {}) });
-  const leaf = certificatesFromPem(bundle.leafPem, `${operation} certificate`)[0]!;
+  const leaf = certificatesOf(bundle.leafPem)[0]!;
   return { tlsCrt: bundle.tlsCrt, caCrt: bundle.caCrt, privateKey: answer.data.private_key, serial: leaf.serial, notAfter: leaf.notAfter };
 }
 

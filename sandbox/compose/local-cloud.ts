@@ -3,6 +3,7 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './sandbox';
 import type { ProvisionedResources } from './template-provisioner';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { LocalRunner } from '../runner/local-runner';
+import { startStepFunctionsEmulator, type StepFunctionsEmulatorHandle } from '../stepfunctions/stepfunctions-emulator';
 
 /**
  * The sandbox plus the synthesized template, provisioned: what `npm start`, `certflow unseal
@@ -13,6 +14,11 @@ export interface LocalCloud {
   template: CfnTemplate;
   provisioned: ProvisionedResources;
   runner: LocalRunner;
+  /**
+   * The Step Functions API over the runner (AWS_ENDPOINT_URL_SFN in every function's environment),
+   * so PreemptRotation stops rotations here exactly as in AWS. Closed with the sandbox.
+   */
+  stepFunctions: StepFunctionsEmulatorHandle;
   /** Every log and metric line the handlers wrote, for the report and the secret scan (I2). */
   logLines(): string[];
 }
@@ -47,5 +53,8 @@ export async function createLocalCloud(sandbox: Sandbox, assembly: AssemblyRef, 
     output,
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });
-  return { sandbox, template, provisioned, runner, logLines: () => [...lines] };
+  const stepFunctions = await startStepFunctionsEmulator({ runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+  sandbox.onClose(() => stepFunctions.close());
+  runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
+  return { sandbox, template, provisioned, runner, stepFunctions, logLines: () => [...lines] };
 }

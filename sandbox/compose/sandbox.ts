@@ -75,6 +75,8 @@ export interface Sandbox {
   provision(template: CfnTemplate): Promise<ProvisionedResources>;
   /** The environment a certflow function (or the CLI) needs on top of its template environment. */
   functionEnvOverlay(): Env;
+  /** Runs `close` when the sandbox closes, before the emulators it registered before. */
+  onClose(close: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           { auth: 'token', name: 'primary', server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
         ]),
       }),
+      onClose(close) {
+        closers.push(close);
+      },
       async close() {
         for (const close of closers.reverse()) await close().catch(() => undefined);
       },

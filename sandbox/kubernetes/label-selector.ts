@@ -203,12 +203,26 @@ export function parseLabelSelector(text: string): LabelSelector {
   return new SelectorParser(tokenize(text)).parse();
 }
 
-/** `spec.selector` of a Deployment as requirements. */
+/** metav1.LabelSelectorOperator values, and what each becomes. */
+const SPEC_OPERATORS: Readonly<Record<string, LabelOperator>> = { In: 'in', NotIn: 'notIn', Exists: 'exists', DoesNotExist: 'doesNotExist' };
+
+/**
+ * The problems of `spec.selector.matchExpressions`, as ValidateLabelSelectorRequirement words
+ * them (k8s.io/apimachinery/pkg/apis/meta/v1/validation): an unknown operator is `not a valid
+ * selector operator`, never read as another one.
+ */
+export function selectorSpecProblems(spec: LabelSelectorSpec): Array<{ index: number; operator: unknown; detail: string }> {
+  return (spec.matchExpressions ?? []).flatMap((expression, index) =>
+    Object.prototype.hasOwnProperty.call(SPEC_OPERATORS, String(expression.operator)) ? [] : [{ index, operator: expression.operator, detail: 'not a valid selector operator' }],
+  );
+}
+
+/** `spec.selector` of a Deployment as requirements; validate it first (an unknown operator is a 400 here). */
 export function selectorFromSpec(spec: LabelSelectorSpec): LabelSelector {
   const requirements: LabelRequirement[] = Object.entries(spec.matchLabels ?? {}).map(([key, value]) => ({ key, operator: 'equals', values: [value] }));
   for (const expression of spec.matchExpressions ?? []) {
-    const operator: LabelOperator =
-      expression.operator === 'In' ? 'in' : expression.operator === 'NotIn' ? 'notIn' : expression.operator === 'Exists' ? 'exists' : 'doesNotExist';
+    const operator = Object.prototype.hasOwnProperty.call(SPEC_OPERATORS, String(expression.operator)) ? SPEC_OPERATORS[expression.operator] : undefined;
+    if (!operator) throw badRequest(`"${String(expression.operator)}" is not a valid label selector operator`);
     requirements.push({ key: expression.key, operator, values: expression.values ?? [] });
   }
   return requirements;

@@ -1,15 +1,12 @@
-import { isPlainObject } from './kube-objects';
+import { apply } from 'json-merge-patch';
+import { cloneJson } from './json-values';
 
 /**
- * JSON Merge Patch (RFC 7386), `application/merge-patch+json`: objects merge key by key, `null`
- * deletes a key, and anything else (lists included) replaces the target value.
+ * JSON Merge Patch (RFC 7386), `application/merge-patch+json`, applied by json-merge-patch:
+ * objects merge key by key, `null` deletes a key, anything else (lists included) replaces the
+ * target value. The library writes into its target, so it gets a copy; it also refuses to walk
+ * `__proto__`, `constructor` and `prototype` keys, so a patch never reaches a setter.
  */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return patch;
-  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = applyMergePatch(result[key], value);
-  }
-  return result;
+  return apply(cloneJson(target), patch);
 }

@@ -1,7 +1,7 @@
 import { invalid, type FieldError } from './api-status';
 import { isPlainObject, type KubeObject, type LabelSelectorSpec } from './kube-objects';
 import { jsonEqual } from './json-values';
-import { labelKeyProblem, labelsMatch, labelValueProblem, selectorFromSpec } from './label-selector';
+import { labelKeyProblem, labelsMatch, labelValueProblem, selectorFromSpec, selectorSpecProblems } from './label-selector';
 import type { ResourceKind } from './resource-kinds';
 
 /**
@@ -128,6 +128,11 @@ function validateDeployment(object: KubeObject, old: KubeObject | undefined): Fi
   const template = isPlainObject(spec.template) ? spec.template : undefined;
   if (!isPlainObject(selector)) {
     errors.push(required('spec.selector'));
+  } else if (selectorSpecProblems(selector as LabelSelectorSpec).length > 0) {
+    // The API server's field validation: 422 Invalid naming the operator's field.
+    for (const problem of selectorSpecProblems(selector as LabelSelectorSpec)) {
+      errors.push(invalidValue(`spec.selector.matchExpressions[${problem.index}].operator`, problem.operator, problem.detail));
+    }
   } else {
     const requirements = selectorFromSpec(selector as LabelSelectorSpec);
     if (requirements.length === 0) errors.push(invalidValue('spec.selector', selector, 'empty selector is invalid for deployment'));

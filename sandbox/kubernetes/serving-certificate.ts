@@ -21,8 +21,7 @@ export interface ServingCertificate {
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 function toPem(der: ArrayBuffer, label: string): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
+  return `${x509.PemConverter.encode(der, label)}\n`;
 }
 
 /** ECDSA P-256, valid for a year, for `host` plus 127.0.0.1 and localhost; its own CA. */

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { certificatesFromPem, pemBlocks } from '../../functions/domain/x509-facts';
+import { certificatesOf, pemBlocksOf, toPem } from '../x509/pem-certificates';
 import type { KubernetesStore } from '../kubernetes/kubernetes-emulator';
 
 /**
@@ -149,13 +149,13 @@ export class ServiceEndpoint {
       const cert = decoded(secret.data, 'tls.crt');
       const key = decoded(secret.data, 'tls.key');
       if (!cert || !key) throw new Error(`Secret ${namespace}/${secretName} lacks tls.crt or tls.key`);
-      const leaf = certificatesFromPem(cert, `Secret ${namespace}/${secretName} tls.crt`)[0];
+      const leaf = certificatesOf(cert)[0];
       if (!leaf) throw new Error(`Secret ${namespace}/${secretName} tls.crt holds no certificate`);
       const bundle = this.store.get('configmaps', { namespace, name: trustBundleConfigMap })?.data?.[this.service.trustBundleKey ?? 'ca.crt'] ?? '';
       // Every CA in the bundle, as PEM; an empty list trusts nothing (never Node's public roots).
-      const ca = pemBlocks(bundle)
-        .filter((block) => block.label === 'CERTIFICATE')
-        .map((block) => `-----BEGIN CERTIFICATE-----\n${block.der.toString('base64')}\n-----END CERTIFICATE-----\n`);
+      const ca = pemBlocksOf(bundle)
+        .filter((block) => block.type === 'CERTIFICATE')
+        .map((block) => `${toPem(block.der, 'CERTIFICATE')}\n`);
       const options = { cert, key, ca };
       // Fails here, not at the first handshake, when the key does not match or does not parse.
       createSecureContext(options);

@@ -146,6 +146,9 @@ async function dispatch(
   if (!match?.route.availableWhenSealed && node.sealed) throw new VaultApiError(503, SEALED_MESSAGE);
   if (!match) throw new VaultApiError(404);
   const handler = match.route.operations[operation];
+  // Vault appends `/` to a LIST's path, which matches no pattern without a trailing slash: an
+  // unsupported path, 404, not 405 (VAULT_API.md 1.2). Other missing operations are 405.
+  if (!handler && operation === 'list') throw new VaultApiError(404);
   if (!handler) throw new VaultApiError(405);
 
   if (operation === 'patch') checkPatchContentType(req);

@@ -89,6 +89,18 @@ describe('writes to the Kubernetes emulator', () => {
     await emulator.close();
   });
 
+  it('refuses a Deployment whose selector has an unknown matchExpressions operator with 422, naming the field', async () => {
+    const body = deployment('typo');
+    body.spec!.selector = { matchLabels: { app: 'typo' }, matchExpressions: [{ key: 'tier', operator: 'Notin', values: ['batch'] }] };
+
+    const { code, body: status } = await failureOf(apps.createNamespacedDeployment({ namespace, body }));
+
+    expect(code).toBe(422);
+    expect(status.reason).toBe('Invalid');
+    expect(status.message).toContain('spec.selector.matchExpressions[0].operator: Invalid value: "Notin": not a valid selector operator');
+    expect(emulator.store.get('deployments', { namespace, name: 'typo' })).toBeUndefined();
+  });
+
   describe('patches of a Deployment template annotation', () => {
     beforeEach(async () => {
       await apps.createNamespacedDeployment({ namespace, body: deployment('web') });
@@ -139,6 +151,32 @@ describe('writes to the Kubernetes emulator', () => {
       );
       expect(code).toBe(422);
       expect(emulator.store.get('deployments', { namespace, name: 'web' })).toEqual(before);
+    });
+
+    it('answers 422 to a JSON patch that adds a __proto__ key, and changes nothing', async () => {
+      const before = emulator.store.get('deployments', { namespace, name: 'web' });
+      const { code } = await failureOf(
+        apps.patchNamespacedDeployment(
+          { name: 'web', namespace, body: [{ op: 'add', path: '/spec/template/metadata/annotations/__proto__', value: { team: 'billing' } }] },
+          jsonPatch,
+        ),
+      );
+      expect(code).toBe(422);
+      expect(emulator.store.get('deployments', { namespace, name: 'web' })).toEqual(before);
+    });
+
+    it('answers 400 to a JSON patch with an operation RFC 6902 does not define', async () => {
+      const { code } = await failureOf(apps.patchNamespacedDeployment({ name: 'web', namespace, body: [{ op: 'merge', path: '/spec/replicas', value: 2 }] }, jsonPatch));
+      expect(code).toBe(400);
+    });
+
+    it('deletes a key with null in a merge patch and replaces a list whole', async () => {
+      const patched = await apps.patchNamespacedDeployment(
+        { name: 'web', namespace, body: { spec: { template: { metadata: { annotations: { team: null, owner: 'sre' } }, spec: { containers: [{ name: 'app', image: 'registry.local/app:2' }] } } } } },
+        merge,
+      );
+      expect(patched.spec?.template.metadata?.annotations).toEqual({ owner: 'sre' });
+      expect(patched.spec?.template.spec?.containers.map((c) => `${c.name}=${c.image}`)).toEqual(['app=registry.local/app:2']);
     });
 
     it('applies a strategic merge patch that merges containers by name, where a merge patch replaces the list', async () => {

@@ -83,6 +83,20 @@ describe('the node-vault PKI adapter', () => {
     await expect(call).rejects.toThrow(message);
   });
 
+  it('refuses, terminally, to issue with a retired issuer, which Vault answers with 500', async () => {
+    const pki = adapter();
+    await pki.updateIssuer('pki_int', sandboxPki.intermediateIssuerId, { usage: ['read-only', 'crl-signing', 'ocsp-signing'] });
+    let refusal: unknown;
+    try {
+      refusal = await pki.issueLeaf('pki_int', 'econ-graph-services', { commonName: 'keycloak.econ-graph.svc', keyType: 'ec', ttl: '24h' }).catch((error: unknown) => error);
+    } finally {
+      await pki.updateIssuer('pki_int', sandboxPki.intermediateIssuerId, { usage: ['read-only', 'issuing-certificates', 'crl-signing', 'ocsp-signing'] });
+    }
+
+    expect(refusal).toBeInstanceOf(VaultRequestError);
+    expect(refusal).toMatchObject({ retryable: false, details: { status: 500, reason: 'IssuerUsageRefused' } });
+  });
+
   it('turns a sealed node into a retryable VaultSealedError', async () => {
     cloud.sandbox.vault.faults.inject({ operation: 'pki_int/issuers', status: 503, message: 'Vault is sealed', times: 1 });
     const call = adapter().listIssuers('pki_int');

@@ -271,7 +271,8 @@ describe('Vault PKI emulator: issuing leaves', () => {
     expect(parse(viaPath.data.certificate).issuer).toBe('CN=Next ec');
   });
 
-  it('refuses to issue from an issuer without issuing-certificates usage, and from a revoked one, with 400', async () => {
+  // Vault wraps EnsureUsage's refusal in an errutil.InternalError: 500 (builtin/logical/pki/issuing/issuers.go).
+  it('refuses to issue from an issuer without issuing-certificates usage, and from a revoked one, with 500 as Vault does', async () => {
     const pair = await newPair();
     const next = await addIntermediate(pair);
     await vault.update(`${pair.intMount}/issuer/${pair.intIssuerId}`, { usage: 'read-only,crl-signing,ocsp-signing' });
@@ -280,9 +281,9 @@ describe('Vault PKI emulator: issuing leaves', () => {
     const retired = await rejection(vault.write(`${pair.intMount}/issue/web`, { common_name: 'a.example.com' }));
     const revoked = await rejection(vault.write(`${pair.intMount}/issuer/${next.issuerId}/issue/web`, { common_name: 'a.example.com' }));
 
-    expect(retired.response?.statusCode).toBe(400);
+    expect(retired.response?.statusCode).toBe(500);
     expect(retired.message).toContain(`requested usage issuing-certificates for issuer [id:${pair.intIssuerId}] but only had usage crl-signing,ocsp-signing,read-only`);
-    expect(revoked.response?.statusCode).toBe(400);
+    expect(revoked.response?.statusCode).toBe(500);
     expect(revoked.message).toContain('requested usage issuing-certificates');
   });
 

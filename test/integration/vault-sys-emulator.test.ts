@@ -643,6 +643,21 @@ describe('Vault emulator: routing, envelopes and faults', () => {
     expect(denied.message).toBe('permission denied');
   });
 
+  it('answers 404 to a LIST on a path that has no list operation, and 405 to another missing operation (VAULT_API.md 1.2)', async () => {
+    const handle = await cluster();
+    handle.registerRoutes(() => [{ pattern: ':mount/roles/:name', operations: { read: (_ctx, request) => envelope({ name: request.params.name }) } }]);
+    const { rootToken } = await handle.bootstrap();
+    const client = vault(handle, 'vault-0', rootToken);
+
+    const listed = await rejection(client.list('pki_int/roles/web'));
+    const listedByQuery = await fetch(`${handle.node('vault-0').url}/v1/pki_int/roles/web?list=true`, { headers: { 'X-Vault-Token': rootToken } });
+    const deleted = await rejection(client.delete('pki_int/roles/web'));
+
+    expect(listed.response?.statusCode).toBe(404);
+    expect(listedByQuery.status).toBe(404);
+    expect(deleted.response?.statusCode).toBe(405);
+  });
+
   it('prefers the most specific pattern, honours a route guard, and sends raw bodies and handler errors as Vault does', async () => {
     const handle = await cluster();
     const mounts = new Set(['pki_int']);

@@ -16,13 +16,14 @@ function cruise(files: Record<string, string>): { ok: boolean; output: string } 
     symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir');
     mkdirSync(join(dir, 'functions'), { recursive: true });
     mkdirSync(join(dir, 'lib'), { recursive: true });
+    mkdirSync(join(dir, 'sandbox'), { recursive: true });
     copyFileSync(join(repo, 'tsconfig.json'), join(dir, 'tsconfig.json'));
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
     try {
-      const output = execFileSync(depcruise, ['--config', join(repo, '.dependency-cruiser.cjs'), 'functions', 'lib'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
+      const output = execFileSync(depcruise, ['--config', join(repo, '.dependency-cruiser.cjs'), 'functions', 'lib', 'sandbox'], { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
       return { ok: true, output };
     } catch (error) {
       const failure = error as { stdout?: string; stderr?: string };
@@ -53,6 +54,21 @@ describe('the layer rules', () => {
     });
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/lib-imports-only-contracts/);
+  });
+
+  it('refuse an emulator that decides with certflow\'s own parsers', () => {
+    const result = cruise({
+      'functions/domain/x509-facts.ts': 'export const pemBlocks = (text: string) => text.length;\n',
+      'sandbox/services/endpoint.ts': "import { pemBlocks } from '../../functions/domain/x509-facts';\nexport const blocks = pemBlocks;\n",
+    });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/emulators-do-not-use-certflow-domain/);
+  });
+
+  it('accept a domain file that reads PEM with @peculiar/x509, a pure format library', () => {
+    const result = cruise({ 'functions/domain/pem.ts': "import 'reflect-metadata';\nimport { PemConverter } from '@peculiar/x509';\nexport const decode = (text: string) => PemConverter.decode(text);\n" });
+    expect(result.output).not.toMatch(/domain-is-pure|only-adapters-import-vendor-sdks/);
+    expect(result.ok).toBe(true);
   });
 
   it('accept a pure domain file', () => {

@@ -1,5 +1,4 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { startStepFunctionsEmulator } from '../../sandbox/stepfunctions/stepfunctions-emulator';
 import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import { startFaultFleet } from '../support/fault-matrix';
@@ -13,9 +12,9 @@ jest.setTimeout(120_000);
 
 it('stops a running rotation, takes over the lock and contains the compromise', async () => {
   const { cloud, fleet } = await startFaultFleet();
-  const stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+  // The local cloud serves the Step Functions API over its runner, and its functions use it.
+  const { stepFunctions } = cloud;
   try {
-    cloud.runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
     const sfn = new SFNClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint: stepFunctions.endpoint });
     // The canary's rollout never completes, so the rotation sits in its wait loop.
     cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'frontend', true);
@@ -51,7 +50,6 @@ it('stops a running rotation, takes over the lock and contains the compromise', 
     expect(contained).toBeDefined();
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
   } finally {
-    await stepFunctions.close();
     await cloud.sandbox.close();
   }
 });

@@ -148,8 +148,19 @@ describe('the CompromiseResponse workflow', () => {
       makePreempt({ ...cloud.runner.functionEnv('PreemptRotation'), ...overlay }, { output: quietOutput() })({ runId: `preempt-${randomUUID()}` });
     const rotationArn = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:certflow-rotation`;
 
-    it('stops nothing, and says so, in a sandbox without a Step Functions endpoint', async () => {
+    it('asks the sandbox’s Step Functions API, as it would AWS, and stops nothing when no rotation runs', async () => {
+      const before = cloud.stepFunctions.calls().filter((call) => call.operation === 'ListExecutions').length;
+
       await expect(preempt({})).resolves.toEqual({ stopped: [] });
+
+      expect(cloud.runner.functionEnv('PreemptRotation')[PreemptEnvNames.RotationStateMachineArn]).toBe(cloud.stepFunctions.arnOf(cloud.runner.find('RotationWorkflow')));
+      expect(cloud.stepFunctions.calls().filter((call) => call.operation === 'ListExecutions' && !call.error)).toHaveLength(before + 1);
+    });
+
+    it('never reads a missing Step Functions endpoint as a sandbox with nothing to stop (fails rather than skips)', async () => {
+      // KMS still has its sandbox endpoint: the environment the old code took for "no rotation to stop".
+      const withoutSfn = preempt({ AWS_ENDPOINT_URL_SFN: undefined, [PreemptEnvNames.RotationStateMachineArn]: rotationArn });
+      await expect(withoutSfn).rejects.toMatchObject({ retryable: true });
     });
 
     it('fails with a retryable AwsUnavailableError when Step Functions is disabled, never skipping silently', async () => {

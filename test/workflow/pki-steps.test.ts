@@ -132,7 +132,8 @@ describe('the intermediate rotation steps', () => {
     const retired = await handler<{ usage: string[] }>(makeRetire, 'RetireIssuer')({ runId: 'run-2026-11-28', issuerId: pki.intermediateIssuerId });
 
     expect(retired.usage).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
-    await expect(issue(pki.intermediateIssuerId)).rejects.toMatchObject({ response: { statusCode: 400 } });
+    // Vault refuses an issuer without issuing-certificates with 500 (an InternalError from EnsureUsage).
+    await expect(issue(pki.intermediateIssuerId)).rejects.toMatchObject({ response: { statusCode: 500 } });
     // Revoking an old leaf still works and lands on the OLD issuer's CRL (4.13).
     await vault.write('pki_int/revoke', { serial_number: oldLeaf.serial_number });
     const crl = ((await vault.read(`pki_int/issuer/${pki.intermediateIssuerId}/crl`)).data as { crl: string }).crl;
@@ -155,7 +156,7 @@ describe('the intermediate rotation steps', () => {
     expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
     const leaf = await issue();
     expect(leaf.ca_chain[0]!.trim()).toBe(pki.intermediateCertificate.trim());
-    await expect(issue(prepared.issuerId)).rejects.toMatchObject({ response: { statusCode: 400 } });
+    await expect(issue(prepared.issuerId)).rejects.toMatchObject({ response: { statusCode: 500 } });
   });
 
   it('rejects a malformed step input without calling Vault', async () => {

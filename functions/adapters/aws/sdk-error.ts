@@ -1,3 +1,7 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
+import { tlsIdentityFailureCode } from '../tls/tls-identity';
+
 /**
  * What the adapters need to know about an error thrown by an AWS SDK v3 client, read from the
  * stable parts of it: the exception `name` (the service's `__type`), `$metadata.httpStatusCode`,
@@ -9,42 +13,29 @@ export interface SdkErrorFacts {
   /** HTTP status of the service's answer; absent when no answer arrived. */
   httpStatus?: number;
   requestId?: string;
-  /** True when the call may pass on retry: no answer, a 5xx, or throttling. */
+  /**
+   * True when the call may pass on retry, as the SDK's own retry strategy decides it
+   * (@smithy/core/retry: throttling, transient network and timeout errors, 5xx). An error the
+   * SDK would not retry (missing credentials, AccessDenied, a validation error) is not transient.
+   */
   transient: boolean;
+  /** Node's code when the endpoint's certificate did not prove its identity; never transient. */
+  tlsIdentityFailure?: string;
 }
 
-// Throttling names across AWS services; the SDK retries them too.
-const throttlingNames = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'ProvisionedThroughputExceededException',
-  'SlowDown',
-]);
-
-// Client-side failures where the request never got an answer.
-const networkNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 export function sdkErrorFacts(error: unknown): SdkErrorFacts {
-  const value = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: unknown;
-    code?: unknown;
-    $metadata?: { httpStatusCode?: number; requestId?: string };
-  };
+  const value = (typeof error === 'object' && error !== null ? error : {}) as Partial<SdkError> & { name?: unknown };
   const name = typeof value.name === 'string' ? value.name : 'UnknownError';
   const httpStatus = value.$metadata?.httpStatusCode;
   const requestId = value.$metadata?.requestId;
-  const transient =
-    httpStatus === undefined ||
-    httpStatus >= 500 ||
-    httpStatus === 429 ||
-    throttlingNames.has(name) ||
-    networkNames.has(name) ||
-    (typeof value.code === 'string' && networkCodes.has(value.code));
-  return { name, transient, ...(httpStatus !== undefined && { httpStatus }), ...(requestId !== undefined && { requestId }) };
+  const tlsIdentityFailure = tlsIdentityFailureCode(error);
+  const classified = value as SdkError;
+  const transient = tlsIdentityFailure === undefined && (isThrottlingError(classified) || isTransientError(classified) || isServerError(classified));
+  return {
+    name,
+    transient,
+    ...(httpStatus !== undefined && { httpStatus }),
+    ...(requestId !== undefined && { requestId }),
+    ...(tlsIdentityFailure !== undefined && { tlsIdentityFailure }),
+  };
 }

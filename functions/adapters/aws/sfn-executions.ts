@@ -1,9 +1,9 @@
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Env } from '../../contracts/env';
-import { AwsUnavailableError, ConfigError } from '../../contracts/errors';
+import { AwsUnavailableError } from '../../contracts/errors';
 import type { Executions } from '../../ports/executions';
-import type { Log } from '../../ports/log';
 import { awsClientConfigFromEnv, type AwsClientOptions } from './client-config';
+import { awsCallError } from './aws-call-error';
 import { sdkErrorFacts } from './sdk-error';
 
 export const SfnEndpointEnvName = 'AWS_ENDPOINT_URL_SFN';
@@ -15,8 +15,8 @@ export function sfnClientFromEnv(env: Env, options?: AwsClientOptions): SFNClien
 
 /**
  * Executions over the Step Functions API. A transient failure (no answer, 5xx, throttling)
- * becomes AwsUnavailableError, which the state machine retries; a refusal (IAM, a wrong ARN)
- * becomes ConfigError, which it does not.
+ * becomes AwsUnavailableError, which the state machine retries; a refusal (IAM, a wrong ARN,
+ * no credentials) becomes ConfigError, which it does not (awsCallError).
  */
 export class SfnExecutions implements Executions {
   /**
@@ -50,10 +50,7 @@ export class SfnExecutions implements Executions {
   }
 
   private fail(operation: string, error: unknown): never {
-    const facts = sdkErrorFacts(error);
-    const details = { awsError: facts.name, httpStatus: facts.httpStatus, requestId: facts.requestId, stateMachineArn: this.stateMachineArn };
-    if (facts.transient) throw new AwsUnavailableError(`Step Functions ${operation} failed: ${facts.name}`, { cause: error, details });
-    throw new ConfigError(`Step Functions refused ${operation}: ${facts.name}`, { cause: error, details });
+    throw awsCallError(`Step Functions ${operation}`, error, { stateMachineArn: this.stateMachineArn });
   }
 }
 
@@ -71,21 +68,5 @@ export class DisabledExecutions implements Executions {
   }
   private error(): AwsUnavailableError {
     return new AwsUnavailableError('Step Functions is disabled (CERTFLOW_SFN_DISABLED=true): cannot preempt a running rotation', { details: { reason: 'SfnDisabled' } });
-  }
-}
-
-/**
- * A sandbox that emulates KMS but no Step Functions API: its state machines run in the local
- * runner, where no other execution can be found, so there is none to stop. Logged, so the skip
- * is never silent.
- */
-export class SandboxWithoutExecutions implements Executions {
-  constructor(private readonly log: Log) {}
-  listRunning(): Promise<string[]> {
-    this.log.warn('no Step Functions endpoint in this sandbox: no rotation execution to stop', { reason: 'SandboxWithoutSfn' });
-    return Promise.resolve([]);
-  }
-  stop(): Promise<void> {
-    return Promise.resolve();
   }
 }

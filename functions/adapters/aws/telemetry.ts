@@ -28,43 +28,53 @@ export interface Telemetry {
 }
 
 export function createTelemetry(options: TelemetryOptions): Telemetry {
+  const serviceName = options.serviceName ?? 'certflow';
   const logger = new Logger({
-    serviceName: options.serviceName ?? 'certflow',
+    serviceName,
     logLevel: (options.logLevel ?? 'INFO') as 'INFO',
     persistentKeys: { function: options.functionName },
   });
-  const emf = new Metrics({ namespace: MetricNames.Namespace, serviceName: options.serviceName ?? 'certflow' });
+  // Powertools Logger (2.36) offers no output option: its lines go to a Console it builds on
+  // process.stdout (or, with POWERTOOLS_DEV, the global console), and a custom LogFormatter only
+  // shapes them. So the Logger's Console is still replaced to redirect it; the telemetry test
+  // asserts every line reaches `output`, so an upgrade that renames the field fails loudly.
   const redirect = options.output ? new Console({ stdout: options.output, stderr: options.output }) : undefined;
-  // Powertools keeps its Console in a plain field (and children get a fresh one); replacing it
-  // redirects the JSON lines and nothing else.
-  const capture = <T>(target: T): T => {
+  const capture = (target: Logger): Logger => {
     if (redirect) (target as unknown as { console: Console }).console = redirect;
     return target;
   };
   capture(logger);
-  capture(emf);
   return {
     logger,
-    metrics: new EmfMetricsSink(emf, capture),
+    metrics: new EmfMetricsSink(serviceName, options.output),
     forRun: (runId) => capture(logger.createChild({ persistentKeys: { runId } })),
   };
 }
 
-/** Gauges as EMF: one single-metric document per gauge, since dimensions differ per node. */
+/**
+ * Gauges as EMF: one document per gauge, since dimensions differ per node. Built with the
+ * Metrics' public API: serializeMetrics() gives the EMF document, which goes to `output` when
+ * one is given, else publishStoredMetrics() prints it to stdout for CloudWatch, as in Lambda.
+ */
 class EmfMetricsSink implements MetricsSink {
   constructor(
-    private readonly emf: Metrics,
-    private readonly capture: <T>(target: T) => T,
+    private readonly serviceName: string,
+    private readonly output: NodeJS.WritableStream | undefined,
   ) {}
 
   gauge(name: string, value: number, dimensions: Record<string, string>): void {
-    // singleMetric() builds a fresh Metrics with its own Console: redirect it too.
-    const single = this.capture(this.emf.singleMetric());
-    for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
-    single.addMetric(name, MetricUnit.Count, value);
+    const emf = new Metrics({ namespace: MetricNames.Namespace, serviceName: this.serviceName });
+    for (const [key, dimension] of Object.entries(dimensions)) emf.addDimension(key, dimension);
+    emf.addMetric(name, MetricUnit.Count, value);
+    if (!this.output) {
+      emf.publishStoredMetrics();
+      return;
+    }
+    this.output.write(`${JSON.stringify(emf.serializeMetrics())}\n`);
+    emf.clearMetrics();
   }
 
   flush(): void {
-    // single metrics are written as they are added; nothing is buffered.
+    // every gauge is written as it is set; nothing is buffered.
   }
 }

@@ -7,11 +7,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ClusterSpec } from '../../contracts/clusters';
 import type { Env } from '../../contracts/env';
-import { AwsUnavailableError, ConfigError } from '../../contracts/errors';
+import { ConfigError } from '../../contracts/errors';
 import { systemClock, type Clock } from '../../ports/clock';
 import type { Cluster } from '../../ports/cluster';
 import { awsClientConfigFromEnv } from '../aws/client-config';
-import { sdkErrorFacts } from '../aws/sdk-error';
+import { awsCallError } from '../aws/aws-call-error';
+import { expiringCache } from '../expiring-cache';
 import { KubernetesCluster, type KubeConfigSource, type KubernetesClusterOptions } from './kubernetes-cluster';
 
 /**
@@ -32,25 +33,15 @@ const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 
 /**
- * Caches what `load` returns for `maxAgeMs` of the injected clock. Concurrent callers share one
- * load; a failed load is not cached, so the next call tries again.
+ * Caches what `load` returns for `maxAgeMs` of the injected clock, counted from when the load
+ * began: expiringCache, the same cache and expiry rule as the Vault logins.
  */
 export function cachedFor<T>(load: () => Promise<T>, clock: Clock, maxAgeMs: number): () => Promise<T> {
-  let cached: { value: T; loadedAt: number } | undefined;
-  let pending: Promise<T> | undefined;
-  return async () => {
-    const now = clock.now().getTime();
-    if (cached && now - cached.loadedAt < maxAgeMs) return cached.value;
-    pending ??= load()
-      .then((value) => {
-        cached = { value, loadedAt: now };
-        return value;
-      })
-      .finally(() => {
-        pending = undefined;
-      });
-    return pending;
-  };
+  const cache = expiringCache(async () => {
+    const startedAt = clock.now().getTime();
+    return { value: await load(), expiresAt: new Date(startedAt + maxAgeMs) };
+  }, clock);
+  return () => cache.get();
 }
 
 // RFC 3986 unreserved characters stay; everything else is percent-encoded, as SigV4 canonicalizes.
@@ -92,8 +83,8 @@ export async function eksToken(options: EksTokenOptions): Promise<string> {
   try {
     presigned = (await signer.presign(request, { expiresIn: EKS_PRESIGN_EXPIRES_SECONDS, signingDate: options.clock.now() })) as HttpRequest;
   } catch (error) {
-    // Usually the credential chain: no role credentials in this environment.
-    throw new AwsUnavailableError(`signing the EKS token for cluster ${options.clusterName} failed: ${(error as Error).name}`, { cause: error, details: { cluster: options.clusterName } });
+    // Usually the credential chain: no role credentials here is a refusal, not a blip to retry.
+    throw awsCallError(`signing the EKS token for cluster ${options.clusterName}`, error, { cluster: options.clusterName });
   }
   const query = Object.entries(presigned.query)
     .map(([key, value]) => `${encodeRfc3986(key)}=${encodeRfc3986(String(value))}`)
@@ -172,10 +163,7 @@ export async function readSecretString(client: SecretsManagerClient, secretArn: 
   try {
     value = (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
   } catch (error) {
-    const facts = sdkErrorFacts(error);
-    const details = { secretArn, awsError: facts.name, httpStatus: facts.httpStatus };
-    if (facts.transient) throw new AwsUnavailableError(`reading secret ${secretArn} failed and may pass on retry: ${facts.name}`, { cause: error, details });
-    throw new ConfigError(`reading secret ${secretArn} failed: ${facts.name}`, { cause: error, details });
+    throw awsCallError(`reading secret ${secretArn}`, error, { secretArn });
   }
   if (!value) throw new ConfigError(`secret ${secretArn} has no string value`, { details: { secretArn } });
   return value;

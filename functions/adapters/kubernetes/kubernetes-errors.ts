@@ -1,4 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
+import { isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
+import { tlsIdentityFailureCode } from '../tls/tls-identity';
 import {
   CertflowError,
   KubernetesConflictError,
@@ -6,6 +9,7 @@ import {
   KubernetesNotFoundError,
   KubernetesRequestError,
   KubernetesUnavailableError,
+  TlsIdentityError,
 } from '../../contracts/errors';
 
 /** The object a call was about, as error messages name it: `Secret payments/web-tls`. */
@@ -55,21 +59,21 @@ export function httpStatusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
 }
 
-// Socket and undici failures: the request got no answer, so it may pass on retry.
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-const networkNames = new Set(['AbortError', 'TimeoutError', 'FetchError', 'SocketError', 'ConnectTimeoutError', 'HeadersTimeoutError', 'BodyTimeoutError']);
-
 /**
- * True for a failure that never got an HTTP answer: undici's `TypeError: fetch failed` wraps the
- * socket error in `cause`, an aborted request (the adapter's timeout) is a `TimeoutError`.
+ * True for a failure that never got an HTTP answer and may pass on retry. The socket and timeout
+ * cases are the AWS SDK's own classification (@smithy/core/retry isTransientError, which walks
+ * `cause`: undici's `TypeError: fetch failed` wraps the socket error there); undici's own
+ * failures carry `UND_ERR_*` codes. A TLS identity failure is never one of them: an API server
+ * presenting the wrong certificate is refused, not retried.
  */
 export function isNetworkFailure(error: unknown): boolean {
+  if (tlsIdentityFailureCode(error) !== undefined) return false;
+  if (typeof error === 'object' && error !== null && isTransientError(error as SdkError)) return true;
   // undici rejects every request that got no answer with exactly this TypeError; the cause varies.
   if (error instanceof TypeError && error.message === 'fetch failed') return true;
   for (let current: unknown = error, depth = 0; current && typeof current === 'object' && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
-    const { name, code } = current as { name?: unknown; code?: unknown };
-    if (typeof code === 'string' && (networkCodes.has(code) || code.startsWith('UND_ERR'))) return true;
-    if (typeof name === 'string' && networkNames.has(name)) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('UND_ERR')) return true;
   }
   return false;
 }
@@ -93,7 +97,8 @@ function serverText(status: KubernetesStatus): string {
 /**
  * Maps a client-node failure to the typed family by HTTP status (never by message): 404 not
  * found, 401/403 forbidden, 409 conflict, 429 and 5xx and no answer at all unavailable
- * (retryable), other 4xx a bad request. The message names the object and carries the API
+ * (retryable), other 4xx a bad request; a certificate that does not prove the API server's
+ * identity is TlsIdentityError (terminal). The message names the object and carries the API
  * server's Status reason and message, which describe the request, never Secret data: the adapter
  * never puts data in a message, and the server's validation messages name fields, not values.
  * Errors that are already typed (thrown by the adapter itself) pass through; anything else that
@@ -104,6 +109,10 @@ export function mapKubernetesError(error: unknown, ref: KubernetesObjectRef): Er
   const what = `${ref.operation} ${describeRef(ref)} in cluster ${ref.cluster}`;
   const baseDetails = { cluster: ref.cluster, kind: ref.kind, namespace: ref.namespace, name: ref.name, operation: ref.operation };
   if (!(error instanceof ApiException)) {
+    const tlsCode = tlsIdentityFailureCode(error);
+    if (tlsCode !== undefined) {
+      return new TlsIdentityError(`${what}: the API server's certificate was refused (${tlsCode})`, { cause: error, details: { ...baseDetails, tlsCode } });
+    }
     if (!isNetworkFailure(error)) return error instanceof Error ? error : new Error(String(error));
     const cause = (error as { cause?: { code?: unknown } }).cause;
     const code = typeof cause?.code === 'string' ? cause.code : (error as Error).name;

@@ -186,7 +186,8 @@ export class NodeVaultPki implements VaultPki {
   async readCertificate(mount: string, serialNumber: string): Promise<{ certificatePem: string; revocationTime: number } | undefined> {
     try {
       const data = await this.call<{ certificate: string; revocation_time?: number }>(`GET ${mount}/cert/${serialNumber}`, () =>
-        this.client.read(`${mount}/cert/${serialNumber}`),
+        // A serial is input (ledger items, events): one encoded path segment, so it can never name another path.
+        this.client.read(`${mount}/cert/${encodeURIComponent(serialNumber)}`),
       );
       return data ? { certificatePem: data.certificate, revocationTime: data.revocation_time ?? 0 } : undefined;
     } catch (error) {

@@ -11,17 +11,26 @@ export interface VaultClientOptions {
 
 /**
  * Builds one node-vault client. One client has one endpoint (VAULT_API.md 7), so the unseal
- * functions build one per node. The token is always passed explicitly (or as an empty string) so
- * node-vault never falls back to a VAULT_TOKEN in the environment.
+ * functions build one per node.
+ *
+ * node-vault reads `config.token || process.env.VAULT_TOKEN` (and the same for VAULT_PREFIX and
+ * VAULT_NAMESPACE), so an empty token in the config is not enough: the CLI, run by an operator
+ * with VAULT_TOKEN exported, would send that token to every configured node URL. The fields are
+ * therefore set again after construction, from the options only.
  */
 export function createVaultClient(options: VaultClientOptions): NodeVault.client {
-  return NodeVault({
+  const client = NodeVault({
     apiVersion: 'v1',
     endpoint: options.endpoint,
-    token: options.token ?? '',
     requestOptions: {
       ...(options.caPem ? { ca: options.caPem } : {}),
       timeout: options.timeoutMs ?? 5000,
     },
   });
+  // node-vault sends X-Vault-Token only for a non-empty string token.
+  client.token = options.token ?? '';
+  const untyped = client as unknown as { pathPrefix: string; namespace: string | undefined };
+  untyped.pathPrefix = '';
+  untyped.namespace = undefined;
+  return client;
 }

@@ -5,6 +5,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { mapVaultError } from './vault-errors';
 import { VaultPermissionError } from '../../contracts/errors';
+import { expiringCache, type ExpiringCache } from '../expiring-cache';
 import type { Clock } from '../../ports/clock';
 
 /**
@@ -29,32 +30,26 @@ interface LoginResult {
  * halfway through a rotation step.
  */
 export class CachedLogin implements TokenProvider {
-  private cached?: { token: string; expiresAt?: number };
-  private pending?: Promise<string>;
+  private readonly cache: ExpiringCache<string>;
 
-  constructor(
-    private readonly login: () => Promise<LoginResult>,
-    private readonly clock: Clock,
-  ) {}
+  constructor(login: () => Promise<LoginResult>, clock: Clock) {
+    this.cache = expiringCache(async () => {
+      const startedAt = clock.now().getTime();
+      const result = await login();
+      const lease = result.leaseDuration * 1000;
+      // Renew a third of the way before the lease ends, at least five minutes early, so a step
+      // never starts a run of calls on a token about to expire. A lease of 0 never expires.
+      const margin = Math.max(lease / 3, 5 * 60_000);
+      return { value: result.token, ...(lease > 0 && { expiresAt: new Date(startedAt + Math.max(lease - margin, 0)) }) };
+    }, clock);
+  }
 
-  async token(): Promise<string> {
-    const now = this.clock.now().getTime();
-    if (this.cached && (this.cached.expiresAt === undefined || this.cached.expiresAt > now)) return this.cached.token;
-    this.pending ??= this.login()
-      .then((result) => {
-        const lease = result.leaseDuration * 1000;
-        const margin = Math.max(lease / 3, 5 * 60_000);
-        this.cached = { token: result.token, ...(lease > 0 ? { expiresAt: now + Math.max(lease - margin, 0) } : {}) };
-        return result.token;
-      })
-      .finally(() => {
-        this.pending = undefined;
-      });
-    return this.pending;
+  token(): Promise<string> {
+    return this.cache.get();
   }
 
   invalidate(): void {
-    this.cached = undefined;
+    this.cache.invalidate();
   }
 }
 

@@ -70,10 +70,13 @@ export function signingIssuer(mount: PkiMount, reference: string): { issuer: Pki
     throw err;
   }
   if (!issuer.usage.has('issuing-certificates')) {
-    // OpenBao answers 500 (an InternalError); VAULT_API.md 4.10 lists it among the 400s.
+    // 500, as Vault answers: fetchCAInfoWithIssuer wraps EnsureUsage's refusal in an
+    // errutil.InternalError, and RespondErrorCommon maps an error that is neither a UserError
+    // nor a known logical error to 500 (hashicorp/vault builtin/logical/pki/issuing/issuers.go,
+    // sdk/logical/response_util.go). VAULT_API.md 4.10 lists it among the 400s, which it is not.
     const label = issuer.name === '' ? `id:${issuer.id}` : `id:${issuer.id} / name:${issuer.name}`;
     throw new VaultApiError(
-      400,
+      500,
       `error fetching CA certificate: error while attempting to use issuer ${issuer.id}: requested usage issuing-certificates for issuer [${label}] but only had usage ${usageNames(issuer.usage)}`,
     );
   }

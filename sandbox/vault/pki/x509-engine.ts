@@ -307,19 +307,13 @@ export interface PemBlock {
 
 /** Every PEM block in a text, with any text between blocks ignored (openssl's chain output included). */
 export function parsePemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  for (const match of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)) {
-    const body = (match[2] ?? '').replace(/^[A-Za-z-]+:.*$/gm, '').replace(/\s+/g, '');
-    blocks.push({ type: match[1] ?? '', der: Buffer.from(body, 'base64') });
-  }
-  return blocks;
+  // RFC 7468 with RFC 1421 headers (`Proc-Type:`), as PemConverter reads it.
+  return x509.PemConverter.decodeWithHeaders(text).map((block) => ({ type: block.type, der: Buffer.from(block.rawData) }));
 }
 
 /** PEM without a trailing newline, as Vault's JSON fields carry it. */
 export function pemEncode(type: string, der: Buffer | ArrayBuffer): string {
-  const base64 = Buffer.from(der as ArrayBuffer).toString('base64');
-  const lines = base64.match(/.{1,64}/g) ?? [];
-  return [`-----BEGIN ${type}-----`, ...lines, `-----END ${type}-----`].join('\n');
+  return x509.PemConverter.encode(der instanceof ArrayBuffer ? der : new Uint8Array(der), type);
 }
 
 export function certificatePem(cert: x509.X509Certificate): string {

@@ -1,0 +1,73 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NodeVaultPki } from '../../functions/adapters/vault/node-vault-pki';
+import { createVaultClient } from '../../functions/adapters/vault/vault-client';
+import { staticToken } from '../../functions/adapters/vault/vault-login';
+import type { Log } from '../../functions/ports/log';
+
+/**
+ * What the node-vault wrapper puts on the wire, seen by a loopback server that records each
+ * request (the Vault emulator would answer, but these tests are about the request itself).
+ */
+const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+describe('the Vault client', () => {
+  let server: Server;
+  let endpoint: string;
+  const seen: Seen[] = [];
+  const saved = { token: process.env.VAULT_TOKEN, prefix: process.env.VAULT_PREFIX, namespace: process.env.VAULT_NAMESPACE };
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ data: { certificate: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', sealed: false } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
+  beforeEach(() => {
+    seen.length = 0;
+    // An operator's shell: what node-vault would otherwise pick up on its own.
+    process.env.VAULT_TOKEN = 'operator-token';
+    process.env.VAULT_PREFIX = '/operator-prefix';
+    process.env.VAULT_NAMESPACE = 'operator-namespace';
+  });
+  afterEach(() => {
+    for (const [name, value] of [['VAULT_TOKEN', saved.token], ['VAULT_PREFIX', saved.prefix], ['VAULT_NAMESPACE', saved.namespace]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('sends no token, prefix or namespace from the environment when it was given no token', async () => {
+    await createVaultClient({ endpoint }).read('sys/seal-status');
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.url).toBe('/v1/sys/seal-status');
+    expect(seen[0]!.headers['x-vault-token']).toBeUndefined();
+    expect(seen[0]!.headers['x-vault-namespace']).toBeUndefined();
+  });
+
+  it('sends exactly the token it was given', async () => {
+    await createVaultClient({ endpoint, token: 'given-token' }).read('sys/seal-status');
+
+    expect(seen[0]!.headers['x-vault-token']).toBe('given-token');
+  });
+
+  it('reads a certificate with its serial as one URL-encoded path segment', async () => {
+    const pki = new NodeVaultPki(createVaultClient({ endpoint }), staticToken('pki-token'), quiet);
+
+    await pki.readCertificate('pki_int', '1a:2b/../../sys/raw?x=1#y');
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.url).toBe(`/v1/pki_int/cert/${encodeURIComponent('1a:2b/../../sys/raw?x=1#y')}`);
+  });
+});
