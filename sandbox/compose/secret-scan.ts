@@ -1,6 +1,8 @@
 import { DecryptCommand } from '@aws-sdk/client-kms';
 import { EnvNames } from '../../functions/contracts/env';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
+import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
+import { kmsClientFromEnv } from '../../functions/adapters/kms/kms-client';
 import type { LocalCloud } from './local-cloud';
 
 /**
@@ -22,18 +24,26 @@ export function leaks(haystack: string, needles: readonly string[]): string[] {
   return needles.filter((needle) => haystack.includes(needle));
 }
 
-/** Decrypts the sandbox's stored shares (sandbox only) to know what a leak would look like. */
+/**
+ * Decrypts the sandbox's stored shares (sandbox only) to know what a leak would look like: as
+ * UnsealNode, the one role besides Preflight that the key policy lets decrypt them.
+ */
 export async function storedSharePlaintexts(cloud: LocalCloud): Promise<string[]> {
   const env = cloud.runner.functionEnv('UnsealNode');
-  const store = new DynamoDbShareStore(cloud.sandbox.dynamoDbClient, env[EnvNames.ShareTable]!);
-  const shares: string[] = [];
-  for (const share of await store.list(env[EnvNames.VaultClusterId]!)) {
-    const { Plaintext } = await cloud.sandbox.kmsClient.send(
-      new DecryptCommand({ CiphertextBlob: share.ciphertext, EncryptionContext: { ...share.context } }),
-    );
-    shares.push(Buffer.from(Plaintext!).toString('utf8'));
+  const dynamoDb = dynamoDbClientFromEnv(env);
+  const kms = kmsClientFromEnv(env);
+  try {
+    const store = new DynamoDbShareStore(dynamoDb, env[EnvNames.ShareTable]!);
+    const shares: string[] = [];
+    for (const share of await store.list(env[EnvNames.VaultClusterId]!)) {
+      const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: share.ciphertext, EncryptionContext: { ...share.context } }));
+      shares.push(Buffer.from(Plaintext!).toString('utf8'));
+    }
+    return shares;
+  } finally {
+    kms.destroy();
+    dynamoDb.destroy();
   }
-  return shares;
 }
 
 export interface SecretScanResult {

@@ -1,7 +1,7 @@
-import { startAwsJsonServer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
+import { startAwsJsonServer, type CallAuthorizer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
 import type { FaultControls } from '../aws-json/fault-plan';
 import { EventBuses, type EventListener, type RecordedEvent } from './event-buses';
-import { eventBridgeOperations, type EventBridgeOperationName } from './eventbridge-operations';
+import { eventBridgeAuthorizations, eventBridgeOperations, type EventBridgeOperationName } from './eventbridge-operations';
 
 export type { RecordedEvent, EventListener } from './event-buses';
 
@@ -34,6 +34,8 @@ export interface EventBridgeEmulatorHandle {
   /** `false` makes every call fail: a reset connection (default) or a 503. */
   setAvailable(available: boolean, mode?: UnavailableMode): void;
   calls(): CallRecord[];
+  /** Enforces IAM (identity and bus policies) on every later call. */
+  setAuthorizer(authorizer: CallAuthorizer | undefined): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
   const buses = new EventBuses(region, accountId);
   for (const name of options.buses ?? []) buses.create(name);
   const server = await startAwsJsonServer(
-    { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses) },
+    { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses), authorizations: eventBridgeAuthorizations(buses) },
     { host: options.host, port: options.port },
   );
 
@@ -61,6 +63,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
     faults: server.faults,
     setAvailable: server.setAvailable,
     calls: server.calls,
+    setAuthorizer: server.setAuthorizer,
     close: server.close,
   };
 }
