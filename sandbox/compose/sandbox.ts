@@ -15,6 +15,7 @@ import { createAuthRoutes, type AuthRoutes } from '../vault/auth/auth-routes';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
 import { IamAuthorizer } from '../iam/iam-authorizer';
+import { SecretLedger } from './secret-ledger';
 import { addOperator, provisionIdentities, type ProvisionedIdentities } from '../iam/sandbox-identities';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../kubernetes/kubernetes-emulator';
 import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
@@ -80,6 +81,8 @@ export interface Sandbox {
   provision(template: CfnTemplate): Promise<ProvisionedResources>;
   /** Decides (and counts) every AWS call once a template is provisioned. */
   iam: IamAuthorizer;
+  /** Every private key, Vault token and AppRole secret id that appeared since the sandbox started. */
+  secretLedger: SecretLedger;
   /** The template's roles and their keys, once provisioned. */
   identities(): ProvisionedIdentities | undefined;
   /**
@@ -128,9 +131,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const iam = new IamAuthorizer(SANDBOX_ACCOUNT);
     addOperator(iam, { accessKeyId: SANDBOX_CREDENTIALS.accessKeyId, roleArn: SANDBOX_OPERATOR_ROLE_ARN, sessionArn: SANDBOX_OPERATOR_SESSION_ARN });
     let identities: ProvisionedIdentities | undefined;
+    const secretLedger = new SecretLedger();
     const vault = await startVaultCluster({
       nodes: options.config.vault.nodes.map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
-      routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes],
+      routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes].map((routes) =>
+        secretLedger.recordingVaultRoutes(routes),
+      ),
       autoUnseal,
       ...(options.wrongKeyStatus ? { wrongKeyStatus: options.wrongKeyStatus } : {}),
     });
@@ -139,6 +145,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // kubectl sends no token over plain HTTP: the emulator serves HTTPS.
     const kubernetes = await startKubernetesEmulator({ tls: true });
     closers.push(() => kubernetes.close());
+    secretLedger.watchKubernetes(kubernetes.store);
     const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
     const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF });
@@ -198,6 +205,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         return provisioned;
       },
       iam,
+      secretLedger,
       identities: () => identities,
       vaultLoginRoleArns: () => identities?.vaultLoginRoleArns ?? [SANDBOX_OPERATOR_ROLE_ARN],
       functionEnvOverlay: () => ({

@@ -4,6 +4,7 @@ import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-
 import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
 import { kmsClientFromEnv } from '../../functions/adapters/kms/kms-client';
 import type { LocalCloud } from './local-cloud';
+import { needlesOf } from './secret-ledger';
 
 /**
  * Invariant I2, checked: no share, KMS plaintext or token in any state payload, history event,
@@ -17,6 +18,18 @@ export function secretNeedles(secrets: { shares: readonly string[]; rootToken?: 
   }
   if (secrets.rootToken) needles.push(secrets.rootToken);
   return needles.filter((needle) => needle.length >= 8);
+}
+
+/**
+ * Every secret that existed during the run, collected after it: each unseal share (decrypted from
+ * the share table), the root token, and every private key, Vault token and AppRole secret id the
+ * sandbox saw appear (SecretLedger), including those the run replaced.
+ */
+export async function secretNeedlesOfTheRun(cloud: LocalCloud): Promise<string[]> {
+  const rootToken = cloud.sandbox.vault.rootToken();
+  const recorded = cloud.sandbox.secretLedger.secrets().flatMap(needlesOf);
+  const needles = [...secretNeedles({ shares: await storedSharePlaintexts(cloud), ...(rootToken ? { rootToken } : {}) }), ...recorded];
+  return [...new Set(needles)].filter((needle) => needle.length >= 8);
 }
 
 /** The needles found in a haystack (empty when clean). */
