@@ -22,6 +22,8 @@ export interface AuthorizationRequest {
 export interface AuthorizationCounts {
   authorized: number;
   denied: number;
+  /** Authorized calls per IAM action (`kms:Decrypt`: 9). */
+  authorizedByAction: Record<string, number>;
 }
 
 export interface Denial {
@@ -42,7 +44,7 @@ type Evaluator = typeof import('./iam-evaluator');
 export class IamAuthorizer {
   private readonly identities = new Map<string, SandboxIdentity>();
   private readonly resourcePolicies = new Map<string, NamedPolicy>();
-  private readonly counts: AuthorizationCounts = { authorized: 0, denied: 0 };
+  private readonly counts: AuthorizationCounts = { authorized: 0, denied: 0, authorizedByAction: {} };
   private readonly denials: Denial[] = [];
   private evaluator: Promise<Evaluator> | undefined;
 
@@ -96,6 +98,7 @@ export class IamAuthorizer {
     const decision = evaluator.evaluate(evaluation);
     if (decision === 'Allowed') {
       this.counts.authorized += 1;
+      this.counts.authorizedByAction[request.action] = (this.counts.authorizedByAction[request.action] ?? 0) + 1;
       return;
     }
     this.deny({ caller: identity.sessionArn, action: request.action, resource: request.resource, decision });
@@ -105,7 +108,7 @@ export class IamAuthorizer {
 
   /** How many calls were authorized and denied since the sandbox started enforcing. */
   decisions(): AuthorizationCounts {
-    return { ...this.counts };
+    return { ...this.counts, authorizedByAction: { ...this.counts.authorizedByAction } };
   }
 
   /** Every denied call, in order (caller, action, resource): never request payloads. */
