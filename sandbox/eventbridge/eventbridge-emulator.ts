@@ -36,6 +36,8 @@ export interface EventBridgeEmulatorHandle {
   calls(): CallRecord[];
   /** Enforces IAM (identity and bus policies) on every later call. */
   setAuthorizer(authorizer: CallAuthorizer | undefined): void;
+  /** The authorizer in force, for rule targets started as their rule's role (rules-routing.ts). */
+  authorizer(): CallAuthorizer | undefined;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
   const accountId = options.accountId ?? '000000000000';
   const buses = new EventBuses(region, accountId);
   for (const name of options.buses ?? []) buses.create(name);
+  let authorizer: CallAuthorizer | undefined;
   const server = await startAwsJsonServer(
     { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses), authorizations: eventBridgeAuthorizations(buses) },
     { host: options.host, port: options.port },
@@ -63,7 +66,11 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
     faults: server.faults,
     setAvailable: server.setAvailable,
     calls: server.calls,
-    setAuthorizer: server.setAuthorizer,
+    setAuthorizer(next) {
+      authorizer = next;
+      server.setAuthorizer(next);
+    },
+    authorizer: () => authorizer,
     close: server.close,
   };
 }

@@ -12,6 +12,8 @@ import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandb
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
 import { credentialsForRole } from '../../sandbox/iam/role-credentials';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import { routeRules } from '../../sandbox/eventbridge/rules-routing';
+import type { CfnTemplate } from '../../sandbox/runner/template-resolver';
 import { seedConfig, startLocalCloud } from '../support/local-cloud-fixture';
 
 const config = seedConfig();
@@ -92,6 +94,41 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     events.destroy();
   });
 
+  it('starts a rule\'s target as the rule\'s role, and a role without states:StartExecution starts nothing', async () => {
+    const bus = Object.values(cloud.provisioned.buses)[0]!;
+    const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+    const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
+    const route = async (template: CfnTemplate) => {
+      const started: string[] = [];
+      const failed: Error[] = [];
+      const delivered = new Promise<void>((resolve) => {
+        const stop = routeRules(cloud.sandbox.eventBridge, template, (logicalId) => { started.push(logicalId); stop(); resolve(); }, {
+          refs: cloud.provisioned.refs,
+          onError: (error) => { failed.push(error as Error); stop(); resolve(); },
+        });
+      });
+      await operator.send(new PutEventsCommand({ Entries: [report] }));
+      await delivered;
+      return { started, failed };
+    };
+    const before = cloud.sandbox.iam.decisions().authorizedByAction['states:StartExecution'] ?? 0;
+    expect((await route(cloud.template)).started).toEqual([expect.stringMatching(/^CompromiseWorkflow/)]);
+    expect(cloud.sandbox.iam.decisions().authorizedByAction['states:StartExecution']).toBe(before + 1);
+
+    // The same rule with its target's role swapped for UnsealNode's, which may not start executions.
+    const unsealRoleId = Object.entries(cloud.template.Resources).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.['RoleName'] === role('UnsealNode'))![0];
+    const swapped = structuredClone(cloud.template) as { Resources: Record<string, { Type: string; Properties?: { Targets?: Array<Record<string, unknown>> } }> };
+    for (const resource of Object.values(swapped.Resources)) {
+      for (const target of resource.Type === 'AWS::Events::Rule' ? (resource.Properties?.Targets ?? []) : []) {
+        if (target['RoleArn']) target['RoleArn'] = { 'Fn::GetAtt': [unsealRoleId, 'Arn'] };
+      }
+    }
+    const { started, failed } = await route(swapped as CfnTemplate);
+    expect(started).toEqual([]);
+    expect(failed[0]).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('states:StartExecution') });
+    operator.destroy();
+  });
+
   it('refuses a principal that is not a reporter when the bus policy denies it, on events:source and aws:PrincipalArn', async () => {
     const bus = cloud.provisioned.buses[Object.keys(cloud.provisioned.buses)[0]!]!;
     const busArn = `arn:aws:events:${SANDBOX_REGION}:000000000000:event-bus/${bus}`;
@@ -105,12 +142,14 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     });
     const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
     const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
+    const reports = () => cloud.sandbox.eventBridge.events().filter((event) => event.source === CompromiseSource).length;
+    const reportsBefore = reports();
     const error = await operator.send(new PutEventsCommand({ Entries: [report] })).catch((failure: Error) => failure);
     expect(error).toMatchObject({ name: 'AccessDeniedException' });
     expect((error as Error).message).toContain('events:PutEvents');
     // The same administrator may still put certflow's other events: the Deny is only on reports.
     await expect(operator.send(new PutEventsCommand({ Entries: [{ ...report, Source: 'certflow' }] }))).resolves.toMatchObject({ FailedEntryCount: 0 });
-    expect(cloud.sandbox.eventBridge.events().filter((event) => event.source === CompromiseSource)).toHaveLength(0);
+    expect(reports()).toBe(reportsBefore);
     operator.destroy();
   });
 });
