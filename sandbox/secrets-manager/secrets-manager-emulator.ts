@@ -35,7 +35,7 @@ export async function startSecretsManagerEmulator(options: { region?: string; ac
       GetSecretValue: async (input, context) => {
         const request = parseRequest(GetSecretValueInput, input);
         const secret = find(request.SecretId);
-        // AWS authorizes before it looks: a caller without the permission cannot probe names.
+        // AccessDenied wins over ResourceNotFound, as in AWS: a caller without the permission cannot probe names.
         await context.authorize({ action: 'secretsmanager:GetSecretValue', resource: secret?.arn ?? `arn:aws:secretsmanager:${region}:${account}:secret:${request.SecretId}` });
         if (!secret) throw new AwsJsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         return { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: secret.created };
