@@ -47,15 +47,20 @@ export class IamAuthorizer {
   private readonly counts: AuthorizationCounts = { authorized: 0, denied: 0, authorizedByAction: {} };
   private readonly denials: Denial[] = [];
   private evaluator: Promise<Evaluator> | undefined;
+  // The same caller making the same call decides the same way while the policies stay as they are:
+  // a 1,000-event fault test makes thousands of identical calls. Cleared whenever a policy changes.
+  private readonly decided = new Map<string, Decision>();
 
   constructor(private readonly accountId: string) {}
 
   addIdentity(identity: SandboxIdentity): void {
+    this.decided.clear();
     this.identities.set(identity.accessKeyId, identity);
   }
 
   /** The resource policy of one resource (a KMS key's key policy, a bus's policy), by its ARN. */
   setResourcePolicy(resourceArn: string, name: string, policy: PolicyDocument): void {
+    this.decided.clear();
     this.resourcePolicies.set(resourceArn, { name, policy });
   }
 
@@ -95,7 +100,9 @@ export class IamAuthorizer {
       identityPolicies: identity.identityPolicies,
       ...this.resourcePolicyOf(request),
     };
-    const decision = evaluator.evaluate(evaluation);
+    const cacheKey = JSON.stringify([accessKeyId, request.action, request.resource, request.context ?? {}]);
+    const decision = this.decided.get(cacheKey) ?? evaluator.evaluate(evaluation);
+    this.decided.set(cacheKey, decision);
     if (decision === 'Allowed') {
       this.counts.authorized += 1;
       this.counts.authorizedByAction[request.action] = (this.counts.authorizedByAction[request.action] ?? 0) + 1;
