@@ -41,6 +41,16 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     expect(cloud.sandbox.iam.identityOf(keys[1]!)?.roleArn).toBe(`arn:aws:iam::000000000000:role/${role('Preflight')}`);
   });
 
+  it('runs SDK-integration tasks as the state machine\'s own role', async () => {
+    const callsBefore = cloud.sandbox.eventBridge.calls().length;
+    const execution = await cloud.runner.run(cloud.runner.find('UnsealWorkflow'), { trigger: 'sandbox' });
+    expect(execution.status).toBe('SUCCEEDED');
+    const puts = cloud.sandbox.eventBridge.calls().slice(callsBefore).filter((call) => call.operation === 'PutEvents');
+    expect(puts.length).toBeGreaterThan(0);
+    const callers = new Set(puts.map((call) => cloud.sandbox.iam.identityOf(call.accessKeyId!)?.roleArn));
+    expect([...callers]).toEqual([expect.stringMatching(/^arn:aws:iam::000000000000:role\/UnsealWorkflowStateMachineRole/)]);
+  });
+
   it('lets Preflight, which unseals, decrypt a share of its own cluster', async () => {
     const kms = kmsClientFromEnv(cloud.runner.functionEnv('Preflight'));
     const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext }));
