@@ -71,6 +71,28 @@ module.exports = {
       to: { path: '^functions/domain/' },
     },
     {
+      name: 'agpl-evaluator-only-in-the-sandbox',
+      comment:
+        '@cloud-copilot/* (the IAM evaluator) is AGPL-3.0 and a devDependency: only sandbox/iam/iam-evaluator.ts imports it, so it never reaches the Lambda bundles or the CLI outside the sandbox.',
+      severity: 'error',
+      from: { pathNot: '^sandbox/iam/iam-evaluator\\.ts$' },
+      to: { path: '^node_modules/@cloud-copilot/' },
+    },
+    {
+      name: 'agpl-evaluator-loaded-lazily',
+      comment:
+        'iam-evaluator.ts is loaded only by iam-authorizer.ts, with import() when a sandbox enforces IAM: a static import would make every CLI command (bin/ imports sandbox/ constants) load the AGPL package.',
+      severity: 'error',
+      from: {},
+      to: { path: '^sandbox/iam/iam-evaluator\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only', 'type-import'] },
+    },
+    {
+      name: 'agpl-evaluator-loaded-only-by-the-authorizer',
+      severity: 'error',
+      from: { pathNot: '^sandbox/iam/iam-authorizer\\.ts$' },
+      to: { path: '^sandbox/iam/iam-evaluator\\.ts$' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -74,19 +74,18 @@ export class CertflowStack extends Stack {
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
     const functions = new CertflowFunctions(this, 'Functions', {
+      deploymentName: config.name,
       environment: {
         ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, unsealEnvironment])),
         ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, pkiEnvironment])),
         ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, rotationEnvironment])),
       },
     });
-    keys.allowUnseal(functions.get('UnsealNode'));
+    // UnsealNode unseals on schedule; Preflight unseals a node it finds sealed before a rotation.
+    keys.allowUnseal([functions.get('UnsealNode'), functions.get('Preflight')]);
     // The rotation steps keep their batches, backups list and run records in the ledger, and
     // ReleaseStaleLock deletes the lock item there.
     for (const functionId of functionsOf('rotation')) ledger.table.grantReadWriteData(functions.get(functionId));
-    // Preflight may unseal, but gets no kms:Decrypt yet: keys.allowUnseal would add a second key
-    // policy statement with the same Sid (UnsealNodeDecryptsShares), which IAM and KMS reject, and
-    // it would break the stated invariant that only UnsealNode decrypts shares (unseal-keys.test.ts).
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       deploymentName: config.name,

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The registry of Lambda functions: the construct in lib/ builds one function per entry, and the
  * local runner maps each task to the handler named here. Paths are relative to the repo root.
@@ -172,3 +174,20 @@ export const Metrics = {
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
 } as const;
+
+/** IAM's limit on a role name. */
+const MAX_ROLE_NAME_LENGTH = 64;
+
+/**
+ * The IAM role name of one function in one deployment: `certflow-<deployment>-<FunctionId>`.
+ * Deterministic so that Vault's AWS IAM auth roles can be bound to exact role ARNs before the
+ * stack exists. A deployment name too long for IAM's 64 characters is cut and a short digest of
+ * the whole name appended, so two long names that share a prefix still get different roles.
+ */
+export function functionRoleName(deploymentName: string, functionId: FunctionId): string {
+  const full = `certflow-${deploymentName}-${functionId}`;
+  if (full.length <= MAX_ROLE_NAME_LENGTH) return full;
+  const digest = createHash('sha256').update(deploymentName).digest('hex').slice(0, 8);
+  const room = MAX_ROLE_NAME_LENGTH - `certflow--${digest}-${functionId}`.length;
+  return `certflow-${deploymentName.slice(0, room)}-${digest}-${functionId}`;
+}

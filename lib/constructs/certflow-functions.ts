@@ -7,7 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvNames } from '../../functions/contracts/env';
-import { FunctionIds, FunctionRegistry, Metrics, type FunctionId } from '../../functions/contracts/functions';
+import { FunctionIds, FunctionRegistry, Metrics, functionRoleName, type FunctionId } from '../../functions/contracts/functions';
 
 /** The repository root: FunctionRegistry entry paths are relative to it. */
 const REPO_ROOT = repoRoot();
@@ -16,6 +16,11 @@ const REPO_ROOT = repoRoot();
 export const SERVICE_NAME = 'certflow';
 
 export interface CertflowFunctionsProps {
+  /**
+   * Deployment name: each function's role is named `certflow-<deployment>-<FunctionId>`
+   * (functionRoleName), so Vault's IAM auth can bind exact role ARNs.
+   */
+  readonly deploymentName: string;
   /**
    * Extra environment per function, on top of the variables every function gets
    * (function id, Powertools service name and metrics namespace, source maps).
@@ -51,7 +56,7 @@ export interface CertflowFunctionsProps {
 export class CertflowFunctions extends Construct {
   private readonly byId: Record<FunctionId, nodejs.NodejsFunction>;
 
-  constructor(scope: Construct, id: string, props: CertflowFunctionsProps = {}) {
+  constructor(scope: Construct, id: string, props: CertflowFunctionsProps) {
     super(scope, id);
     const projectRoot = props.projectRoot ?? REPO_ROOT;
 
@@ -62,7 +67,9 @@ export class CertflowFunctions extends Construct {
       });
       // An explicit role instead of AWSLambdaBasicExecutionRole (a managed policy that may write to
       // any log group): this one may write only to the function's own log group.
+      // One role per function, named per deployment: each holds exactly what its function does.
       const role = new iam.Role(this, `${functionId}Role`, {
+        roleName: functionRoleName(props.deploymentName, functionId),
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `certflow ${functionId}: ${spec.description}`,
       });

@@ -56,8 +56,9 @@ export interface UnsealKeysProps {
  *   context (`certflow vault-init`).
  * - ShareTableEncryptionViaDynamoDB: the account (via IAM) may use the key only through DynamoDB,
  *   which encrypts the table at rest with it. Reading the table yields ciphertexts, never shares.
- * - UnsealNodeDecryptsShares (added by {@link UnsealKeys.allowUnseal}): only the UnsealNode
- *   function's role may call kms:Decrypt directly, and only with this cluster's context.
+ * - UnsealFunctionsDecryptShares (added by {@link UnsealKeys.allowUnseal}): only the roles of the
+ *   functions that unseal (UnsealNode, and Preflight, which unseals a sealed node before a
+ *   rotation) may call kms:Decrypt directly, and only with this cluster's context.
  */
 export class UnsealKeys extends Construct {
   readonly key: kms.Key;
@@ -121,22 +122,25 @@ export class UnsealKeys extends Construct {
   }
 
   /**
-   * Lets one function unseal: read the share table, and decrypt shares of this cluster only.
-   * The Decrypt permission goes into the key policy (naming the role) with the encryption-context
-   * condition; the CDK grant on the table adds only the identity-policy side of reading it.
+   * Lets these functions unseal: read the share table, and decrypt shares of this cluster only.
+   * The Decrypt permission goes into the key policy (naming the roles) with the encryption-context
+   * condition, in one statement (a key policy's Sids must be unique, so call this once); the CDK
+   * grant on the table adds only the identity-policy side of reading it.
    */
-  allowUnseal(fn: lambda.IFunction): void {
-    const role = fn.role;
-    if (!role) throw new Error(`${fn.node.path} has no role to allow unsealing`);
+  allowUnseal(functions: readonly lambda.IFunction[]): void {
+    const roles = functions.map((fn) => {
+      if (!fn.role) throw new Error(`${fn.node.path} has no role to allow unsealing`);
+      return fn.role;
+    });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'UnsealNodeDecryptsShares',
-        principals: [new iam.ArnPrincipal(role.roleArn)],
+        sid: 'UnsealFunctionsDecryptShares',
+        principals: roles.map((role) => new iam.ArnPrincipal(role.roleArn)),
         actions: ['kms:Decrypt'],
         resources: ['*'],
         conditions: { StringEquals: { [VAULT_CLUSTER_CONDITION]: this.clusterId } },
       }),
     );
-    this.shareTable.grantReadData(role);
+    for (const role of roles) this.shareTable.grantReadData(role);
   }
 }

@@ -16,10 +16,29 @@ export interface CallRecord {
   error?: string;
 }
 
+/** One IAM decision a call needs: the action, the resource ARN, the service's condition keys. */
+export interface CallAuthorization {
+  action: string;
+  resource: string;
+  context?: Record<string, string | string[]>;
+}
+
+/**
+ * Decides whether the caller (by access key id) may make one call; throws the AwsJsonError AWS
+ * would answer (AccessDeniedException) when not. Set by the sandbox once it knows the template.
+ */
+export type CallAuthorizer = (accessKeyId: string | undefined, request: CallAuthorization) => Promise<void>;
+
 export interface OperationContext {
   accessKeyId?: string;
   /** Adds safe-to-record fields (never plaintext) to this call's record. */
   annotate(fields: Pick<CallRecord, 'keyId'>): void;
+  /**
+   * Authorizes one action on one resource for this call's caller (a no-op until the sandbox sets
+   * an authorizer). For operations whose resource is known only inside them (a KMS key named by
+   * alias or by its ciphertext).
+   */
+  authorize(request: CallAuthorization): Promise<void>;
 }
 
 /** An operation handler: parsed JSON input in, JSON output out; throws AwsJsonError to fail. */
@@ -31,6 +50,11 @@ export interface AwsJsonServiceDefinition {
   /** The service's exception for a 500 answer. */
   internalException: string;
   operations: Readonly<Record<string, Operation>>;
+  /**
+   * The IAM decisions a call needs, read from its input before the operation runs (every one must
+   * allow). Absent for services whose operations authorize themselves (KMS).
+   */
+  authorizations?: (operation: string, input: unknown) => CallAuthorization[];
 }
 
 export interface AwsJsonServerOptions {
@@ -48,6 +72,8 @@ export interface AwsJsonServer {
   faults: FaultPlan;
   setAvailable(available: boolean, mode?: UnavailableMode): void;
   calls(): CallRecord[];
+  /** Enforces IAM on every later call (undefined: none, as before the template is provisioned). */
+  setAuthorizer(authorizer: CallAuthorizer | undefined): void;
   close(): Promise<void>;
 }
 
@@ -66,6 +92,7 @@ export async function startAwsJsonServer(service: AwsJsonServiceDefinition, opti
   const records: CallRecord[] = [];
   const closing = new AbortController();
   let unavailable: UnavailableMode | undefined;
+  let authorizer: CallAuthorizer | undefined;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const target = String(req.headers['x-amz-target'] ?? '');
@@ -116,7 +143,9 @@ export async function startAwsJsonServer(service: AwsJsonServiceDefinition, opti
     }
 
     try {
-      const output = await operation(input, { accessKeyId, annotate: (fields) => Object.assign(record, fields) });
+      const authorize = (request: CallAuthorization) => (authorizer ? authorizer(accessKeyId, request) : Promise.resolve());
+      for (const request of authorizer && service.authorizations ? service.authorizations(operationName, input) : []) await authorize(request);
+      const output = await operation(input, { accessKeyId, annotate: (fields) => Object.assign(record, fields), authorize });
       sendJson(res, 200, output ?? {});
     } catch (error) {
       if (error instanceof AwsJsonError) return fail(error);
@@ -144,6 +173,9 @@ export async function startAwsJsonServer(service: AwsJsonServiceDefinition, opti
       unavailable = available ? undefined : mode;
     },
     calls: () => records.map((record) => ({ ...record })),
+    setAuthorizer(next) {
+      authorizer = next;
+    },
     async close() {
       closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -50,6 +50,7 @@ export async function createLocalCloud(sandbox: Sandbox, assembly: AssemblyRef, 
     envOverlay: sandbox.functionEnvOverlay(),
     eventBridge: sandbox.eventBridgeClient,
     dynamoDb: sandbox.dynamoDbClient,
+    authorizer: sandbox.iam.authorize.bind(sandbox.iam),
     output,
     ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
   });

@@ -1,6 +1,6 @@
 import NodeVault = require('node-vault');
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
-import { SANDBOX_LAMBDA_ROLE_ARN, type Sandbox } from './sandbox';
+import type { Sandbox } from './sandbox';
 
 /**
  * What an operator does once after `vault-init`, done for the sandbox: the root (10 y) and
@@ -31,7 +31,8 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
   if (config.vault.auth.method === 'aws-iam') {
     await client.write(`auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`, {
       auth_type: 'iam',
-      bound_iam_principal_arn: [SANDBOX_LAMBDA_ROLE_ARN],
+      // Exactly the roles of the functions that log in (certflow-<deployment>-<FunctionId>).
+      bound_iam_principal_arn: sandbox.vaultLoginRoleArns(),
       token_policies: ['certflow'],
       token_ttl: '15m',
     });

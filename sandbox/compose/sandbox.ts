@@ -14,6 +14,9 @@ import { createPkiRoutes } from '../vault/pki/pki-routes';
 import { createAuthRoutes, type AuthRoutes } from '../vault/auth/auth-routes';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
+import { IamAuthorizer } from '../iam/iam-authorizer';
+import { SecretLedger } from './secret-ledger';
+import { addOperator, provisionIdentities, type ProvisionedIdentities } from '../iam/sandbox-identities';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../kubernetes/kubernetes-emulator';
 import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
 import { startServiceEndpoints, type ServiceEndpoints } from '../services/service-endpoints';
@@ -34,15 +37,15 @@ export interface SandboxOptions {
 
 export const SANDBOX_REGION = 'us-east-1';
 export const SANDBOX_ACCOUNT = '000000000000';
-/** Fake credentials: the emulators read the access key id (for key policies) and check nothing else. */
+/**
+ * The operator's credentials: the CLI's, and the sandbox's own set-up calls. The functions never
+ * use them: each runs with its own role's key (sandbox/iam/role-credentials.ts).
+ */
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOXCERTFLOW0', secretAccessKey: 'sandbox-secret-not-a-secret' } as const;
 
-/**
- * The IAM identity the sandbox's Lambdas sign their Vault login with. STS would report the
- * assumed-role session ARN; Vault binds the role ARN (VAULT_API.md 6.1).
- */
-export const SANDBOX_LAMBDA_ROLE_ARN = `arn:aws:iam::000000000000:role/certflow-lambda`;
-export const SANDBOX_LAMBDA_SESSION_ARN = `arn:aws:sts::000000000000:assumed-role/certflow-lambda/sandbox`;
+/** Who the operator is in the sandbox: an account administrator's role (sandbox-identities.ts). */
+export const SANDBOX_OPERATOR_ROLE_ARN = 'arn:aws:iam::000000000000:role/certflow-sandbox-operator';
+export const SANDBOX_OPERATOR_SESSION_ARN = 'arn:aws:sts::000000000000:assumed-role/certflow-sandbox-operator/operator';
 
 export interface Sandbox {
   /** The config with the Vault node addresses replaced by the sandbox's. */
@@ -71,8 +74,22 @@ export interface Sandbox {
   eventBridgeClient: EventBridgeClient;
   /** AWS_* variables that point an SDK client at the sandbox. */
   awsEnv: Env;
-  /** Creates the template's tables, keys and buses; returns the names to resolve Refs with. */
+  /**
+   * Creates the template's tables, keys and buses, mints a key per IAM role of the template and
+   * from then on enforces IAM on every AWS call; returns the names to resolve Refs with.
+   */
   provision(template: CfnTemplate): Promise<ProvisionedResources>;
+  /** Decides (and counts) every AWS call once a template is provisioned. */
+  iam: IamAuthorizer;
+  /** Every private key, Vault token and AppRole secret id that appeared since the sandbox started. */
+  secretLedger: SecretLedger;
+  /** The template's roles and their keys, once provisioned. */
+  identities(): ProvisionedIdentities | undefined;
+  /**
+   * The role ARNs Vault's AWS IAM auth role binds: the functions that log in to Vault, or the
+   * operator's before a template is provisioned (emulator tests with no functions).
+   */
+  vaultLoginRoleArns(): string[];
   /** The environment a certflow function (or the CLI) needs on top of its template environment. */
   functionEnvOverlay(): Env;
   /** Runs `close` when the sandbox closes, before the emulators it registered before. */
@@ -87,7 +104,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => kms.close());
     const eventBridge = await startEventBridgeEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
     closers.push(() => eventBridge.close());
-    const dynamo = await startDynamoDb({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS });
+    const dynamo = await startDynamoDb({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT, credentials: SANDBOX_CREDENTIALS });
     closers.push(() => dynamo.close());
     const secretsManager = await startSecretsManagerEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
     closers.push(() => secretsManager.close());
@@ -110,11 +127,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       unwrap: async (blob) => Buffer.from((await kmsClient.send(new DecryptCommand({ KeyId: sealKey.keyId, CiphertextBlob: blob }))).Plaintext!),
     };
     const vaultAuth = createAuthRoutes({ awsMount: authMount(options.config, 'aws-iam') ?? 'aws', approleMount: authMount(options.config, 'approle') ?? 'approle' });
-    // STS would answer GetCallerIdentity for the Lambdas' credentials with their role session.
-    vaultAuth.registerAwsPrincipal(SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_LAMBDA_SESSION_ARN, { secretAccessKey: SANDBOX_CREDENTIALS.secretAccessKey });
+    // STS would answer GetCallerIdentity with the caller's role session: the operator's here, each
+    // template role's once provisioned.
+    vaultAuth.registerAwsPrincipal(SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_OPERATOR_SESSION_ARN, { secretAccessKey: SANDBOX_CREDENTIALS.secretAccessKey });
+    const iam = new IamAuthorizer(SANDBOX_ACCOUNT);
+    addOperator(iam, { accessKeyId: SANDBOX_CREDENTIALS.accessKeyId, roleArn: SANDBOX_OPERATOR_ROLE_ARN, sessionArn: SANDBOX_OPERATOR_SESSION_ARN });
+    let identities: ProvisionedIdentities | undefined;
+    const secretLedger = new SecretLedger();
     const vault = await startVaultCluster({
       nodes: options.config.vault.nodes.map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
-      routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes],
+      routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes].map((routes) =>
+        secretLedger.recordingVaultRoutes(routes),
+      ),
       autoUnseal,
       ...(options.wrongKeyStatus ? { wrongKeyStatus: options.wrongKeyStatus } : {}),
     });
@@ -123,6 +147,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // kubectl sends no token over plain HTTP: the emulator serves HTTPS.
     const kubernetes = await startKubernetesEmulator({ tls: true });
     closers.push(() => kubernetes.close());
+    secretLedger.watchKubernetes(kubernetes.store);
     const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
     const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF });
@@ -163,7 +188,28 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dynamoDbClient,
       eventBridgeClient,
       awsEnv,
-      provision: (template) => provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge }),
+      provision: async (template) => {
+        const provisioned = await provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge });
+        identities = await provisionIdentities(iam, {
+          template,
+          region: SANDBOX_REGION,
+          accountId: SANDBOX_ACCOUNT,
+          refs: provisioned.refs,
+          attributes: provisioned.attributes,
+          keyArns: Object.fromEntries(Object.entries(provisioned.keys).map(([logicalId, key]) => [logicalId, key.arn])),
+          busArns: Object.fromEntries(Object.entries(provisioned.buses).map(([logicalId, name]) => [name, provisioned.attributes[`${logicalId}.Arn`]!])),
+        });
+        for (const role of identities.roles) {
+          vaultAuth.registerAwsPrincipal(role.credentials.accessKeyId, role.sessionArn, { secretAccessKey: role.credentials.secretAccessKey });
+        }
+        const authorize = iam.authorize.bind(iam);
+        for (const service of [kms, eventBridge, dynamo, secretsManager]) service.setAuthorizer(authorize);
+        return provisioned;
+      },
+      iam,
+      secretLedger,
+      identities: () => identities,
+      vaultLoginRoleArns: () => identities?.vaultLoginRoleArns ?? [SANDBOX_OPERATOR_ROLE_ARN],
       functionEnvOverlay: () => ({
         ...awsEnv,
         [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),

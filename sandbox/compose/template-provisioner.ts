@@ -4,6 +4,8 @@ import type { CfnTemplate } from '../runner/template-resolver';
 import type { KmsEmulatorHandle } from '../kms/kms-emulator';
 import type { EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import type { DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
+import { sandboxRoleArn } from '../iam/template-iam';
+import { roleNameOf } from '../iam/role-credentials';
 
 /**
  * Creates, in the sandbox emulators, the resources the synthesized template declares: every
@@ -16,6 +18,8 @@ export interface ProvisionedResources {
   tables: Record<string, string>;
   keys: Record<string, { keyId: string; arn: string }>;
   buses: Record<string, string>;
+  /** Role ARNs by logical id. */
+  roles: Record<string, string>;
 }
 
 export interface ProvisionTargets {
@@ -28,7 +32,7 @@ export interface ProvisionTargets {
 type Props = Record<string, unknown>;
 
 export async function provisionFromTemplate(template: CfnTemplate, targets: ProvisionTargets): Promise<ProvisionedResources> {
-  const provisioned: ProvisionedResources = { refs: {}, attributes: {}, tables: {}, keys: {}, buses: {} };
+  const provisioned: ProvisionedResources = { refs: {}, attributes: {}, tables: {}, keys: {}, buses: {}, roles: {} };
   const resources = Object.entries(template.Resources);
 
   for (const [logicalId, resource] of resources) {
@@ -40,12 +44,18 @@ export async function provisionFromTemplate(template: CfnTemplate, targets: Prov
       provisioned.attributes[`${logicalId}.Arn`] = `arn:aws:dynamodb:${targets.kms.region}:000000000000:table/${name}`;
       provisioned.tables[logicalId] = name;
     } else if (resource.Type === 'AWS::KMS::Key') {
+      // Its key policy is enforced with the rest of IAM once every resource exists (sandbox.provision).
       const key = targets.kms.createKey({ description: typeof props.Description === 'string' ? props.Description : logicalId });
-      applyContextConditions(targets.kms, key.keyId, props.KeyPolicy);
       provisioned.refs[logicalId] = key.keyId;
       provisioned.attributes[`${logicalId}.Arn`] = key.arn;
       provisioned.attributes[`${logicalId}.KeyId`] = key.keyId;
       provisioned.keys[logicalId] = key;
+    } else if (resource.Type === 'AWS::IAM::Role') {
+      // A named role keeps its name (certflow's function roles); CDK-named ones take their logical id.
+      const arn = sandboxRoleArn(targets.kms.accountId, logicalId, props);
+      provisioned.refs[logicalId] = roleNameOf(arn);
+      provisioned.attributes[`${logicalId}.Arn`] = arn;
+      provisioned.roles[logicalId] = arn;
     } else if (resource.Type === 'AWS::StepFunctions::StateMachine') {
       // The ARN the sandbox's Step Functions API gives this state machine (sandbox/stepfunctions).
       const arn = `arn:aws:states:${targets.kms.region}:000000000000:stateMachine:${logicalId}`;
@@ -78,30 +88,4 @@ function keyIdOf(value: unknown, provisioned: ProvisionedResources): string | un
   const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
   if (getAtt) return provisioned.keys[getAtt[0]]?.keyId;
   return undefined;
-}
-
-/**
- * The sandbox has no IAM, but it does honour the part of a key policy that binds Decrypt to an
- * encryption context (`StringEquals kms:EncryptionContext:<key>`): a share wrapped for another
- * cluster is refused with AccessDeniedException, as KMS would.
- */
-function applyContextConditions(kms: KmsEmulatorHandle, keyId: string, policy: unknown): void {
-  const statements = ((policy as { Statement?: unknown[] } | undefined)?.Statement ?? []) as Array<{
-    Effect?: string;
-    Action?: string | string[];
-    Condition?: { StringEquals?: Record<string, unknown> };
-  }>;
-  const required: Record<string, string> = {};
-  for (const statement of statements) {
-    const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-    if (statement.Effect !== 'Allow' || !actions.includes('kms:Decrypt')) continue;
-    for (const [conditionKey, value] of Object.entries(statement.Condition?.StringEquals ?? {})) {
-      const match = /^kms:EncryptionContext:(.+)$/.exec(conditionKey);
-      if (match && typeof value === 'string') required[match[1]!] = value;
-    }
-  }
-  if (Object.keys(required).length === 0) return;
-  kms.setKeyPolicy(keyId, {
-    allowDecrypt: ({ encryptionContext }) => Object.entries(required).every(([key, value]) => encryptionContext[key] === value),
-  });
 }

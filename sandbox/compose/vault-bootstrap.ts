@@ -5,6 +5,7 @@ import { initializeVault, type VaultInitResult } from '../../functions/steps/vau
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
 import type { Log } from '../../functions/ports/log';
 import type { LocalRunner } from '../runner/local-runner';
+import { SANDBOX_CREDENTIALS } from './sandbox';
 
 /** A quiet log for bootstrap steps run outside a Lambda (the CLI prints its own lines). */
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -20,7 +21,7 @@ export async function initVaultWithEnv(
   options: { nodeId?: string; shares: number; threshold: number; log?: Log },
 ): Promise<VaultInitResult> {
   const unsealEnv = parseEnv(UnsealEnvSchema, env);
-  const adapters = buildUnsealAdapters(unsealEnv, env);
+  const adapters = buildUnsealAdapters(unsealEnv, asOperator(env));
   const nodes = unsealEnv[EnvNames.VaultNodes];
   const node = options.nodeId ? nodes.find((candidate) => candidate.id === options.nodeId) : nodes[0];
   if (!node) throw new NodeNotFoundError(`no Vault node ${options.nodeId ?? ''}; configured: ${nodes.map((n) => n.id).join(', ')}`);
@@ -28,6 +29,17 @@ export async function initVaultWithEnv(
     { vault: adapters.vaultFor(node.url), keys: adapters.keys, shares: adapters.shares, clusterId: unsealEnv[EnvNames.VaultClusterId], log: options.log ?? silentLog },
     { shares: options.shares, threshold: options.threshold },
   );
+}
+
+/**
+ * vault-init is the operator's act (the key policy lets the account encrypt shares; no function
+ * may). A function's environment (it names CERTFLOW_FUNCTION: the sandbox lends UnsealNode's) gives
+ * its configuration, never its identity: the call signs as the sandbox's operator. Against AWS the
+ * CLI builds the environment itself, with no function name, and its own credentials stay.
+ */
+function asOperator(env: Env): Env {
+  if (env[EnvNames.Function] === undefined) return env;
+  return { ...env, AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: undefined };
 }
 
 /** vault-init on a sandbox, with UnsealNode's template environment and the config's share counts. */

@@ -1,7 +1,7 @@
-import { startAwsJsonServer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
+import { startAwsJsonServer, type CallAuthorizer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
 import type { FaultControls } from '../aws-json/fault-plan';
 import { EventBuses, type EventListener, type RecordedEvent } from './event-buses';
-import { eventBridgeOperations, type EventBridgeOperationName } from './eventbridge-operations';
+import { eventBridgeAuthorizations, eventBridgeOperations, type EventBridgeOperationName } from './eventbridge-operations';
 
 export type { RecordedEvent, EventListener } from './event-buses';
 
@@ -34,6 +34,10 @@ export interface EventBridgeEmulatorHandle {
   /** `false` makes every call fail: a reset connection (default) or a 503. */
   setAvailable(available: boolean, mode?: UnavailableMode): void;
   calls(): CallRecord[];
+  /** Enforces IAM (identity and bus policies) on every later call. */
+  setAuthorizer(authorizer: CallAuthorizer | undefined): void;
+  /** The authorizer in force, for rule targets started as their rule's role (rules-routing.ts). */
+  authorizer(): CallAuthorizer | undefined;
   close(): Promise<void>;
 }
 
@@ -46,8 +50,9 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
   const accountId = options.accountId ?? '000000000000';
   const buses = new EventBuses(region, accountId);
   for (const name of options.buses ?? []) buses.create(name);
+  let authorizer: CallAuthorizer | undefined;
   const server = await startAwsJsonServer(
-    { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses) },
+    { targetPrefix: 'AWSEvents', internalException: 'InternalException', operations: eventBridgeOperations(buses), authorizations: eventBridgeAuthorizations(buses) },
     { host: options.host, port: options.port },
   );
 
@@ -61,6 +66,11 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
     faults: server.faults,
     setAvailable: server.setAvailable,
     calls: server.calls,
+    setAuthorizer(next) {
+      authorizer = next;
+      server.setAuthorizer(next);
+    },
+    authorizer: () => authorizer,
     close: server.close,
   };
 }

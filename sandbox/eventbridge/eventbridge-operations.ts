@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import type { Operation } from '../aws-json/aws-json-server';
+import type { CallAuthorization, Operation } from '../aws-json/aws-json-server';
 import { AwsJsonError } from '../aws-json/aws-json-error';
 import { parseRequest } from '../aws-json/request-schema';
 import type { EventBuses, RecordedEvent } from './event-buses';
@@ -50,6 +50,28 @@ export function eventBridgeOperations(buses: EventBuses): Record<EventBridgeOper
       const list = buses.list(request.NamePrefix).slice(0, request.Limit ?? 100);
       return { EventBuses: list.map((bus) => ({ Name: bus.name, Arn: bus.arn })) };
     },
+  };
+}
+
+/**
+ * The IAM decisions of an EventBridge call. PutEvents is authorized per entry, on the entry's bus,
+ * with the entry's `events:source` and `events:detail-type` (what bus policies condition on); a
+ * call with any entry denied is refused whole.
+ */
+export function eventBridgeAuthorizations(buses: EventBuses): (operation: string, input: unknown) => CallAuthorization[] {
+  return (operation, input) => {
+    const account = `arn:aws:events:${buses.region}:${buses.accountId}`;
+    if (operation === 'PutEvents') {
+      const entries = ((input as { Entries?: unknown }).Entries ?? []) as PutEventsRequestEntry[];
+      if (!Array.isArray(entries)) return [];
+      return entries.map((entry) => ({
+        action: 'events:PutEvents',
+        resource: buses.find(entry.EventBusName)?.arn ?? (entry.EventBusName?.startsWith('arn:') ? entry.EventBusName : `${account}:event-bus/${entry.EventBusName ?? 'default'}`),
+        context: { ...(entry.Source ? { 'events:source': entry.Source } : {}), ...(entry.DetailType ? { 'events:detail-type': entry.DetailType } : {}) },
+      }));
+    }
+    if (operation === 'CreateEventBus') return [{ action: 'events:CreateEventBus', resource: `${account}:event-bus/${String((input as { Name?: unknown }).Name ?? '')}` }];
+    return [{ action: `events:${operation}`, resource: '*' }];
   };
 }
 

@@ -1,4 +1,6 @@
 import type { CfnTemplate } from '../runner/template-resolver';
+import { credentialsForRole } from '../iam/role-credentials';
+import { sandboxRoleArn } from '../iam/template-iam';
 import type { EventBridgeEmulatorHandle, RecordedEvent } from './eventbridge-emulator';
 import { matchesPattern, type EventPattern } from './rules-pattern';
 
@@ -8,7 +10,8 @@ export interface StateMachineRule {
   /** The bus name the rule listens on (`default` when the rule names none). */
   bus: string;
   pattern: EventPattern;
-  targets: Array<{ stateMachineLogicalId: string; input?: string; inputPath?: string }>;
+  /** `roleArn`: the role EventBridge starts the target as (the target's RoleArn). */
+  targets: Array<{ stateMachineLogicalId: string; input?: string; inputPath?: string; roleArn?: string }>;
 }
 
 /** Starts an execution of the rule's target; the input is the JSON the target receives. */
@@ -29,7 +32,7 @@ type Resource = { Type: string; Properties?: Record<string, unknown> };
  * Every enabled AWS::Events::Rule whose targets include a state machine of the template (an Arn
  * that is a Ref or GetAtt of an AWS::StepFunctions::StateMachine). Other targets are ignored.
  */
-export function stateMachineRules(template: CfnTemplate, refs: Record<string, string> = {}): StateMachineRule[] {
+export function stateMachineRules(template: CfnTemplate, refs: Record<string, string> = {}, accountId = '000000000000'): StateMachineRule[] {
   const resources = (template.Resources ?? {}) as Record<string, Resource>;
   const isStateMachine = (id: unknown): id is string => typeof id === 'string' && resources[id]?.Type === 'AWS::StepFunctions::StateMachine';
   const rules: StateMachineRule[] = [];
@@ -42,7 +45,10 @@ export function stateMachineRules(template: CfnTemplate, refs: Record<string, st
     for (const target of (properties.Targets ?? []) as Array<Record<string, unknown>>) {
       const stateMachine = referencedLogicalId(target.Arn);
       if (!isStateMachine(stateMachine)) continue;
+      const roleLogicalId = referencedLogicalId(target.RoleArn);
+      const role = roleLogicalId === undefined ? undefined : resources[roleLogicalId];
       targets.push({
+        ...(role?.Type === 'AWS::IAM::Role' ? { roleArn: sandboxRoleArn(accountId, roleLogicalId!, role.Properties ?? {}) } : {}),
         stateMachineLogicalId: stateMachine,
         ...(typeof target.Input === 'string' ? { input: target.Input } : {}),
         ...(typeof target.InputPath === 'string' ? { inputPath: target.InputPath } : {}),
@@ -60,15 +66,22 @@ export function stateMachineRules(template: CfnTemplate, refs: Record<string, st
  * envelope (or the target's Input / InputPath). Returns the function that stops routing.
  */
 export function routeRules(eventBridge: EventBridgeEmulatorHandle, template: CfnTemplate, startExecution: StartRuleTarget, options: RouteRulesOptions = {}): () => void {
-  const rules = stateMachineRules(template, options.refs);
   const accountId = options.accountId ?? eventBridge.accountId ?? '000000000000';
+  const rules = stateMachineRules(template, options.refs, accountId);
+  // EventBridge starts a target as the target's role: once the sandbox enforces IAM, so does routing.
+  const authorizeTarget = async (target: StateMachineRule['targets'][number]) => {
+    const authorize = eventBridge.authorizer();
+    if (!authorize || !target.roleArn) return;
+    const resource = `arn:aws:states:${eventBridge.region}:${accountId}:stateMachine:${target.stateMachineLogicalId}`;
+    await authorize(credentialsForRole(target.roleArn).accessKeyId, { action: 'states:StartExecution', resource });
+  };
   return eventBridge.onEvent((event) => {
     const envelope = eventEnvelope(event, eventBridge.region, accountId);
     for (const rule of rules) {
       if (rule.bus !== event.bus || !matchesPattern(rule.pattern, envelope)) continue;
       for (const target of rule.targets) {
         const input = target.input ?? JSON.stringify(target.inputPath ? selectPath(envelope, target.inputPath) : envelope);
-        Promise.resolve()
+        authorizeTarget(target)
           .then(() => startExecution(target.stateMachineLogicalId, input, rule))
           .catch((error: unknown) => options.onError?.(error, rule, event));
       }

@@ -1,5 +1,5 @@
 import type { FaultControls } from '../aws-json/fault-plan';
-import { startAwsJsonServer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
+import { startAwsJsonServer, type CallAuthorizer, type CallRecord, type UnavailableMode } from '../aws-json/aws-json-server';
 import { KmsKeyStore, type KeyPolicy } from './kms-keys';
 import { kmsOperations, type KmsOperationName } from './kms-operations';
 
@@ -18,6 +18,7 @@ export interface KmsEmulatorHandle {
   /** `http://127.0.0.1:<port>`: pass as the KMSClient `endpoint` (or AWS_ENDPOINT_URL_KMS). */
   endpoint: string;
   region: string;
+  accountId: string;
   /** Creates a key directly (no HTTP call), optionally with an alias such as `alias/certflow-unseal`. */
   createKey(options?: { alias?: string; description?: string }): { keyId: string; arn: string };
   faults: FaultControls<KmsOperationName>;
@@ -27,6 +28,8 @@ export interface KmsEmulatorHandle {
   setKeyPolicy(keyId: string, policy: KeyPolicy): void;
   /** Every call received, in order: operation, resolved key id, caller's access key id. Never payloads. */
   calls(): Array<{ operation: string; keyId?: string; accessKeyId?: string; error?: string }>;
+  /** Enforces IAM (identity and key policies) on every later call. */
+  setAuthorizer(authorizer: CallAuthorizer | undefined): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
   return {
     endpoint: server.endpoint,
     region,
+    accountId: store.accountId,
     createKey(createOptions = {}) {
       const key = store.create({ description: createOptions.description });
       if (createOptions.alias !== undefined) store.createAlias(createOptions.alias, key.keyId);
@@ -56,6 +60,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
       store.resolve(keyId).policy = { ...policy };
     },
     calls: (): CallRecord[] => server.calls(),
+    setAuthorizer: server.setAuthorizer,
     close: server.close,
   };
 }

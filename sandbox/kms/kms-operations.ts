@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AwsJsonError } from '../aws-json/aws-json-error';
-import type { Operation, OperationContext } from '../aws-json/aws-json-server';
+import type { CallAuthorization, Operation, OperationContext } from '../aws-json/aws-json-server';
 import { parseRequest } from '../aws-json/request-schema';
 import { ciphertextKeyId, openCiphertext, sealCiphertext } from './kms-ciphertext';
 import type { KeyPolicy, KmsKey, KmsKeyStore } from './kms-keys';
@@ -44,17 +44,18 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
   };
 
   return {
-    Encrypt(input, context) {
+    async Encrypt(input, context) {
       const request = parseRequest(EncryptRequest, input);
       const key = keyFor(request.KeyId, context);
       const encryptionContext = request.EncryptionContext ?? {};
+      await context.authorize(iamRequest('kms:Encrypt', key, store.accountId, encryptionContext));
       authorize(key, 'allowEncrypt', 'Encrypt', context, encryptionContext);
       requireEnabled(key);
       const blob = sealCiphertext({ keyId: key.keyId, material: key.material, plaintext: request.Plaintext, context: encryptionContext });
       return { CiphertextBlob: base64(blob), KeyId: key.arn, EncryptionAlgorithm: algorithm };
     },
 
-    Decrypt(input, context) {
+    async Decrypt(input, context) {
       const request = parseRequest(DecryptRequest, input);
       const named = request.KeyId === undefined ? undefined : keyFor(request.KeyId, context);
       const embeddedId = ciphertextKeyId(request.CiphertextBlob);
@@ -66,6 +67,7 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
       }
       context.annotate({ keyId: key.keyId });
       const encryptionContext = request.EncryptionContext ?? {};
+      await context.authorize(iamRequest('kms:Decrypt', key, store.accountId, encryptionContext));
       authorize(key, 'allowDecrypt', 'Decrypt', context, encryptionContext);
       requireEnabled(key);
       const plaintext = openCiphertext({ blob: request.CiphertextBlob, material: key.material, context: encryptionContext });
@@ -73,10 +75,11 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
       return { KeyId: key.arn, Plaintext: base64(plaintext), EncryptionAlgorithm: algorithm };
     },
 
-    GenerateDataKey(input, context) {
+    async GenerateDataKey(input, context) {
       const request = parseRequest(GenerateDataKeyRequest, input);
       const key = keyFor(request.KeyId, context);
       const encryptionContext = request.EncryptionContext ?? {};
+      await context.authorize(iamRequest('kms:GenerateDataKey', key, store.accountId, encryptionContext));
       authorize(key, 'allowEncrypt', 'GenerateDataKey', context, encryptionContext);
       requireEnabled(key);
       const plaintext = randomBytes(request.NumberOfBytes ?? (request.KeySpec === 'AES_128' ? 16 : 32));
@@ -84,25 +87,32 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
       return { CiphertextBlob: base64(blob), Plaintext: base64(plaintext), KeyId: key.arn };
     },
 
-    DescribeKey(input, context) {
+    async DescribeKey(input, context) {
       const request = parseRequest(KeyIdRequest, input);
-      return { KeyMetadata: keyMetadata(keyFor(request.KeyId, context), store.accountId) };
+      const key = keyFor(request.KeyId, context);
+      await context.authorize(iamRequest('kms:DescribeKey', key, store.accountId));
+      return { KeyMetadata: keyMetadata(key, store.accountId) };
     },
 
-    CreateKey(input) {
+    async CreateKey(input, context) {
       const request = parseRequest(CreateKeyRequest, input);
+      await context.authorize({ action: 'kms:CreateKey', resource: '*' });
       const key = store.create({ description: request.Description });
       return { KeyMetadata: keyMetadata(key, store.accountId) };
     },
 
-    CreateAlias(input) {
+    async CreateAlias(input, context) {
       const request = parseRequest(CreateAliasRequest, input);
+      // CreateAlias needs the permission on the alias and on the key it points to.
+      await context.authorize({ action: 'kms:CreateAlias', resource: `arn:aws:kms:${store.region}:${store.accountId}:${request.AliasName}` });
+      await context.authorize(iamRequest('kms:CreateAlias', store.resolve(request.TargetKeyId), store.accountId));
       store.createAlias(request.AliasName, request.TargetKeyId);
       return {};
     },
 
-    ListAliases(input) {
+    async ListAliases(input, context) {
       const request = parseRequest(ListAliasesRequest, input);
+      await context.authorize({ action: 'kms:ListAliases', resource: '*' });
       const aliases = store.listAliases(request.KeyId).map((alias) => ({
         AliasName: alias.aliasName,
         AliasArn: alias.aliasArn,
@@ -112,17 +122,19 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
       return { Aliases: aliases, Truncated: false };
     },
 
-    EnableKeyRotation(input, context) {
+    async EnableKeyRotation(input, context) {
       const request = parseRequest(EnableKeyRotationRequest, input);
       const key = keyFor(request.KeyId, context);
+      await context.authorize(iamRequest('kms:EnableKeyRotation', key, store.accountId));
       requireEnabled(key);
       key.rotationEnabled = true;
       key.rotationPeriodInDays = request.RotationPeriodInDays ?? key.rotationPeriodInDays;
       return {};
     },
 
-    GetKeyRotationStatus(input, context) {
+    async GetKeyRotationStatus(input, context) {
       const key = keyFor(parseRequest(KeyIdRequest, input).KeyId, context);
+      await context.authorize(iamRequest('kms:GetKeyRotationStatus', key, store.accountId));
       return {
         KeyId: key.keyId,
         KeyRotationEnabled: key.rotationEnabled,
@@ -130,16 +142,31 @@ export function kmsOperations(store: KmsKeyStore): Record<KmsOperationName, Oper
       };
     },
 
-    DisableKey(input, context) {
-      keyFor(parseRequest(KeyIdRequest, input).KeyId, context).enabled = false;
+    async DisableKey(input, context) {
+      const key = keyFor(parseRequest(KeyIdRequest, input).KeyId, context);
+      await context.authorize(iamRequest('kms:DisableKey', key, store.accountId));
+      key.enabled = false;
       return {};
     },
 
-    EnableKey(input, context) {
-      keyFor(parseRequest(KeyIdRequest, input).KeyId, context).enabled = true;
+    async EnableKey(input, context) {
+      const key = keyFor(parseRequest(KeyIdRequest, input).KeyId, context);
+      await context.authorize(iamRequest('kms:EnableKey', key, store.accountId));
+      key.enabled = true;
       return {};
     },
   };
+}
+
+/**
+ * The IAM side of a KMS call: the key's ARN, and the condition keys KMS sets for it (each
+ * encryption-context pair as `kms:EncryptionContext:<key>`, their keys, the caller's account).
+ */
+function iamRequest(action: string, key: KmsKey, accountId: string, encryptionContext: Record<string, string> = {}): CallAuthorization {
+  const context: Record<string, string | string[]> = { 'kms:CallerAccount': accountId };
+  for (const [name, value] of Object.entries(encryptionContext)) context[`kms:EncryptionContext:${name}`] = value;
+  if (Object.keys(encryptionContext).length > 0) context['kms:EncryptionContextKeys'] = Object.keys(encryptionContext);
+  return { action, resource: key.arn, context };
 }
 
 function invalidCiphertext(): AwsJsonError {

@@ -2,19 +2,15 @@ import './polyfills';
 import { resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, ExecutionError, ExecutionTimeoutError, ExecutionAbortedError } from 'aws-local-stepfunctions';
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { CallAuthorizer } from '../aws-json/aws-json-server';
+import { credentialsForRole } from '../iam/role-credentials';
 import { EnvNames, type Env } from '../../functions/contracts/env';
 import { repoRoot } from '../../lib/repo-root';
 import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
 import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
-import { lambdaFunctions, listStateMachines, resolveDefinition, type CfnTemplate, type LambdaFunctionInfo } from './template-resolver';
+import { lambdaFunctions, listStateMachines, resolveDefinition, stateMachineRoleArn, type CfnTemplate, type LambdaFunctionInfo } from './template-resolver';
 import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } from './task-walker';
 
 /**
@@ -42,10 +38,19 @@ export interface LocalRunnerOptions {
   refs: Record<string, string>;
   /** `Fn::GetAtt` values, keyed `LogicalId.Attribute` (key ARNs and the like). */
   attributes?: Record<string, string>;
-  /** Added to every function's environment: endpoints, credentials, sandbox node addresses. */
+  /**
+   * Added to every function's environment: endpoints and sandbox node addresses. Any credentials
+   * here are replaced, per function, by its own role's (credentialsForRole).
+   */
   envOverlay: Env;
+  /**
+   * Clients for SDK-integration tasks when the overlay names no endpoint for their service; with
+   * an endpoint, those tasks run with the state machine's own role's credentials instead.
+   */
   eventBridge: EventBridgeClient;
   dynamoDb: DynamoDBClient;
+  /** The sandbox's IAM decisions, for emulators built over this runner (Step Functions). */
+  authorizer?: CallAuthorizer;
   /** Where handlers write log and metric lines (captured per runner). */
   output?: NodeJS.WritableStream;
   /** Milliseconds between retries (Step Functions' real intervals are seconds). */
@@ -110,10 +115,24 @@ function loadHandlerModule(fn: LambdaFunctionInfo, options: LocalRunnerOptions):
   return module as HandlerModule;
 }
 
+/** The AWS credential variables of a function running as `roleArn` (no session token in the sandbox). */
+function roleEnv(roleArn: string): Env {
+  const credentials = credentialsForRole(roleArn);
+  return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: undefined };
+}
+
+interface SdkClients {
+  eventBridge: EventBridgeClient;
+  dynamoDb: DynamoDBClient;
+}
+
 export class LocalRunner {
   private readonly functions = new Map<string, LocalFunction>();
+  private readonly clientsByRole = new Map<string, SdkClients>();
+  readonly authorizer: CallAuthorizer | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
+    this.authorizer = options.authorizer;
     for (const fn of lambdaFunctions(options.template, this.resolveOptions())) {
       const functionId = fn.environment[EnvNames.Function];
       if (typeof functionId !== 'string' || !(functionId in FunctionRegistry)) {
@@ -124,6 +143,8 @@ export class LocalRunner {
         if (typeof value === 'string') env[key] = value;
       }
       Object.assign(env, options.envOverlay);
+      // Each function signs with its own role's key, as Lambda hands it its role's session.
+      if (fn.roleArn) Object.assign(env, roleEnv(fn.roleArn));
       const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
       // A bundle is loaded on its function's first invocation (a cold start), not for every runner.
       let handler: LambdaHandler<unknown> | undefined;
@@ -197,7 +218,9 @@ export class LocalRunner {
     options: { name?: string; onStart?: (abort: () => void, history: readonly HistoryEvent[]) => void } = {},
   ): Promise<LocalExecution> {
     const definition = this.definition(stateMachine);
-    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task)]));
+    const roleArn = stateMachineRoleArn(this.options.template, stateMachine, this.resolveOptions());
+    const clients = this.clientsFor(roleArn);
+    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task, clients)]));
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
     const startedAt = new Date();
@@ -210,7 +233,7 @@ export class LocalRunner {
         waitTimeOverrides: Object.fromEntries(listStatesOfType(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 25])),
       },
       context: {
-        Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: 'arn:aws:iam::000000000000:role/local' },
+        Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: roleArn ?? `arn:aws:iam::${this.options.accountId}:role/local` },
         StateMachine: { Id: stateMachine, Name: stateMachine },
       },
     });
@@ -237,11 +260,28 @@ export class LocalRunner {
     }
   }
 
-  private implement(task: TaskState): TaskImplementation {
+  /**
+   * The clients a state machine's SDK-integration tasks call with: its own role's credentials at
+   * the overlay's endpoints (Step Functions calls the service as the state machine's role).
+   */
+  private clientsFor(roleArn: string | undefined): SdkClients {
+    const eventsEndpoint = this.options.envOverlay['AWS_ENDPOINT_URL_EVENTBRIDGE'];
+    const dynamoEndpoint = this.options.envOverlay['AWS_ENDPOINT_URL_DYNAMODB'];
+    if (!roleArn || !eventsEndpoint || !dynamoEndpoint) return { eventBridge: this.options.eventBridge, dynamoDb: this.options.dynamoDb };
+    let clients = this.clientsByRole.get(roleArn);
+    if (!clients) {
+      const common = { region: this.options.region, credentials: credentialsForRole(roleArn), maxAttempts: 1 };
+      clients = { eventBridge: new EventBridgeClient({ ...common, endpoint: eventsEndpoint }), dynamoDb: new DynamoDBClient({ ...common, endpoint: dynamoEndpoint }) };
+      this.clientsByRole.set(roleArn, clients);
+    }
+    return clients;
+  }
+
+  private implement(task: TaskState, clients: SdkClients): TaskImplementation {
     if (task.resource === 'arn:aws:states:::lambda:invoke') return this.invokeLambda(task);
-    if (task.resource === 'arn:aws:states:::events:putEvents') return this.putEvents();
+    if (task.resource === 'arn:aws:states:::events:putEvents') return this.putEvents(clients.eventBridge);
     const dynamo = /^arn:aws:states:::dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(task.resource);
-    if (dynamo) return this.dynamoDb(dynamo[1] as 'putItem');
+    if (dynamo) return this.dynamoDb(dynamo[1] as 'putItem', clients.dynamoDb);
     throw new Error(`task "${task.name}" uses ${task.resource}, which the local runner cannot run; refusing to call AWS`);
   }
 
@@ -264,7 +304,7 @@ export class LocalRunner {
     };
   }
 
-  private putEvents(): TaskImplementation {
+  private putEvents(eventBridge: EventBridgeClient): TaskImplementation {
     return async (input) => {
       const { Entries } = input as { Entries: Array<Record<string, unknown>> };
       // Step Functions serializes an object Detail to a JSON string before calling EventBridge.
@@ -272,12 +312,12 @@ export class LocalRunner {
         ...entry,
         Detail: typeof entry.Detail === 'string' ? entry.Detail : JSON.stringify(entry.Detail),
       })) as PutEventsRequestEntry[];
-      const result = await this.options.eventBridge.send(new PutEventsCommand({ Entries: entries }));
+      const result = await eventBridge.send(new PutEventsCommand({ Entries: entries }));
       return { Entries: result.Entries, FailedEntryCount: result.FailedEntryCount };
     };
   }
 
-  private dynamoDb(operation: 'putItem' | 'getItem' | 'updateItem' | 'deleteItem'): TaskImplementation {
+  private dynamoDb(operation: 'putItem' | 'getItem' | 'updateItem' | 'deleteItem', dynamoDb: DynamoDBClient): TaskImplementation {
     const commands = {
       putItem: (input: never) => new PutItemCommand(input),
       getItem: (input: never) => new GetItemCommand(input),
@@ -287,7 +327,7 @@ export class LocalRunner {
     return async (input) => {
       try {
         const command = commands[operation](input as never);
-        const output = (await this.options.dynamoDb.send(command as PutItemCommand)) as unknown as Record<string, unknown>;
+        const output = (await dynamoDb.send(command as PutItemCommand)) as unknown as Record<string, unknown>;
         const { $metadata: _metadata, ...result } = output;
         return result;
       } catch (error) {

@@ -65,6 +65,8 @@ export interface LambdaFunctionInfo {
    * reference is known (pseudo parameters, `options.refs`, any Fn::GetAtt), else left raw.
    */
   readonly environment: Record<string, string | object>;
+  /** The ARN of the role the function runs as (its `Role`), if the template sets one. */
+  readonly roleArn: string | undefined;
 }
 
 const DEFAULTS = { region: 'us-east-1', accountId: '000000000000', stackName: 'certflow' } as const;
@@ -120,8 +122,15 @@ export function lambdaFunctions(template: CfnTemplate, options: ResolveOptions =
       handler: typeof handler === 'string' ? handler : undefined,
       assetDir: assetHash ? `asset.${assetHash}` : undefined,
       environment,
+      roleArn: properties['Role'] === undefined ? undefined : String(resolver.resolve(properties['Role'], `${logicalId}.Role`)),
     };
   });
+}
+
+/** The ARN of the role a state machine runs as (its `RoleArn`), if the template sets one. */
+export function stateMachineRoleArn(template: CfnTemplate, stateMachineLogicalId: string, options: ResolveOptions = {}): string | undefined {
+  const roleArn = template.Resources[stateMachineLogicalId]?.Properties?.['RoleArn'];
+  return roleArn === undefined ? undefined : String(new Resolver(template, options).resolve(roleArn, `${stateMachineLogicalId}.RoleArn`));
 }
 
 /** Evaluates any template value (a property, an output) with the same rules. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { startAwsJsonServer, type CallRecord } from '../aws-json/aws-json-server';
+import { startAwsJsonServer, type CallAuthorizer, type CallRecord } from '../aws-json/aws-json-server';
 import { AwsJsonError } from '../aws-json/aws-json-error';
 import { parseRequest } from '../aws-json/request-schema';
 import type { FaultControls } from '../aws-json/fault-plan';
@@ -16,6 +16,8 @@ export interface SecretsManagerEmulatorHandle {
   putSecret(name: string, value: string): string;
   faults: FaultControls<string>;
   calls(): CallRecord[];
+  /** Enforces IAM on every later call. */
+  setAuthorizer(authorizer: CallAuthorizer | undefined): void;
   close(): Promise<void>;
 }
 
@@ -30,9 +32,11 @@ export async function startSecretsManagerEmulator(options: { region?: string; ac
     targetPrefix: 'secretsmanager',
     internalException: 'InternalServiceError',
     operations: {
-      GetSecretValue: (input) => {
+      GetSecretValue: async (input, context) => {
         const request = parseRequest(GetSecretValueInput, input);
         const secret = find(request.SecretId);
+        // AccessDenied wins over ResourceNotFound, as in AWS: a caller without the permission cannot probe names.
+        await context.authorize({ action: 'secretsmanager:GetSecretValue', resource: secret?.arn ?? `arn:aws:secretsmanager:${region}:${account}:secret:${request.SecretId}` });
         if (!secret) throw new AwsJsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         return { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: secret.created };
       },
@@ -47,6 +51,7 @@ export async function startSecretsManagerEmulator(options: { region?: string; ac
     },
     faults: server.faults as FaultControls<string>,
     calls: server.calls,
+    setAuthorizer: server.setAuthorizer,
     close: server.close,
   };
 }

@@ -1,4 +1,4 @@
-import { startAwsJsonServer, type CallRecord } from '../aws-json/aws-json-server';
+import { startAwsJsonServer, type CallAuthorization, type CallRecord } from '../aws-json/aws-json-server';
 import type { FaultControls } from '../aws-json/fault-plan';
 import type { LocalRunner } from '../runner/local-runner';
 import { StepFunctionsExecutions, stepFunctionsOperations, type StepFunctionsOperationName } from './stepfunctions-operations';
@@ -34,6 +34,13 @@ export interface StepFunctionsEmulatorHandle {
   close(): Promise<void>;
 }
 
+/** The IAM decision of a Step Functions call: its action on the state machine or execution it names. */
+function stepFunctionsAuthorizations(operation: string, input: unknown): CallAuthorization[] {
+  const request = (input ?? {}) as { stateMachineArn?: unknown; executionArn?: unknown };
+  const resource = typeof request.executionArn === 'string' ? request.executionArn : typeof request.stateMachineArn === 'string' ? request.stateMachineArn : '*';
+  return [{ action: `states:${operation}`, resource }];
+}
+
 /**
  * Starts an AWS Step Functions API on loopback (AWS JSON 1.0, `X-Amz-Target:
  * AWSStepFunctions.<Operation>`) whose executions are the template's state machines run by the
@@ -44,9 +51,11 @@ export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorO
   const region = options.region ?? 'us-east-1';
   const executions = new StepFunctionsExecutions(options.runner, region, options.accountId ?? '000000000000');
   const server = await startAwsJsonServer(
-    { targetPrefix: 'AWSStepFunctions', internalException: 'InternalServerError', operations: stepFunctionsOperations(executions, options.runner) },
+    { targetPrefix: 'AWSStepFunctions', internalException: 'InternalServerError', operations: stepFunctionsOperations(executions, options.runner), authorizations: stepFunctionsAuthorizations },
     { host: options.host, port: options.port },
   );
+  // The runner's sandbox decides who may start, read and stop executions, as it decides every AWS call.
+  server.setAuthorizer(options.runner.authorizer);
   return {
     endpoint: server.endpoint,
     region,

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_CONFIG_PATH } from '../../bin/app';
 import { loadConfig } from '../../lib/config';
 import { EnvNames } from '../../functions/contracts/env';
-import { FunctionIds, FunctionRegistry, Metrics } from '../../functions/contracts/functions';
+import { FunctionIds, FunctionRegistry, Metrics, functionRoleName } from '../../functions/contracts/functions';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import { loadTemplate } from '../support/template';
 
@@ -74,5 +74,26 @@ describe('the Lambda functions', () => {
     });
     expect(Object.keys(roles)).toHaveLength(FunctionIds.length);
     for (const role of Object.values(roles)) expect(role['Properties']['ManagedPolicyArns']).toBeUndefined();
+  });
+
+  it.each(FunctionIds)('%s runs as its own role, named certflow-<deployment>-<FunctionId>', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId)!;
+    const roleRef = (raw.Resources[fn.logicalId]!.Properties!['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(raw.Resources[roleRef]!.Properties!['RoleName']).toBe(`certflow-${config.name}-${functionId}`);
+  });
+
+  it('give every function a different role', () => {
+    const roles = certflowFunctions().map((fn) => JSON.stringify(raw.Resources[fn.logicalId]!.Properties!['Role']));
+    expect(new Set(roles).size).toBe(FunctionIds.length);
+  });
+
+  it('keep role names within IAM\'s 64 characters for the longest deployment name, and tell cut names apart', () => {
+    const long = 'a'.repeat(63);
+    const other = `${'a'.repeat(62)}b`;
+    for (const functionId of FunctionIds) {
+      expect(functionRoleName(long, functionId).length).toBeLessThanOrEqual(64);
+      expect(functionRoleName(long, functionId).endsWith(`-${functionId}`)).toBe(true);
+      expect(functionRoleName(long, functionId)).not.toBe(functionRoleName(other, functionId));
+    }
   });
 });

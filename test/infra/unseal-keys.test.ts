@@ -31,10 +31,12 @@ const [unsealKeyId, unsealKey] = only(
   'unseal key',
 );
 const keyStatements = (unsealKey.Properties['KeyPolicy'] as { Statement: Statement[] }).Statement;
-const unsealNodeLogicalId = lambdaFunctions(raw).find((fn) => fn.functionId === 'UnsealNode')!.logicalId;
-const unsealNodeRoleId = (
-  (template.toJSON().Resources[unsealNodeLogicalId] as Resource).Properties['Role'] as { 'Fn::GetAtt': [string, string] }
-)['Fn::GetAtt'][0];
+const roleIdOf = (functionId: string) => {
+  const logicalId = lambdaFunctions(raw).find((fn) => fn.functionId === functionId)!.logicalId;
+  return ((template.toJSON().Resources[logicalId] as Resource).Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+};
+// The functions that unseal: UnsealNode on schedule, Preflight when it finds a sealed node.
+const unsealerRoleIds = [roleIdOf('UnsealNode'), roleIdOf('Preflight')];
 const [shareTableId, shareTable] = only(
   template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { KMSMasterKeyId: Match.anyValue() } } }) as Record<string, Resource>,
   'CMK-encrypted table',
@@ -47,11 +49,11 @@ describe('the unseal key', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: config.kms.unsealKeyAlias, TargetKeyId: { 'Fn::GetAtt': [unsealKeyId, 'Arn'] } });
   });
 
-  it('lets only the UnsealNode role decrypt directly, and only with this cluster in the encryption context', () => {
+  it('lets only the UnsealNode and Preflight roles decrypt directly, and only with this cluster in the encryption context', () => {
     const direct = keyStatements.filter((s) => s.Effect === 'Allow' && actions(s).some((a) => a === 'kms:Decrypt' || a === 'kms:*') && !s.Condition?.['StringEquals']?.['kms:ViaService']);
     expect(direct).toEqual([
       expect.objectContaining({
-        Principal: { AWS: { 'Fn::GetAtt': [unsealNodeRoleId, 'Arn'] } },
+        Principal: { AWS: unsealerRoleIds.map((roleId) => ({ 'Fn::GetAtt': [roleId, 'Arn'] })) },
         Action: 'kms:Decrypt',
         Condition: { StringEquals: { 'kms:EncryptionContext:vault-cluster': config.vault.clusterId } },
       }),
@@ -93,7 +95,7 @@ describe('the share table', () => {
     expect(shareTable.DeletionPolicy).toBe('Retain');
   });
 
-  it('is readable by the UnsealNode role and by no other role', () => {
+  it('is readable by the UnsealNode and Preflight roles and by no other role', () => {
     const policies = template.findResources('AWS::IAM::Policy') as Record<string, Resource>;
     const readers = Object.values(policies)
       .filter((policy) =>
@@ -102,7 +104,8 @@ describe('the share table', () => {
         ),
       )
       .flatMap((policy) => policy.Properties['Roles'] as unknown[]);
-    expect(readers).toEqual([{ Ref: unsealNodeRoleId }]);
+    expect(readers).toHaveLength(unsealerRoleIds.length);
+    expect(readers).toEqual(expect.arrayContaining(unsealerRoleIds.map((roleId) => ({ Ref: roleId }))));
   });
 });
 

@@ -133,7 +133,9 @@ describe('Vault logins for the Lambdas', () => {
 
   it('logs in with AWS IAM, caches the token for the cold start, and the token works', async () => {
     let calls = 0;
-    const login = awsIamLogin(client(), { role: 'certflow-lambda', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
+    const env = cloud.runner.functionEnv('PrepareIntermediate');
+    const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! };
+    const login = awsIamLogin(client(), { role: 'certflow-lambda', credentials: async () => credentials, clock });
     const tokens = new CachedLogin(async () => {
       calls += 1;
       return login();
@@ -158,6 +160,11 @@ describe('Vault logins for the Lambdas', () => {
     expect(await tokens.token()).toBe('t1');
     now = new Date(now.getTime() + 6 * 60_000);
     expect(await tokens.token()).toBe('t2');
+  });
+
+  it('binds the AWS IAM auth role to the functions\' own roles, so the operator cannot log in as certflow', async () => {
+    const login = awsIamLogin(client(), { role: 'certflow-lambda', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
+    await expect(login()).rejects.toThrow(/assumed-role\/certflow-sandbox-operator\/operator" does not belong to the role "certflow-lambda"/);
   });
 
   it('refuses an AWS IAM login for a role that does not exist with a typed error', async () => {

@@ -3,7 +3,7 @@ import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { resolveDefinition } from '../../sandbox/runner/template-resolver';
 import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
-import { leaks, secretNeedles, storedSharePlaintexts } from '../../sandbox/compose/secret-scan';
+import { leaks, secretNeedlesOfTheRun } from '../../sandbox/compose/secret-scan';
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
 import { loadTemplate, TEMPLATE_PATH_ENV } from '../support/template';
@@ -83,11 +83,20 @@ describe('the Rotation workflow', () => {
   });
 
   it('keeps shares, tokens and private keys out of every payload, event and log line', async () => {
-    const store = cloud.sandbox.kubernetes.store;
-    const keys = fleet.seed.services.map((service) => Buffer.from((store.get('secrets', { namespace: service.namespace, name: service.secretName }) as { data: Record<string, string> }).data['tls.key']!, 'base64').toString('utf8'));
-    const keyBodies = keys.map((pem) => pem.split('\n').find((line) => line.length > 40)!);
-    const needles = [...secretNeedles({ shares: await storedSharePlaintexts(cloud), rootToken: fleet.pki.rootToken }), ...keyBodies];
+    const keysOf = () => fleet.seed.services.map((service) => Buffer.from((cloud.sandbox.kubernetes.store.get('secrets', { namespace: service.namespace, name: service.secretName }) as { data: Record<string, string> }).data['tls.key']!, 'base64').toString('utf8'));
+    // Only to check the ledger below: the needles themselves are collected after the run.
+    const keysBefore = keysOf();
     const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', forceIntermediate: true });
+    // Collected after the run: the keys it issued and the ones it replaced, the tokens it logged in with.
+    const needles = await secretNeedlesOfTheRun(cloud);
+    const kinds = new Set(cloud.sandbox.secretLedger.secrets().map((secret) => secret.kind));
+    expect([...kinds].sort()).toEqual(['private-key', 'vault-token']);
+    const keysNow = keysOf();
+    const ledgerKeys = cloud.sandbox.secretLedger.secrets().filter((secret) => secret.kind === 'private-key').map((secret) => secret.value);
+    // The run replaced every key; the ledger holds both the keys it left and the ones it replaced.
+    expect(keysNow.filter((key) => keysBefore.includes(key))).toEqual([]);
+    for (const key of [...keysBefore, ...keysNow]) expect(ledgerKeys).toContain(key);
+    expect(needles).toContain(fleet.pki.rootToken);
     const haystack = [JSON.stringify(execution.history), JSON.stringify(cloud.sandbox.eventBridge.events()), cloud.logLines().join('\n')].join('\n');
     expect(execution.status).toBe('SUCCEEDED');
     expect(leaks(haystack, needles)).toEqual([]);

@@ -120,6 +120,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       wallClock: walls,
       cost,
       secretScan: scan,
+      // Every AWS call the sandbox served was decided by IAM (identity + resource policies).
+      iam: sandbox.iam.decisions(),
       // Which cloud assembly ran: its cache key, and whether this run had to synthesize it.
       assembly: { key: assembly.key, cached: assembly.cached, bundles: 'synthesized' },
       ...(rolledBack
@@ -164,6 +166,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     out.table(phases.filter((phase) => phase.ms !== undefined).map((phase) => [phase.name, `${phase.ms} ms`]));
     out.line();
     out.line(`Events: ${events.map((event) => event.detailType).join(', ')}`);
+    const iam = sandbox.iam.decisions();
+    out.line(`IAM: ${iam.authorized} AWS calls authorized, ${iam.denied} denied (each function with its own role, policies from the template)`);
     out.line(`Secret scan: ${scan.found} of ${scan.secretsLookedFor} secret forms found in the execution histories, ${events.length} events and ${cloud.logLines().length} log lines`);
     out.line(
       `AWS cost of this rotation at published prices: $${cost.usd.total.toFixed(5)} (Step Functions $${cost.usd.stepFunctions.toFixed(5)}, Lambda $${cost.usd.lambda.toFixed(5)} for ${cost.lambdaInvocations} invocations, EventBridge $${cost.usd.eventBridge.toFixed(6)}, DynamoDB $${cost.usd.dynamoDb.toFixed(6)})`,

@@ -1,0 +1,69 @@
+import { EnvNames, PkiEnvNames } from '../../functions/contracts/env';
+import { lambdaFunctions, type CfnTemplate } from '../runner/template-resolver';
+import { IamAuthorizer } from './iam-authorizer';
+import { assumedRoleSessionArn, credentialsForRole, type RoleCredentials } from './role-credentials';
+import { templateIam } from './template-iam';
+
+/**
+ * The identities of one sandbox: the operator (the CLI, and the sandbox's own set-up calls) and,
+ * once a template is provisioned, one per IAM role of the template, each with its access key.
+ */
+export interface IdentityProvisioning {
+  template: CfnTemplate;
+  region: string;
+  accountId: string;
+  refs: Record<string, string>;
+  attributes: Record<string, string>;
+  /** Key ARNs by key logical id. */
+  keyArns: Record<string, string>;
+  /** Bus ARNs by bus name. */
+  busArns: Record<string, string>;
+}
+
+export interface ProvisionedIdentities {
+  /** Every role of the template (ARN) with the key the sandbox minted for it. */
+  roles: Array<{ roleArn: string; sessionArn: string; credentials: RoleCredentials }>;
+  /** The roles of the functions that log in to Vault (their environment names a Vault auth method). */
+  vaultLoginRoleArns: string[];
+}
+
+/**
+ * The operator: an account administrator (identity policy `*` on `*`), as the person running
+ * `certflow` usually is. Resource policies still bind it: the key policy's encryption-context
+ * condition on kms:Encrypt, the bus policy's reporters.
+ */
+export const OperatorPolicy = { Version: '2012-10-17', Statement: [{ Sid: 'SandboxOperatorIsAdministrator', Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+export function addOperator(authorizer: IamAuthorizer, operator: { accessKeyId: string; roleArn: string; sessionArn: string }): void {
+  authorizer.addIdentity({ ...operator, identityPolicies: [{ name: 'SandboxOperatorAdministrator', policy: OperatorPolicy }] });
+}
+
+/** Registers every role of the template and every resource policy with the authorizer. */
+export async function provisionIdentities(authorizer: IamAuthorizer, input: IdentityProvisioning): Promise<ProvisionedIdentities> {
+  const iam = templateIam(input.template, { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes });
+  // STS names a Lambda's session after its function; other roles (state machines, rules) get one fixed name.
+  const sessionNames = new Map<string, string>();
+  const vaultLoginRoleArns: string[] = [];
+  const resolveOptions = { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes };
+  for (const fn of lambdaFunctions(input.template, resolveOptions)) {
+    if (!fn.roleArn) continue;
+    sessionNames.set(fn.roleArn, String(fn.environment[EnvNames.Function] ?? fn.logicalId));
+    if (fn.environment[PkiEnvNames.VaultAuth] !== undefined) vaultLoginRoleArns.push(fn.roleArn);
+  }
+  const roles = iam.roles.map((role) => {
+    const credentials = credentialsForRole(role.arn);
+    const sessionArn = assumedRoleSessionArn(role.arn, sessionNames.get(role.arn) ?? 'sandbox');
+    authorizer.addIdentity({ accessKeyId: credentials.accessKeyId, roleArn: role.arn, sessionArn, identityPolicies: role.identityPolicies });
+    return { roleArn: role.arn, sessionArn, credentials };
+  });
+  for (const [keyId, policy] of Object.entries(iam.keyPolicies)) {
+    const arn = input.keyArns[keyId];
+    if (arn) authorizer.setResourcePolicy(arn, `${keyId}.KeyPolicy`, policy);
+  }
+  for (const [bus, policy] of Object.entries(iam.busPolicies)) {
+    const arn = input.busArns[bus] ?? (bus.startsWith('arn:') ? bus : undefined);
+    if (arn) authorizer.setResourcePolicy(arn, `${bus} bus policy`, policy);
+  }
+  await authorizer.validate();
+  return { roles, vaultLoginRoleArns };
+}

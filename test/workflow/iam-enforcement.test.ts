@@ -1,0 +1,165 @@
+import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EnvNames } from '../../functions/contracts/env';
+import { CompromiseSource } from '../../functions/contracts/compromise';
+import { kmsClientFromEnv } from '../../functions/adapters/kms/kms-client';
+import { KmsKeyWrapper } from '../../functions/adapters/kms/kms-key-wrapper';
+import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
+import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
+import { KmsAccessDeniedError } from '../../functions/contracts/errors';
+import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
+import { credentialsForRole } from '../../sandbox/iam/role-credentials';
+import type { LocalCloud } from '../../sandbox/compose/local-cloud';
+import { routeRules } from '../../sandbox/eventbridge/rules-routing';
+import type { CfnTemplate } from '../../sandbox/runner/template-resolver';
+import { seedConfig, startLocalCloud } from '../support/local-cloud-fixture';
+
+const config = seedConfig();
+const role = (functionId: string) => `certflow-${config.name}-${functionId}`;
+
+describe('IAM in the sandbox, from the synthesized template', () => {
+  let cloud: LocalCloud;
+  let shareCiphertext: Uint8Array;
+  let shareContext: Record<string, string>;
+
+  beforeAll(async () => {
+    cloud = await startLocalCloud();
+    await initSandboxVault(cloud);
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const [share] = await new DynamoDbShareStore(dynamoDbClientFromEnv(env), env[EnvNames.ShareTable]!).list(config.vault.clusterId);
+    shareCiphertext = share!.ciphertext;
+    shareContext = { ...share!.context };
+  });
+  afterAll(async () => cloud?.sandbox.close());
+
+  it('gives every function its own role credentials, never the operator\'s', () => {
+    const keys = ['UnsealNode', 'Preflight', 'RenewBatch'].map((id) => cloud.runner.functionEnv(id as never).AWS_ACCESS_KEY_ID);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys).not.toContain(SANDBOX_CREDENTIALS.accessKeyId);
+    expect(cloud.sandbox.iam.identityOf(keys[1]!)?.roleArn).toBe(`arn:aws:iam::000000000000:role/${role('Preflight')}`);
+  });
+
+  it('runs SDK-integration tasks as the state machine\'s own role', async () => {
+    const callsBefore = cloud.sandbox.eventBridge.calls().length;
+    const execution = await cloud.runner.run(cloud.runner.find('UnsealWorkflow'), { trigger: 'sandbox' });
+    expect(execution.status).toBe('SUCCEEDED');
+    const puts = cloud.sandbox.eventBridge.calls().slice(callsBefore).filter((call) => call.operation === 'PutEvents');
+    expect(puts.length).toBeGreaterThan(0);
+    const callers = new Set(puts.map((call) => cloud.sandbox.iam.identityOf(call.accessKeyId!)?.roleArn));
+    expect([...callers]).toEqual([expect.stringMatching(/^arn:aws:iam::000000000000:role\/UnsealWorkflowStateMachineRole/)]);
+  });
+
+  it('lets Preflight, which unseals, decrypt a share of its own cluster', async () => {
+    const kms = kmsClientFromEnv(cloud.runner.functionEnv('Preflight'));
+    const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext }));
+    expect(Plaintext?.length).toBeGreaterThan(0);
+    kms.destroy();
+  });
+
+  it('refuses an action a role lacks with AccessDeniedException naming the caller and the action', async () => {
+    // UnsealDiscover lists nodes; it has no business reading the share table.
+    const dynamoDb = dynamoDbClientFromEnv(cloud.runner.functionEnv('UnsealDiscover'));
+    const denied = cloud.sandbox.iam.decisions().denied;
+    const error = await dynamoDb
+      .send(new GetItemCommand({ TableName: cloud.runner.functionEnv('UnsealNode')[EnvNames.ShareTable]!, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }))
+      .catch((failure: Error) => failure);
+    expect(error).toMatchObject({ name: 'AccessDeniedException' });
+    expect((error as Error).message).toContain(`assumed-role/${role('UnsealDiscover')}/UnsealDiscover is not authorized to perform: dynamodb:GetItem`);
+    expect(cloud.sandbox.iam.decisions().denied).toBe(denied + 1);
+    dynamoDb.destroy();
+  });
+
+  it('refuses a role that may decrypt when the share names another cluster, and the adapter types it KmsAccessDeniedError', async () => {
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const wrapper = new KmsKeyWrapper(kmsClientFromEnv(env), env[EnvNames.UnsealKeyId]!);
+    const error = await wrapper.unwrap(shareCiphertext, { ...shareContext, 'vault-cluster': 'another-cluster' } as never).catch((failure: Error) => failure);
+    expect(error).toBeInstanceOf(KmsAccessDeniedError);
+    expect((error as Error).message).toContain(`${role('UnsealNode')}/UnsealNode is not authorized to perform: kms:Decrypt`);
+  });
+
+  it('refuses the operator\'s kms:Encrypt for another cluster, as the key policy says, and allows its own', async () => {
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const operatorKms = kmsClientFromEnv({ ...env, AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey });
+    const encrypt = (cluster: string) =>
+      operatorKms.send(new EncryptCommand({ KeyId: env[EnvNames.UnsealKeyId]!, Plaintext: Buffer.from('share'), EncryptionContext: { 'vault-cluster': cluster, share: '1' } }));
+    await expect(encrypt('another-cluster')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(encrypt(config.vault.clusterId)).resolves.toMatchObject({ KeyId: expect.stringContaining(':key/') });
+    operatorKms.destroy();
+  });
+
+  it('refuses a function that may not encrypt at all, even with its own cluster\'s context', async () => {
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const kms = kmsClientFromEnv(env);
+    await expect(
+      kms.send(new EncryptCommand({ KeyId: env[EnvNames.UnsealKeyId]!, Plaintext: Buffer.from('share'), EncryptionContext: { 'vault-cluster': config.vault.clusterId } })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    kms.destroy();
+  });
+
+  it('answers an access key that belongs to no role with UnrecognizedClientException', async () => {
+    const events = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: credentialsForRole('arn:aws:iam::000000000000:role/nobody'), maxAttempts: 1 });
+    await expect(events.send(new PutEventsCommand({ Entries: [{ Source: 'x', DetailType: 'y', Detail: '{}' }] }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+    events.destroy();
+  });
+
+  it('starts a rule\'s target as the rule\'s role, and a role without states:StartExecution starts nothing', async () => {
+    const bus = Object.values(cloud.provisioned.buses)[0]!;
+    const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+    const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
+    const route = async (template: CfnTemplate) => {
+      const started: string[] = [];
+      const failed: Error[] = [];
+      const delivered = new Promise<void>((resolve) => {
+        const stop = routeRules(cloud.sandbox.eventBridge, template, (logicalId) => { started.push(logicalId); stop(); resolve(); }, {
+          refs: cloud.provisioned.refs,
+          onError: (error) => { failed.push(error as Error); stop(); resolve(); },
+        });
+      });
+      await operator.send(new PutEventsCommand({ Entries: [report] }));
+      await delivered;
+      return { started, failed };
+    };
+    const before = cloud.sandbox.iam.decisions().authorizedByAction['states:StartExecution'] ?? 0;
+    expect((await route(cloud.template)).started).toEqual([expect.stringMatching(/^CompromiseWorkflow/)]);
+    expect(cloud.sandbox.iam.decisions().authorizedByAction['states:StartExecution']).toBe(before + 1);
+
+    // The same rule with its target's role swapped for UnsealNode's, which may not start executions.
+    const unsealRoleId = Object.entries(cloud.template.Resources).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.['RoleName'] === role('UnsealNode'))![0];
+    const swapped = structuredClone(cloud.template) as { Resources: Record<string, { Type: string; Properties?: { Targets?: Array<Record<string, unknown>> } }> };
+    for (const resource of Object.values(swapped.Resources)) {
+      for (const target of resource.Type === 'AWS::Events::Rule' ? (resource.Properties?.Targets ?? []) : []) {
+        if (target['RoleArn']) target['RoleArn'] = { 'Fn::GetAtt': [unsealRoleId, 'Arn'] };
+      }
+    }
+    const { started, failed } = await route(swapped as CfnTemplate);
+    expect(started).toEqual([]);
+    expect(failed[0]).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('states:StartExecution') });
+    operator.destroy();
+  });
+
+  it('refuses a principal that is not a reporter when the bus policy denies it, on events:source and aws:PrincipalArn', async () => {
+    const bus = cloud.provisioned.buses[Object.keys(cloud.provisioned.buses)[0]!]!;
+    const busArn = `arn:aws:events:${SANDBOX_REGION}:000000000000:event-bus/${bus}`;
+    const reporter = `arn:aws:iam::000000000000:role/${role('CompromiseValidate')}`;
+    // The authority issue's explicit Deny for everyone but the reporters, set here on the sandbox's bus.
+    cloud.sandbox.iam.setResourcePolicy(busArn, 'reporters-only', {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'OnlyReportersReport', Effect: 'Deny', Principal: '*', Action: 'events:PutEvents', Resource: busArn, Condition: { StringEquals: { 'events:source': CompromiseSource }, ArnNotEquals: { 'aws:PrincipalArn': reporter } } },
+      ],
+    });
+    const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+    const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
+    const reports = () => cloud.sandbox.eventBridge.events().filter((event) => event.source === CompromiseSource).length;
+    const reportsBefore = reports();
+    const error = await operator.send(new PutEventsCommand({ Entries: [report] })).catch((failure: Error) => failure);
+    expect(error).toMatchObject({ name: 'AccessDeniedException' });
+    expect((error as Error).message).toContain('events:PutEvents');
+    // The same administrator may still put certflow's other events: the Deny is only on reports.
+    await expect(operator.send(new PutEventsCommand({ Entries: [{ ...report, Source: 'certflow' }] }))).resolves.toMatchObject({ FailedEntryCount: 0 });
+    expect(reports()).toBe(reportsBefore);
+    operator.destroy();
+  });
+});
