@@ -1,6 +1,8 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { synthesizedAssembly, defaultCacheDir } from '../../sandbox/compose/synthesize';
-import { RUN_SCRATCH_ENV, runScratchDir } from './run-scratch';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesizedAssembly } from '../../sandbox/compose/synthesize';
+import { RUN_SCRATCH_ENV, RUN_SCRATCH_PREFIX, runScratchDir } from './run-scratch';
 import { ASSEMBLY_DIR_ENV, TEMPLATE_PATH_ENV } from './template';
 
 /**
@@ -25,13 +27,14 @@ export default async function globalSetup(): Promise<void> {
 
 /** Scratch of an earlier run that was killed before its teardown. */
 function removeAbandonedScratch(): void {
-  for (const name of safeList(defaultCacheDir())) {
-    const pid = Number(/^test-run-(\d+)$/.exec(name)?.[1]);
+  for (const name of safeList(tmpdir())) {
+    if (!name.startsWith(RUN_SCRATCH_PREFIX)) continue;
+    const pid = Number(name.slice(RUN_SCRATCH_PREFIX.length));
     if (!pid || pid === process.pid) continue;
     try {
       process.kill(pid, 0);
     } catch {
-      rmSync(`${defaultCacheDir()}/${name}`, { recursive: true, force: true });
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
     }
   }
 }

@@ -9,7 +9,6 @@ import { CliError } from '../cli-error';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
-import { startStepFunctionsEmulator } from '../../../sandbox/stepfunctions/stepfunctions-emulator';
 import { routeRules } from '../../../sandbox/eventbridge/rules-routing';
 import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
 
@@ -42,9 +41,9 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   }
   // StartExecution/DescribeExecution for `certflow rotate|status --local`, and the template's
   // EventBridge rules that target a state machine routed to it (the compromise rule, for one).
-  const stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
-  // PreemptRotation stops running rotations through the Step Functions API: this one.
-  cloud.runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
+  // The local cloud serves the Step Functions API over its runner (PreemptRotation stops rotations
+  // through it): `rotate`, `status` and `runs --local` talk to that one.
+  const { stepFunctions } = cloud;
   const stopRouting = routeRules(sandbox.eventBridge, template, (logicalId, input) => stepFunctions.startExecution(stepFunctions.arnOf(logicalId), input), {
     refs: cloud.provisioned.refs,
     onError: (error, rule) => out.line(`rule ${rule.ruleLogicalId} could not start its target: ${error instanceof Error ? error.message : String(error)}`),
@@ -109,7 +108,6 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   rmSync(kubeconfigPath, { force: true });
   stopEventLog();
   stopRouting();
-  await stepFunctions.close();
   await sandbox.close();
   return ExitCodes.Ok;
 }

@@ -6,7 +6,7 @@ import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
 import { checkFaultTarget, injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
 import { countByState, failureOf, laterFailureOf } from '../../../sandbox/runner/history-facts';
-import { scanForSecrets, secretNeedles, storedSharePlaintexts } from '../../../sandbox/compose/secret-scan';
+import { scanForSecrets, secretNeedlesOfTheRun } from '../../../sandbox/compose/secret-scan';
 import { estimateCost } from '../../../sandbox/compose/cost-estimate';
 import type { LocalExecution } from '../../../sandbox/runner/local-runner';
 import type { RotationEventDetail } from '../../../functions/contracts/rotation-payloads';
@@ -72,7 +72,9 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     armed?.heal();
     const after = await issuerNamesOf(cloud);
     const scan = await timed('scan history, events and logs for secrets', async () => {
-      const needles = secretNeedles({ shares: await storedSharePlaintexts(cloud), rootToken: fleet.pki.rootToken });
+      // Every secret that existed during the run, collected after it: shares, the root token, and each
+      // private key and Vault token the sandbox saw (the run replaced every service key).
+      const needles = await secretNeedlesOfTheRun(cloud);
       return scanForSecrets([JSON.stringify([fleet.unseal.history, execution.history, execution.output]), JSON.stringify(sandbox.eventBridge.events()), ...cloud.logLines()], needles);
     });
 
