@@ -115,7 +115,7 @@ class CrlReader {
       crl = crlFacts(await this.pki.issuerCrl(this.mount, issuerId), this.crls.size);
       const issuer = (await this.issuers()).find((entry) => entry.issuerId === issuerId);
       const [facts] = issuer ? certificatesFromPem(issuer.certificatePem, `issuer ${issuerId}`) : [];
-      if (!facts || !crlSignedBy(crl, facts.cert.publicKey)) {
+      if (!facts || !(await crlSignedBy(crl, facts.cert.publicKey))) {
         throw new IssuerStateConflictError(`the CRL ${this.mount} serves for issuer ${issuerId} is not signed by that issuer`, { details: { issuerId, mount: this.mount } });
       }
       this.crls.set(issuerId, crl);

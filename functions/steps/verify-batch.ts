@@ -44,7 +44,7 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
   }
   const secretSerial = leafSerial(material.chainPem);
   const mesh = target.kind === 'istio-cacerts';
-  const stored = checkTrust({
+  const stored = await checkTrust({
     servedChain: material.chainPem,
     trustBundle: bundle,
     now,
@@ -67,7 +67,7 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
     return { ...base, valid: false, reason: 'EndpointUnreachable', detail: `no certificate was served by ${target.endpoint.host}:${target.endpoint.port}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   }
   const servedSerial = leafSerial(probe.servedChainPem);
-  const served = checkTrust({ servedChain: probe.servedChainPem, trustBundle: bundle, hostName: target.endpoint.serverName, now, expectedIssuerPem });
+  const served = await checkTrust({ servedChain: probe.servedChainPem, trustBundle: bundle, hostName: target.endpoint.serverName, now, expectedIssuerPem });
   const common = { ...base, ...(servedSerial ? { servedSerial } : {}), ...(secretSerial ? { secretSerial } : {}), handshake: true };
   if (!served.valid) return { ...common, valid: false, reason: served.reason, detail: `served certificate: ${served.detail}` };
   if (servedSerial !== secretSerial) {

@@ -79,7 +79,7 @@ describe('the CompromiseResponse workflow', () => {
     expect({ status: execution.status, error: execution.error, cause: execution.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     const newSerial = cloud.sandbox.services.served('backend')!.serial;
     expect(newSerial).not.toBe(oldSerial);
-    const verdict = checkTrust({ servedChain: oldChain, trustBundle: trustBundle(), now: new Date(), crls: [await crl(mounts().intermediateMount, issuer)], purpose: 'any' });
+    const verdict = await checkTrust({ servedChain: oldChain, trustBundle: trustBundle(), now: new Date(), crls: [await crl(mounts().intermediateMount, issuer)], purpose: 'any' });
     expect(verdict.reason).toBe(TrustReasons.Revoked);
     const contained = eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.Contained);
     expect(contained).toHaveLength(1);
@@ -110,7 +110,7 @@ describe('the CompromiseResponse workflow', () => {
     if (compromisedSerial) expect(rootSerial).toBe(compromisedSerial);
     // The old intermediate's certificate is revoked on the root: checkTrust with a root CRL says so.
     const oldIssuerPem = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { certificate: string }).certificate;
-    const onRootCrl = checkTrust({ servedChain: oldIssuerPem, trustBundle: trustBundle(), now: new Date(), crls: rootCrls, purpose: 'ca' });
+    const onRootCrl = await checkTrust({ servedChain: oldIssuerPem, trustBundle: trustBundle(), now: new Date(), crls: rootCrls, purpose: 'ca' });
     expect(onRootCrl.reason).toBe(TrustReasons.Revoked);
     for (const service of fleet.seed.services) expect(detail.blastRadius.services).toContain(service.name);
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
