@@ -103,7 +103,12 @@ export async function runEngine(input: EngineInput): Promise<EngineResult> {
     }
     const known = issuers.get(certificate);
     if (known) return known;
-    const found = engine.defaultFindIssuer(certificate, engine, crypto);
+    // pkijs takes an issuer whose key identifier matches without comparing names, so two CAs that
+    // share a key but not a name would each issue the other and the search would cycle; RFC 5280
+    // 6.1 chains by name, as OpenSSL does. Self-signed answers (the certificate itself) stay.
+    const found = engine
+      .defaultFindIssuer(certificate, engine, crypto)
+      .then((candidates) => candidates.filter((candidate) => candidate === certificate || candidate.subject.isEqual(certificate.issuer)));
     issuers.set(certificate, found);
     return found;
   };

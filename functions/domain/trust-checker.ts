@@ -8,9 +8,10 @@
  * JavaScript on bytes alone, so it can judge a Secret or a chain without a TLS session; OpenSSL
  * (`openssl verify`, test/unit/trust-differential.test.ts) is the oracle it is compared with.
  * Where pkijs is more lenient than OpenSSL (it ignores path length, EKU, unknown critical
- * extensions on the leaf, duplicate extensions, the trust anchor's name constraints, and reads a
- * month 13 as January), the checks below apply the rule on what the libraries parsed; none of
- * them parses or builds anything itself.
+ * extensions on the leaf, duplicate extensions, the trust anchor's name constraints, permits a
+ * certificate when any one of its DNS names is permitted, and reads a month 13 as January), the
+ * checks below apply the rule on what the libraries parsed; none of them parses or builds
+ * anything itself.
  *
  * Gather, then decide (STYLE.md): `gather` parses every input; then an ordered chain of checks
  * runs and the first that fails decides:
@@ -41,6 +42,7 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { InvalidInputError } from '../contracts/errors';
+import { dnsConstraintViolation } from './dns-name-constraints';
 import { BudgetedCrypto, runEngine, type PathWork } from './path-engine';
 import { certificatesFromPem, crlFacts, crlSignedBy, ExtensionOids, type CertFacts, type CrlFacts } from './x509-facts';
 
@@ -207,7 +209,7 @@ const PATH_CHECKS: readonly PathCheck[] = [checkStructure, checkKeyUsage, checkH
 // gather
 
 function nodes(text: string, what: string): Node[] {
-  return certificatesFromPem(text, what).map((facts) => ({ facts, pki: pkijs.Certificate.fromBER(new Uint8Array(facts.der)) }));
+  return certificatesFromPem(text, what).map((facts) => ({ facts, pki: facts.pki }));
 }
 
 function gather(input: TrustInput): TrustSnapshot {
@@ -275,7 +277,17 @@ async function buildPath(s: TrustSnapshot): Promise<{ path: Path } | Failure> {
       result = await runEngine({ ...base, ...(constraints.permittedSubtrees ? { permitted: constraints.permittedSubtrees } : {}), ...(constraints.excludedSubtrees ? { excluded: constraints.excludedSubtrees } : {}) });
     }
   }
-  if (result.ok) return { path: result.path.map(byPki) };
+  if (result.ok) {
+    const violation = dnsConstraintViolation(result.path);
+    if (violation) {
+      const ca = byPki(result.path[violation.ca] as pkijs.Certificate);
+      return {
+        reason: TrustReasons.NameConstraintViolation,
+        detail: `${violation.name} is ${violation.rule === 'excluded' ? 'in a subtree excluded' : 'outside the subtrees permitted'} by the ${role(s, ca)} ${ca.facts.subject} (${violation.constraint})`,
+      };
+    }
+    return { path: result.path.map(byPki) };
+  }
   if (s.crypto.work.exhausted) {
     return {
       reason: TrustReasons.PathBudgetExceeded,

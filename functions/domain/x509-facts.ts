@@ -1,32 +1,26 @@
 /**
- * Reads PEM/DER input into facts the rest of the domain reasons about. Two maintained parsers do
- * the work, each for what it is best at: @peculiar/x509 for the ASN.1 (extensions, names, serials,
- * CRL contents) and Node's `crypto.X509Certificate` (OpenSSL) for signatures, host names, key
- * matching, fingerprints and the strict reading of validity times (OpenSSL refuses a month 13
- * where an ASN.1 library hands JavaScript's Date a value it silently rolls over).
+ * Reads PEM/DER input into facts the rest of the domain reasons about. Maintained parsers do the
+ * work, each for what it is best at: pkijs for a certificate's ASN.1 (extensions, serial; the
+ * trust checker's engine then works on the same object), @peculiar/x509 for CRLs, and Node's
+ * `crypto.X509Certificate` (OpenSSL) for names, signatures, host names, key matching,
+ * fingerprints and the strict reading of validity times (OpenSSL refuses a month 13 where an
+ * ASN.1 library hands JavaScript's Date a value it silently rolls over).
  * Both are pure computation, allowed in domain/ (.dependency-cruiser.cjs `domain-is-pure`).
  * Malformed input is an `InvalidInputError`.
  */
 import 'reflect-metadata';
 import { X509Certificate, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import type * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { InvalidInputError } from '../contracts/errors';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export type KeyUsage = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 
-const KEY_USAGE_FLAGS: ReadonlyArray<[KeyUsage, number]> = [
-  ['digitalSignature', x509.KeyUsageFlags.digitalSignature],
-  ['nonRepudiation', x509.KeyUsageFlags.nonRepudiation],
-  ['keyEncipherment', x509.KeyUsageFlags.keyEncipherment],
-  ['dataEncipherment', x509.KeyUsageFlags.dataEncipherment],
-  ['keyAgreement', x509.KeyUsageFlags.keyAgreement],
-  ['keyCertSign', x509.KeyUsageFlags.keyCertSign],
-  ['cRLSign', x509.KeyUsageFlags.cRLSign],
-  ['encipherOnly', x509.KeyUsageFlags.encipherOnly],
-  ['decipherOnly', x509.KeyUsageFlags.decipherOnly],
-];
+/** In the order of RFC 5280 4.2.1.3's KeyUsage bits. */
+const KEY_USAGE_BITS: readonly KeyUsage[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
 
 export const ExtensionOids = {
   basicConstraints: '2.5.29.19',
@@ -39,12 +33,14 @@ export const ExtensionOids = {
 export interface CertFacts {
   cert: X509Certificate;
   der: Buffer;
+  /** The same certificate as pkijs reads it (the trust checker's engine works on these). */
+  pki: pkijs.Certificate;
   /** Serial as Vault writes it: colon-separated lower-case hex. */
   serial: string;
   /** Subject and issuer on one line, for details (`CN=svc, O=acme`). */
   subject: string;
   issuer: string;
-  /** Comparison keys for subject and issuer: the library's string form, case and spacing folded. */
+  /** Comparison keys for subject and issuer (`nameKey`): string types ignored, case and spacing folded. */
   subjectKey: string;
   issuerKey: string;
   /** As OpenSSL reads them; `validityError` says when it could not. */
@@ -91,8 +87,13 @@ function oneLine(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
 }
 
+/** One form for names from certificates (pkijs) and CRLs (@peculiar/x509): @peculiar's string, case and spacing folded. */
 function nameKey(name: x509.Name): string {
   return name.toString().toLowerCase().replace(/\s+/g, ' ');
+}
+
+function pkiName(name: pkijs.RelativeDistinguishedNames): x509.Name {
+  return new x509.Name(new Uint8Array(name.toSchema().toBER()));
 }
 
 /** OpenSSL prints `Bad time value` where it cannot read a time; otherwise `Jun  1 12:00:00 2030 GMT`. */
@@ -101,13 +102,21 @@ function opensslTime(printed: string): Date | undefined {
   return /bad time/i.test(printed) || Number.isNaN(time) ? undefined : new Date(time);
 }
 
+/**
+ * RFC 5280 4.2.1.3: KeyUsage is a BIT STRING, bit 0 (digitalSignature) the most significant bit
+ * of the first byte; pkijs hands over the bytes, the names follow the ASN.1 definition.
+ */
+function keyUsageNames(bits: Uint8Array): KeyUsage[] {
+  return KEY_USAGE_BITS.filter((_, bit) => ((bits[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+}
+
 /** Parses one DER certificate; `what` names it in the error (e.g. `served chain certificate 2`). */
 export function certFacts(der: Buffer, what: string): CertFacts {
   let cert: X509Certificate;
-  let parsed: x509.X509Certificate;
+  let pki: pkijs.Certificate;
   try {
     cert = new X509Certificate(der);
-    parsed = new x509.X509Certificate(new Uint8Array(der));
+    pki = pkijs.Certificate.fromBER(new Uint8Array(der));
   } catch (error) {
     throw new InvalidInputError(`${what} is not a valid X.509 certificate: ${(error as Error).message}`, { cause: error, details: { input: what } });
   }
@@ -116,28 +125,33 @@ export function certFacts(der: Buffer, what: string): CertFacts {
   const facts: CertFacts = {
     cert,
     der,
-    serial: vaultSerial(parsed.serialNumber),
+    pki,
+    serial: vaultSerial(Buffer.from(pki.serialNumber.valueBlock.valueHexView).toString('hex')),
     subject: oneLine(cert.subject),
     issuer: oneLine(cert.issuer),
-    subjectKey: nameKey(parsed.subjectName),
-    issuerKey: nameKey(parsed.issuerName),
-    notBefore: notBefore ?? parsed.notBefore,
-    notAfter: notAfter ?? parsed.notAfter,
+    subjectKey: nameKey(pkiName(pki.subject)),
+    issuerKey: nameKey(pkiName(pki.issuer)),
+    notBefore: notBefore ?? pki.notBefore.value,
+    notAfter: notAfter ?? pki.notAfter.value,
     fingerprint256: cert.fingerprint256,
-    extensions: parsed.extensions.map((ext) => ({ oid: ext.type, critical: ext.critical })),
+    extensions: (pki.extensions ?? []).map((ext) => ({ oid: ext.extnID, critical: ext.critical })),
   };
   if (!notBefore || !notAfter) facts.validityError = `its ${notBefore ? 'notAfter' : 'notBefore'} is not a valid time`;
-  try {
-    // The first of each kind: a duplicate is refused by the trust checker, never silently merged.
-    const basic = parsed.getExtension(x509.BasicConstraintsExtension);
-    if (basic) facts.basicConstraints = { ca: basic.ca, ...(basic.pathLength !== undefined ? { pathLength: basic.pathLength } : {}) };
-    const usage = parsed.getExtension(x509.KeyUsagesExtension);
-    if (usage) facts.keyUsage = KEY_USAGE_FLAGS.filter(([, flag]) => (usage.usages & flag) !== 0).map(([name]) => name);
-    const eku = parsed.getExtension(x509.ExtendedKeyUsageExtension);
-    if (eku) facts.extKeyUsage = eku.usages.map(String);
-  } catch (error) {
-    throw new InvalidInputError(`${what} has an extension that does not parse: ${(error as Error).message}`, { cause: error, details: { input: what } });
+  // The first of each kind: a duplicate is refused by the trust checker, never silently merged.
+  const first = (oid: string) => pki.extensions?.find((ext) => ext.extnID === oid);
+  const basic = first(ExtensionOids.basicConstraints);
+  const usage = first(ExtensionOids.keyUsage);
+  const eku = first(ExtensionOids.extKeyUsage);
+  if ((basic && !basic.parsedValue) || (usage && !usage.parsedValue) || (eku && !eku.parsedValue)) {
+    throw new InvalidInputError(`${what} has an extension that does not parse`, { details: { input: what } });
   }
+  if (basic) {
+    const value = basic.parsedValue as pkijs.BasicConstraints;
+    const length = value.pathLenConstraint;
+    facts.basicConstraints = { ca: value.cA === true, ...(length !== undefined ? { pathLength: typeof length === 'number' ? length : length.valueBlock.valueDec } : {}) };
+  }
+  if (usage) facts.keyUsage = keyUsageNames((usage.parsedValue as asn1js.BitString).valueBlock.valueHexView);
+  if (eku) facts.extKeyUsage = [...(eku.parsedValue as pkijs.ExtKeyUsage).keyPurposes];
   return facts;
 }
 
