@@ -531,6 +531,13 @@ async function checkExpectedIssuer(s: TrustSnapshot, path: Path): Promise<Failur
  * has a key usage). Of several, the newest counts; it must be current (thisUpdate <= now <=
  * nextUpdate), since a stale list cannot say a certificate was not revoked since.
  */
+/**
+ * Vault stamps thisUpdate with its own clock the moment it rebuilds a CRL (crl/rotate, a revoke),
+ * and VerifyBatch reads it right after: a Lambda clock a few seconds behind Vault's must not
+ * call that fresh CRL "not yet valid". nextUpdate gets no grace: a stale list is stale.
+ */
+const CRL_THIS_UPDATE_SKEW_MS = 5 * 60_000;
+
 async function checkRevocation(s: TrustSnapshot, path: Path): Promise<Failure | undefined> {
   if (!s.crls) return undefined;
   for (let index = 0; index < path.length - 1; index++) {
@@ -550,7 +557,7 @@ async function checkRevocation(s: TrustSnapshot, path: Path): Promise<Failure | 
       };
     }
     const { thisUpdate, nextUpdate, index: position } = crl.facts;
-    if (thisUpdate.getTime() > s.now.getTime() || (nextUpdate && nextUpdate.getTime() < s.now.getTime())) {
+    if (thisUpdate.getTime() > s.now.getTime() + CRL_THIS_UPDATE_SKEW_MS || (nextUpdate && nextUpdate.getTime() < s.now.getTime())) {
       return {
         reason: TrustReasons.CrlStale,
         detail: `CRL ${position + 1} of ${issuer.facts.subject} is valid from ${thisUpdate.toISOString()} to ${nextUpdate?.toISOString() ?? 'no nextUpdate'}, and now is ${s.now.toISOString()}: it cannot say whether ${what} is revoked`,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { InvalidInputError } from '../../functions/contracts/errors';
 import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS } from '../../functions/domain/path-engine';
 import { checkTrust, TrustCheckOrder, TrustReasons, type TrustInput, type TrustReason } from '../../functions/domain/trust-checker';
+import { rootsOf } from '../../functions/domain/trust-bundle';
 import { certificatesFromPem, crlFacts } from '../../functions/domain/x509-facts';
 import {
   Eku,
@@ -262,6 +263,11 @@ const cases: Case[] = [
   // MissingIntermediate
   ['a leaf served without its intermediate cannot be completed against a root-only bundle', () => healthy({ servedChain: w.leaf.pem }), 'MissingIntermediate', /must send the intermediate/],
   ['a leaf of the new intermediate against a bundle that trusts only the old one', () => healthy({ servedChain: w.leaf.pem, trustBundle: w.g1.pem }), 'MissingIntermediate'],
+  [
+    'a leaf served without its intermediate fails against the roots of a bundle that carries the intermediate, as a root-only peer would',
+    () => healthy({ servedChain: w.leaf.pem, trustBundle: rootsOf(pemOf(w.root, w.g1, w.g2)) }),
+    'MissingIntermediate',
+  ],
   [
     'a leaf of a re-keyed intermediate served with the old certificate of that name',
     async () => {
@@ -602,6 +608,16 @@ describe('malformed input is a typed error, not a verdict', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).details).toEqual({ input: 'privateKeyPem' });
     expect((error as Error).message).not.toContain('garbage-key-material');
+  });
+});
+
+describe('the roots of a trust bundle', () => {
+  it('keeps only the self-signed certificates of a bundle', () => {
+    expect(certificatesFromPem(rootsOf(pemOf(w.g1, w.root, w.g2, w.rsa.root)), 'roots').map((cert) => cert.subject)).toEqual(['CN=certflow Root, O=certflow', 'CN=certflow RSA Root']);
+  });
+
+  it('keeps a bundle of intermediates only as it is: they are its anchors', () => {
+    expect(rootsOf(pemOf(w.g1, w.g2))).toBe(pemOf(w.g1, w.g2));
   });
 });
 
