@@ -39,128 +39,17 @@
  * throw `InvalidInputError` (I7) instead of a misleading verdict such as UnknownIssuer. A bundle
  * that is well-formed but empty is a fact ("this peer trusts nothing") and yields UnknownIssuer.
  */
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { InvalidInputError } from '../contracts/errors';
 import { dnsConstraintViolation } from './dns-name-constraints';
 import { BudgetedCrypto, runEngine, type PathWork } from './path-engine';
-import { certificatesFromPem, crlFacts, crlSignedBy, ExtensionOids, type CertFacts, type CrlFacts } from './x509-facts';
+import { explainEngineFailure } from './trust-explain';
+import { checkRevocation } from './revocation-check';
+import { isAnchor, role, signs, TrustReasons, type CertNode, type Failure, type Path, type PathCheck, type TrustInput, type TrustPurpose, type TrustSnapshot, type TrustVerdict } from './trust-verdict';
+import { certificatesFromPem, crlFacts, ExtensionOids } from './x509-facts';
 
-export const TrustReasons = {
-  /** The chain builds to the bundle and every check passed. */
-  Valid: 'Valid',
-  /** A certificate of the chain is past its notAfter. */
-  Expired: 'Expired',
-  /** A certificate of the chain is before its notBefore (clock skew, or issued for the future). */
-  NotYetValid: 'NotYetValid',
-  /** Nothing in the bundle anchors the chain, or the leaf was not signed by the expected issuer. */
-  UnknownIssuer: 'UnknownIssuer',
-  /** The leaf's issuer is neither served nor trusted: the server must send its intermediate (P2). */
-  MissingIntermediate: 'MissingIntermediate',
-  /** The leaf's SANs do not cover a host name, or a host name is not a name at all. */
-  NameMismatch: 'NameMismatch',
-  /** A CRL signed by an issuer on the path lists the leaf or an intermediate. */
-  Revoked: 'Revoked',
-  /** A CA lacks CA:true / keyCertSign / path length, or the leaf lacks the usage for its purpose. */
-  WrongKeyUsage: 'WrongKeyUsage',
-  /** The private key given does not belong to the leaf. */
-  KeyMismatch: 'KeyMismatch',
-  /** A CA on the path does not permit (or excludes) a name of a certificate below it. */
-  NameConstraintViolation: 'NameConstraintViolation',
-  /** A certificate of the path marks critical an extension certflow does not process (RFC 5280 4.2). */
-  UnhandledCriticalExtension: 'UnhandledCriticalExtension',
-  /** A certificate of the path carries the same extension twice (RFC 5280 4.2). */
-  DuplicateExtension: 'DuplicateExtension',
-  /** A certificate of the path has a validity time that is not a time (a month 13). */
-  MalformedCertificate: 'MalformedCertificate',
-  /** The search for a path spent its fixed budget of signature checks or issuer look-ups. */
-  PathBudgetExceeded: 'PathBudgetExceeded',
-  /** CRLs were given, but none of a certificate's issuer is there and signed by it. */
-  RevocationUnknown: 'RevocationUnknown',
-  /** The issuer's CRL is past its nextUpdate (or before its thisUpdate): revocation cannot be judged. */
-  CrlStale: 'CrlStale',
-} as const;
-export type TrustReason = (typeof TrustReasons)[keyof typeof TrustReasons];
-
-/** The checks in the order they run (see the module comment). */
-export const TrustCheckOrder = ['chain', 'structure', 'keyUsage', 'hostName', 'keyMatch', 'expectedIssuer', 'revocation'] as const;
-
-/**
- * `mtls`: both serverAuth and clientAuth (a service that serves and dials with one certificate).
- * `ca`: the end certificate is itself a CA (Istio's plug-in mesh CA): keyCertSign instead of TLS usages.
- */
-export type TrustPurpose = 'server' | 'client' | 'mtls' | 'any' | 'ca';
-
-export interface TrustInput {
-  /** PEM: the leaf first, then the intermediates the server sends (in any order). */
-  servedChain: string;
-  /** PEM: what the peer trusts. Every certificate in it is a trust anchor, roots or intermediates. */
-  trustBundle: string;
-  /** DNS name or IP address the peer dials; checked against SANs only (the CN is ignored, as Go does). */
-  hostName?: string;
-  /** More names that must all be covered (every declared name of a target). */
-  hostNames?: string[];
-  now: Date;
-  /**
-   * CRLs, each PEM or base64 DER. When given (even empty), every certificate below the anchor
-   * needs a current CRL of its issuer, as `openssl verify -crl_check_all` does.
-   */
-  crls?: string[];
-  /** The key that should belong to the leaf. Only compared, never echoed in a detail. */
-  privateKeyPem?: string;
-  /** PEM of the issuer that must have signed the leaf (the new intermediate after a rotation). */
-  expectedIssuerPem?: string;
-  /**
-   * Which extended key usage the leaf needs.
-   * @default 'server'
-   */
-  purpose?: TrustPurpose;
-}
-
-export interface TrustVerdict {
-  valid: boolean;
-  reason: TrustReason;
-  /** Plain words: which certificate, what is wrong, with which dates or names. Safe to log. */
-  detail: string;
-  leaf?: {
-    /** Colon-separated lower-case hex, as Vault writes serials (VAULT_API.md 4.12). */
-    serial: string;
-    subject: string;
-    /** ISO 8601. */
-    notAfter: string;
-    fingerprint256: string;
-  };
-  /** What the path search cost, counted (the budget is fixed, path-engine.ts). */
-  work: Omit<PathWork, 'exhausted'>;
-}
-
-interface Node {
-  facts: CertFacts;
-  pki: pkijs.Certificate;
-}
-
-interface CrlNode {
-  facts: CrlFacts;
-}
-
-interface TrustSnapshot {
-  leaf: Node;
-  /** Served certificates after the leaf. */
-  intermediates: Node[];
-  anchors: Node[];
-  crls?: CrlNode[];
-  now: Date;
-  purpose: TrustPurpose;
-  hostNames: string[];
-  privateKey?: KeyObject;
-  expectedIssuer?: Node;
-  crypto: BudgetedCrypto;
-}
-
-/** leaf, then its issuer, ..., ending with a certificate of the trust bundle. */
-type Path = readonly Node[];
-type Failure = { reason: TrustReason; detail: string };
-type PathCheck = (s: TrustSnapshot, path: Path) => Failure | undefined | Promise<Failure | undefined>;
+export { TrustCheckOrder, TrustReasons, type TrustInput, type TrustPurpose, type TrustReason, type TrustVerdict } from './trust-verdict';
 
 const EKU = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -208,7 +97,7 @@ const PATH_CHECKS: readonly PathCheck[] = [checkStructure, checkKeyUsage, checkH
 // ---------------------------------------------------------------------------------------------
 // gather
 
-function nodes(text: string, what: string): Node[] {
+function nodes(text: string, what: string): CertNode[] {
   return certificatesFromPem(text, what).map((facts) => ({ facts, pki: facts.pki }));
 }
 
@@ -255,16 +144,12 @@ function gather(input: TrustInput): TrustSnapshot {
 // ---------------------------------------------------------------------------------------------
 // 1. chain (the engine)
 
-function sameCert(a: CertFacts, b: CertFacts): boolean {
-  return a.fingerprint256 === b.fingerprint256;
-}
-
 async function buildPath(s: TrustSnapshot): Promise<{ path: Path } | Failure> {
   if (s.anchors.length === 0) {
     return { reason: TrustReasons.UnknownIssuer, detail: 'the trust bundle holds no certificate, so nothing can anchor the chain' };
   }
   const all = [s.leaf, ...s.intermediates, ...s.anchors];
-  const byPki = (cert: pkijs.Certificate): Node => all.find((node) => node.pki === cert) ?? (all.find((node) => samePki(node.pki, cert)) as Node);
+  const byPki = (cert: pkijs.Certificate): CertNode => all.find((node) => node.pki === cert) ?? (all.find((node) => samePki(node.pki, cert)) as CertNode);
   const base = { leaf: s.leaf.pki, intermediates: s.intermediates.map((n) => n.pki), anchors: s.anchors.map((n) => n.pki), now: s.now, crypto: s.crypto };
   let result = await runEngine(base);
   if (result.ok) {
@@ -301,108 +186,8 @@ function samePki(a: pkijs.Certificate, b: pkijs.Certificate): boolean {
   return Buffer.from(a.tbsView).equals(Buffer.from(b.tbsView)) && Buffer.from(a.signatureValue.valueBlock.valueHexView).equals(Buffer.from(b.signatureValue.valueBlock.valueHexView));
 }
 
-/**
- * The engine's certificates by name from the leaf upwards (served first, then trusted), for the
- * words of a failure only: the verdict is the engine's. Bounded by the number of certificates.
- */
-function nameWalk(s: TrustSnapshot): Node[] {
-  const walk: Node[] = [s.leaf];
-  const pool = [...s.intermediates, ...s.anchors];
-  for (;;) {
-    const tip = walk[walk.length - 1] as Node;
-    if (tip !== s.leaf && isAnchor(s, tip)) break;
-    if (tip !== s.leaf && tip.facts.subjectKey === tip.facts.issuerKey) break;
-    const next = pool.find((c) => c.facts.subjectKey === tip.facts.issuerKey && !walk.some((w) => sameCert(w.facts, c.facts)));
-    if (!next) break;
-    walk.push(next);
-  }
-  return walk;
-}
-
-function isAnchor(s: TrustSnapshot, node: Node): boolean {
-  return s.anchors.some((anchor) => sameCert(anchor.facts, node.facts));
-}
-
-function role(s: TrustSnapshot, node: Node): string {
-  if (node === s.leaf) return 'leaf';
-  return isAnchor(s, node) ? 'trust anchor' : 'intermediate';
-}
-
-/** pkijs result codes (CertificateChainValidationEngine) mapped to reasons, with words from the name walk. */
-async function explainEngineFailure(s: TrustSnapshot, code: number, message: string): Promise<Failure> {
-  const walk = nameWalk(s);
-  if (code === 8) {
-    const now = s.now.getTime();
-    for (const node of walk) {
-      const { notBefore, notAfter, subject } = node.facts;
-      if (now < notBefore.getTime()) {
-        return { reason: TrustReasons.NotYetValid, detail: `the ${role(s, node)} ${subject} is not valid before ${notBefore.toISOString()} (now is ${s.now.toISOString()})` };
-      }
-      if (now > notAfter.getTime()) {
-        return { reason: TrustReasons.Expired, detail: `the ${role(s, node)} ${subject} expired at ${notAfter.toISOString()} (now is ${s.now.toISOString()})` };
-      }
-    }
-    return { reason: TrustReasons.Expired, detail: `a certificate of the path is outside its validity at ${s.now.toISOString()}` };
-  }
-  if ([3, 4, 7, 13, 14].includes(code)) {
-    for (const [index, node] of walk.entries()) {
-      if (index === 0) continue;
-      const signed = (walk[index - 1] as Node).facts.subject;
-      const what = `the ${role(s, node)} ${node.facts.subject}`;
-      if (node.facts.basicConstraints?.ca !== true) return { reason: TrustReasons.WrongKeyUsage, detail: `${what} signed ${signed} but is not a CA (basicConstraints CA:true is missing)` };
-      if (node.facts.keyUsage && !node.facts.keyUsage.includes('keyCertSign')) {
-        return { reason: TrustReasons.WrongKeyUsage, detail: `${what} signed ${signed} but its key usage (${node.facts.keyUsage.join(', ')}) lacks keyCertSign` };
-      }
-    }
-    return { reason: TrustReasons.WrongKeyUsage, detail: `a certificate of the path may not sign: ${message}` };
-  }
-  if (code === 41 || code === 42 || code === 21) {
-    return { reason: TrustReasons.NameConstraintViolation, detail: `a name of ${s.leaf.facts.subject} or of an intermediate is outside the name constraints of a CA on its path: ${message}` };
-  }
-  if (code === 6) return { reason: TrustReasons.UnhandledCriticalExtension, detail: message };
-  return explainMissingPath(s, walk, message);
-}
-
-/** No path: say why, from what the server sent and the bundle holds. */
-async function explainMissingPath(s: TrustSnapshot, walk: Node[], message: string): Promise<Failure> {
-  const end = walk[walk.length - 1] as Node;
-  const trusted = s.anchors.slice(0, 3).map((a) => a.facts.subject).join('; ') + (s.anchors.length > 3 ? `; and ${s.anchors.length - 3} more` : '');
-  const namesake = walk[1];
-  if (namesake && !isAnchor(s, namesake) && !(await signs(s, namesake, s.leaf))) {
-    return {
-      reason: TrustReasons.MissingIntermediate,
-      detail: `the leaf's issuer ${s.leaf.facts.issuer} is not in the trust bundle (it trusts ${trusted}), and the server sends a certificate of that name, but not the one whose key signed the leaf (an old intermediate?)`,
-    };
-  }
-  if (end !== s.leaf && isAnchor(s, end)) {
-    return {
-      reason: TrustReasons.UnknownIssuer,
-      detail: `${(walk[walk.length - 2] as Node).facts.subject} names ${end.facts.subject} as its issuer, and the trust bundle holds a certificate of that name, but no path through it validates (a different CA with the same name?): ${message}`,
-    };
-  }
-  if (end !== s.leaf && end.facts.subjectKey === end.facts.issuerKey) {
-    return { reason: TrustReasons.UnknownIssuer, detail: `the served chain ends at the self-signed ${end.facts.subject}, which the trust bundle does not hold (it trusts ${trusted})` };
-  }
-  if (end === s.leaf) {
-    return {
-      reason: TrustReasons.MissingIntermediate,
-      detail: `the leaf's issuer ${s.leaf.facts.issuer} is neither in the served chain nor in the trust bundle (it trusts ${trusted}): the server must send the intermediate with its leaf`,
-    };
-  }
-  return { reason: TrustReasons.UnknownIssuer, detail: `the served chain ends at ${end.facts.subject}, issued by ${end.facts.issuer}, which the trust bundle does not hold (it trusts ${trusted})` };
-}
-
-/** `parent`'s key signed `child`, through the budgeted engine (counted, memoized). */
-async function signs(s: TrustSnapshot, parent: Node, child: Node): Promise<boolean> {
-  try {
-    return await child.pki.verify(parent.pki, s.crypto);
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
-// 2-7. per-path checks
+// 2-6. per-path checks (7, revocation, is revocation-check.ts)
 
 function checkStructure(s: TrustSnapshot, path: Path): Failure | undefined {
   for (const node of path) {
@@ -432,7 +217,7 @@ function checkKeyUsage(s: TrustSnapshot, path: Path): Failure | undefined {
   const wrong = (detail: string): Failure => ({ reason: TrustReasons.WrongKeyUsage, detail });
   const needed = ekusFor(s.purpose);
   for (let index = 1; index < path.length; index++) {
-    const ca = path[index] as Node;
+    const ca = path[index] as CertNode;
     const what = `the ${role(s, ca)} ${ca.facts.subject}`;
     // RFC 5280 4.2.1.9: pathLenConstraint counts the non-self-issued intermediates below the CA.
     const below = path.slice(1, index).filter((n) => n.facts.subjectKey !== n.facts.issuerKey).length;
@@ -521,58 +306,6 @@ async function checkExpectedIssuer(s: TrustSnapshot, path: Path): Promise<Failur
       `the leaf was issued by ${s.leaf.facts.issuer}${actual ? ` (serial ${actual.facts.serial})` : ''}, ` +
       `not by the expected issuer ${expected.facts.subject} (serial ${expected.facts.serial})`,
   };
-}
-
-/**
- * Each certificate below the anchor is judged on its own issuer's CRL: each issuer signs its own,
- * so after a rotation an old leaf is on the old issuer's CRL, not on `pki/crl` (VAULT_API.md
- * 4.13, P13). The library parses and verifies; a CRL counts when its issuer name is the
- * certificate's issuer, the issuer's key signed it, and the issuer may sign CRLs (cRLSign, when it
- * has a key usage). Of several, the newest counts; it must be current (thisUpdate <= now <=
- * nextUpdate), since a stale list cannot say a certificate was not revoked since.
- */
-/**
- * Vault stamps thisUpdate with its own clock the moment it rebuilds a CRL (crl/rotate, a revoke),
- * and VerifyBatch reads it right after: a Lambda clock a few seconds behind Vault's must not
- * call that fresh CRL "not yet valid". nextUpdate gets no grace: a stale list is stale.
- */
-const CRL_THIS_UPDATE_SKEW_MS = 5 * 60_000;
-
-async function checkRevocation(s: TrustSnapshot, path: Path): Promise<Failure | undefined> {
-  if (!s.crls) return undefined;
-  for (let index = 0; index < path.length - 1; index++) {
-    const cert = path[index] as Node;
-    const issuer = path[index + 1] as Node;
-    const what = `the ${role(s, cert)} ${cert.facts.subject} (serial ${cert.facts.serial})`;
-    const named: CrlNode[] = s.crls.filter((crl) => crl.facts.issuerKey === cert.facts.issuerKey);
-    const signed: CrlNode[] = [];
-    if (!issuer.facts.keyUsage || issuer.facts.keyUsage.includes('cRLSign')) {
-      for (const crl of named) if (await crlSigned(s, crl.facts, issuer)) signed.push(crl);
-    }
-    const crl = signed.sort((a, b) => b.facts.thisUpdate.getTime() - a.facts.thisUpdate.getTime())[0];
-    if (!crl) {
-      return {
-        reason: TrustReasons.RevocationUnknown,
-        detail: `no CRL signed by ${issuer.facts.subject} was given for ${what}${named.length ? ` (${named.length} name it as issuer, but its key did not sign them or it may not sign CRLs)` : ''}`,
-      };
-    }
-    const { thisUpdate, nextUpdate, index: position } = crl.facts;
-    if (thisUpdate.getTime() > s.now.getTime() + CRL_THIS_UPDATE_SKEW_MS || (nextUpdate && nextUpdate.getTime() < s.now.getTime())) {
-      return {
-        reason: TrustReasons.CrlStale,
-        detail: `CRL ${position + 1} of ${issuer.facts.subject} is valid from ${thisUpdate.toISOString()} to ${nextUpdate?.toISOString() ?? 'no nextUpdate'}, and now is ${s.now.toISOString()}: it cannot say whether ${what} is revoked`,
-      };
-    }
-    if (crl.facts.revokedSerials.has(cert.facts.serial)) {
-      return { reason: TrustReasons.Revoked, detail: `${what} is listed on CRL ${position + 1} of ${issuer.facts.subject}, issued ${thisUpdate.toISOString()}` };
-    }
-  }
-  return undefined;
-}
-
-async function crlSigned(s: TrustSnapshot, crl: CrlFacts, issuer: Node): Promise<boolean> {
-  const key = createHash('sha256').update(crl.der).update(issuer.facts.der).digest('hex');
-  return s.crypto.counted(key, () => crlSignedBy(crl, issuer.facts.cert.publicKey));
 }
 
 function describeValid(s: TrustSnapshot, path: Path): string {
