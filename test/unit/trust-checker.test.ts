@@ -486,6 +486,25 @@ const cases: Case[] = [
   ['a bracketed IPv6 address with a port is a verdict', () => healthy({ hostName: '[::1]:8443' }), 'NameMismatch'],
   ['an IPv6 address with a zone id is a verdict', () => healthy({ hostName: 'fe80::1%eth0' }), 'NameMismatch'],
   ['an IPv4 address with a port is a verdict', () => healthy({ hostName: '10.0.0.7:443' }), 'NameMismatch'],
+  [
+    'a workload leaf outside the mesh CA’s name constraints is refused, checked on every leaf it signs',
+    async () => {
+      const mesh = await makeIntermediate({ name: 'CN=Mesh CA', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(300), pathLength: 0, nameConstraints: { permittedDns: ['mesh.internal'] } });
+      const inside = await leafOf(mesh, w.keys.leaf, { commonName: 'a.mesh.internal', dnsNames: ['a.mesh.internal'], ipAddresses: [] });
+      expect((await checkTrust(healthy({ servedChain: pemOf(inside, mesh), hostName: 'a.mesh.internal', privateKeyPem: undefined }))).reason).toBe('Valid');
+      return healthy({ servedChain: pemOf(await leafOf(mesh, w.keys.leaf, { dnsNames: ['a.mesh.internal', 'api.payments.svc'], ipAddresses: [] }), mesh), hostName: 'a.mesh.internal', privateKeyPem: undefined });
+    },
+    'NameConstraintViolation',
+    /api.payments.svc is outside the subtrees permitted by the intermediate CN=Mesh CA/,
+  ],
+  [
+    'a mesh CA pinned to the root is refused when only an intermediate of the bundle vouches for it',
+    async () => {
+      const underG2 = await makeIntermediate({ name: 'CN=Mesh CA Under G2', key: w.keys.g1, issuer: w.g2, notBefore: days(-1), notAfter: days(300) });
+      return healthy({ servedChain: underG2.pem, trustBundle: rootsOf(pemOf(w.root, w.g2)), hostName: undefined, privateKeyPem: undefined, purpose: 'ca' });
+    },
+    'MissingIntermediate',
+  ],
   ['nine self-issued look-alikes stop the path search at its budget instead of stalling it', () => bomb(9), 'PathBudgetExceeded', /stopped after \d+ signature checks/],
 
   // The order: the first failing check wins
