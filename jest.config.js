@@ -1,5 +1,6 @@
-// ESM-only dependencies of @kubernetes/client-node 2.x, transformed to CommonJS by swc (TOOLCHAIN.md).
-const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@jsep-plugin'];
+// ESM-only dependencies of @kubernetes/client-node 2.x (TOOLCHAIN.md) and of pkijs 4 (the trust
+// checker's engine), transformed to CommonJS by swc.
+const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@jsep-plugin', 'pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -72,6 +72,8 @@ export const CompromiseRevokeOutputSchema = z.object({
   onCrl: z.record(z.string(), z.array(SerialSchema)),
   issuerRevoked: z.boolean(),
   rootSerialRevoked: z.boolean(),
+  /** Each namespace bundle republished without revoked issuers, and verified against (issue 12). */
+  bundles: z.array(z.object({ cluster: z.string(), namespace: z.string(), certificates: z.number(), changed: z.boolean() })).default([]),
 });
 export type CompromiseRevokeOutput = z.infer<typeof CompromiseRevokeOutputSchema>;
 

@@ -1,102 +1,158 @@
 /**
- * Reads PEM/DER input into facts the trust checks reason about: Node's `crypto.X509Certificate`
- * for what it does well (signatures, host names, key matching, fingerprints) plus the DER reader
- * for what it does not expose (basicConstraints, keyUsage bits, exact validity, CRL contents).
- * Node's `crypto` is pure computation and the only built-in the domain may use
- * (.dependency-cruiser.cjs `domain-no-node-io`). Malformed input is an `InvalidInputError`.
+ * Reads PEM/DER input into facts the rest of the domain reasons about. Maintained parsers do the
+ * work, each for what it is best at: pkijs for a certificate's ASN.1 (extensions, serial; the
+ * trust checker's engine then works on the same object), @peculiar/x509 for CRLs, and Node's
+ * `crypto.X509Certificate` (OpenSSL) for names, signatures, host names, key matching,
+ * fingerprints and the strict reading of validity times (OpenSSL refuses a month 13 where an
+ * ASN.1 library hands JavaScript's Date a value it silently rolls over).
+ * Both are pure computation, allowed in domain/ (.dependency-cruiser.cjs `domain-is-pure`).
+ * Malformed input is an `InvalidInputError`.
  */
 import 'reflect-metadata';
-import { X509Certificate, verify as verifySignature, constants, type KeyObject } from 'node:crypto';
-import { PemConverter } from '@peculiar/x509';
+import { X509Certificate, webcrypto, type KeyObject } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import type * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import { InvalidInputError } from '../contracts/errors';
-import {
-  DerError,
-  ExtensionOids,
-  children,
-  nameKey,
-  readBasicConstraints,
-  readCertificate,
-  readCrl,
-  readExtKeyUsage,
-  readKeyUsage,
-  readOid,
-  readSingle,
-  readSmallInteger,
-  Tags,
-  type KeyUsage,
-} from './der';
 
-/** Everything the trust checks need to know about one certificate. */
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export type KeyUsage = 'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
+
+/** In the order of RFC 5280 4.2.1.3's KeyUsage bits. */
+const KEY_USAGE_BITS: readonly KeyUsage[] = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'];
+
+export const ExtensionOids = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  nameConstraints: '2.5.29.30',
+} as const;
+
+/** Everything the domain needs to know about one certificate. */
 export interface CertFacts {
   cert: X509Certificate;
+  der: Buffer;
+  /** The same certificate as pkijs reads it (the trust checker's engine works on these). */
+  pki: pkijs.Certificate;
   /** Serial as Vault writes it: colon-separated lower-case hex. */
   serial: string;
   /** Subject and issuer on one line, for details (`CN=svc, O=acme`). */
   subject: string;
   issuer: string;
-  /** Comparison keys for subject and issuer (`der.ts` `nameKey`). */
+  /** Comparison keys for subject and issuer (`nameKey`): string types ignored, case and spacing folded. */
   subjectKey: string;
   issuerKey: string;
+  /** As OpenSSL reads them; `validityError` says when it could not. */
   notBefore: Date;
   notAfter: Date;
+  /** Set when OpenSSL cannot read notBefore or notAfter (a month 13, a day 32): the certificate is malformed. */
+  validityError?: string;
   fingerprint256: string;
+  /** Every extension in the order the certificate lists them, duplicates included. */
+  extensions: ReadonlyArray<{ oid: string; critical: boolean }>;
   /** Absent when the certificate carries no basicConstraints extension. */
   basicConstraints?: { ca: boolean; pathLength?: number };
   /** Absent when there is no keyUsage extension, which RFC 5280 4.2.1.3 reads as "no restriction". */
   keyUsage?: KeyUsage[];
-  /** Absent when there is no extKeyUsage extension, which RFC 5280 4.2.1.12 reads as "any purpose". */
+  /** Absent when there is no extKeyUsage extension. */
   extKeyUsage?: string[];
 }
 
 export interface CrlFacts {
   /** Position in the caller's list, for details. */
   index: number;
+  der: Buffer;
+  crl: x509.X509Crl;
   issuerKey: string;
   thisUpdate: Date;
   nextUpdate?: Date;
   revokedSerials: ReadonlySet<string>;
-  tbs: Buffer;
-  signatureAlgorithm: { oid: string; parameters?: Buffer };
-  signature: Buffer;
 }
 
-/**
- * The PEM blocks (RFC 7468) in a text, in order, as @peculiar/x509's PemConverter reads them;
- * text between blocks (openssl's `subject=` lines) is ignored.
- */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/** The PEM blocks in a text, in order; text between blocks (openssl's `subject=` lines) is ignored. */
 export function pemBlocks(text: string): { label: string; der: Buffer }[] {
-  return PemConverter.decodeWithHeaders(text).map((block) => ({ label: block.type, der: Buffer.from(block.rawData) }));
+  return x509.PemConverter.decodeWithHeaders(text).map((block) => ({ label: block.type, der: Buffer.from(block.rawData) }));
+}
+
+/** Vault's serial form (VAULT_API.md 4.12) from the library's hex, without DER's sign byte. */
+export function vaultSerial(hex: string): string {
+  const bytes = hex.toLowerCase().replace(/^(00)+(?=..)/, '');
+  return (bytes.length % 2 ? `0${bytes}` : bytes).match(/../g)?.join(':') ?? '00';
 }
 
 function oneLine(name: string): string {
   return name.split('\n').filter(Boolean).join(', ');
 }
 
+/** One form for names from certificates (pkijs) and CRLs (@peculiar/x509): @peculiar's string, case and spacing folded. */
+function nameKey(name: x509.Name): string {
+  return name.toString().toLowerCase().replace(/\s+/g, ' ');
+}
+
+function pkiName(name: pkijs.RelativeDistinguishedNames): x509.Name {
+  return new x509.Name(new Uint8Array(name.toSchema().toBER()));
+}
+
+/** OpenSSL prints `Bad time value` where it cannot read a time; otherwise `Jun  1 12:00:00 2030 GMT`. */
+function opensslTime(printed: string): Date | undefined {
+  const time = Date.parse(printed);
+  return /bad time/i.test(printed) || Number.isNaN(time) ? undefined : new Date(time);
+}
+
+/**
+ * RFC 5280 4.2.1.3: KeyUsage is a BIT STRING, bit 0 (digitalSignature) the most significant bit
+ * of the first byte; pkijs hands over the bytes, the names follow the ASN.1 definition.
+ */
+function keyUsageNames(bits: Uint8Array): KeyUsage[] {
+  return KEY_USAGE_BITS.filter((_, bit) => ((bits[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
+}
+
 /** Parses one DER certificate; `what` names it in the error (e.g. `served chain certificate 2`). */
 export function certFacts(der: Buffer, what: string): CertFacts {
+  let cert: X509Certificate;
+  let pki: pkijs.Certificate;
   try {
-    const cert = new X509Certificate(der);
-    const fields = readCertificate(der);
-    const facts: CertFacts = {
-      cert,
-      serial: fields.serial,
-      subject: oneLine(cert.subject),
-      issuer: oneLine(cert.issuer),
-      subjectKey: nameKey(fields.subject),
-      issuerKey: nameKey(fields.issuer),
-      notBefore: fields.notBefore,
-      notAfter: fields.notAfter,
-      fingerprint256: cert.fingerprint256,
-    };
-    for (const ext of fields.extensions) {
-      if (ext.oid === ExtensionOids.basicConstraints) facts.basicConstraints = readBasicConstraints(ext.value);
-      else if (ext.oid === ExtensionOids.keyUsage) facts.keyUsage = readKeyUsage(ext.value);
-      else if (ext.oid === ExtensionOids.extKeyUsage) facts.extKeyUsage = readExtKeyUsage(ext.value);
-    }
-    return facts;
+    cert = new X509Certificate(der);
+    pki = pkijs.Certificate.fromBER(new Uint8Array(der));
   } catch (error) {
     throw new InvalidInputError(`${what} is not a valid X.509 certificate: ${(error as Error).message}`, { cause: error, details: { input: what } });
   }
+  const notBefore = opensslTime(cert.validFrom);
+  const notAfter = opensslTime(cert.validTo);
+  const facts: CertFacts = {
+    cert,
+    der,
+    pki,
+    serial: vaultSerial(Buffer.from(pki.serialNumber.valueBlock.valueHexView).toString('hex')),
+    subject: oneLine(cert.subject),
+    issuer: oneLine(cert.issuer),
+    subjectKey: nameKey(pkiName(pki.subject)),
+    issuerKey: nameKey(pkiName(pki.issuer)),
+    notBefore: notBefore ?? pki.notBefore.value,
+    notAfter: notAfter ?? pki.notAfter.value,
+    fingerprint256: cert.fingerprint256,
+    extensions: (pki.extensions ?? []).map((ext) => ({ oid: ext.extnID, critical: ext.critical })),
+  };
+  if (!notBefore || !notAfter) facts.validityError = `its ${notBefore ? 'notAfter' : 'notBefore'} is not a valid time`;
+  // The first of each kind: a duplicate is refused by the trust checker, never silently merged.
+  const first = (oid: string) => pki.extensions?.find((ext) => ext.extnID === oid);
+  const basic = first(ExtensionOids.basicConstraints);
+  const usage = first(ExtensionOids.keyUsage);
+  const eku = first(ExtensionOids.extKeyUsage);
+  if ((basic && !basic.parsedValue) || (usage && !usage.parsedValue) || (eku && !eku.parsedValue)) {
+    throw new InvalidInputError(`${what} has an extension that does not parse`, { details: { input: what } });
+  }
+  if (basic) {
+    const value = basic.parsedValue as pkijs.BasicConstraints;
+    const length = value.pathLenConstraint;
+    facts.basicConstraints = { ca: value.cA === true, ...(length !== undefined ? { pathLength: typeof length === 'number' ? length : length.valueBlock.valueDec } : {}) };
+  }
+  if (usage) facts.keyUsage = keyUsageNames((usage.parsedValue as asn1js.BitString).valueBlock.valueHexView);
+  if (eku) facts.extKeyUsage = [...(eku.parsedValue as pkijs.ExtKeyUsage).keyPurposes];
+  return facts;
 }
 
 /**
@@ -124,90 +180,33 @@ export function crlFacts(text: string, index: number): CrlFacts {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) throw new InvalidInputError(`${what} is neither a PEM CRL nor base64 DER`, { details: { input: what } });
     der = Buffer.from(compact, 'base64');
   }
+  let crl: x509.X509Crl;
   try {
-    const fields = readCrl(der);
-    return {
-      index,
-      issuerKey: nameKey(fields.issuer),
-      thisUpdate: fields.thisUpdate,
-      ...(fields.nextUpdate ? { nextUpdate: fields.nextUpdate } : {}),
-      revokedSerials: new Set(fields.revokedSerials),
-      tbs: fields.tbs,
-      signatureAlgorithm: fields.signatureAlgorithm,
-      signature: fields.signature,
-    };
+    crl = new x509.X509Crl(new Uint8Array(der));
   } catch (error) {
-    if (!(error instanceof DerError)) throw error;
-    throw new InvalidInputError(`${what} is not a valid X.509 CRL: ${error.message}`, { cause: error, details: { input: what } });
+    throw new InvalidInputError(`${what} is not a valid X.509 CRL: ${(error as Error).message}`, { cause: error, details: { input: what } });
   }
+  return {
+    index,
+    der,
+    crl,
+    issuerKey: nameKey(crl.issuerName),
+    thisUpdate: crl.thisUpdate,
+    ...(crl.nextUpdate ? { nextUpdate: crl.nextUpdate } : {}),
+    revokedSerials: new Set(crl.entries.map((entry) => vaultSerial(entry.serialNumber))),
+  };
 }
-
-/** Signature algorithm OIDs a CA may sign a CRL with, mapped to Node's digest names. */
-const SIGNATURE_DIGESTS: Record<string, string | null> = {
-  '1.2.840.113549.1.1.5': 'sha1', // sha1WithRSAEncryption
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-  '1.2.840.10045.4.3.2': 'sha256', // ecdsa-with-SHA256
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-  '1.3.101.112': null, // Ed25519: no separate digest
-};
-const RSASSA_PSS = '1.2.840.113549.1.1.10';
-const HASH_OIDS: Record<string, string> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
 
 /**
- * Whether `key` signed the CRL. Vault may sign CRLs with RSASSA-PSS
- * (`revocation_signature_algorithm`, VAULT_API.md 4.3), so PSS is read from its parameters.
- * An algorithm we cannot check is an error rather than "not signed": ignoring such a CRL would
- * let a revoked certificate pass as valid.
+ * Whether `key` signed the CRL (the library verifies, RSASSA-PSS included: Vault may sign CRLs
+ * with it, `revocation_signature_algorithm`, VAULT_API.md 4.3). A key of another type cannot have
+ * signed it.
  */
-export function crlSignedBy(crl: CrlFacts, key: KeyObject): boolean {
-  const what = `CRL ${crl.index + 1}`;
-  const { oid, parameters } = crl.signatureAlgorithm;
-  let digest: string | null | undefined;
-  let options: { padding: number; saltLength: number } | undefined;
+export async function crlSignedBy(crl: CrlFacts, key: KeyObject): Promise<boolean> {
   try {
-    if (oid === RSASSA_PSS) {
-      const pss = readPssParameters(parameters);
-      digest = pss.digest;
-      options = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: pss.saltLength };
-    } else {
-      digest = SIGNATURE_DIGESTS[oid];
-    }
-  } catch (error) {
-    throw new InvalidInputError(`${what} has malformed RSASSA-PSS parameters: ${(error as Error).message}`, { cause: error, details: { input: what } });
-  }
-  if (digest === undefined) {
-    throw new InvalidInputError(`${what} is signed with algorithm ${oid}, which certflow cannot verify`, { details: { input: what, algorithm: oid } });
-  }
-  try {
-    return verifySignature(digest, crl.tbs, options ? { key, ...options } : key, crl.signature);
+    const publicKey = new x509.PublicKey(key.export({ type: 'spki', format: 'der' }));
+    return await crl.crl.verify({ publicKey });
   } catch {
-    // A key of another type (an RSA CA and an ECDSA-signed CRL) cannot have signed it.
     return false;
   }
-}
-
-/** RSASSA-PSS-params (RFC 4055 3.1): hashAlgorithm [0] (default SHA-1), saltLength [2] (default 20). */
-function readPssParameters(parameters: Buffer | undefined): { digest: string | undefined; saltLength: number } {
-  let digest: string | undefined = 'sha1';
-  let saltLength = 20;
-  if (!parameters) return { digest, saltLength };
-  for (const field of children(readSingle(parameters, Tags.Sequence))) {
-    const [inner] = children(field);
-    if (!inner) continue;
-    if (field.tag === Tags.Context0) {
-      const [hashOid] = children(inner);
-      if (hashOid) digest = HASH_OIDS[readOid(hashOid)];
-    } else if (field.tag === Tags.Context2) {
-      saltLength = readSmallInteger(inner);
-    }
-  }
-  return { digest, saltLength };
 }

@@ -98,7 +98,15 @@ export async function planCompromise(runtime: RotationRuntime, input: { runId: s
     runId: input.runId,
     entry: CompromiseLedgerEntries.Plan,
     at: fanout.clock.now().toISOString(),
-    fields: { ...plan, reason: input.report.reason, reportedBy: input.report.reportedBy, ...(input.report.ticket ? { ticket: input.report.ticket } : {}), rejected: discovered.rejected },
+    fields: {
+      ...plan,
+      reason: input.report.reason,
+      reportedBy: input.report.reportedBy,
+      ...(input.report.ticket ? { ticket: input.report.ticket } : {}),
+      rejected: discovered.rejected,
+      // Every namespace with a managed target holds a trust bundle: CompromiseRevoke republishes them all.
+      namespaces: [...new Map(discovered.targets.map((target) => [`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace }])).values()],
+    },
   });
   log.info('compromise blast radius planned', { scope: scope.kind, targets: targets.length, serials: serialsToRevoke.length, unknownServices: unknownServices.length, unknownSerials: unknownSerials.length });
   return plan;

@@ -1,11 +1,15 @@
 import { CompromiseLedgerEntries, type CompromiseRevokeInput, type CompromiseRevokeOutput } from '../contracts/compromise-payloads';
-import { IssuerStateConflictError, VaultRequestError } from '../contracts/errors';
+import { IssuerStateConflictError, VaultRequestError, VerificationFailedError } from '../contracts/errors';
+import type { Target } from '../contracts/targets';
 import { normaliseSerial } from '../domain/compromise-serials';
 import { issuerOf } from '../domain/issuer-match';
 import { certificatesFromPem, crlFacts, crlSignedBy, type CrlFacts } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import type { VaultPki } from '../ports/vault-pki';
 import type { RotationRuntime } from './rotation-deps';
+import { publishTrust } from './publish-trust';
+import { verifierIdentity } from './verifier-identity';
+import { verifyBatch } from './verify-batch';
 
 /**
  * Revocation (DESIGN.md Compromise response; VAULT_API.md 5.2), after the affected targets are
@@ -15,7 +19,10 @@ import type { RotationRuntime } from './rotation-deps';
  * its serial on the root mount, which stored it when it signed it; rotate the CRLs of both mounts
  * (4.13); then read back the CRL of each issuer that signed a revoked serial and confirm the
  * serial is on it. A serial revoked but missing from its issuer's CRL is an
- * IssuerStateConflictError: relying parties would still accept it.
+ * IssuerStateConflictError: relying parties would still accept it. Then trust follows the
+ * revocation: every namespace bundle is republished without the revoked issuer (PublishTrust's
+ * rule), and every affected target is verified again against the new bundles and the new CRLs,
+ * so the response reports Contained only when no bundle anchors the stolen key.
  */
 export async function revokeCompromised(runtime: RotationRuntime, input: CompromiseRevokeInput, log: Log): Promise<CompromiseRevokeOutput> {
   const { pki, settings, clock } = runtime.fanout;
@@ -76,6 +83,8 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
     (onCrl[found] ??= []).push(rootSerial);
   }
 
+  const bundles = await republishAndVerify(runtime, input.runId, log);
+
   const output: CompromiseRevokeOutput = {
     runId: input.runId,
     revoked: [...revoked, ...(rootSerial && rootSerialRevoked ? [rootSerial] : [])],
@@ -83,10 +92,42 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
     onCrl,
     issuerRevoked,
     rootSerialRevoked,
+    bundles,
   };
   await runtime.ledger.record({ runId: input.runId, entry: CompromiseLedgerEntries.Revoke, at: clock.now().toISOString(), fields: { ...output, ...(input.issuerId ? { issuerId: input.issuerId } : {}) } });
   log.info('compromised serials revoked and on their CRLs', { revoked: output.revoked.length, expired: expired.length, issuerRevoked, rootSerialRevoked });
   return output;
+}
+
+/** The namespaces and affected targets CompromisePlan recorded for this run. */
+async function planned(runtime: RotationRuntime, runId: string): Promise<{ namespaces: Array<{ cluster: string; namespace: string }>; targets: Target[] }> {
+  const plan = (await runtime.ledger.records(runId)).find((record) => record.entry === CompromiseLedgerEntries.Plan)?.fields ?? {};
+  const targets: Target[] = [];
+  for (const batchId of (plan.batchIds as string[] | undefined) ?? []) targets.push(...(await runtime.ledger.getBatch(runId, batchId)));
+  const recorded = (plan.namespaces as Array<{ cluster: string; namespace: string }> | undefined) ?? [];
+  const namespaces = new Map(recorded.map((entry) => [`${entry.cluster}/${entry.namespace}`, entry]));
+  for (const target of targets) namespaces.set(`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace });
+  return { namespaces: [...namespaces.values()], targets };
+}
+
+async function republishAndVerify(runtime: RotationRuntime, runId: string, log: Log): Promise<CompromiseRevokeOutput['bundles']> {
+  const { namespaces, targets } = await planned(runtime, runId);
+  if (!namespaces.length) return [];
+  const deps = { ...runtime.fanout, log };
+  const published = await publishTrust(deps, { runId, mode: 'publish', namespaces });
+  // Reissue already verified every target against the bundles as they were; only a bundle that
+  // changed (a revoked issuer left it) needs the targets judged again.
+  if (targets.length && published.namespaces.some((entry) => entry.changed)) {
+    const identity = verifierIdentity(deps.pki, deps.settings, runtime.namespace, deps.clock);
+    const verified = await verifyBatch(deps, { runId, targets }, identity);
+    const invalid = verified.verdicts.filter((verdict) => !verdict.valid);
+    if (invalid.length) {
+      throw new VerificationFailedError(`after republishing the bundles without the revoked issuer: ${invalid.map((verdict) => `${verdict.service} ${verdict.reason} (${verdict.detail})`).join('; ')}`, {
+        details: { invalid: invalid.length },
+      });
+    }
+  }
+  return published.namespaces;
 }
 
 /**
@@ -115,7 +156,7 @@ class CrlReader {
       crl = crlFacts(await this.pki.issuerCrl(this.mount, issuerId), this.crls.size);
       const issuer = (await this.issuers()).find((entry) => entry.issuerId === issuerId);
       const [facts] = issuer ? certificatesFromPem(issuer.certificatePem, `issuer ${issuerId}`) : [];
-      if (!facts || !crlSignedBy(crl, facts.cert.publicKey)) {
+      if (!facts || !(await crlSignedBy(crl, facts.cert.publicKey))) {
         throw new IssuerStateConflictError(`the CRL ${this.mount} serves for issuer ${issuerId} is not signed by that issuer`, { details: { issuerId, mount: this.mount } });
       }
       this.crls.set(issuerId, crl);

@@ -1,7 +1,7 @@
 import type { PublishTrustInput } from '../contracts/fanout-payloads';
 import { K8sNames } from '../contracts/targets';
 import { backupLabels, backupSecretName } from '../domain/backup-naming';
-import { certificatesFromPem } from '../domain/x509-facts';
+import { certificatesFromPem, type CertFacts } from '../domain/x509-facts';
 import type { FanoutDeps } from './fanout-deps';
 
 export interface PublishTrustOutput {
@@ -12,12 +12,16 @@ export interface PublishTrustOutput {
 /**
  * PublishTrust (DESIGN.md step 5): each namespace's bundle ConfigMap carries the root and every
  * intermediate still in use (old and new overlap), so peers that pin an intermediate keep trusting
- * both during the cutover. The bundle as it was is kept in a ConfigMap labelled with the run;
- * `restore` puts it back (rollback). Certificates are de-duplicated by fingerprint, order kept.
+ * both during the cutover. Trust follows revocation: a certificate of a revoked issuer, and an
+ * intermediate past its notAfter, leave the bundle (issue 12: a revoked intermediate left in a
+ * bundle anchors any leaf minted with its stolen key). The bundle as it was is kept in a ConfigMap
+ * labelled with the run; `restore` puts it back (rollback). Certificates are de-duplicated by
+ * fingerprint, order kept.
  */
 export async function publishTrust(deps: FanoutDeps, input: PublishTrustInput): Promise<PublishTrustOutput> {
   const output: PublishTrustOutput = { runId: input.runId, namespaces: [] };
-  const wanted = input.mode === 'publish' ? await issuersInUse(deps) : [];
+  const issuers = input.mode === 'publish' ? await mountIssuers(deps) : { inUse: [], revoked: new Set<string>() };
+  const now = deps.clock.now();
   for (const { cluster: clusterName, namespace } of input.namespaces) {
     const cluster = deps.cluster(clusterName);
     const name = deps.trustBundleConfigMap;
@@ -37,7 +41,7 @@ export async function publishTrust(deps: FanoutDeps, input: PublishTrustInput): 
     if (!(await cluster.readConfigMap(namespace, backupName))) {
       await cluster.writeConfigMap(namespace, backupName, current?.data ?? {}, backupLabels(input.runId));
     }
-    const bundle = mergeBundles(currentBundle, wanted);
+    const bundle = mergeBundles(currentBundle, issuers.inUse, (cert) => issuers.revoked.has(cert.fingerprint256) || (cert.subjectKey !== cert.issuerKey && cert.notAfter < now));
     const changed = bundle !== currentBundle;
     if (changed) await cluster.writeConfigMap(namespace, name, { ...(current?.data ?? {}), [K8sNames.TrustBundleKey]: bundle });
     output.namespaces.push({ cluster: clusterName, namespace, certificates: count(bundle), changed });
@@ -46,26 +50,28 @@ export async function publishTrust(deps: FanoutDeps, input: PublishTrustInput): 
   return output;
 }
 
-/** The root and every issuing or retiring intermediate of the mount (revoked ones are dropped). */
-async function issuersInUse(deps: FanoutDeps): Promise<string[]> {
+/** The root and every issuing or retiring intermediate of the mount, and the fingerprints of its revoked issuers. */
+async function mountIssuers(deps: FanoutDeps): Promise<{ inUse: string[]; revoked: Set<string> }> {
   const mount = deps.settings.intermediateMount;
-  const pems: string[] = [];
+  const inUse: string[] = [];
+  const revoked = new Set<string>();
   for (const summary of await deps.pki.listIssuers(mount)) {
     const issuer = await deps.pki.readIssuer(mount, summary.issuerId);
-    if (!issuer.revoked) pems.push(issuer.certificatePem);
+    if (!issuer.revoked) inUse.push(issuer.certificatePem);
+    else for (const cert of certificatesFromPem(issuer.certificatePem, `issuer ${summary.issuerId}`)) revoked.add(cert.fingerprint256);
   }
-  return pems;
+  return { inUse, revoked };
 }
 
-function mergeBundles(current: string, additions: string[]): string {
+function mergeBundles(current: string, additions: string[], drop: (cert: CertFacts) => boolean): string {
   const seen = new Set<string>();
   const blocks: string[] = [];
   for (const facts of [...certificatesFromPem(current, 'trust bundle'), ...additions.flatMap((pem) => certificatesFromPem(pem, 'issuer'))]) {
-    if (seen.has(facts.fingerprint256)) continue;
+    if (seen.has(facts.fingerprint256) || drop(facts)) continue;
     seen.add(facts.fingerprint256);
     blocks.push(facts.cert.toString().trim());
   }
-  return blocks.length ? `${blocks.join('\n')}\n` : current;
+  return blocks.length ? `${blocks.join('\n')}\n` : '';
 }
 
 function count(bundle: string): number {

@@ -2,8 +2,10 @@ import type { TargetVerdict, VerifyBatchInput, VerifyBatchOutput } from '../cont
 import { K8sNames, type Target } from '../contracts/targets';
 import { CertflowError } from '../contracts/errors';
 import { checkTrust } from '../domain/trust-checker';
+import { rootsOf } from '../domain/trust-bundle';
 import { leafSerial, materialFromSecret } from '../domain/secret-layout';
 import type { FanoutDeps } from './fanout-deps';
+import { issuerCrls } from './issuer-crls';
 
 /** The client identity certflow presents in handshakes, issued once per cold start. */
 export interface VerifierIdentity {
@@ -13,9 +15,11 @@ export interface VerifierIdentity {
 
 /**
  * VerifyBatch (DESIGN.md step 9): for each target, the Secret parses; its chain is valid to the
- * namespace's trust bundle; SANs, validity and key match; the issuer is the active default; and
- * a real mTLS handshake with its endpoint serves that same certificate and lets application data
- * flow. One verdict per target, with the trust checker's reason.
+ * namespace's trust bundle for both TLS usages (every service here serves and dials with it);
+ * every declared name, validity and key match; the issuer is the active default; nothing on the
+ * path is revoked, on each issuer's current CRL read from Vault; and a real mTLS handshake with
+ * its endpoint serves that same certificate, with its intermediate (judged against the bundle's
+ * root alone), and lets application data flow. One verdict per target, with the checker's reason.
  */
 export async function verifyBatch(
   deps: FanoutDeps,
@@ -24,9 +28,10 @@ export async function verifyBatch(
   options: { allowServerOnly?: boolean } = {},
 ): Promise<VerifyBatchOutput> {
   const active = await deps.pki.readIssuer(deps.settings.intermediateMount, 'default');
+  const crls = await issuerCrls(deps.pki, [deps.settings.rootMount, deps.settings.intermediateMount]);
   const verdicts: TargetVerdict[] = [];
   const client = clientIdentity(identity, options.allowServerOnly ?? false);
-  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, active.certificatePem, client));
+  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls }, client));
   const allValid = verdicts.every((verdict) => verdict.valid);
   deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
   return { runId: input.runId, allValid, verdicts };
@@ -51,7 +56,8 @@ function clientIdentity(identity: () => Promise<VerifierIdentity>, allowServerOn
   };
 }
 
-async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem: string, identity: ClientIdentity): Promise<TargetVerdict> {
+async function verifyTarget(deps: FanoutDeps, target: Target, pki: { expectedIssuerPem: string; crls: string[] }, identity: ClientIdentity): Promise<TargetVerdict> {
+  const { expectedIssuerPem, crls } = pki;
   const base = { id: target.id, service: target.service };
   const cluster = deps.cluster(target.cluster);
   const now = deps.clock.now();
@@ -69,13 +75,15 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
   }
   const secretSerial = leafSerial(material.chainPem);
   const mesh = target.kind === 'istio-cacerts';
-  const stored = checkTrust({
+  const stored = await checkTrust({
     servedChain: material.chainPem,
-    trustBundle: bundle,
+    // A mesh CA is signed by the root, not by the active intermediate, and names no host: pin it
+    // to the root, so an intermediate in the bundle cannot stand in for it.
+    trustBundle: mesh ? rootsOf(bundle) : bundle,
     now,
     privateKeyPem: material.keyPem,
-    // A mesh CA is signed by the root, not by the active intermediate, and names no host.
-    ...(mesh ? { purpose: 'ca' as const } : { hostName: target.dnsNames[0]!, expectedIssuerPem }),
+    crls,
+    ...(mesh ? { purpose: 'ca' as const } : { hostNames: target.dnsNames, purpose: 'mtls' as const, expectedIssuerPem }),
   });
   if (!stored.valid) return { ...base, valid: false, reason: stored.reason, detail: `stored certificate: ${stored.detail}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   if (!target.endpoint) return { ...base, valid: true, reason: stored.reason, detail: `${stored.detail} (no endpoint to handshake with)`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
@@ -95,7 +103,15 @@ async function verifyTarget(deps: FanoutDeps, target: Target, expectedIssuerPem:
     return { ...base, valid: false, reason: 'EndpointUnreachable', detail: `no certificate was served by ${target.endpoint.host}:${target.endpoint.port}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   }
   const servedSerial = leafSerial(probe.servedChainPem);
-  const served = checkTrust({ servedChain: probe.servedChainPem, trustBundle: bundle, hostName: target.endpoint.serverName, now, expectedIssuerPem });
+  const served = await checkTrust({
+    servedChain: probe.servedChainPem,
+    trustBundle: rootsOf(bundle),
+    hostNames: [target.endpoint.serverName, ...target.dnsNames],
+    now,
+    crls,
+    purpose: 'mtls',
+    expectedIssuerPem,
+  });
   const common = { ...base, ...(servedSerial ? { servedSerial } : {}), ...(secretSerial ? { secretSerial } : {}), handshake: true };
   if (!served.valid) return { ...common, valid: false, reason: served.reason, detail: `served certificate: ${served.detail}` };
   if (servedSerial !== secretSerial) {

@@ -75,4 +75,18 @@ describe('the layer rules', () => {
     const result = cruise({ 'functions/domain/pure.ts': 'export const add = (a: number, b: number) => a + b;\n' });
     expect(result.ok).toBe(true);
   });
+
+  it('accept a domain file that validates with pure format libraries (pkijs, @peculiar/x509)', () => {
+    const result = cruise({
+      'functions/domain/engine.ts': "import * as pkijs from 'pkijs';\nimport * as x509 from '@peculiar/x509';\nexport const e = [pkijs.CertificateChainValidationEngine, x509.X509Certificate];\n",
+    });
+    expect(result.output).not.toMatch(/domain-is-pure|only-adapters-import-vendor-sdks/);
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuse a domain file that reads the file system, format library or not', () => {
+    const result = cruise({ 'functions/domain/io.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n" });
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/domain-no-node-io/);
+  });
 });

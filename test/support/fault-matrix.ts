@@ -65,7 +65,8 @@ export async function runWithFault(cloud: LocalCloud, fleet: ReadyFleet, fault: 
 /**
  * The fault matrix body shared by the test files (split so jest runs them on both cores): a fleet
  * per file, each case run in turn; the outcome must be one of the case's, I1 must hold, and a
- * rolled-back (or refused) run must leave every Secret and the default issuer as they were (I5).
+ * rolled-back (or refused) run must leave every Secret, every trust bundle and the default issuer as
+ * they were (I5).
  */
 export function describeFaultMatrix(title: string, cases: FaultCase[]): void {
   describe(title, () => {
@@ -88,6 +89,8 @@ export function describeFaultMatrix(title: string, cases: FaultCase[]): void {
       if (run.outcome === 'RolledBack' || run.outcome === 'AlreadyRunning' || run.outcome === 'Stopped') {
         expect(run.after.defaultIssuer).toBe(run.before.defaultIssuer);
         expect(run.after.secrets).toEqual(run.before.secrets);
+        // I5 covers the trust bundles too: PublishTrust's overlap bundle must be put back.
+        expect(run.after.bundles).toEqual(run.before.bundles);
       }
       if (run.outcome === 'Succeeded') {
         expect(run.after.defaultIssuer).not.toBe(run.before.defaultIssuer);

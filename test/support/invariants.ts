@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import NodeVault = require('node-vault');
-import { NodeTlsProbe } from '../../functions/adapters/tls/node-tls-probe';
-import { checkTrust } from '../../functions/domain/trust-checker';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { KubernetesSeed } from '../../sandbox/compose/kubernetes-seed';
+import { tlsOracle } from './tls-oracle';
 
 /**
  * The invariants the fault tests check after every run, read independently of certflow's own
@@ -36,25 +35,27 @@ export async function snapshot(cloud: LocalCloud, seed: KubernetesSeed): Promise
 }
 
 /**
- * I1: every service's served chain validates against every peer's trust bundle, and a peer with
- * certflow's client identity gets application data back. Returns the services that fail.
+ * I1: every service's served chain validates against every peer's trust bundle, for every name
+ * the service declares, and a peer with certflow's client identity gets application data back.
+ * Judged by Node's TLS (OpenSSL, tls-oracle.ts), never by certflow's checker. Returns the services
+ * that fail.
  */
 export async function trustBreaks(cloud: LocalCloud, seed: KubernetesSeed): Promise<string[]> {
-  const probe = new NodeTlsProbe();
   const store = cloud.sandbox.kubernetes.store;
   const bundles = seed.namespaces.map(
     (namespace) => (store.get('configmaps', { namespace, name: seed.trustBundle.name }) as { data?: Record<string, string> } | undefined)?.data?.[seed.trustBundle.key] ?? '',
   );
   const broken: string[] = [];
-  for (const service of seed.services) {
-    const endpoint = cloud.sandbox.services.endpoint(service.name);
-    try {
-      const result = await probe.probe({ ...endpoint, serverName: service.dnsNames[0]!, clientCertificatePem: seed.verifier.certificate, clientKeyPem: seed.verifier.privateKey });
-      const valid = bundles.every((bundle) => checkTrust({ servedChain: result.servedChainPem, trustBundle: bundle, hostName: service.dnsNames[0]!, now: new Date() }).valid);
-      if (!valid || !result.applicationData.includes(service.name)) broken.push(service.name);
-    } catch {
-      broken.push(service.name);
-    }
-  }
-  return broken;
+  await Promise.all(
+    seed.services.map(async (service) => {
+      const endpoint = cloud.sandbox.services.endpoint(service.name);
+      const answers = await Promise.all(
+        bundles.map((ca) =>
+          tlsOracle({ host: endpoint.host, port: endpoint.port, names: service.dnsNames, ca, clientCertificatePem: seed.verifier.certificate, clientKeyPem: seed.verifier.privateKey }),
+        ),
+      );
+      if (!answers.every((answer) => answer.trusted && answer.applicationData.includes(service.name))) broken.push(service.name);
+    }),
+  );
+  return broken.sort();
 }

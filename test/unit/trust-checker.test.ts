@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../functions/contracts/errors';
-import { children, formatSerial, nameKey, readCrl, readOid, readSingle, readTime, readTlv, DerError } from '../../functions/domain/der';
+import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS } from '../../functions/domain/path-engine';
 import { checkTrust, TrustCheckOrder, TrustReasons, type TrustInput, type TrustReason } from '../../functions/domain/trust-checker';
-import { certificatesFromPem } from '../../functions/domain/x509-facts';
+import { rootsOf } from '../../functions/domain/trust-bundle';
+import { certificatesFromPem, crlFacts } from '../../functions/domain/x509-facts';
 import {
   Eku,
   KeyUsage,
@@ -17,9 +18,13 @@ import {
   makeRoot,
   pemOf,
   privateKeyPem,
+  replaceAscii,
+  resign,
+  unknownExtension,
   type Issued,
   type KeyPair,
 } from '../support/pki-fixtures';
+import * as x509 from '@peculiar/x509';
 
 /** The fixed clock of this file: every validity window is placed around it. */
 const NOW = new Date('2030-06-01T12:00:00Z');
@@ -104,6 +109,35 @@ function healthy(overrides: Partial<TrustInput> = {}): TrustInput {
   return { servedChain: pemOf(w.leaf, w.g2), trustBundle: w.root.pem, hostName: HOST, now: NOW, privateKeyPem: w.leafKeyPem, purpose: 'server', ...overrides };
 }
 
+/** A current CRL of `issuer` listing `revoked`. */
+async function crlOf(issuer: Issued, revoked: string[] = [], window: { thisUpdate?: Date; nextUpdate?: Date } = {}): Promise<string> {
+  return (await makeCrl({ issuer, revoked, thisUpdate: window.thisUpdate ?? days(-1), nextUpdate: window.nextUpdate ?? days(2) })).pem;
+}
+
+/** The CRLs the healthy path needs under -crl_check_all rules: the root's (for G2) and G2's (for the leaf). */
+async function pathCrls(g2Revoked: string[] = [], rootRevoked: string[] = []): Promise<string[]> {
+  return [await crlOf(w.root, rootRevoked), await crlOf(w.g2, g2Revoked)];
+}
+
+/**
+ * The path bomb of issue 12: self-issued look-alikes, all named like the leaf's issuer, in two
+ * families whose keys sign each other, so every one is a candidate issuer of every other and
+ * an unbounded search explores every alternation (about 4x per certificate).
+ */
+async function bomb(n: number): Promise<TrustInput> {
+  const [a, b] = [w.keys.g1, w.keys.impostor];
+  const name = 'CN=Look Alike CA';
+  const signerA: Issued = { ...w.root, cert: (await makeRoot({ name, key: b, notBefore: days(-1), notAfter: days(100) })).cert, key: b, name };
+  const signerB: Issued = { ...w.root, cert: (await makeRoot({ name, key: a, notBefore: days(-1), notAfter: days(100) })).cert, key: a, name };
+  const lookAlikes: Issued[] = [];
+  for (let i = 0; i < n; i++) {
+    // Family A holds key a and is signed by b; family B holds b and is signed by a.
+    lookAlikes.push(await makeIntermediate({ name, key: i % 2 ? b : a, issuer: i % 2 ? signerB : signerA, notBefore: days(-1), notAfter: days(100) }));
+  }
+  const leaf = await leafOf(lookAlikes[0] as Issued, w.keys.leaf);
+  return healthy({ servedChain: pemOf(leaf, ...lookAlikes), privateKeyPem: undefined });
+}
+
 type Case = [name: string, build: () => Promise<TrustInput> | TrustInput, reason: TrustReason, detail?: RegExp];
 
 const cases: Case[] = [
@@ -137,8 +171,18 @@ const cases: Case[] = [
   ['an IP SAN covers the address the peer dials', () => healthy({ hostName: '10.0.0.7' }), 'Valid'],
   ['a leaf with both EKUs is valid for client authentication', () => healthy({ purpose: 'client', hostName: undefined }), 'Valid'],
   [
-    'a leaf without key usage extensions is unrestricted (RFC 5280)',
-    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { keyUsage: null, extKeyUsage: null }), w.g2) }),
+    'a leaf without a key usage extension is unrestricted in key usage (RFC 5280 4.2.1.3)',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { keyUsage: null }), w.g2) }),
+    'Valid',
+  ],
+  ['a leaf with both EKUs is valid for mTLS, as server and client at once', () => healthy({ purpose: 'mtls' }), 'Valid'],
+  ['every declared name of the leaf is covered', () => healthy({ hostNames: [HOST, `${HOST}.cluster.local`, 'x.mesh.internal'] }), 'Valid', /names cover/],
+  [
+    'a leaf inside its intermediate’s permitted DNS subtree is valid',
+    async () => {
+      const int = await makeIntermediate({ name: 'CN=Constrained', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), nameConstraints: { permittedDns: ['payments.svc', 'mesh.internal'] } });
+      return healthy({ servedChain: pemOf(await leafOf(int, w.keys.leaf, { dnsNames: [HOST, 'x.mesh.internal'] }), int) });
+    },
     'Valid',
   ],
   [
@@ -150,30 +194,17 @@ const cases: Case[] = [
     'Valid',
   ],
   [
-    'a CRL of the issuer that lists other serials leaves the leaf valid',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.g2, revoked: ['01:02:03', w.leafOfG1.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem] }),
+    'current CRLs of the root and the intermediate that list other serials leave the leaf valid',
+    async () => healthy({ crls: await pathCrls(['01:02:03', w.leafOfG1.serial]) }),
     'Valid',
-    /not on 1 CRL/,
+    /not on 2 current CRL\(s\) of 2 given/,
   ],
   [
-    'a CRL listing the leaf but signed by another key is ignored',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2), signingKey: w.keys.impostor })).pem] }),
+    'a CRL of another issuer listing the same serial does not revoke the leaf',
+    async () => healthy({ crls: [...(await pathCrls()), await crlOf(w.g1, [w.leaf.serial])] }),
     'Valid',
   ],
-  [
-    'a CRL of another issuer listing the same serial is ignored',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.g1, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem] }),
-    'Valid',
-  ],
-  [
-    'when the shortest path fails but a longer one passes, the chain is valid',
-    async () => {
-      // G2 re-issued earlier with the same name and key, now expired, and trusted directly by the bundle.
-      const staleG2 = await makeIntermediate({ name: w.g2.name, key: w.keys.g2, issuer: w.root, notBefore: days(-400), notAfter: days(-10) });
-      return healthy({ trustBundle: pemOf(staleG2, w.root) });
-    },
-    'Valid',
-  ],
+  ['a leaf served alone to a bundle that trusts its intermediate needs only that intermediate’s CRL', async () => healthy({ servedChain: w.leaf.pem, trustBundle: w.g2.pem, crls: [await crlOf(w.g2)] }), 'Valid'],
 
   // Expired and NotYetValid
   ['a leaf one second past its notAfter is expired', async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { notBefore: days(-30), notAfter: seconds(-1) }), w.g2) }), 'Expired', /the leaf CN=api.payments.svc expired at 2030-06-01T11:59:59.000Z/],
@@ -220,7 +251,7 @@ const cases: Case[] = [
       return healthy({ servedChain: pemOf(await leafOf(fakeInt, w.keys.leaf), fakeInt) });
     },
     'UnknownIssuer',
-    /its key did not sign it/,
+    /holds a certificate of that name/,
   ],
   [
     'a leaf that chains but was not signed by the expected issuer is reported',
@@ -232,6 +263,11 @@ const cases: Case[] = [
   // MissingIntermediate
   ['a leaf served without its intermediate cannot be completed against a root-only bundle', () => healthy({ servedChain: w.leaf.pem }), 'MissingIntermediate', /must send the intermediate/],
   ['a leaf of the new intermediate against a bundle that trusts only the old one', () => healthy({ servedChain: w.leaf.pem, trustBundle: w.g1.pem }), 'MissingIntermediate'],
+  [
+    'a leaf served without its intermediate fails against the roots of a bundle that carries the intermediate, as a root-only peer would',
+    () => healthy({ servedChain: w.leaf.pem, trustBundle: rootsOf(pemOf(w.root, w.g1, w.g2)) }),
+    'MissingIntermediate',
+  ],
   [
     'a leaf of a re-keyed intermediate served with the old certificate of that name',
     async () => {
@@ -281,7 +317,7 @@ const cases: Case[] = [
     'a server-only leaf presented for client authentication is refused',
     async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extKeyUsage: [Eku.serverAuth] }), w.g2), purpose: 'client' }),
     'WrongKeyUsage',
-    /does not allow client authentication/,
+    /does not allow clientAuth \(client authentication\)/,
   ],
   [
     'a leaf without digitalSignature cannot do TLS',
@@ -296,7 +332,7 @@ const cases: Case[] = [
       return healthy({ servedChain: pemOf(await leafOf(codeOnly, w.keys.leaf), codeOnly) });
     },
     'WrongKeyUsage',
-    /excludes server authentication/,
+    /excludes serverAuth/,
   ],
 
   // KeyMismatch
@@ -306,13 +342,13 @@ const cases: Case[] = [
   // Revoked
   [
     'a leaf listed on its issuer’s CRL is revoked',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem] }),
+    async () => healthy({ crls: await pathCrls([w.leaf.serial]) }),
     'Revoked',
-    /the leaf CN=api.payments.svc \(serial [0-9a-f:]+\) is listed on CRL 1 of CN=certflow Intermediate G2/,
+    /the leaf CN=api.payments.svc \(serial [0-9a-f:]+\) is listed on CRL 2 of CN=certflow Intermediate G2/,
   ],
   [
     'a leaf listed on a CRL given as base64 DER is revoked',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) })).der.toString('base64')] }),
+    async () => healthy({ crls: [await crlOf(w.root), (await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) })).der.toString('base64')] }),
     'Revoked',
   ],
   [
@@ -321,20 +357,155 @@ const cases: Case[] = [
       healthy({
         servedChain: pemOf(w.leafOfG1, w.g1),
         privateKeyPem: undefined,
-        crls: [
-          (await makeCrl({ issuer: w.g2, revoked: [], thisUpdate: days(-1), nextUpdate: days(2) })).pem,
-          (await makeCrl({ issuer: w.g1, revoked: [w.leafOfG1.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem,
-        ],
+        crls: [await crlOf(w.g2), await crlOf(w.g1, [w.leafOfG1.serial]), await crlOf(w.root)],
       }),
     'Revoked',
     /CRL 2 of CN=certflow Intermediate G1/,
   ],
   [
     'an intermediate listed on the root’s CRL revokes every leaf below it',
-    async () => healthy({ crls: [(await makeCrl({ issuer: w.root, revoked: [w.g2.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem] }),
+    async () => healthy({ crls: await pathCrls([], [w.g2.serial]) }),
     'Revoked',
     /the intermediate CN=certflow Intermediate G2/,
   ],
+
+  // RevocationUnknown and CrlStale
+  [
+    'a CRL listing the leaf but signed by another key does not count, so the leaf’s revocation is unknown',
+    async () => healthy({ crls: [await crlOf(w.root), (await makeCrl({ issuer: w.g2, revoked: [], thisUpdate: days(-1), nextUpdate: days(2), signingKey: w.keys.impostor })).pem] }),
+    'RevocationUnknown',
+    /1 name it as issuer, but its key did not sign them/,
+  ],
+  ['CRLs given without the intermediate’s own leave the leaf’s revocation unknown', async () => healthy({ crls: [await crlOf(w.root)] }), 'RevocationUnknown', /no CRL signed by CN=certflow Intermediate G2/],
+  ['an empty list of CRLs still requires them: revocation is unknown', () => healthy({ crls: [] }), 'RevocationUnknown'],
+  [
+    'a CRL past its nextUpdate is stale, even when it does not list the leaf',
+    async () => healthy({ crls: [await crlOf(w.root), await crlOf(w.g2, [], { thisUpdate: days(-3), nextUpdate: seconds(-1) })] }),
+    'CrlStale',
+    /CRL 2 of CN=certflow Intermediate G2, O=certflow is valid from .* to 2030-06-01T11:59:59.000Z/,
+  ],
+  ['a CRL issued in the future is not current either', async () => healthy({ crls: [await crlOf(w.root), await crlOf(w.g2, [], { thisUpdate: days(1), nextUpdate: days(3) })] }), 'CrlStale'],
+  ['the root’s stale CRL makes the intermediate’s revocation unknowable', async () => healthy({ crls: [await crlOf(w.root, [], { thisUpdate: days(-9), nextUpdate: days(-2) }), await crlOf(w.g2)] }), 'CrlStale', /CRL 1 of CN=certflow Root/],
+
+  // Issue 12 "Why": each case a concrete certificate that the hand-written checker called Valid
+  [
+    'a leaf outside its intermediate’s permitted DNS subtree violates the name constraints',
+    async () => {
+      const int = await makeIntermediate({ name: 'CN=Good Only', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), nameConstraints: { permittedDns: ['good.internal'] } });
+      return healthy({ servedChain: pemOf(await leafOf(int, w.keys.leaf, { commonName: 'evil.example.com', dnsNames: ['evil.example.com'], ipAddresses: [] }), int), hostName: 'evil.example.com' });
+    },
+    'NameConstraintViolation',
+    /permitted sub-trees/,
+  ],
+  [
+    'a trust anchor’s own name constraints bind the leaves below it (an intermediate trusted directly)',
+    async () => {
+      const int = await makeIntermediate({ name: 'CN=Good Only Anchor', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), nameConstraints: { permittedDns: ['good.internal'] } });
+      return healthy({ servedChain: (await leafOf(int, w.keys.leaf, { commonName: 'evil.example.com', dnsNames: ['evil.example.com'], ipAddresses: [] })).pem, trustBundle: int.pem, hostName: 'evil.example.com' });
+    },
+    'NameConstraintViolation',
+  ],
+  [
+    'an excluded DNS subtree is refused',
+    async () => {
+      const int = await makeIntermediate({ name: 'CN=No Mesh', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), nameConstraints: { excludedDns: ['mesh.internal'] } });
+      return healthy({ servedChain: pemOf(await leafOf(int, w.keys.leaf), int) });
+    },
+    'NameConstraintViolation',
+    /excluded sub-trees/,
+  ],
+  [
+    'an unknown critical extension on the leaf is refused (RFC 5280 4.2)',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extraExtensions: [unknownExtension(true)] }), w.g2) }),
+    'UnhandledCriticalExtension',
+    /marks extension 1.3.6.1.4.1.55555.1.1 critical/,
+  ],
+  ['the same unknown extension, not critical, is ignored', async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extraExtensions: [unknownExtension(false)] }), w.g2) }), 'Valid'],
+  [
+    'an issuer with basicConstraints twice (CA:FALSE then CA:TRUE) is refused, not read by its last copy',
+    async () => {
+      const twice = await makeIntermediate({
+        name: 'CN=Twice Constrained',
+        key: w.keys.g1,
+        issuer: w.root,
+        notBefore: days(-1),
+        notAfter: days(100),
+        ca: false,
+        extraExtensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+      });
+      return healthy({ servedChain: pemOf(await leafOf(twice, w.keys.leaf), twice) });
+    },
+    'DuplicateExtension',
+    /carries extension 2.5.29.19 more than once/,
+  ],
+  [
+    'a leaf with basicConstraints twice is refused',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extraExtensions: [new x509.BasicConstraintsExtension(false, undefined, true)] }), w.g2) }),
+    'DuplicateExtension',
+  ],
+  [
+    'a bundle entry that is an end-entity certificate (no basicConstraints, no keyUsage) may not sign',
+    async () => {
+      const endEntity = await makeRoot({ name: 'CN=Just A Server', key: w.keys.foreignRoot, notBefore: days(-1), notAfter: days(100), ca: null, keyUsage: null });
+      return healthy({ servedChain: (await leafOf(endEntity, w.keys.leaf)).pem, trustBundle: endEntity.pem });
+    },
+    'WrongKeyUsage',
+    /is not a CA/,
+  ],
+  [
+    'a notAfter in month 13 is malformed, not rolled over into next January',
+    async () => {
+      const leaf = await leafOf(w.g2, w.keys.leaf, { notAfter: new Date('2030-12-15T12:00:00Z') });
+      const month13 = resign(leaf, w.g2.key, (tbs) => replaceAscii(tbs, '301215120000Z', '301315120000Z'));
+      return healthy({ servedChain: pemOf(month13, w.g2) });
+    },
+    'MalformedCertificate',
+    /its notAfter is not a valid time/,
+  ],
+  [
+    'a leaf with no EKU is not valid for server use: no EKU is not "any"',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extKeyUsage: null }), w.g2) }),
+    'WrongKeyUsage',
+    /no EKU is not "any"/,
+  ],
+  [
+    'an end-entity that is itself a CA is not valid for server use',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { ca: true }), w.g2) }),
+    'WrongKeyUsage',
+    /is itself a CA/,
+  ],
+  [
+    'a server-only leaf is not valid for mTLS, which needs clientAuth too',
+    async () => healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extKeyUsage: [Eku.serverAuth] }), w.g2), purpose: 'mtls' }),
+    'WrongKeyUsage',
+    /does not allow clientAuth/,
+  ],
+  ['a declared name the leaf does not carry fails, even when the first name matches', () => healthy({ hostNames: [HOST, 'billing.svc'] }), 'NameMismatch', /do not cover billing.svc/],
+  ['a host name with a port is a verdict, not a TypeError', () => healthy({ hostName: `${HOST}:443` }), 'NameMismatch', /neither a DNS name nor an IP address/],
+  ['a bracketed IPv6 address is a verdict, not a TypeError', () => healthy({ hostName: '[::1]' }), 'NameMismatch', /neither a DNS name nor an IP address/],
+  ['a bracketed IPv6 address with a port is a verdict', () => healthy({ hostName: '[::1]:8443' }), 'NameMismatch'],
+  ['an IPv6 address with a zone id is a verdict', () => healthy({ hostName: 'fe80::1%eth0' }), 'NameMismatch'],
+  ['an IPv4 address with a port is a verdict', () => healthy({ hostName: '10.0.0.7:443' }), 'NameMismatch'],
+  [
+    'a workload leaf outside the mesh CA’s name constraints is refused, checked on every leaf it signs',
+    async () => {
+      const mesh = await makeIntermediate({ name: 'CN=Mesh CA', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(300), pathLength: 0, nameConstraints: { permittedDns: ['mesh.internal'] } });
+      const inside = await leafOf(mesh, w.keys.leaf, { commonName: 'a.mesh.internal', dnsNames: ['a.mesh.internal'], ipAddresses: [] });
+      expect((await checkTrust(healthy({ servedChain: pemOf(inside, mesh), hostName: 'a.mesh.internal', privateKeyPem: undefined }))).reason).toBe('Valid');
+      return healthy({ servedChain: pemOf(await leafOf(mesh, w.keys.leaf, { dnsNames: ['a.mesh.internal', 'api.payments.svc'], ipAddresses: [] }), mesh), hostName: 'a.mesh.internal', privateKeyPem: undefined });
+    },
+    'NameConstraintViolation',
+    /api.payments.svc is outside the subtrees permitted by the intermediate CN=Mesh CA/,
+  ],
+  [
+    'a mesh CA pinned to the root is refused when only an intermediate of the bundle vouches for it',
+    async () => {
+      const underG2 = await makeIntermediate({ name: 'CN=Mesh CA Under G2', key: w.keys.g1, issuer: w.g2, notBefore: days(-1), notAfter: days(300) });
+      return healthy({ servedChain: underG2.pem, trustBundle: rootsOf(pemOf(w.root, w.g2)), hostName: undefined, privateKeyPem: undefined, purpose: 'ca' });
+    },
+    'MissingIntermediate',
+  ],
+  ['nine self-issued look-alikes stop the path search at its budget instead of stalling it', () => bomb(9), 'PathBudgetExceeded', /stopped after \d+ signature checks/],
 
   // The order: the first failing check wins
   [
@@ -355,7 +526,7 @@ const cases: Case[] = [
   ['a name mismatch is reported before a key mismatch', () => healthy({ hostName: 'billing.svc', privateKeyPem: w.rsa.keyPem }), 'NameMismatch'],
   [
     'a key mismatch is reported before revocation, which is checked last',
-    async () => healthy({ privateKeyPem: w.rsa.keyPem, crls: [(await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem] }),
+    async () => healthy({ privateKeyPem: w.rsa.keyPem, crls: await pathCrls([w.leaf.serial]) }),
     'KeyMismatch',
   ],
   [
@@ -365,7 +536,7 @@ const cases: Case[] = [
         servedChain: pemOf(w.leafOfG1, w.g1),
         privateKeyPem: undefined,
         expectedIssuerPem: w.g2.pem,
-        crls: [(await makeCrl({ issuer: w.g1, revoked: [w.leafOfG1.serial], thisUpdate: days(-1), nextUpdate: days(2) })).pem],
+        crls: [await crlOf(w.root), await crlOf(w.g1, [w.leafOfG1.serial])],
       }),
     'UnknownIssuer',
   ],
@@ -375,7 +546,7 @@ describe('checking a served chain against a trust bundle', () => {
   // A rest parameter: rows without a detail pattern would otherwise make jest read the 4th
   // parameter as a `done` callback and wait for it.
   it.each<Case>(cases)('%s', async (...[, build, reason, detail]: Case) => {
-    const verdict = checkTrust(await build());
+    const verdict = await checkTrust(await build());
     expect({ reason: verdict.reason, valid: verdict.valid }).toEqual({ reason, valid: reason === 'Valid' });
     if (detail) expect(verdict.detail).toMatch(detail);
   });
@@ -386,11 +557,11 @@ describe('checking a served chain against a trust bundle', () => {
   });
 
   it('documents the check order it runs', () => {
-    expect(TrustCheckOrder).toEqual(['chain', 'validity', 'keyUsage', 'hostName', 'keyMatch', 'expectedIssuer', 'revocation']);
+    expect(TrustCheckOrder).toEqual(['chain', 'structure', 'keyUsage', 'hostName', 'keyMatch', 'expectedIssuer', 'revocation']);
   });
 
-  it('describes the leaf with its serial written the way Vault writes it', () => {
-    const verdict = checkTrust(healthy());
+  it('describes the leaf with its serial written the way Vault writes it', async () => {
+    const verdict = await checkTrust(healthy());
     const node = new X509Certificate(w.leaf.pem);
     expect(verdict.leaf).toEqual({
       serial: w.leaf.serial,
@@ -401,19 +572,34 @@ describe('checking a served chain against a trust bundle', () => {
     expect(verdict.leaf?.serial).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/);
   });
 
-  it('describes the leaf even when the verdict is a failure', () => {
-    expect(checkTrust(healthy({ hostName: 'billing.svc' })).leaf?.serial).toBe(w.leaf.serial);
+  it('describes the leaf even when the verdict is a failure', async () => {
+    expect((await checkTrust(healthy({ hostName: 'billing.svc' }))).leaf?.serial).toBe(w.leaf.serial);
   });
 
-  it('accepts an expected issuer that did sign the leaf', () => {
-    expect(checkTrust(healthy({ expectedIssuerPem: w.g2.pem })).reason).toBe('Valid');
+  it('accepts an expected issuer that did sign the leaf', async () => {
+    expect((await checkTrust(healthy({ expectedIssuerPem: w.g2.pem }))).reason).toBe('Valid');
   });
 
-  it('never puts the private key into a detail', () => {
+  it('never puts the private key into a detail', async () => {
     const keyBody = w.leafKeyPem.split('\n')[1] as string;
     for (const input of [healthy(), healthy({ privateKeyPem: w.rsa.keyPem })]) {
-      expect(checkTrust(input).detail).not.toContain(keyBody.slice(0, 20));
+      expect((await checkTrust(input)).detail).not.toContain(keyBody.slice(0, 20));
     }
+  });
+});
+
+describe('path building within a fixed budget', () => {
+  it.each([9, 30])('answers %i self-issued look-alikes with PathBudgetExceeded within the fixed budget of signature checks', async (n) => {
+    const verdict = await checkTrust(await bomb(n));
+    expect(verdict.reason).toBe('PathBudgetExceeded');
+    expect(verdict.work.signatureChecks).toBeLessThanOrEqual(MAX_SIGNATURE_CHECKS);
+    expect(verdict.work.pathSteps).toBeLessThanOrEqual(MAX_PATH_STEPS + 1);
+  });
+
+  it('spends a handful of signature checks on a healthy chain with its CRLs', async () => {
+    const verdict = await checkTrust(healthy({ trustBundle: pemOf(w.root, w.g1, w.g2), crls: await pathCrls() }));
+    expect(verdict.reason).toBe('Valid');
+    expect(verdict.work.signatureChecks).toBeLessThanOrEqual(4);
   });
 });
 
@@ -427,68 +613,34 @@ describe('malformed input is a typed error, not a verdict', () => {
     ['a private key that does not parse', () => ({ privateKeyPem: '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNoYXJl\n-----END PRIVATE KEY-----' }), /^privateKeyPem is not a readable private key$/],
     ['an expected issuer with two certificates', () => ({ expectedIssuerPem: pemOf(w.g1, w.g2) }), /exactly one certificate, found 2/],
     ['a clock that is not a date', () => ({ now: new Date('nope') }), /now must be a valid Date/],
-  ])('rejects %s', (_name, overrides, message) => {
+  ])('rejects %s', async (_name, overrides, message) => {
     const run = () => checkTrust(healthy(overrides()));
-    expect(run).toThrow(InvalidInputError);
-    expect(run).toThrow(message);
+    await expect(run()).rejects.toThrow(InvalidInputError);
+    await expect(run()).rejects.toThrow(message);
   });
 
-  it('names the input that failed in the error details, which are safe to log', () => {
-    try {
-      checkTrust(healthy({ privateKeyPem: 'garbage-key-material' }));
-      throw new Error('expected a throw');
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as InvalidInputError).details).toEqual({ input: 'privateKeyPem' });
-      expect((error as Error).message).not.toContain('garbage-key-material');
-    }
+  it('names the input that failed in the error details, which are safe to log', async () => {
+    const error = await checkTrust(healthy({ privateKeyPem: 'garbage-key-material' })).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).details).toEqual({ input: 'privateKeyPem' });
+    expect((error as Error).message).not.toContain('garbage-key-material');
   });
 });
 
-describe('the DER reader', () => {
-  it('reads a long-form length', () => {
-    const value = Buffer.alloc(200, 7);
-    const tlv = readTlv(Buffer.concat([Buffer.from([0x04, 0x81, 200]), value]));
-    expect([tlv.tag, tlv.value.length, tlv.end]).toEqual([0x04, 200, 203]);
+describe('the roots of a trust bundle', () => {
+  it('keeps only the self-signed certificates of a bundle', () => {
+    expect(certificatesFromPem(rootsOf(pemOf(w.g1, w.root, w.g2, w.rsa.root)), 'roots').map((cert) => cert.subject)).toEqual(['CN=certflow Root, O=certflow', 'CN=certflow RSA Root']);
   });
 
-  it.each<[string, number[], RegExp]>([
-    ['an indefinite length, which DER forbids', [0x30, 0x80, 0x00, 0x00], /indefinite length/],
-    ['a length longer than the input', [0x04, 0x05, 0x01], /claims 5 bytes/],
-    ['a high tag number', [0x1f, 0x81, 0x01, 0x00], /high tag number/],
-    ['trailing bytes after the outer element', [0x05, 0x00, 0x00], /trailing bytes/],
-  ])('refuses %s', (_name, bytes, message) => {
-    expect(() => readSingle(Buffer.from(bytes))).toThrow(DerError);
-    expect(() => readSingle(Buffer.from(bytes))).toThrow(message);
+  it('keeps a bundle of intermediates only as it is: they are its anchors', () => {
+    expect(rootsOf(pemOf(w.g1, w.g2))).toBe(pemOf(w.g1, w.g2));
   });
+});
 
-  it('decodes an object identifier with multi-byte arcs', () => {
-    // sha256WithRSAEncryption
-    expect(readOid(readSingle(Buffer.from('06092a864886f70d01010b', 'hex')))).toBe('1.2.840.113549.1.1.11');
-  });
-
-  it.each<[string, number[], string]>([
-    ['drops the sign byte DER adds to a serial with the high bit set', [0x00, 0xa5, 0x01], 'a5:01'],
-    ['keeps a serial without a sign byte as it is', [0x3c, 0x00, 0x10], '3c:00:10'],
-    ['keeps a zero serial as one byte', [0x00], '00'],
-  ])('%s', (_name, bytes, expected) => {
-    expect(formatSerial(Uint8Array.from(bytes))).toBe(expected);
-  });
-
-  it.each<[string, string, string]>([
-    ['reads UTCTime year 49 as 2049', '170d3439313233313233353935395a', '2049-12-31T23:59:59.000Z'],
-    ['reads UTCTime year 50 as 1950', '170d3530303130313030303030305a', '1950-01-01T00:00:00.000Z'],
-    ['reads GeneralizedTime past 2049', '180f32303630303630313132303030305a', '2060-06-01T12:00:00.000Z'],
-  ])('%s', (_name, hex, iso) => {
-    expect(readTime(readSingle(Buffer.from(hex, 'hex'))).toISOString()).toBe(iso);
-  });
-
-  it('treats a PrintableString and a UTF8String of the same name as the same name', () => {
-    const name = (stringTag: number) => Buffer.from([0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x03, stringTag, 0x02, 0x43, 0x41]);
-    expect(nameKey(readSingle(name(0x13)))).toBe(nameKey(readSingle(name(0x0c))));
-    expect(nameKey(readSingle(name(0x13)))).toBe('2.5.4.3=ca');
-  });
-
+describe('reading certificates and CRLs through the libraries', () => {
   it('reads basicConstraints, key usage bits and EKUs of a certificate', () => {
     const [leaf, g2] = certificatesFromPem(pemOf(w.leaf, w.g2), 'test');
     expect(leaf).toMatchObject({ basicConstraints: { ca: false }, keyUsage: ['digitalSignature', 'keyEncipherment'], extKeyUsage: ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2'] });
@@ -496,18 +648,29 @@ describe('the DER reader', () => {
     expect(g2?.extKeyUsage).toBeUndefined();
   });
 
+  it('writes serials the way Vault does, without the sign byte DER adds', () => {
+    const [leaf] = certificatesFromPem(w.leaf.pem, 'test');
+    expect(leaf?.serial).toBe(w.leaf.serial);
+    expect(leaf?.serial).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/);
+  });
+
   it('reads the issuer, dates and revoked serials of a CRL', async () => {
-    const { der } = await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial, 'a5:00:00:01'], thisUpdate: days(-1), nextUpdate: days(2) });
-    const crl = readCrl(der);
-    expect(crl.revokedSerials).toEqual([w.leaf.serial, 'a5:00:00:01']);
+    const { pem } = await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial, 'a5:00:00:01'], thisUpdate: days(-1), nextUpdate: days(2) });
+    const crl = crlFacts(pem, 0);
+    expect([...crl.revokedSerials]).toEqual([w.leaf.serial, 'a5:00:00:01']);
     expect([crl.thisUpdate, crl.nextUpdate]).toEqual([days(-1), days(2)]);
-    expect(crl.signatureAlgorithm.oid).toBe('1.2.840.10045.4.3.2');
-    expect(children(crl.issuer)).toHaveLength(2);
+    expect(crl.issuerKey).toBe(certificatesFromPem(w.g2.pem, 'g2')[0]?.subjectKey);
   });
 
   it('reads a CRL that revokes nothing', async () => {
     const { der } = await makeCrl({ issuer: w.root, revoked: [], thisUpdate: days(-1), nextUpdate: days(2) });
-    expect(readCrl(der).revokedSerials).toEqual([]);
+    expect(crlFacts(der.toString('base64'), 0).revokedSerials.size).toBe(0);
+  });
+
+  it('flags a month-13 notAfter as OpenSSL reads it, rather than rolling it over', async () => {
+    const leaf = await leafOf(w.g2, w.keys.leaf, { notAfter: new Date('2030-12-15T12:00:00Z') });
+    const [facts] = certificatesFromPem(resign(leaf, w.g2.key, (tbs) => replaceAscii(tbs, '301215120000Z', '301315120000Z')).pem, 'month 13');
+    expect(facts?.validityError).toBe('its notAfter is not a valid time');
   });
 });
 
@@ -517,62 +680,67 @@ const haveOpenssl = openssl.status === 0;
 if (!haveOpenssl) console.warn('openssl is not on PATH: skipping the tests that compare checkTrust with `openssl verify` and `openssl crl`');
 const withOpenssl = haveOpenssl ? it : it.skip;
 
-describe('agreement with openssl', () => {
+describe('agreement with openssl on the issue’s cases', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'certflow-trust-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
+  let counter = 0;
+  const file = (text: string) => {
+    const path = join(dir, `f${(counter += 1)}.pem`);
     writeFileSync(path, text);
     return path;
   };
-  /** `openssl verify` at our fixed clock (-attime), the way a peer holding `root` would. */
-  const opensslVerify = (root: Issued, untrusted: Issued, leaf: Issued) =>
-    spawnSync(
-      'openssl',
-      ['verify', '-attime', String(Math.floor(NOW.getTime() / 1000)), '-CAfile', file('root.pem', root.pem), '-untrusted', file('int.pem', untrusted.pem), file('leaf.pem', leaf.pem)],
-      { encoding: 'utf8' },
-    );
+  /** `openssl verify` at our fixed clock, the way a peer holding `bundle` would. */
+  const opensslVerify = (input: TrustInput, extra: string[] = []) => {
+    const [leaf, ...rest] = input.servedChain.split(/(?=-----BEGIN CERTIFICATE-----)/);
+    const args = ['verify', '-attime', String(Math.floor(NOW.getTime() / 1000)), '-partial_chain', '-purpose', 'sslserver', '-CAfile', file(input.trustBundle), ...extra];
+    if (rest.length) args.push('-untrusted', file(rest.join('\n')));
+    if (input.hostName) args.push('-verify_hostname', input.hostName);
+    for (const crl of input.crls ?? []) args.push('-CRLfile', file(crl));
+    if (input.crls) args.push('-crl_check_all');
+    return spawnSync('openssl', [...args, file(leaf as string)], { encoding: 'utf8' });
+  };
 
-  withOpenssl('agrees that a leaf served with its intermediate is valid under the root', () => {
-    const result = opensslVerify(w.root, w.g2, w.leaf);
+  withOpenssl('agrees that a leaf served with its intermediate is valid under the root', async () => {
+    const result = opensslVerify(healthy());
     expect(result.stdout).toContain(': OK');
-    expect(result.status).toBe(0);
-    expect(checkTrust(healthy()).reason).toBe('Valid');
+    expect((await checkTrust(healthy())).reason).toBe('Valid');
   });
 
-  withOpenssl('agrees that an RSA chain is valid under its root', () => {
-    expect(opensslVerify(w.rsa.root, w.rsa.int, w.rsa.leaf).status).toBe(0);
-    expect(checkTrust(healthy({ servedChain: pemOf(w.rsa.leaf, w.rsa.int), trustBundle: w.rsa.root.pem, privateKeyPem: w.rsa.keyPem })).reason).toBe('Valid');
-  });
-
-  withOpenssl('agrees that a chain from a foreign PKI is not trusted', () => {
-    const result = opensslVerify(w.root, w.foreignInt, w.foreignLeaf);
+  withOpenssl('agrees that a chain from a foreign PKI is not trusted', async () => {
+    const input = healthy({ servedChain: pemOf(w.foreignLeaf, w.foreignInt), privateKeyPem: undefined });
+    const result = opensslVerify(input);
     expect(result.status).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/unable to get (local )?issuer certificate/);
-    expect(checkTrust(healthy({ servedChain: pemOf(w.foreignLeaf, w.foreignInt), privateKeyPem: undefined })).reason).toBe('UnknownIssuer');
+    expect((await checkTrust(input)).reason).toBe('UnknownIssuer');
   });
 
-  withOpenssl('lists the serial the fixture revoked in `openssl crl -text`', async () => {
-    const { pem } = await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) });
-    const result = spawnSync('openssl', ['crl', '-noout', '-text', '-in', file('g2.crl.pem', pem)], { encoding: 'utf8' });
-    expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`Serial Number: ${w.leaf.serial.replace(/:/g, '').toUpperCase()}`);
-    expect(result.stdout).toMatch(/Issuer: CN ?= ?certflow Intermediate G2/);
-    expect(checkTrust(healthy({ crls: [pem] })).reason).toBe('Revoked');
-  });
-
-  withOpenssl('agrees with `openssl verify -crl_check` that the revoked leaf is revoked', async () => {
-    const { pem } = await makeCrl({ issuer: w.g2, revoked: [w.leaf.serial], thisUpdate: days(-1), nextUpdate: days(2) });
-    const result = spawnSync(
-      'openssl',
-      ['verify', '-attime', String(Math.floor(NOW.getTime() / 1000)), '-crl_check', '-CAfile', file('root2.pem', w.root.pem), '-untrusted', file('int2.pem', w.g2.pem), '-CRLfile', file('crl.pem', pem), file('leaf2.pem', w.leaf.pem)],
-      { encoding: 'utf8' },
-    );
-    expect(result.status).not.toBe(0);
+  withOpenssl('agrees with `-crl_check_all` that the revoked leaf is revoked', async () => {
+    const input = healthy({ crls: await pathCrls([w.leaf.serial]) });
+    const result = opensslVerify(input);
     expect(result.stdout + result.stderr).toContain('certificate revoked');
+    expect((await checkTrust(input)).reason).toBe('Revoked');
+  });
+
+  withOpenssl('agrees that name constraints, an unknown critical extension, a duplicate extension, a month 13 and an end-entity signer are refused', async () => {
+    const constrained = await makeIntermediate({ name: 'CN=Good Only', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), nameConstraints: { permittedDns: ['good.internal'] } });
+    const evil = await leafOf(constrained, w.keys.leaf, { commonName: 'evil.example.com', dnsNames: ['evil.example.com'], ipAddresses: [] });
+    const twice = await makeIntermediate({ name: 'CN=Twice', key: w.keys.g1, issuer: w.root, notBefore: days(-1), notAfter: days(100), ca: false, extraExtensions: [new x509.BasicConstraintsExtension(true, undefined, true)] });
+    const endEntity = await makeRoot({ name: 'CN=Just A Server', key: w.keys.foreignRoot, notBefore: days(-1), notAfter: days(100), ca: null, keyUsage: null });
+    const month13 = resign(await leafOf(w.g2, w.keys.leaf, { notAfter: new Date('2030-12-15T12:00:00Z') }), w.g2.key, (tbs) => replaceAscii(tbs, '301215120000Z', '301315120000Z'));
+    const inputs = [
+      healthy({ servedChain: pemOf(evil, constrained), hostName: 'evil.example.com', privateKeyPem: undefined }),
+      healthy({ servedChain: pemOf(await leafOf(w.g2, w.keys.leaf, { extraExtensions: [unknownExtension(true)] }), w.g2) }),
+      healthy({ servedChain: pemOf(await leafOf(twice, w.keys.leaf), twice) }),
+      healthy({ servedChain: (await leafOf(endEntity, w.keys.leaf)).pem, trustBundle: endEntity.pem }),
+      healthy({ servedChain: pemOf(month13, w.g2) }),
+    ];
+    for (const input of inputs) {
+      expect(opensslVerify(input).status).not.toBe(0);
+      expect((await checkTrust(input)).valid).toBe(false);
+    }
   });
 });

@@ -1,7 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import NodeVault = require('node-vault');
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
-import type { CompromiseContainedDetail } from '../../functions/contracts/compromise-payloads';
+import { CompromiseLedgerEntries, type CompromiseContainedDetail } from '../../functions/contracts/compromise-payloads';
+import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import { PreemptEnvNames } from '../../functions/contracts/functions';
 import { makeHandler as makePreempt } from '../../functions/handlers/preempt-rotation.handler';
 import { checkTrust, TrustReasons } from '../../functions/domain/trust-checker';
@@ -12,6 +17,9 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
 import { quietOutput } from '../support/local-cloud-fixture';
+
+const openssl = spawnSync('openssl', ['version']).status === 0;
+if (!openssl) console.warn('openssl is not on PATH: the minted-leaf check runs with certflow\'s checker only');
 
 /** The CompromiseResponse state machine, synthesized from the CDK app, run locally on the seed fleet. */
 jest.setTimeout(180_000);
@@ -79,7 +87,7 @@ describe('the CompromiseResponse workflow', () => {
     expect({ status: execution.status, error: execution.error, cause: execution.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     const newSerial = cloud.sandbox.services.served('backend')!.serial;
     expect(newSerial).not.toBe(oldSerial);
-    const verdict = checkTrust({ servedChain: oldChain, trustBundle: trustBundle(), now: new Date(), crls: [await crl(mounts().intermediateMount, issuer)], purpose: 'any' });
+    const verdict = await checkTrust({ servedChain: oldChain, trustBundle: trustBundle(), now: new Date(), crls: [await crl(mounts().intermediateMount, issuer)], purpose: 'any' });
     expect(verdict.reason).toBe(TrustReasons.Revoked);
     const contained = eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.Contained);
     expect(contained).toHaveLength(1);
@@ -96,6 +104,10 @@ describe('the CompromiseResponse workflow', () => {
     const compromised = await defaultIssuer();
     const compromisedSerial = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { serial_number?: string }).serial_number;
 
+    // What a thief with the intermediate's key mints: a leaf signed by it (issued before the
+    // report, while Vault still let that issuer sign; the key is the same one).
+    const minted = (await vault.write(`${mounts().intermediateMount}/issuer/${compromised}/issue/${mounts().role}`, { common_name: 'backend.econ-graph.svc', ttl: '24h', key_type: 'ec', key_bits: 256 })).data as { certificate: string; issuing_ca: string };
+
     const execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
 
     expect({ status: execution.status, error: execution.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
@@ -110,11 +122,41 @@ describe('the CompromiseResponse workflow', () => {
     if (compromisedSerial) expect(rootSerial).toBe(compromisedSerial);
     // The old intermediate's certificate is revoked on the root: checkTrust with a root CRL says so.
     const oldIssuerPem = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { certificate: string }).certificate;
-    const onRootCrl = checkTrust({ servedChain: oldIssuerPem, trustBundle: trustBundle(), now: new Date(), crls: rootCrls, purpose: 'ca' });
+    const onRootCrl = await checkTrust({ servedChain: oldIssuerPem, trustBundle: trustBundle(), now: new Date(), crls: rootCrls, purpose: 'ca' });
     expect(onRootCrl.reason).toBe(TrustReasons.Revoked);
     for (const service of fleet.seed.services) expect(detail.blastRadius.services).toContain(service.name);
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
-  });
+
+    // Trust followed the revocation: no namespace bundle holds the compromised intermediate ...
+    const compromisedFingerprint = new X509Certificate(oldIssuerPem).fingerprint256;
+    for (const namespace of fleet.seed.namespaces) {
+      const bundle = (cloud.sandbox.kubernetes.store.get('configmaps', { namespace, name: fleet.seed.trustBundle.name }) as { data: Record<string, string> }).data[fleet.seed.trustBundle.key]!;
+      const fingerprints = bundle.split(/(?=-----BEGIN CERTIFICATE-----)/).filter((block) => block.includes('BEGIN')).map((block) => new X509Certificate(block).fingerprint256);
+      expect(fingerprints).not.toContain(compromisedFingerprint);
+      // ... so the minted leaf fails: served alone nothing anchors it; served with the stolen
+      // intermediate, the root's CRL revokes that intermediate. Judged by openssl where present.
+      const alone = await checkTrust({ servedChain: minted.certificate, trustBundle: bundle, now: new Date(), purpose: 'any' });
+      expect(['UnknownIssuer', 'MissingIntermediate']).toContain(alone.reason);
+      const withIssuer = await checkTrust({ servedChain: [minted.certificate, minted.issuing_ca].join('\n'), trustBundle: bundle, now: new Date(), crls: [...rootCrls, await crl(mounts().intermediateMount, compromised)], purpose: 'any' });
+      expect(withIssuer.reason).toBe(TrustReasons.Revoked);
+      if (openssl) {
+        const dir = mkdtempSync(join(tmpdir(), 'certflow-minted-'));
+        const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+        const verify = (extra: string[]) =>
+          spawnSync('openssl', ['verify', '-partial_chain', '-CAfile', file('bundle.pem', bundle), ...extra, file('leaf.pem', minted.certificate)], { encoding: 'utf8' });
+        expect(verify([]).status).not.toBe(0);
+        const crlArgs = rootCrls.flatMap((entry, index) => ['-CRLfile', file(`root-${index}.crl`, entry)]);
+        const revokedAnswer = verify(['-untrusted', file('int.pem', minted.issuing_ca), '-crl_check_all', ...crlArgs, '-CRLfile', file('int.crl', await crl(mounts().intermediateMount, compromised))]);
+        expect(revokedAnswer.stdout + revokedAnswer.stderr).toContain('certificate revoked');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    // CompromiseRevoke republished every namespace bundle (and verified against them) before Contained.
+    const ledger = new DynamoDbLedger(cloud.sandbox.dynamoDbClient, cloud.runner.functionEnv('CompromiseRevoke').CERTFLOW_LEDGER_TABLE!);
+    const revokeRecord = (await ledger.records(detail.runId)).find((record) => record.entry === CompromiseLedgerEntries.Revoke);
+    const republished = (revokeRecord?.fields['bundles'] ?? []) as Array<{ namespace: string; changed: boolean }>;
+    expect(republished.map((entry) => [entry.namespace, entry.changed]).sort()).toEqual(fleet.seed.namespaces.map((namespace) => [namespace, true]).sort());
+  }, 420_000);
 
   it('fails a response that cannot reissue with CompromiseResponseFailed, keeping the new issuer (no rollback to the compromised one)', async () => {
     const compromised = await defaultIssuer();

@@ -106,13 +106,13 @@ describe('the intermediate rotation steps', () => {
     expect(repeated.changed).toBe(false);
     const newLeaf = await issue();
     const bundle = pki.rootCertificate;
-    const newVerdict = checkTrust({ servedChain: [newLeaf.certificate, newLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
-    const oldVerdict = checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
+    const newVerdict = await checkTrust({ servedChain: [newLeaf.certificate, newLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
+    const oldVerdict = await checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: bundle, hostName: 'backend.econ-graph.svc', now: NOW() });
     expect(newVerdict.reason).toBe('Valid');
     expect(oldVerdict.reason).toBe('Valid');
     const newIssuerPem = ((await vault.read(`pki_int/issuer/${prepared.issuerId}`)).data as { certificate: string }).certificate;
     expect(newLeaf.ca_chain[0]!.trim()).toBe(newIssuerPem.trim());
-    expect(checkTrust({ servedChain: newLeaf.certificate, trustBundle: bundle, now: NOW() }).reason).toBe('MissingIntermediate');
+    expect((await checkTrust({ servedChain: newLeaf.certificate, trustBundle: bundle, now: NOW() })).reason).toBe('MissingIntermediate');
   });
 
   (openssl ? it : it.skip)('openssl verifies leaves from both issuers against the root', () => {
@@ -137,7 +137,7 @@ describe('the intermediate rotation steps', () => {
     // Revoking an old leaf still works and lands on the OLD issuer's CRL (4.13).
     await vault.write('pki_int/revoke', { serial_number: oldLeaf.serial_number });
     const crl = ((await vault.read(`pki_int/issuer/${pki.intermediateIssuerId}/crl`)).data as { crl: string }).crl;
-    const verdict = checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: pki.rootCertificate, now: NOW(), crls: [crl] });
+    const verdict = await checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: pki.rootCertificate, now: NOW(), crls: [crl] });
     expect(verdict.reason).toBe('Revoked');
   });
 

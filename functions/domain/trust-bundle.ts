@@ -1,0 +1,12 @@
+import { certificatesFromPem } from './x509-facts';
+
+/**
+ * The self-signed roots of a trust bundle, PEM, or the whole bundle when it holds none. Judging a
+ * served chain against the roots alone asks what a peer that trusts only the root needs: the
+ * server must send its intermediate itself, rather than lean on the namespace bundle carrying
+ * it, and the intermediate is then judged on its root's CRL instead of being trusted outright.
+ */
+export function rootsOf(bundle: string): string {
+  const roots = certificatesFromPem(bundle, 'trust bundle').filter((cert) => cert.subjectKey === cert.issuerKey && cert.cert.verify(cert.cert.publicKey));
+  return roots.length ? roots.map((root) => root.cert.toString().trim()).join('\n') : bundle;
+}
