@@ -70,6 +70,7 @@ export class CertflowStack extends Stack {
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
+      [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
     };
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };

@@ -230,6 +230,16 @@ export class RolloutTimeoutError extends CertflowError {
 }
 
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
+/**
+ * A target (a ledger item, a discovered object) is not what the declared target policy says:
+ * nothing was written to it. Terminal: the same input is refused again (DESIGN.md Authority).
+ */
+export class TargetRefusedError extends CertflowError {
+  override readonly name = 'TargetRefusedError';
+  readonly code = 'TARGET_REFUSED';
+  readonly retryable = false;
+}
+
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
   Config: 'ConfigError',
@@ -258,6 +268,7 @@ export const ErrorNames = {
   KubernetesConflict: 'KubernetesConflictError',
   KubernetesUnavailable: 'KubernetesUnavailableError',
   KubernetesRequest: 'KubernetesRequestError',
+  TargetRefused: 'TargetRefusedError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

@@ -8,6 +8,7 @@ import { SecretFiles } from '../domain/secret-layout';
 import { certificatesFromPem } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import { discoverTargets } from './discover-targets';
+import { defaultKeyAlgorithmOf } from '../domain/target-policy';
 import type { RotationRuntime } from './rotation-deps';
 
 /** One target with what its Secret holds now: the leaf's serial and the issuer that signed it. */
@@ -40,7 +41,7 @@ export async function planCompromise(runtime: RotationRuntime, input: { runId: s
     throw new InvalidInputError(`scope.issuerId: issuer ${scope.issuerId} is not on the intermediate mount ${mount}`, { details: { issuerId: scope.issuerId, mount } });
   }
   const issuers = await Promise.all(summaries.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(mount, issuer.issuerId)).certificatePem })));
-  const discovered = await discoverTargets(fanout.clusters, [], log);
+  const discovered = await discoverTargets(fanout.clusters, runtime.policy, defaultKeyAlgorithmOf(fanout.settings), log);
   const leaves = await Promise.all(discovered.targets.map((target) => leafOf(runtime, target, issuers)));
 
   let affected: TargetLeaf[];

@@ -1,6 +1,8 @@
 import type { RenewBatchInput, RenewBatchOutput, RenewedTarget } from '../contracts/fanout-payloads';
 import { K8sNames, type Target } from '../contracts/targets';
-import { InvalidInputError } from '../contracts/errors';
+import { InvalidInputError, TargetRefusedError } from '../contracts/errors';
+import type { TargetPolicy } from '../contracts/target-policy';
+import { certificateRefusal } from '../domain/target-policy';
 import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
 import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
 import { vaultTtl } from '../domain/issuer-naming';
@@ -19,14 +21,15 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  * - cert-manager: ask for renewal the `cmctl renew` way (Issuing=True); CheckBatch waits for it.
  * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
  */
-export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput): Promise<RenewBatchOutput> {
+export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
   const renewed: RenewedTarget[] = [];
-  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target));
+  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target, policy));
   return { runId: input.runId, renewed };
 }
 
-async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target): Promise<RenewedTarget> {
+async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target, policy: TargetPolicy): Promise<RenewedTarget> {
   const cluster = deps.cluster(target.cluster);
+  if (target.kind === 'cert-manager') await refuseCertificateOutsidePolicy(deps, target, policy);
   const current = await cluster.readSecret(target.namespace, target.secretName);
   const base = { id: target.id, service: target.service, kind: target.kind, restarted: [] as string[] };
   const oldSerial = current ? leafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
@@ -92,6 +95,17 @@ async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean) {
     organization: deps.settings.organization,
   });
   return { certificatePem: signed.certificatePem, privateKeyPem: request.privateKeyPem, caChainPem: signed.caChainPem.slice(1), serialNumber: signed.serialNumber };
+}
+
+/**
+ * cert-manager issues what its Certificate's spec says, so a renewal certflow asks for must not
+ * carry a name (or write a Secret) the policy does not admit: someone who may edit the
+ * Certificate would otherwise get certflow to trigger issuance for anything. Checked before backup.
+ */
+async function refuseCertificateOutsidePolicy(deps: FanoutDeps, target: Target, policy: TargetPolicy): Promise<void> {
+  const certificate = await deps.cluster(target.cluster).readCertificate(target.namespace, target.certificateName ?? target.secretName);
+  const refusal = certificate ? certificateRefusal(policy, target, certificate) : undefined;
+  if (refusal) throw new TargetRefusedError(`${refusal.object}: ${refusal.reason} (${refusal.detail})`, { details: { target: target.id, reason: refusal.reason } });
 }
 
 /** A byte-for-byte copy next to the original, labelled with the run; an existing backup is kept. */

@@ -50,6 +50,8 @@ export interface KubernetesEmulatorHandle {
   onRollout(listener: RolloutListener): () => void;
   /** A paused Deployment's rollout never completes: its status stays behind its generation. */
   setRolloutsPaused(namespace: string, deployment: string, paused: boolean): void;
+  /** Every authenticated resource request so far (verb, resource, namespace, name), oldest first. */
+  requests(): ReadonlyArray<{ verb: string; resource: string; namespace?: string; name?: string }>;
   close(): Promise<void>;
 }
 
@@ -69,7 +71,10 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   const host = options.host ?? '127.0.0.1';
   // Loaded only for HTTPS: @peculiar/x509 is the slow part of a start.
   const tls = options.tls ? await (await import('./serving-certificate')).createServingCertificate(host) : undefined;
-  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls });
+  const requests: Array<{ verb: string; resource: string; namespace?: string; name?: string }> = [];
+  const onRequest = (target: { verb: string; kind: { resource: string }; namespace?: string; name?: string }) =>
+    requests.push({ verb: target.verb, resource: target.kind.resource, ...(target.namespace ? { namespace: target.namespace } : {}), ...(target.name ? { name: target.name } : {}) });
+  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls, onRequest });
 
   return {
     url: server.url,
@@ -84,6 +89,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
     },
     onRollout: (listener) => rollouts.onRollout(listener),
     setRolloutsPaused: (namespace, deployment, paused) => rollouts.setPaused(namespace, deployment, paused),
+    requests: () => [...requests],
     async close() {
       rollouts.close();
       await server.close();

@@ -1,3 +1,4 @@
+import { declaredServices } from '../../../sandbox/compose/declared-services';
 import { loadConfig, type CertflowConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/local-cloud';
@@ -51,7 +52,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
     const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, assembly));
-    const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${config.kubernetes.services.length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
+    const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${declaredServices(config).length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
     const issuerNames = await issuerNamesOf(cloud);
     const armed = fault ? await injectFault(cloud, fault) : undefined;
     const rotationMachine = cloud.runner.find('RotationWorkflow');
