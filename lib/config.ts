@@ -113,15 +113,20 @@ export const ConfigSchema = z
     compromise: z
       .object({
         /**
-         * IAM principal ARNs (accounts' roots, roles, users) allowed by the bus policy to put
-         * `Compromise Reported` on the certflow bus. @default - the deployment account's root
+         * The IAM roles or users that may report a compromise (put `certflow.security` events on the
+         * bus): full ARNs, or `role/<name>` / `user/<name>` in the deployment account. Every other
+         * principal is denied explicitly. No default and no account roots: a root principal of the
+         * deployment account would let every identity policy in it report.
          */
         reporterPrincipals: z
-          .array(z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role\/.+|user\/.+)$/, 'an IAM account root, role or user ARN'))
-          .min(1)
-          .optional(),
+          .array(
+            z
+              .string()
+              .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?(role|user)\/[\w+=,.@/-]{1,512}$/, 'an IAM role or user ARN, or role/<name> or user/<name> of the deployment account (not an account root)'),
+          )
+          .min(1),
       })
-      .default({}),
+      .strict(),
     alarms: z
       .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),

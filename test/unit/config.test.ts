@@ -22,6 +22,8 @@ describe('the deployment config', () => {
     ['a policy cluster that kubernetes.clusters does not name', (c: any) => (c.kubernetes.targets.clusters[0].cluster = 'elsewhere'), 'kubernetes.targets.clusters.0.cluster'],
     ['a service declared twice in one namespace', (c: any) => c.kubernetes.targets.clusters[0].namespaces[0].services.push({ name: 'backend', kind: 'tls-secret' }), 'kubernetes.targets.clusters.0.namespaces.0.services.5.name'],
     ['an unknown key in a service', (c: any) => (c.kubernetes.targets.clusters[0].namespaces[0].services[0].dnsNames = ['x.example']), 'kubernetes.targets.clusters.0.namespaces.0.services.0'],
+    ['an account root as a compromise reporter', (c: any) => (c.compromise.reporterPrincipals = ['arn:aws:iam::123456789012:root']), 'compromise.reporterPrincipals.0'],
+    ['no compromise reporter', (c: any) => (c.compromise.reporterPrincipals = []), 'compromise.reporterPrincipals'],
     ['the old kubernetes.services list', (c: any) => (c.kubernetes.services = []), 'kubernetes'],
     ['a wildcard among the extra names', (c: any) => (c.kubernetes.targets.clusters[0].namespaces[0].services[1].extraDnsNames = ['*.bank.example']), 'kubernetes.targets.clusters.0.namespaces.0.services.1.extraDnsNames.0'],
   ])('rejects %s with a message naming the field', (_name, mutate, field) => {
