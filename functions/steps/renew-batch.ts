@@ -2,7 +2,8 @@ import type { RenewBatchInput, RenewBatchOutput, RenewedTarget } from '../contra
 import { K8sNames, type Target } from '../contracts/targets';
 import { InvalidInputError, TargetRefusedError } from '../contracts/errors';
 import type { TargetPolicy } from '../contracts/target-policy';
-import { certificateRefusal } from '../domain/target-policy';
+import { certificateRefusal, meshPermittedDnsDomains } from '../domain/target-policy';
+import { certificatesFromPem } from '../domain/x509-facts';
 import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
 import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
 import { vaultTtl } from '../domain/issuer-naming';
@@ -55,7 +56,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   }
 
   const rsa = target.keyAlgorithm === 'rsa-2048';
-  const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa) : await issueServiceLeaf(deps, target, rsa);
+  const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa, policy) : await issueServiceLeaf(deps, target, rsa);
   const chain = splitChain(leaf.caChainPem);
   await cluster.writeSecret({
     namespace: target.namespace,
@@ -83,16 +84,29 @@ async function issueServiceLeaf(deps: FanoutDeps, target: Target, rsa: boolean) 
   return { ...leaf, privateKeyPem: leaf.privateKeyPem };
 }
 
-/** Istio's plug-in CA: a CA under the root with a key Vault never holds. */
-async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean) {
+/**
+ * Istio's plug-in CA: a CA under the root with a key Vault never holds, and as little power as
+ * the mesh needs. Its name constraints permit only the mesh's DNS domains and its SPIFFE trust
+ * domain (a URI constraint on spiffe://<trust domain>/...), so a stolen mesh CA cannot sign for
+ * keycloak.econ-graph.svc's peers outside the mesh or for www.bank.example; path length 0, so it
+ * signs only leaves; and it ends no later than the active intermediate, so nothing the mesh signs
+ * outlives the PKI's own issuing CA (I6).
+ */
+async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean, policy: TargetPolicy) {
   const commonName = `${deps.settings.organization} mesh CA ${target.cluster}`;
   const request = await deps.keys.csr({ commonName, organization: deps.settings.organization, keyType: rsa ? 'rsa' : 'ec', ca: true });
+  const intermediate = certificatesFromPem((await deps.pki.readIssuer(deps.settings.intermediateMount, 'default')).certificatePem, 'the default intermediate')[0];
+  const wanted = new Date(deps.clock.now().getTime() + deps.settings.leafTtlSeconds * 1000);
+  const notAfter = intermediate && intermediate.notAfter < wanted ? intermediate.notAfter : wanted;
   const signed = await deps.pki.signIntermediate(deps.settings.rootMount, {
     csrPem: request.csrPem,
     commonName,
     ttl: vaultTtl(deps.settings.leafTtlSeconds),
+    notAfter,
     maxPathLength: 0,
     organization: deps.settings.organization,
+    permittedDnsDomains: meshPermittedDnsDomains(policy),
+    permittedUriDomains: [policy.mesh.trustDomain],
   });
   return { certificatePem: signed.certificatePem, privateKeyPem: request.privateKeyPem, caChainPem: signed.caChainPem.slice(1), serialNumber: signed.serialNumber };
 }
