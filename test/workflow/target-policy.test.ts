@@ -1,4 +1,6 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { K8sNames, type Target } from '../../functions/contracts/targets';
+import { makeHandler as makeVerify } from '../../functions/handlers/verify-batch.handler';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import type { RefusedCandidate } from '../../functions/contracts/target-policy';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
@@ -81,6 +83,39 @@ describe('the target policy in a rotation', () => {
     const plan = (await ledger.records(execution.name)).find((record) => record.entry === 'plan')!;
     expect((plan.fields.rejected as RefusedCandidate[]).map((entry) => entry.reason).sort()).toEqual(['MeshLocationNotDeclared', 'ServiceClaimRefused']);
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+  });
+
+  it('dials only the declared endpoint: an endpoint annotation on a declared Secret, or an altered ledger item, never reaches the probe', async () => {
+    let dialled = 0;
+    const decoy = createServer((socket) => {
+      dialled += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', resolve));
+    const { port } = decoy.address() as AddressInfo;
+    try {
+      store().mutate('secrets', { namespace: 'econ-graph', name: 'backend-tls' }, (secret) => {
+        secret.metadata.annotations = { ...(secret.metadata.annotations ?? {}), [K8sNames.EndpointAnnotation]: `127.0.0.1:${port}:backend.econ-graph.svc` };
+      });
+
+      const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', services: ['backend'], forceRenewal: true });
+
+      expect(execution.status).toBe('SUCCEEDED');
+      const succeeded = cloud.sandbox.eventBridge.events().find((event) => event.detail.runId === execution.name && event.detailType === 'Rotation Succeeded')!;
+      expect((succeeded.detail as { services: Array<{ service: string; verdict: string }> }).services).toEqual([expect.objectContaining({ service: 'backend', verdict: 'Valid' })]);
+
+      // The same endpoint written into a ledger item: VerifyBatch refuses the item before dialling anything.
+      const env = cloud.runner.functionEnv('VerifyBatch');
+      const ledger = new DynamoDbLedger(cloud.sandbox.dynamoDbClient, env[RotationEnvNames.LedgerTable]!);
+      const [backend] = (await ledger.getBatch(execution.name, 'b0001')).filter((target) => target.service === 'backend');
+      await ledger.putBatch('altered-endpoint-run', 'b0001', [{ ...backend!, endpoint: { host: '127.0.0.1', port, serverName: 'backend.econ-graph.svc' } }]);
+      const verify = makeVerify(env, { output: quietOutput() });
+      await expect(verify({ runId: 'altered-endpoint-run', requestedAt: new Date().toISOString(), batchId: 'b0001' })).rejects.toMatchObject({ name: 'TargetRefusedError', message: expect.stringContaining('endpoint') });
+
+      expect(dialled).toBe(0);
+    } finally {
+      decoy.close();
+    }
   });
 
   it('refuses a ledger batch forged with an istio-cacerts target: RenewBatch fails typed and writes nothing, RestoreBatch leaves it alone', async () => {
