@@ -191,6 +191,20 @@ export function recheckTarget(policy: TargetPolicy, target: Target, defaultKeyAl
   return { target: canonical };
 }
 
+/**
+ * The declared Secret a backup Secret backs up, when it is one of certflow's: in a declared
+ * namespace, its `certflow.io/backup-of` names a declared target's (or mesh location's) Secret,
+ * and its own name is that Secret's backup name (`<secret>-cfbk-<hash>`, backup-naming.ts).
+ */
+export function declaredBackupOf(policy: TargetPolicy, cluster: string, backup: { namespace: string; name: string; annotations: Record<string, string> }): { secretName: string; kind: Target['kind'] } | undefined {
+  const secretName = backup.annotations[K8sNames.BackupOfAnnotation];
+  if (!secretName || !new RegExp(`^${secretName.slice(0, 200).replace(/[.]/g, '\\.')}-cfbk-[0-9a-f]{8}$`).test(backup.name)) return undefined;
+  const service = declaredTargets(policy, 'ecdsa-p256').find((target) => target.cluster === cluster && target.namespace === backup.namespace && target.secretName === secretName);
+  if (service) return { secretName, kind: service.kind };
+  const mesh = meshLocations(policy).find((location) => location.cluster === cluster && location.namespace === backup.namespace && location.secretName === secretName);
+  return mesh ? { secretName, kind: 'istio-cacerts' } : undefined;
+}
+
 /** The services the policy declares (compromise scopes must name one of them). */
 export function declaredServiceNames(policy: TargetPolicy): Set<string> {
   return new Set(policy.clusters.flatMap((cluster) => cluster.namespaces.flatMap((namespace) => namespace.services.map((service) => service.name))));

@@ -2,7 +2,7 @@ import { K8sNames } from '../contracts/targets';
 import { normaliseSerial } from '../domain/compromise-serials';
 import { issuerOf } from '../domain/issuer-match';
 import { SecretFiles } from '../domain/secret-layout';
-import { declaredNamespaces, declaredTargets, defaultKeyAlgorithmOf, meshLocations } from '../domain/target-policy';
+import { declaredBackupOf, declaredNamespaces } from '../domain/target-policy';
 import { certificatesFromPem } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import type { RotationRuntime } from './rotation-deps';
@@ -22,16 +22,11 @@ export async function destroyCompromisedBackups(
 ): Promise<string[]> {
   const serials = new Set(compromised.serials.map(normaliseSerial));
   const issuers = compromised.issuerPem ? [{ issuerId: 'compromised', certificatePem: compromised.issuerPem }] : [];
-  const kinds = new Map(
-    [...declaredTargets(runtime.policy, defaultKeyAlgorithmOf(runtime.fanout.settings)).map((target) => [target.cluster, target.namespace, target.secretName, target.kind] as const), ...meshLocations(runtime.policy).map((location) => [location.cluster, location.namespace, location.secretName, 'istio-cacerts' as const] as const)].map(
-      ([cluster, namespace, secret, kind]) => [`${cluster}/${namespace}/${secret}`, kind],
-    ),
-  );
   const destroyed: string[] = [];
   for (const cluster of runtime.fanout.clusters) {
     for (const namespace of declaredNamespaces(runtime.policy, cluster.name)) {
       for (const backup of await cluster.listSecrets(namespace, K8sNames.BackupRunLabel)) {
-        const kind = kinds.get(`${cluster.name}/${namespace}/${backup.annotations[K8sNames.BackupOfAnnotation] ?? ''}`);
+        const kind = declaredBackupOf(runtime.policy, cluster.name, backup)?.kind;
         const pem = kind ? backup.data[SecretFiles[kind].cert]?.toString('utf8') : undefined;
         const [leaf] = pem ? certificatesFromPem(pem, `backup ${namespace}/${backup.name}`) : [];
         if (!leaf) continue;

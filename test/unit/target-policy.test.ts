@@ -1,6 +1,6 @@
 import { K8sNames, type Target } from '../../functions/contracts/targets';
 import { TargetPolicySchema, type TargetPolicy } from '../../functions/contracts/target-policy';
-import { admitCandidate, certificateRefusal, declaredNamespaces, declaredTargets, meshPermittedDnsDomains, recheckTarget, type DiscoveredObject } from '../../functions/domain/target-policy';
+import { admitCandidate, certificateRefusal, declaredBackupOf, declaredNamespaces, declaredTargets, meshPermittedDnsDomains, recheckTarget, type DiscoveredObject } from '../../functions/domain/target-policy';
 import { loadConfig } from '../../lib/config';
 
 const policy: TargetPolicy = TargetPolicySchema.parse({
@@ -91,5 +91,15 @@ describe('the declared target policy', () => {
     expect(meshPermittedDnsDomains(policy)).toEqual(['econ-graph.svc', 'econ-graph.svc.cluster.local']);
     expect(policy.mesh.trustDomain).toBe('cluster.local');
     expect(meshPermittedDnsDomains(loadConfig('config/econgraph.json').kubernetes.targets)).toEqual(['econ-graph.svc', 'econ-graph.svc.cluster.local']);
+  });
+
+  it.each([
+    ['a backup certflow names for a declared Secret', { namespace: 'econ-graph', name: 'backend-tls-cfbk-0a1b2c3d', annotations: { [K8sNames.BackupOfAnnotation]: 'backend-tls' } }, 'tls-secret'],
+    ['a backup of the mesh location', { namespace: 'istio-system', name: 'cacerts-cfbk-0a1b2c3d', annotations: { [K8sNames.BackupOfAnnotation]: 'cacerts' } }, 'istio-cacerts'],
+    ['a labelled Secret not named as a backup', { namespace: 'econ-graph', name: 'keycloak-admin', annotations: { [K8sNames.BackupOfAnnotation]: 'keycloak-tls' } }, undefined],
+    ['a backup of an undeclared Secret', { namespace: 'econ-graph', name: 'random-cfbk-0a1b2c3d', annotations: { [K8sNames.BackupOfAnnotation]: 'random' } }, undefined],
+    ['a backup in an undeclared namespace', { namespace: 'tenant-x', name: 'backend-tls-cfbk-0a1b2c3d', annotations: { [K8sNames.BackupOfAnnotation]: 'backend-tls' } }, undefined],
+  ])('recognises %s as certflow’s only when it is one', (_name, backup, kind) => {
+    expect(declaredBackupOf(policy, 'primary', backup)?.kind).toBe(kind);
   });
 });

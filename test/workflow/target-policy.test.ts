@@ -55,14 +55,20 @@ describe('the target policy in a rotation', () => {
       type: 'Opaque',
       data: {},
     } as never);
-    const before = { tenant: version('tenant-x', 'cacerts'), claims: version('econ-graph', 'claims-tls'), mesh: version('econ-graph', 'mesh') };
+    // A Secret someone labelled as a backup: clean-up must not delete it (it is not named as certflow's backups are).
+    store().create('secrets', {
+      metadata: { name: 'keycloak-admin', namespace: 'econ-graph', labels: { [K8sNames.BackupRunLabel]: 'an-old-run' }, annotations: { [K8sNames.BackupOfAnnotation]: 'keycloak-tls' } },
+      type: 'Opaque',
+      data: { password: Buffer.from('hunter2').toString('base64') },
+    } as never);
+    const before = { tenant: version('tenant-x', 'cacerts'), claims: version('econ-graph', 'claims-tls'), mesh: version('econ-graph', 'mesh'), admin: version('econ-graph', 'keycloak-admin') };
     const requestsBefore = cloud.sandbox.kubernetes.requests().length;
 
     const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', forceIntermediate: true });
 
     expect(execution.status).toBe('SUCCEEDED');
     // Untouched: not one write to any of them, and nothing created in the tenant namespace.
-    expect({ tenant: version('tenant-x', 'cacerts'), claims: version('econ-graph', 'claims-tls'), mesh: version('econ-graph', 'mesh') }).toEqual(before);
+    expect({ tenant: version('tenant-x', 'cacerts'), claims: version('econ-graph', 'claims-tls'), mesh: version('econ-graph', 'mesh'), admin: version('econ-graph', 'keycloak-admin') }).toEqual(before);
     expect(store().list('secrets', { namespace: 'tenant-x' }).map((secret) => secret.metadata.name)).toEqual(['cacerts']);
     // Discovery and clean-up read only declared namespaces: no cluster-wide Secret list, nothing in tenant-x.
     const requests = cloud.sandbox.kubernetes.requests().slice(requestsBefore);
