@@ -39,18 +39,23 @@ describe('the compromise gate', () => {
   let fleet: ReadyFleet;
   const machine = () => cloud.runner.find('CompromiseWorkflow');
   const ledger = () => new DynamoDbLedger(cloud.sandbox.dynamoDbClient, cloud.runner.functionEnv('CompromisePlan')[RotationEnvNames.LedgerTable]!);
+  let stepFunctions: Awaited<ReturnType<typeof startStepFunctionsEmulator>>;
   beforeAll(async () => {
     ({ cloud, fleet } = await startFaultFleet());
+    // One Step Functions API for the whole file: PreemptRotation reaches it from every response.
+    stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+    cloud.runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
   });
-  afterAll(async () => cloud?.sandbox.close());
+  afterAll(async () => {
+    await stepFunctions?.close();
+    await cloud?.sandbox.close();
+  });
 
   it.each([
     ['an unknown service', { kind: 'services', services: ['backend', 'payments'] }, 'payments is not declared'],
     ['a serial certflow never issued', { kind: 'serials', serials: ['DEADBEEF'] }, 'de:ad:be:ef is not a certificate certflow issued'],
   ] as const)('rejects %s without preempting a running rotation, locking, or changing anything', async (_name, scope, reason) => {
-    const stepFunctions = await startStepFunctionsEmulator({ runner: cloud.runner, region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
     try {
-      cloud.runner.extendEnv({ AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint });
       const sfn = new SFNClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint: stepFunctions.endpoint });
       // The canary's rollout never completes, so the rotation sits in its wait loop while the report arrives.
       cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'frontend', true);
@@ -79,7 +84,6 @@ describe('the compromise gate', () => {
       expect((await sfn.send(new DescribeExecutionCommand({ executionArn: rotation.executionArn! }))).status).toBe('SUCCEEDED');
     } finally {
       cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'frontend', false);
-      await stepFunctions.close();
     }
   });
 
