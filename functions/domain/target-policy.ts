@@ -71,11 +71,55 @@ function meshTarget(location: MeshLocation, defaultKeyAlgorithm: KeyAlgorithm): 
   });
 }
 
+/** The policy's targets, built once per policy and key algorithm: every check looks them up, and a fleet has thousands. */
+interface PolicyIndex {
+  targets: Target[];
+  byId: Map<string, Target>;
+  /** `<cluster>/<namespace>` -> the namespace's services with their targets. */
+  byNamespace: Map<string, Array<{ service: ServicePolicy; target: Target }>>;
+  /** `<cluster>/<namespace>/<name>` of a Secret or (prefixed `cm:`) a Certificate -> its service. */
+  byObject: Map<string, { service: ServicePolicy; target: Target }>;
+  /** `<cluster>/<namespace>/<dns name or service name>` -> the service that owns it. */
+  byClaim: Map<string, Target>;
+}
+const indexes = new WeakMap<TargetPolicy, Map<KeyAlgorithm, PolicyIndex>>();
+
+function frozen(target: Target): Target {
+  Object.freeze(target.dnsNames);
+  Object.freeze(target.workloads);
+  if (target.endpoint) Object.freeze(target.endpoint);
+  return Object.freeze(target);
+}
+
+function indexOf(policy: TargetPolicy, defaultKeyAlgorithm: KeyAlgorithm): PolicyIndex {
+  let perAlgorithm = indexes.get(policy);
+  if (!perAlgorithm) indexes.set(policy, (perAlgorithm = new Map()));
+  const cached = perAlgorithm.get(defaultKeyAlgorithm);
+  if (cached) return cached;
+  const index: PolicyIndex = { targets: [], byId: new Map(), byNamespace: new Map(), byObject: new Map(), byClaim: new Map() };
+  for (const cluster of policy.clusters) {
+    for (const namespace of cluster.namespaces) {
+      const where = `${cluster.cluster}/${namespace.name}`;
+      // Frozen: the index is shared by every caller of this cold start, so no caller may change a target in it.
+      const entries = namespace.services.map((service) => ({ service, target: frozen(serviceTarget(cluster.cluster, namespace.name, service, defaultKeyAlgorithm)) }));
+      index.byNamespace.set(where, entries);
+      for (const entry of entries) {
+        index.targets.push(entry.target);
+        index.byId.set(entry.target.id, entry.target);
+        index.byObject.set(`${where}/${entry.target.secretName}`, entry);
+        if (entry.target.certificateName) index.byObject.set(`cm:${where}/${entry.target.certificateName}`, entry);
+        for (const claim of [entry.target.service, ...entry.target.dnsNames]) index.byClaim.set(`${where}/${claim}`, entry.target);
+      }
+    }
+  }
+  index.targets.sort((a, b) => a.id.localeCompare(b.id));
+  perAlgorithm.set(defaultKeyAlgorithm, index);
+  return index;
+}
+
 /** Every declared service target, sorted by id. Mesh CAs are targets only where discovery finds them. */
 export function declaredTargets(policy: TargetPolicy, defaultKeyAlgorithm: KeyAlgorithm): Target[] {
-  return policy.clusters
-    .flatMap((cluster) => cluster.namespaces.flatMap((namespace) => namespace.services.map((service) => serviceTarget(cluster.cluster, namespace.name, service, defaultKeyAlgorithm))))
-    .sort((a, b) => a.id.localeCompare(b.id));
+  return [...indexOf(policy, defaultKeyAlgorithm).targets];
 }
 
 /** The namespaces certflow may read and write in one cluster: the declared ones and the mesh locations'. */
@@ -127,10 +171,9 @@ export type Admission = { admitted: Target } | { refused: RefusedCandidate };
  * name, anything else undeclared, or a declared Certificate whose spec leaves the policy.
  */
 export function admitCandidate(policy: TargetPolicy, object: DiscoveredObject, defaultKeyAlgorithm: KeyAlgorithm): Admission {
-  const where = `${object.resource} ${object.cluster}/${object.namespace}/${object.name}`;
-  const refuse = (reason: string, detail: string): Admission => ({ refused: { object: where, reason, detail } });
-  const cluster = policy.clusters.find((entry) => entry.cluster === object.cluster);
-  if (!cluster) return refuse(RefusalReasons.ClusterNotDeclared, `cluster ${object.cluster} is not in the target policy`);
+  const described = `${object.resource} ${object.cluster}/${object.namespace}/${object.name}`;
+  const refuse = (reason: string, detail: string): Admission => ({ refused: { object: described, reason, detail } });
+  if (!policy.clusters.some((entry) => entry.cluster === object.cluster)) return refuse(RefusalReasons.ClusterNotDeclared, `cluster ${object.cluster} is not in the target policy`);
   const claimedKind = object.resource === 'Certificate' ? 'cert-manager' : object.annotations[K8sNames.KindAnnotation];
 
   const location = meshLocations(policy).find((entry) => entry.cluster === object.cluster && entry.namespace === object.namespace && entry.secretName === object.name);
@@ -141,11 +184,11 @@ export function admitCandidate(policy: TargetPolicy, object: DiscoveredObject, d
   if (claimedKind === 'istio-cacerts') {
     return refuse(RefusalReasons.MeshLocationNotDeclared, `istio-cacerts is allowed only at ${meshLocations(policy).map((entry) => `${entry.cluster}/${entry.namespace}/${entry.secretName}`).join(', ') || 'no location'}`);
   }
-  const namespace = cluster.namespaces.find((entry) => entry.name === object.namespace);
-  if (!namespace) return refuse(RefusalReasons.NamespaceNotDeclared, `namespace ${object.namespace} is not declared for cluster ${object.cluster}`);
+  const where = `${object.cluster}/${object.namespace}`;
+  if (!indexOf(policy, defaultKeyAlgorithm).byNamespace.has(where)) return refuse(RefusalReasons.NamespaceNotDeclared, `namespace ${object.namespace} is not declared for cluster ${object.cluster}`);
 
-  const targets = namespace.services.map((service) => ({ service, target: serviceTarget(cluster.cluster, namespace.name, service, defaultKeyAlgorithm) }));
-  const own = targets.find(({ target }) => (object.resource === 'Certificate' ? target.certificateName === object.name : target.secretName === object.name));
+  const index = indexOf(policy, defaultKeyAlgorithm);
+  const own = index.byObject.get(`${object.resource === 'Certificate' ? 'cm:' : ''}${where}/${object.name}`);
   if (own) {
     if (object.resource === 'Certificate') {
       const refusal = certificateRefusal(policy, own.target, { secretName: object.secretName ?? '', dnsNames: object.dnsNames ?? [] });
@@ -159,8 +202,8 @@ export function admitCandidate(policy: TargetPolicy, object: DiscoveredObject, d
   if (claimedKind !== undefined && claimedKind !== 'tls-secret' && claimedKind !== 'cert-manager') return refuse(RefusalReasons.KindNotAllowed, `claims unknown kind ${claimedKind}`);
   const claimedNames = object.dnsNames?.length ? object.dnsNames : (object.annotations[K8sNames.DnsNamesAnnotation] ?? '').split(',').map((name) => name.trim()).filter(Boolean);
   const claimedService = object.annotations[K8sNames.ServiceAnnotation];
-  const victim = targets.find(({ target }) => target.service === claimedService || claimedNames.some((name) => target.dnsNames.includes(name)));
-  if (victim) return refuse(RefusalReasons.ServiceClaimRefused, `claims the service or names of ${victim.target.service}, whose Secret is ${victim.target.secretName}`);
+  const victim = [...(claimedService ? [claimedService] : []), ...claimedNames].map((claim) => index.byClaim.get(`${where}/${claim}`)).find((target) => target !== undefined);
+  if (victim) return refuse(RefusalReasons.ServiceClaimRefused, `claims the service or names of ${victim.service}, whose Secret is ${victim.secretName}`);
   return refuse(RefusalReasons.NotDeclared, `no declared service in ${object.namespace} has this ${object.resource}`);
 }
 
@@ -176,7 +219,7 @@ export function recheckTarget(policy: TargetPolicy, target: Target, defaultKeyAl
       ? meshLocations(policy)
           .filter((location) => `${location.cluster}/${location.namespace}/${location.secretName}` === target.id)
           .map((location) => meshTarget(location, defaultKeyAlgorithm))[0]
-      : declaredTargets(policy, defaultKeyAlgorithm).find((entry) => entry.id === target.id);
+      : indexOf(policy, defaultKeyAlgorithm).byId.get(target.id);
   if (!canonical) {
     const reason = target.kind === 'istio-cacerts' ? RefusalReasons.MeshLocationNotDeclared : RefusalReasons.NotDeclared;
     return { refused: { object, reason, detail: `${target.kind} target ${target.id} is not in the target policy` } };
@@ -199,8 +242,8 @@ export function recheckTarget(policy: TargetPolicy, target: Target, defaultKeyAl
 export function declaredBackupOf(policy: TargetPolicy, cluster: string, backup: { namespace: string; name: string; annotations: Record<string, string> }): { secretName: string; kind: Target['kind'] } | undefined {
   const secretName = backup.annotations[K8sNames.BackupOfAnnotation];
   if (!secretName || !new RegExp(`^${secretName.slice(0, 200).replace(/[.]/g, '\\.')}-cfbk-[0-9a-f]{8}$`).test(backup.name)) return undefined;
-  const service = declaredTargets(policy, 'ecdsa-p256').find((target) => target.cluster === cluster && target.namespace === backup.namespace && target.secretName === secretName);
-  if (service) return { secretName, kind: service.kind };
+  const service = indexOf(policy, 'ecdsa-p256').byObject.get(`${cluster}/${backup.namespace}/${secretName}`);
+  if (service) return { secretName, kind: service.target.kind };
   const mesh = meshLocations(policy).find((location) => location.cluster === cluster && location.namespace === backup.namespace && location.secretName === secretName);
   return mesh ? { secretName, kind: 'istio-cacerts' } : undefined;
 }
