@@ -53,7 +53,7 @@ async function signDirectly(count: number): Promise<number> {
 
 async function runSize(size: number, assembly: SynthesizedAssembly) {
   const config = loadConfig('config/econgraph.json');
-  const benchConfig = { ...config, kubernetes: { ...config.kubernetes, namespace: 'bench', services: config.kubernetes.services } };
+  const benchConfig = { ...config, kubernetes: { ...config.kubernetes, namespace: 'bench' } };
   const sandbox = await startSandbox({ config: benchConfig });
   try {
     const cloud = await createLocalCloud(sandbox, assembly);
@@ -118,7 +118,7 @@ async function runSize(size: number, assembly: SynthesizedAssembly) {
     let invalid = 0;
     for (const batch of batches) {
       let t = performance.now();
-      await renewBatch(deps, { runId: `bench-${size}`, requestedAt: at, targets: batch });
+      await renewBatch(deps, { runId: `bench-${size}`, requestedAt: at, targets: batch }, config.kubernetes.targets);
       renewMs += performance.now() - t;
       t = performance.now();
       for (let attempt = 0; attempt < 200; attempt += 1) {

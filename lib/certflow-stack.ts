@@ -1,5 +1,4 @@
 import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf } from '../functions/contracts/functions';
@@ -70,6 +69,7 @@ export class CertflowStack extends Stack {
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
+      [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
     };
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
@@ -154,7 +154,8 @@ export class CertflowStack extends Stack {
     new CompromiseRule(this, 'CompromiseRule', {
       eventBus: bus.bus,
       stateMachine: this.compromiseWorkflow.stateMachine,
-      reporterPrincipals: config.compromise.reporterPrincipals?.map((arn) => new iam.ArnPrincipal(arn)) ?? [new iam.AccountRootPrincipal()],
+      // `role/<name>` is a role of the deployment account: the template stays account-agnostic.
+      reporterPrincipalArns: config.compromise.reporterPrincipals.map((entry) => (entry.startsWith('arn:') ? entry : `arn:${this.partition}:iam::${this.account}:${entry}`)),
     });
     new CompromiseAlarms(this, 'CompromiseAlarms', {
       deploymentName: config.name,

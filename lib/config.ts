@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
 import { ClusterNameSchema } from '../functions/contracts/clusters';
 import { VaultNodeSchema } from '../functions/contracts/env';
+import { TargetPolicySchema } from '../functions/contracts/target-policy';
 
 /**
  * The deployment config: one zod-validated file per deployment, chosen with
@@ -29,15 +30,6 @@ const MountName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a Vault mount 
 const DnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS-1123 label');
 
 export const KeyAlgorithmSchema = z.enum(['ecdsa-p256', 'rsa-2048']);
-
-const ServiceSchema = z.object({
-  name: DnsLabel,
-  namespace: DnsLabel.optional(),
-  kind: z.enum(['cert-manager', 'tls-secret', 'istio-cacerts']),
-  dnsNames: z.array(z.string().min(1)).min(1),
-  canary: z.boolean().default(false),
-  keyAlgorithm: KeyAlgorithmSchema.optional(),
-});
 
 /**
  * One Kubernetes cluster: its name (targets refer to it) and how certflow reaches it. Only the
@@ -95,11 +87,15 @@ export const ConfigSchema = z
       organization: z.string().min(1),
     }),
     kubernetes: z.object({
+      /** certflow's own namespace (its verifier identity; Preflight reads its trust bundle there). */
       namespace: DnsLabel,
       trustBundleConfigMap: z.string().min(1).default('certflow-trust-bundle'),
-      services: z.array(ServiceSchema).min(1),
       clusters: z.array(KubernetesClusterSchema).min(1).default(DEFAULT_CLUSTERS),
-    }),
+      /** The declared target policy: the only things certflow may renew (functions/contracts/target-policy.ts). */
+      targets: TargetPolicySchema,
+    })
+      // Strict: a config still carrying the old `kubernetes.services` list must fail, naming it, rather than deploy with it ignored.
+      .strict(),
     policy: z
       .object({
         batchSize: z.number().int().min(1).max(500).default(25),
@@ -117,15 +113,20 @@ export const ConfigSchema = z
     compromise: z
       .object({
         /**
-         * IAM principal ARNs (accounts' roots, roles, users) allowed by the bus policy to put
-         * `Compromise Reported` on the certflow bus. @default - the deployment account's root
+         * The IAM roles or users that may report a compromise (put `certflow.security` events on the
+         * bus): full ARNs, or `role/<name>` / `user/<name>` in the deployment account. Every other
+         * principal is denied explicitly. No default and no account roots: a root principal of the
+         * deployment account would let every identity policy in it report.
          */
         reporterPrincipals: z
-          .array(z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role\/.+|user\/.+)$/, 'an IAM account root, role or user ARN'))
-          .min(1)
-          .optional(),
+          .array(
+            z
+              .string()
+              .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?(role|user)\/[\w+=,.@/-]{1,512}$/, 'an IAM role or user ARN, or role/<name> or user/<name> of the deployment account (not an account root)'),
+          )
+          .min(1),
       })
-      .default({}),
+      .strict(),
     alarms: z
       .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),
@@ -141,14 +142,15 @@ export const ConfigSchema = z
     if (config.vault.rootMount === config.vault.intermediateMount) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'intermediateMount'], message: 'must differ from vault.rootMount' });
     }
-    const names = config.kubernetes.services.map((service) => service.name);
-    if (new Set(names).size !== names.length) {
-      ctx.addIssue({ code: 'custom', path: ['kubernetes', 'services'], message: 'service names must be unique' });
-    }
     const clusterNames = config.kubernetes.clusters.map((cluster) => cluster.name);
     if (new Set(clusterNames).size !== clusterNames.length) {
       ctx.addIssue({ code: 'custom', path: ['kubernetes', 'clusters'], message: 'cluster names must be unique (targets refer to clusters by name)' });
     }
+    config.kubernetes.targets.clusters.forEach((declared, index) => {
+      if (!clusterNames.includes(declared.cluster)) {
+        ctx.addIssue({ code: 'custom', path: ['kubernetes', 'targets', 'clusters', index, 'cluster'], message: `cluster ${declared.cluster} is not in kubernetes.clusters` });
+      }
+    });
     // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
     const pki = config.pki;
     if (parseDuration(pki.renewBefore) >= parseDuration(pki.leafTtl)) {

@@ -31,6 +31,7 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
     ledger: new DynamoDbLedger(dynamoDbClientFromEnv(env), rotationEnv[RotationEnvNames.LedgerTable]),
     batchSize: rotationEnv[RotationEnvNames.BatchSize],
     namespace: rotationEnv[RotationEnvNames.Namespace],
+    policy: rotationEnv[RotationEnvNames.TargetPolicy],
     maxRolloutChecks: rotationEnv.CERTFLOW_MAX_ROLLOUT_CHECKS,
   };
 }

@@ -34,6 +34,12 @@ export type CompromisePlanInput = z.infer<typeof CompromisePlanInputSchema>;
 export const CompromisePlanSchema = z.object({
   runId: RunIdSchema,
   scope: z.enum(['services', 'serials', 'intermediate']),
+  /** One key per scope however it was spelled (compromise-serials.ts scopeKey); '' when rejected. The lock carries it. */
+  scopeKey: z.string(),
+  /** False when the scope names anything certflow does not manage: the response ends Rejected, touching nothing. */
+  accepted: z.boolean(),
+  /** Why the scope was rejected; '' when accepted (a ResultSelector cannot copy an absent field). */
+  rejectedReason: z.string(),
   affected: z.object({
     /** Services whose targets are reissued. */
     services: z.array(z.string()),
@@ -47,8 +53,6 @@ export const CompromisePlanSchema = z.object({
   }),
   /** Batches of affected targets in the ledger, for the rotation's batch tasks. */
   batchIds: z.array(z.string()),
-  unknownServices: z.array(z.string()),
-  unknownSerials: z.array(z.string()),
 });
 export type CompromisePlan = z.infer<typeof CompromisePlanSchema>;
 
@@ -74,6 +78,8 @@ export const CompromiseRevokeOutputSchema = z.object({
   rootSerialRevoked: z.boolean(),
   /** Each namespace bundle republished without revoked issuers, and verified against (issue 12). */
   bundles: z.array(z.object({ cluster: z.string(), namespace: z.string(), certificates: z.number(), changed: z.boolean() })).default([]),
+  /** Backup Secrets (`<cluster>/<namespace>/<name>`) deleted because they held a compromised key. */
+  backupsDestroyed: z.array(z.string()),
 });
 export type CompromiseRevokeOutput = z.infer<typeof CompromiseRevokeOutputSchema>;
 
@@ -97,6 +103,8 @@ export const CompromiseContainedDetailSchema = z.object({
     services: z.array(z.string()),
     serialsRevoked: z.array(z.string()),
     issuerIds: z.object({ revoked: z.string().optional(), new: z.string().optional() }),
+    /** Backups deleted because they held a compromised key (a rollback could have restored it). */
+    backupsDestroyed: z.array(z.string()),
   }),
   timings: z.object({ reportedAt: z.string().optional(), containedAt: z.string(), seconds: z.number() }),
 });

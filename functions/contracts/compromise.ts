@@ -28,7 +28,27 @@ export const RevocationReasons = [
 ] as const;
 export const RevocationReasonSchema = z.enum(RevocationReasons);
 
-const Serial = z.string().regex(/^([0-9a-f]{2}[:-])*[0-9a-f]{2}$/i, 'a certificate serial in colon (or hyphen) hex, as Vault writes it');
+/**
+ * A serial as reporters copy it: colon or hyphen separated, or bare hex as OpenSSL prints it, with
+ * or without a leading zero byte; at most 20 octets (RFC 5280 4.1.2.2). The domain's
+ * canonicalSerial compares them by value; the contract only bounds the text.
+ */
+const Serial = z
+  .string()
+  .max(64)
+  .regex(/^(?:[0-9a-f]{1,2}(?::[0-9a-f]{1,2})*|[0-9a-f]{1,2}(?:-[0-9a-f]{1,2})*|[0-9a-f]+)$/i, 'a certificate serial in colon, hyphen or bare hex');
+/**
+ * Free text a person wrote (who reports, the ticket): it reaches events, logs and terminals, so
+ * it is bounded and printable: no control or format characters (ANSI escapes, bidi overrides,
+ * newlines that forge log lines), no leading or trailing space.
+ */
+export const PrintableText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\p{C}\p{Zl}\p{Zp}]+$/u, 'printable text only (no control, format or line-separator characters)')
+    .refine((text) => text.trim() === text, 'no leading or trailing whitespace');
 const ServiceName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a service name (DNS-1123 label)');
 
 export const CompromiseScopeSchema = z.discriminatedUnion('kind', [
@@ -42,8 +62,8 @@ export const CompromiseReportSchema = z
   .object({
     scope: CompromiseScopeSchema,
     reason: RevocationReasonSchema,
-    reportedBy: z.string().min(1).max(256),
-    ticket: z.string().min(1).max(128).optional(),
+    reportedBy: PrintableText(256),
+    ticket: PrintableText(128).optional(),
   })
   .strict();
 export type CompromiseReport = z.infer<typeof CompromiseReportSchema>;

@@ -251,6 +251,16 @@ export class LedgerConflictError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * A target (a ledger item, a discovered object) is not what the declared target policy says:
+ * nothing was written to it. Terminal: the same input is refused again (DESIGN.md Authority).
+ */
+export class TargetRefusedError extends CertflowError {
+  override readonly name = 'TargetRefusedError';
+  readonly code = 'TARGET_REFUSED';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -282,6 +292,7 @@ export const ErrorNames = {
   KubernetesRequest: 'KubernetesRequestError',
   TlsIdentity: 'TlsIdentityError',
   LedgerConflict: 'LedgerConflictError',
+  TargetRefused: 'TargetRefusedError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

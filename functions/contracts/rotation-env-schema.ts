@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ClusterSpecListSchema } from './clusters';
 import { RotationEnvNames } from './rotation-env';
+import { TargetPolicySchema } from './target-policy';
 
 const json = <T extends z.ZodType>(schema: T) =>
   z
@@ -22,6 +23,7 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.TrustBundleConfigMap]: z.string().min(1),
   [RotationEnvNames.BatchSize]: z.coerce.number().int().min(1).max(500).default(25),
   [RotationEnvNames.Namespace]: z.string().min(1),
+  [RotationEnvNames.TargetPolicy]: json(TargetPolicySchema),
   /** How many times the wait loop looks at a batch before RolloutTimeoutError (5 s apart in AWS: 10 minutes). */
   CERTFLOW_MAX_ROLLOUT_CHECKS: z.coerce.number().int().min(1).max(10_000).default(120),
 });

@@ -17,6 +17,8 @@ export const RotationEnvNames = {
   TrustBundleConfigMap: 'CERTFLOW_TRUST_BUNDLE_CONFIGMAP',
   /** Targets per batch (config.policy.batchSize), as a decimal string. */
   BatchSize: 'CERTFLOW_BATCH_SIZE',
-  /** The default namespace of the managed services (config.kubernetes.namespace). */
+  /** certflow's own namespace (config.kubernetes.namespace): its trust bundle is read at preflight. */
   Namespace: 'CERTFLOW_NAMESPACE',
+  /** JSON of the declared target policy (contracts/target-policy.ts): the only targets a step may act on. */
+  TargetPolicy: 'CERTFLOW_TARGET_POLICY',
 } as const;

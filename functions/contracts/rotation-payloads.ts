@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { RunIdSchema } from './unseal-payloads';
+import { RefusedCandidateSchema } from './target-policy';
 
 /**
  * The Rotation state machine's payloads (DESIGN.md Rotation). The execution's state object is:
@@ -62,6 +63,9 @@ export const RotationPlanSchema = z.object({
   allBatchIds: z.array(z.string()),
   targetCount: z.number().int(),
   dueCount: z.number().int(),
+  /** Candidates the target policy refused (the first 50; `rejectedCount` counts them all): never written to. */
+  rejected: z.array(RefusedCandidateSchema),
+  rejectedCount: z.number().int(),
   namespaces: z.array(z.object({ cluster: z.string(), namespace: z.string() })),
 });
 export type RotationPlan = z.infer<typeof RotationPlanSchema>;
@@ -126,6 +130,9 @@ export const RotationEventDetailSchema = z.object({
     })
     .optional(),
   services: z.array(z.object({ service: z.string(), oldSerial: z.string().optional(), newSerial: z.string().optional(), verdict: z.string().optional() })).optional(),
+  /** Candidates the target policy refused in this run's plan, with the reason (never written to). */
+  rejected: z.array(RefusedCandidateSchema).optional(),
+  rejectedCount: z.number().int().optional(),
   error: z.string().optional(),
   cause: z.string().optional(),
 });

@@ -1,4 +1,4 @@
-import { CompromiseEventSchema, type CompromiseReport } from '../contracts/compromise';
+import { CompromiseEventSchema, PrintableText, type CompromiseReport } from '../contracts/compromise';
 
 /**
  * The gate of the compromise response (DESIGN.md Compromise response; invariant I7): the raw
@@ -99,8 +99,9 @@ export function reportedByOf(event: unknown): string | undefined {
     let detail = (event as Record<string, unknown>).detail;
     if (typeof detail === 'string' && detail.length <= MAX_DETAIL_CHARS) detail = JSON.parse(detail) as unknown;
     if (typeof detail !== 'object' || detail === null || !Object.prototype.hasOwnProperty.call(detail, 'reportedBy')) return undefined;
-    const reportedBy = (detail as Record<string, unknown>).reportedBy;
-    return typeof reportedBy === 'string' && reportedBy.length > 0 && reportedBy.length <= 256 ? reportedBy : undefined;
+    // Only what would have passed the schema: a rejected report's reporter is echoed into an event too.
+    const reportedBy = PrintableText(256).safeParse((detail as Record<string, unknown>).reportedBy);
+    return reportedBy.success ? reportedBy.data : undefined;
   } catch {
     return undefined;
   }

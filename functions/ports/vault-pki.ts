@@ -76,7 +76,15 @@ export interface VaultPki {
     mount: string,
     request: { commonName: string; keyType: 'ec' | 'rsa'; keyBits: number; keyName: string; organization?: string; keyRef?: string },
   ): Promise<{ csrPem: string; keyId: string }>;
-  signIntermediate(rootMount: string, request: { csrPem: string; commonName: string; ttl: string; issuerRef?: string; maxPathLength?: number; organization?: string }): Promise<SignedIntermediate>;
+  /**
+   * `sign-intermediate` (VAULT_API.md 4.5). `notAfter` bounds the CA's life exactly (Vault's
+   * `not_after`; `ttl` is then not sent, since Vault refuses both); `permittedDnsDomains` and `permittedUriDomains` become its
+   * name constraints (`permitted_dns_domains`; `permitted_uri_domains` in Vault 1.18 and later).
+   */
+  signIntermediate(
+    rootMount: string,
+    request: { csrPem: string; commonName: string; ttl: string; notAfter?: Date; issuerRef?: string; maxPathLength?: number; organization?: string; permittedDnsDomains?: string[]; permittedUriDomains?: string[] },
+  ): Promise<SignedIntermediate>;
   importIssuers(mount: string, pemBundle: string): Promise<ImportResult>;
   /** PATCH with merge-patch: fields left out keep their values (P5). */
   updateIssuer(mount: string, ref: string, patch: { issuerName?: string; leafNotAfterBehavior?: LeafNotAfterBehavior; usage?: string[] }): Promise<IssuerDetails>;

@@ -1,13 +1,13 @@
 import type { CompromiseReport } from '../contracts/compromise';
 import { CompromiseLedgerEntries, type CompromisePlan } from '../contracts/compromise-payloads';
-import { InvalidInputError } from '../contracts/errors';
 import type { Target } from '../contracts/targets';
-import { compromiseBatches, normaliseSerial } from '../domain/compromise-serials';
-import { issuerOf } from '../domain/issuer-match';
+import { canonicalSerialOrUndefined, compromiseBatches, MAX_SERIAL_OCTETS, normaliseSerial, scopeKey } from '../domain/compromise-serials';
+import { dnsNamesOf, issuerOf } from '../domain/issuer-match';
 import { SecretFiles } from '../domain/secret-layout';
 import { certificatesFromPem } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import { discoverTargets } from './discover-targets';
+import { declaredServiceNames, defaultKeyAlgorithmOf } from '../domain/target-policy';
 import type { RotationRuntime } from './rotation-deps';
 
 /** One target with what its Secret holds now: the leaf's serial and the issuer that signed it. */
@@ -18,52 +18,68 @@ interface TargetLeaf {
 }
 
 /**
- * Blast radius (DESIGN.md Compromise response; gather, then decide): discover every target, read
- * the certificate each Secret holds now and which intermediate issuer signed it, then pick the
- * targets the report's scope names. The affected targets go to the ledger as batches `c0001`...
- * for the rotation's batch tasks; the payload carries ids, names and serials only.
+ * Blast radius and gate (DESIGN.md Compromise response and Authority; gather, then decide). It runs
+ * before the response preempts anything or takes the lock: discover every managed target (the
+ * target policy's), read the leaf each Secret holds and the issuer that signed it, and match the
+ * scope. A scope that names anything certflow does not manage is rejected whole, with the reason,
+ * and the plan writes nothing (no batch), so nothing running is touched:
  *
- * - services: targets of the named services; names that match nothing are reported, and an
- *   error only when none matches (the report then names nothing certflow manages).
- * - serials: targets whose current leaf has one of the serials; a serial that matches no target
- *   is still revoked when the intermediate mount stored it (a deleted workload's certificate),
- *   and reported as unknown otherwise.
- * - intermediate: every target whose leaf that issuer signed; the issuer must be on the mount.
+ * - services: every name must be a declared service with a target;
+ * - serials: every serial must be a managed target's current leaf, or a certificate the
+ *   intermediate mount stored for names of a managed target (an earlier leaf certflow issued);
+ *   serials are compared by value (compromise-serials.ts), however they were spelled;
+ * - intermediate: the issuer must be on the intermediate mount.
+ *
+ * An accepted plan puts the affected targets in the ledger as batches `c0001`... for the
+ * rotation's batch tasks; the payload carries ids, names, serials and the scope key only.
  */
 export async function planCompromise(runtime: RotationRuntime, input: { runId: string; report: CompromiseReport }, log: Log): Promise<CompromisePlan> {
   const { fanout } = runtime;
   const mount = fanout.settings.intermediateMount;
   const { scope } = input.report;
+  const empty = { services: [], targetIds: [], serialsToRevoke: [] };
+  const reject = async (reason: string): Promise<CompromisePlan> => {
+    const plan: CompromisePlan = { runId: input.runId, scope: scope.kind, scopeKey: '', accepted: false, rejectedReason: reason, affected: empty, batchIds: [] };
+    await runtime.ledger.record({ runId: input.runId, entry: CompromiseLedgerEntries.Plan, at: fanout.clock.now().toISOString(), fields: { ...plan, reason: input.report.reason, reportedBy: input.report.reportedBy } });
+    log.warn('compromise report rejected: its scope matches nothing certflow manages', { scope: scope.kind, reason });
+    return plan;
+  };
 
+  const canonical = scope.kind === 'serials' ? scope.serials.map((serial) => ({ serial, value: canonicalSerialOrUndefined(serial) })) : [];
+  const malformed = canonical.filter((entry) => entry.value === undefined).map((entry) => entry.serial);
+  if (malformed.length) return reject(`scope.serials: ${malformed.slice(0, 5).join(', ')} ${malformed.length === 1 ? 'is' : 'are'} not a serial of at most ${MAX_SERIAL_OCTETS} octets`);
+  if (scope.kind === 'services') {
+    const declared = declaredServiceNames(runtime.policy);
+    const unknown = [...new Set(scope.services.filter((service) => !declared.has(service)))].sort();
+    if (unknown.length) return reject(`scope.services: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not declared in the target policy`);
+  }
   const summaries = await fanout.pki.listIssuers(mount);
   if (scope.kind === 'intermediate' && !summaries.some((issuer) => issuer.issuerId === scope.issuerId)) {
-    throw new InvalidInputError(`scope.issuerId: issuer ${scope.issuerId} is not on the intermediate mount ${mount}`, { details: { issuerId: scope.issuerId, mount } });
+    return reject(`scope.issuerId: issuer ${scope.issuerId} is not on the intermediate mount ${mount}`);
   }
   const issuers = await Promise.all(summaries.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(mount, issuer.issuerId)).certificatePem })));
-  const discovered = await discoverTargets(fanout.clusters, [], log);
+  const discovered = await discoverTargets(fanout.clusters, runtime.policy, defaultKeyAlgorithmOf(fanout.settings), log);
   const leaves = await Promise.all(discovered.targets.map((target) => leafOf(runtime, target, issuers)));
 
   let affected: TargetLeaf[];
-  let unknownServices: string[] = [];
-  const unknownSerials: string[] = [];
-  const orphanSerials: string[] = [];
+  const earlierLeaves: string[] = [];
   let issuerSerial: string | undefined;
   if (scope.kind === 'services') {
     const named = new Set(scope.services);
     affected = leaves.filter((leaf) => named.has(leaf.target.service));
-    unknownServices = [...named].filter((service) => !affected.some((leaf) => leaf.target.service === service)).sort();
-    if (!affected.length) throw new InvalidInputError(`scope.services: no managed target belongs to ${scope.services.join(', ')}`, { details: { services: scope.services.length } });
   } else if (scope.kind === 'serials') {
-    const serials = [...new Set(scope.serials.map(normaliseSerial))];
+    const serials = [...new Set(canonical.map((entry) => entry.value as string))];
     affected = leaves.filter((leaf) => leaf.serial !== undefined && serials.includes(leaf.serial));
-    const unmatched = serials.filter((serial) => !affected.some((leaf) => leaf.serial === serial));
-    for (const serial of unmatched) {
-      if (await fanout.pki.readCertificate(mount, serial)) orphanSerials.push(serial);
-      else unknownSerials.push(serial);
+    const unknown: string[] = [];
+    for (const serial of serials.filter((value) => !affected.some((leaf) => leaf.serial === value))) {
+      const owner = await managedOwnerOf(runtime, mount, serial, discovered.targets);
+      if (owner) {
+        earlierLeaves.push(serial);
+        const leaf = leaves.find((entry) => entry.target.id === owner.id);
+        if (leaf && !affected.includes(leaf)) affected.push(leaf);
+      } else unknown.push(serial);
     }
-    if (!affected.length && !orphanSerials.length) {
-      throw new InvalidInputError(`scope.serials: none of ${serials.join(', ')} is a managed target's certificate or a certificate of ${mount}`, { details: { serials: serials.length, mount } });
-    }
+    if (unknown.length) return reject(`scope.serials: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} ${unknown.length === 1 ? 'is' : 'are'} not a certificate certflow issued for a managed target`);
   } else {
     affected = leaves.filter((leaf) => leaf.issuerId === scope.issuerId);
     const issuer = issuers.find((entry) => entry.issuerId === scope.issuerId);
@@ -75,24 +91,25 @@ export async function planCompromise(runtime: RotationRuntime, input: { runId: s
   for (const leaf of affected.filter((entry) => !revocable.includes(entry))) {
     log.warn('affected target has no leaf of the intermediate mount to revoke', { target: leaf.target.id, serial: leaf.serial });
   }
-  const serialsToRevoke = [...new Set([...revocable.map((leaf) => leaf.serial as string), ...orphanSerials])].sort();
-  const targets = affected.map((leaf) => leaf.target);
+  const serialsToRevoke = [...new Set([...revocable.map((leaf) => leaf.serial as string), ...earlierLeaves])].sort();
+  const targets = affected.map((leaf) => leaf.target).sort((a, b) => a.id.localeCompare(b.id));
   const batches = compromiseBatches(targets, runtime.batchSize);
   for (const batch of batches) await runtime.ledger.putBatch(input.runId, batch.id, batch.items);
 
   const plan: CompromisePlan = {
     runId: input.runId,
     scope: scope.kind,
+    scopeKey: scopeKey(scope),
+    accepted: true,
+    rejectedReason: '',
     affected: {
       services: [...new Set(targets.map((target) => target.service))].sort(),
       targetIds: targets.map((target) => target.id),
       serialsToRevoke,
       ...(scope.kind === 'intermediate' ? { issuerId: scope.issuerId } : {}),
-      ...(issuerSerial ? { issuerSerial } : {}),
+      ...(issuerSerial ? { issuerSerial: normaliseSerial(issuerSerial) } : {}),
     },
     batchIds: batches.map((batch) => batch.id),
-    unknownServices,
-    unknownSerials,
   };
   await runtime.ledger.record({
     runId: input.runId,
@@ -108,8 +125,22 @@ export async function planCompromise(runtime: RotationRuntime, input: { runId: s
       namespaces: [...new Map(discovered.targets.map((target) => [`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace }])).values()],
     },
   });
-  log.info('compromise blast radius planned', { scope: scope.kind, targets: targets.length, serials: serialsToRevoke.length, unknownServices: unknownServices.length, unknownSerials: unknownSerials.length });
+  log.info('compromise blast radius planned', { scope: scope.kind, targets: targets.length, serials: serialsToRevoke.length });
   return plan;
+}
+
+/**
+ * The managed target an earlier leaf belonged to: the intermediate mount stored the certificate,
+ * and every name in it is a name of one declared target. A certificate the mount issued for
+ * anything else (another tenant's, an operator's) is not certflow's to revoke.
+ */
+async function managedOwnerOf(runtime: RotationRuntime, mount: string, serial: string, targets: readonly Target[]): Promise<Target | undefined> {
+  const stored = await runtime.fanout.pki.readCertificate(mount, serial);
+  const [leaf] = stored ? certificatesFromPem(stored.certificatePem, `certificate ${serial}`) : [];
+  if (!leaf || leaf.basicConstraints?.ca) return undefined;
+  const names = dnsNamesOf(leaf);
+  if (!names.length) return undefined;
+  return targets.find((target) => target.kind !== 'istio-cacerts' && names.every((name) => target.dnsNames.includes(name)));
 }
 
 async function leafOf(runtime: RotationRuntime, target: Target, issuers: ReadonlyArray<{ issuerId: string; certificatePem: string }>): Promise<TargetLeaf> {
@@ -118,5 +149,5 @@ async function leafOf(runtime: RotationRuntime, target: Target, issuers: Readonl
   const leaf = pem ? certificatesFromPem(pem, `${target.id} certificate`)[0] : undefined;
   if (!leaf) return { target };
   const issuerId = issuerOf(leaf, issuers);
-  return { target, serial: leaf.serial, ...(issuerId ? { issuerId } : {}) };
+  return { target, serial: normaliseSerial(leaf.serial), ...(issuerId ? { issuerId } : {}) };
 }

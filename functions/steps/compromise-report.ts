@@ -29,6 +29,7 @@ export async function reportContained(runtime: RotationRuntime, input: Compromis
       services: plan.affected.services,
       serialsRevoked: revoke?.revoked ?? [],
       issuerIds: { ...(revokedIssuer ? { revoked: revokedIssuer } : {}), ...(input.newIssuerId ? { new: input.newIssuerId } : {}) },
+      backupsDestroyed: revoke?.backupsDestroyed ?? [],
     },
     timings: {
       ...(input.reportedAt ? { reportedAt: new Date(input.reportedAt).toISOString() } : {}),

@@ -10,6 +10,7 @@ import type { RotationRuntime } from './rotation-deps';
 import { publishTrust } from './publish-trust';
 import { verifierIdentity } from './verifier-identity';
 import { verifyBatch } from './verify-batch';
+import { destroyCompromisedBackups } from './destroy-compromised-backups';
 
 /**
  * Revocation (DESIGN.md Compromise response; VAULT_API.md 5.2), after the affected targets are
@@ -47,7 +48,8 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   if (input.issuerId) {
     const issuer = await pki.revokeIssuer(intermediateMount, input.issuerId);
     issuerRevoked = issuer.revoked;
-    rootSerial = input.rootSerial ? normaliseSerial(input.rootSerial) : certificatesFromPem(issuer.certificatePem, `issuer ${input.issuerId}`)[0]?.serial;
+    const fromCertificate = certificatesFromPem(issuer.certificatePem, `issuer ${input.issuerId}`)[0]?.serial;
+    rootSerial = input.rootSerial ? normaliseSerial(input.rootSerial) : fromCertificate ? normaliseSerial(fromCertificate) : undefined;
     if (!rootSerial) throw new VaultRequestError(`issuer ${input.issuerId} on ${intermediateMount} returned no certificate to take its serial from`, { details: { issuerId: input.issuerId } });
     const answer = await pki.revokeSerial(settings.rootMount, rootSerial);
     rootSerialRevoked = answer.revoked;
@@ -84,9 +86,16 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   }
 
   const bundles = await republishAndVerify(runtime, input.runId, log);
+  // Revoked and on the CRLs: now no backup may bring the compromised keys back.
+  const issuerPem = input.issuerId ? (await pki.readIssuer(intermediateMount, input.issuerId)).certificatePem : undefined;
+  const destroyedNow = await destroyCompromisedBackups(runtime, { serials, ...(issuerPem ? { issuerPem } : {}) }, log);
+  // A retried step finds nothing left to delete: keep what the first attempt destroyed in the record.
+  const earlier = (await runtime.ledger.records(input.runId)).find((record) => record.entry === CompromiseLedgerEntries.Revoke)?.fields.backupsDestroyed;
+  const backupsDestroyed = [...new Set([...(Array.isArray(earlier) ? (earlier as string[]) : []), ...destroyedNow])].sort();
 
   const output: CompromiseRevokeOutput = {
     runId: input.runId,
+    backupsDestroyed,
     revoked: [...revoked, ...(rootSerial && rootSerialRevoked ? [rootSerial] : [])],
     expired,
     onCrl,
@@ -137,6 +146,8 @@ async function republishAndVerify(runtime: RotationRuntime, runId: string, log: 
 class CrlReader {
   private issuerList?: Array<{ issuerId: string; certificatePem: string }>;
   private readonly crls = new Map<string, CrlFacts>();
+  /** Each CRL's serials in the canonical form, so a DER leading zero byte cannot hide a listing. */
+  private readonly listed = new Map<string, Set<string>>();
 
   constructor(
     private readonly pki: VaultPki,
@@ -161,7 +172,9 @@ class CrlReader {
       }
       this.crls.set(issuerId, crl);
     }
-    return crl.revokedSerials.has(serial);
+    let listed = this.listed.get(issuerId);
+    if (!listed) this.listed.set(issuerId, (listed = new Set([...crl.revokedSerials].map(normaliseSerial))));
+    return listed.has(normaliseSerial(serial));
   }
 
   async anyListing(serial: string): Promise<string | undefined> {

@@ -26,7 +26,7 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   const { run } = state;
   const deps = { pki: runtime.fanout.pki, settings: runtime.fanout.settings, clock: runtime.fanout.clock, log };
   if (state.activated?.changed) await retireIssuer(deps, { runId: run.runId, issuerId: state.activated.previousDefault });
-  const cleaned = await cleanupBackups(runtime.fanout.clusters, run.runId, log);
+  const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const services = await servicesOf(runtime, run.runId);
   const detail: RotationEventDetail = {
     runId: run.runId,
@@ -45,6 +45,8 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
       restored: 0,
     },
     services,
+    // What the target policy refused is part of the run's story: who tried to be renewed, and why not.
+    ...(state.plan ? { rejected: state.plan.rejected, rejectedCount: state.plan.rejectedCount } : {}),
   };
   await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
   return detail;

@@ -2,7 +2,8 @@ import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
 import { decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
-import { planBatches } from '../domain/target-annotations';
+import { planBatches } from '../domain/target-batches';
+import { defaultKeyAlgorithmOf } from '../domain/target-policy';
 import { SecretFiles } from '../domain/secret-layout';
 import { certificatesFromPem } from '../domain/x509-facts';
 import { discoverTargets } from './discover-targets';
@@ -16,6 +17,9 @@ import type { Log } from '../ports/log';
  * named reason) and whether the intermediate is due. A rotated intermediate makes every target due
  * (leaves must move off the retiring issuer). Batches go to the ledger; the payload carries ids.
  */
+/** Refused candidates carried in the plan payload (and the event); the plan's ledger record has every one. */
+export const MAX_REJECTED_IN_PAYLOAD = 50;
+
 export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log): Promise<RotationPlan> {
   const { fanout } = runtime;
   const now = fanout.clock.now();
@@ -23,7 +27,7 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
   const pkiPlan = await planPki(pkiDeps, { forced: run.forceIntermediate });
   const intermediateDue = pkiPlan.rotation.due;
 
-  const discovered = await discoverTargets(fanout.clusters, [], log);
+  const discovered = await discoverTargets(fanout.clusters, runtime.policy, defaultKeyAlgorithmOf(fanout.settings), log);
   const targets = discovered.targets.filter((target) => !run.services || run.services.includes(target.service));
   const issuers = await Promise.all(
     pkiPlan.issuers.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(fanout.settings.intermediateMount, issuer.issuerId)).certificatePem })),
@@ -66,7 +70,7 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     at: now.toISOString(),
     fields: { intermediate: pkiPlan.rotation, reasons, rejected: discovered.rejected, defaultIssuer: pkiPlan.defaultIssuer },
   });
-  log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, canary: canary.length });
+  log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, canary: canary.length, refused: discovered.rejected.length });
   return {
     runId: run.runId,
     intermediateDue,
@@ -78,6 +82,9 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     allBatchIds: [...(canary.length ? ['canary'] : []), ...batchIds],
     targetCount: targets.length,
     dueCount: due.length,
+    // Bounded, so a namespace full of hostile candidates cannot grow the state past its limit; the ledger keeps them all.
+    rejected: discovered.rejected.slice(0, MAX_REJECTED_IN_PAYLOAD),
+    rejectedCount: discovered.rejected.length,
     namespaces: namespaces.length ? namespaces : [{ cluster: fanout.clusters[0]?.name ?? 'primary', namespace: runtime.namespace }],
   };
 }

@@ -1,6 +1,9 @@
 import type { RenewBatchInput, RenewBatchOutput, RenewedTarget } from '../contracts/fanout-payloads';
 import { K8sNames, type Target } from '../contracts/targets';
-import { InvalidInputError } from '../contracts/errors';
+import { InvalidInputError, TargetRefusedError } from '../contracts/errors';
+import type { TargetPolicy } from '../contracts/target-policy';
+import { certificateRefusal, meshPermittedDnsDomains } from '../domain/target-policy';
+import { certificatesFromPem } from '../domain/x509-facts';
 import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
 import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
 import { vaultTtl } from '../domain/issuer-naming';
@@ -19,14 +22,15 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  * - cert-manager: ask for renewal the `cmctl renew` way (Issuing=True); CheckBatch waits for it.
  * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
  */
-export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput): Promise<RenewBatchOutput> {
+export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
   const renewed: RenewedTarget[] = [];
-  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target));
+  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target, policy));
   return { runId: input.runId, renewed };
 }
 
-async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target): Promise<RenewedTarget> {
+async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target, policy: TargetPolicy): Promise<RenewedTarget> {
   const cluster = deps.cluster(target.cluster);
+  if (target.kind === 'cert-manager') await refuseCertificateOutsidePolicy(deps, target, policy);
   const current = await cluster.readSecret(target.namespace, target.secretName);
   const base = { id: target.id, service: target.service, kind: target.kind, restarted: [] as string[] };
   const oldSerial = current ? leafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
@@ -52,7 +56,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   }
 
   const rsa = target.keyAlgorithm === 'rsa-2048';
-  const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa) : await issueServiceLeaf(deps, target, rsa);
+  const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa, policy) : await issueServiceLeaf(deps, target, rsa);
   const chain = splitChain(leaf.caChainPem);
   await cluster.writeSecret({
     namespace: target.namespace,
@@ -80,18 +84,42 @@ async function issueServiceLeaf(deps: FanoutDeps, target: Target, rsa: boolean) 
   return { ...leaf, privateKeyPem: leaf.privateKeyPem };
 }
 
-/** Istio's plug-in CA: a CA under the root with a key Vault never holds. */
-async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean) {
+/**
+ * Istio's plug-in CA: a CA under the root with a key Vault never holds, and as little power as
+ * the mesh needs. Its name constraints permit only the mesh's DNS domains and its SPIFFE trust
+ * domain (a URI constraint on spiffe://<trust domain>/...), so a stolen mesh CA cannot sign for
+ * keycloak.econ-graph.svc's peers outside the mesh or for www.bank.example; path length 0, so it
+ * signs only leaves; and it ends no later than the active intermediate, so nothing the mesh signs
+ * outlives the PKI's own issuing CA (I6).
+ */
+async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean, policy: TargetPolicy) {
   const commonName = `${deps.settings.organization} mesh CA ${target.cluster}`;
   const request = await deps.keys.csr({ commonName, organization: deps.settings.organization, keyType: rsa ? 'rsa' : 'ec', ca: true });
+  const intermediate = certificatesFromPem((await deps.pki.readIssuer(deps.settings.intermediateMount, 'default')).certificatePem, 'the default intermediate')[0];
+  const wanted = new Date(deps.clock.now().getTime() + deps.settings.leafTtlSeconds * 1000);
+  const notAfter = intermediate && intermediate.notAfter < wanted ? intermediate.notAfter : wanted;
   const signed = await deps.pki.signIntermediate(deps.settings.rootMount, {
     csrPem: request.csrPem,
     commonName,
     ttl: vaultTtl(deps.settings.leafTtlSeconds),
+    notAfter,
     maxPathLength: 0,
     organization: deps.settings.organization,
+    permittedDnsDomains: meshPermittedDnsDomains(policy),
+    permittedUriDomains: [policy.mesh.trustDomain],
   });
   return { certificatePem: signed.certificatePem, privateKeyPem: request.privateKeyPem, caChainPem: signed.caChainPem.slice(1), serialNumber: signed.serialNumber };
+}
+
+/**
+ * cert-manager issues what its Certificate's spec says, so a renewal certflow asks for must not
+ * carry a name (or write a Secret) the policy does not admit: someone who may edit the
+ * Certificate would otherwise get certflow to trigger issuance for anything. Checked before backup.
+ */
+async function refuseCertificateOutsidePolicy(deps: FanoutDeps, target: Target, policy: TargetPolicy): Promise<void> {
+  const certificate = await deps.cluster(target.cluster).readCertificate(target.namespace, target.certificateName ?? target.secretName);
+  const refusal = certificate ? certificateRefusal(policy, target, certificate) : undefined;
+  if (refusal) throw new TargetRefusedError(`${refusal.object}: ${refusal.reason} (${refusal.detail})`, { details: { target: target.id, reason: refusal.reason } });
 }
 
 /** A byte-for-byte copy next to the original, labelled with the run; an existing backup is kept. */

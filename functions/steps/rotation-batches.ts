@@ -7,6 +7,7 @@ import { verifyBatch, type VerifierIdentity } from './verify-batch';
 import { restoreBatch } from './restore-batch';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
+import { admitBatch, admitWholeBatch } from './admit-batch';
 
 /**
  * The batch tasks of the Rotation state machine: each loads its batch from the ledger (payloads
@@ -19,8 +20,8 @@ export function rollbackRestartTime(requestedAt: string): string {
 }
 
 export async function renewBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<{ batchId: string; renewed: number; serials: Array<{ service: string; oldSerial?: string; newSerial?: string }> }> {
-  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
-  const result: RenewBatchOutput = await renewBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: input.requestedAt, targets });
+  const targets = await admitted(runtime, input, log);
+  const result: RenewBatchOutput = await renewBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: input.requestedAt, targets }, runtime.policy);
   await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#renew`, at: runtime.fanout.clock.now().toISOString(), fields: { renewed: result.renewed } });
   return {
     batchId: input.batchId,
@@ -30,7 +31,7 @@ export async function renewBatchTask(runtime: RotationRuntime, input: BatchTaskI
 }
 
 export async function checkBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<BatchProgress> {
-  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  const targets = await admitted(runtime, input, log);
   const renewed = input.phase === 'rotation' ? await renewedOf(runtime, input) : undefined;
   const requestedAt = input.phase === 'rollback' ? rollbackRestartTime(input.requestedAt) : input.requestedAt;
   const progress = await checkBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt, targets, ...(renewed ? { renewed } : {}) });
@@ -55,7 +56,8 @@ export async function verifyBatchTask(
   identity: () => Promise<VerifierIdentity>,
   log: Log,
 ): Promise<{ batchId: string; allValid: boolean; invalid: number }> {
-  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  // The policy's targets, so the probe dials the declared endpoint and never one a ledger item names.
+  const targets = await admitted(runtime, input, log);
   // A rollback is verified even when Vault cannot issue the verifier's client certificate.
   const result: VerifyBatchOutput = await verifyBatch({ ...runtime.fanout, log }, { runId: input.runId, targets }, identity, { allowServerOnly: input.phase === 'rollback' });
   await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#verify-${input.phase}`, at: runtime.fanout.clock.now().toISOString(), fields: { verdicts: result.verdicts } });
@@ -69,10 +71,22 @@ export async function verifyBatchTask(
 }
 
 export async function restoreBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<{ batchId: string; restored: number }> {
-  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  // A rollback keeps going for the targets the policy declares; a refused item is left alone and recorded.
+  const { admitted: targets, refused } = admitBatch(runtime, await runtime.ledger.getBatch(input.runId, input.batchId), log);
   const result: RestoreBatchOutput = await restoreBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: rollbackRestartTime(input.requestedAt), targets });
-  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#restore`, at: runtime.fanout.clock.now().toISOString(), fields: { restored: result.restored } });
+  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#restore`, at: runtime.fanout.clock.now().toISOString(), fields: { restored: result.restored, refused } });
   return { batchId: input.batchId, restored: result.restored.filter((entry) => entry.restored).length };
+}
+
+/** The batch from the ledger, each item replaced by the policy's target; any refused item stops the step. */
+async function admitted(runtime: RotationRuntime, input: BatchTaskInput, log: Log) {
+  const targets = await runtime.ledger.getBatch(input.runId, input.batchId);
+  try {
+    return admitWholeBatch(runtime, input.batchId, targets, log);
+  } catch (error) {
+    await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#refused`, at: runtime.fanout.clock.now().toISOString(), fields: { error: (error as Error).message } });
+    throw error;
+  }
 }
 
 async function renewedOf(runtime: RotationRuntime, input: BatchTaskInput) {

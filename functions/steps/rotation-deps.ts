@@ -4,6 +4,7 @@ import type { ShareStore } from '../ports/share-store';
 import type { Ledger } from '../ports/ledger';
 import type { Cluster } from '../ports/cluster';
 import type { FanoutDeps } from './fanout-deps';
+import type { TargetPolicy } from '../contracts/target-policy';
 
 /** Everything a rotation step may use, built once per cold start (adapters/rotation-wiring.ts). */
 export interface RotationRuntime {
@@ -14,6 +15,8 @@ export interface RotationRuntime {
   ledger: Ledger;
   batchSize: number;
   namespace: string;
+  /** The declared target policy: discovery admits by it, and every batch step re-checks by it. */
+  policy: TargetPolicy;
   /** Looks at a batch before the wait loop gives up (RolloutTimeoutError). */
   maxRolloutChecks: number;
 }

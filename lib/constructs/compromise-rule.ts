@@ -14,10 +14,11 @@ export interface CompromiseRuleProps {
   /** The CompromiseResponse state machine; it receives the whole event as its input. */
   readonly stateMachine: sfn.IStateMachine;
   /**
-   * Who may put events on the bus (the bus policy): the security tooling's roles or accounts.
-   * Principals of the deployment account also need events:PutEvents in their own IAM policy.
+   * The IAM role or user ARNs that may put `certflow.security` events on the bus: the security
+   * tooling's. Everyone else is denied explicitly (aws:PrincipalArn), so no identity policy in the
+   * account can grant it. Reporters also need events:PutEvents in their own identity policy.
    */
-  readonly reporterPrincipals: readonly iam.IPrincipal[];
+  readonly reporterPrincipalArns: readonly string[];
   /**
    * Delivery retries to the state machine: a report that never starts a response is a
    * compromise nobody contains, so keep trying for as long as EventBridge allows.
@@ -55,16 +56,28 @@ export class CompromiseRule extends Construct {
       ],
     });
 
-    // Only the reporters may put on the bus, and only reports (events:source is the
-    // reporter-chosen Source; certflow's own events come from its state machines' roles).
+    // The reporters may put reports (events:source is the Source a caller chooses; certflow's own
+    // events come from its state machines' roles with another source).
     props.eventBus.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CompromiseReportersPutEvents',
         effect: iam.Effect.ALLOW,
-        principals: [...props.reporterPrincipals],
+        principals: props.reporterPrincipalArns.map((arn) => new iam.ArnPrincipal(arn)),
         actions: ['events:PutEvents'],
         resources: [props.eventBus.eventBusArn],
         conditions: { StringEquals: { 'events:source': CompromiseSource } },
+      }),
+    );
+    // Within one account an identity policy alone allows PutEvents, whatever the bus policy allows:
+    // only an explicit Deny restricts it. Anyone who is not a named reporter may not put a report.
+    props.eventBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyNamedReportersPutCompromiseReports',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [props.eventBus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': CompromiseSource }, ArnNotEquals: { 'aws:PrincipalArn': [...props.reporterPrincipalArns] } },
       }),
     );
   }

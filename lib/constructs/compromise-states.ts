@@ -16,13 +16,34 @@ export const CompromiseStates = {
   EmitRejected: 'EmitRejected',
   RejectedOutcome: 'RejectedOutcome',
   Rejected: 'Rejected',
-  /** Stop every running Rotation execution, then take the lock unconditionally. */
-  PreemptRotation: 'PreemptRotation',
+  /**
+   * The gate, before anything running is touched: the blast radius is planned first, and a scope
+   * that names anything unmanaged ends Rejected (Compromise Rejected) with nothing preempted or locked.
+   */
+  PlanCompromise: 'PlanCompromise',
+  ScopeAccepted: 'ScopeAccepted?',
+  ScopeRejectedDetail: 'ScopeRejectedDetail',
+  EmitScopeRejected: 'EmitScopeRejected',
+  ScopeRejectedOutcome: 'ScopeRejectedOutcome',
+  /**
+   * Take the lock unless another compromise response holds it (a rotation's lock is taken over:
+   * the response preempts). Held by a response for the same scope: refused, and recorded in that
+   * response's ledger; for another scope: wait and try again, so two responses never run at once.
+   */
   TakeLock: 'TakeLock',
+  ReadHeldLock: 'ReadHeldLock',
+  SameScopeRunning: 'SameScopeRunning?',
+  WaitForLock: 'WaitForLock',
+  DuplicateOf: 'DuplicateOf',
+  DuplicateDetail: 'DuplicateDetail',
+  RecordDuplicate: 'RecordDuplicate',
+  EmitDuplicateRejected: 'EmitDuplicateRejected',
+  DuplicateOutcome: 'DuplicateOutcome',
+  /** Stop every running Rotation execution (the response holds the lock by now). */
+  PreemptRotation: 'PreemptRotation',
   /** The rotation's Preflight (trigger compromise, forceRenewal): `$.preflight.run`, moved to `$.run`. */
   Preflight: 'CompromisePreflight',
   RecordRun: 'RecordCompromiseRun',
-  PlanCompromise: 'PlanCompromise',
   IntermediateScope: 'IntermediateScope?',
   PrepareNewIntermediate: 'PrepareNewIntermediate',
   ActivateNewIntermediate: 'ActivateNewIntermediate',
@@ -67,5 +88,8 @@ export const CompromiseErrors = {
 
 /** Outcomes in the execution's output (`outcome`). */
 export const CompromiseOutcomes = { Rejected: 'Rejected', Contained: 'Contained' } as const;
+
+/** The lock item's attribute that marks a compromise response as its holder (and the scope it contains). */
+export const CompromiseLockAttributes = { Holder: 'holder', HolderValue: 'compromise', ScopeKey: 'scopeKey' } as const;
 
 export { CompromiseDetailTypes };

@@ -11,7 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
-import { CompromiseDetailTypes, CompromiseErrors, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
+import { CompromiseDetailTypes, CompromiseErrors, CompromiseLockAttributes, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
 import { LockTableRetry } from './retry-policies';
 import { WorkflowKit } from './workflow-kit';
 
@@ -70,8 +70,10 @@ export interface CompromiseWorkflowProps {
  *
  * Validate; an invalid report emits `Compromise Rejected` and ends Succeeded (outcome Rejected):
  * a bad report changes nothing, and it is the reporter's error, not a failed execution to alarm
- * on. Otherwise: stop every running Rotation, take the rotation lock unconditionally (the
- * response preempts), Preflight, plan the blast radius; for an intermediate, prepare and
+ * on. Then the gate, before anything running is touched: plan the blast radius, and reject a scope
+ * that names anything certflow does not manage the same way. Take the rotation lock unless another
+ * response holds it (same scope: refused and recorded in that response's ledger; another scope:
+ * wait for it), stop every running Rotation (the response preempts), Preflight; for an intermediate, prepare and
  * activate a new one; reissue every affected batch (no canary) and verify it; revoke the
  * compromised serials (and the old intermediate on both mounts), rebuilding the CRLs; report,
  * emit `Compromise Contained`, release the lock.
@@ -215,17 +217,11 @@ export class CompromiseWorkflow extends Construct {
     ).next(activate);
     const intermediateScope = new sfn.Choice(this, S.IntermediateScope).when(sfn.Condition.stringEquals('$.plan.scope', 'intermediate'), prepare).otherwise(reissue);
 
-    // ---- start: lock, preflight, plan -----------------------------------------------------------
+    // ---- after the lock: preempt, preflight ----------------------------------------------------
 
-    const plan = catchFailure(
-      invoke(S.PlanCompromise, 'CompromisePlan', sfn.TaskInput.fromObject({ runId, report: sfn.JsonPath.objectAt('$.validation.report') }), {
-        resultSelector: { 'scope.$': '$.Payload.scope', 'affected.$': '$.Payload.affected', 'batchIds.$': '$.Payload.batchIds' },
-        resultPath: '$.plan',
-      }),
-    ).next(intermediateScope);
     const recordRun = new sfn.Pass(this, S.RecordRun, {
-      parameters: { validation: sfn.JsonPath.objectAt('$.validation'), run: sfn.JsonPath.objectAt('$.preflight.run') },
-    }).next(plan);
+      parameters: { validation: sfn.JsonPath.objectAt('$.validation'), plan: sfn.JsonPath.objectAt('$.plan'), run: sfn.JsonPath.objectAt('$.preflight.run') },
+    }).next(intermediateScope);
     const preflight = catchFailure(
       invoke(
         S.Preflight,
@@ -238,28 +234,94 @@ export class CompromiseWorkflow extends Construct {
         { resultSelector: { 'run.$': '$.Payload' }, resultPath: '$.preflight' },
       ),
     ).next(recordRun);
-    // No condition: the response always takes the lock (it preempts, I3). A stopped rotation's
-    // stale-lock release deletes the lock only while that rotation owns it, so it cannot free ours.
+    const preempt = catchFailure(
+      invoke(S.PreemptRotation, 'PreemptRotation', sfn.TaskInput.fromObject({ runId }), { resultSelector: { 'stopped.$': '$.Payload.stopped' }, resultPath: '$.preempted' }),
+    ).next(preflight);
+
+    // ---- the lock: one response at a time; a rotation's lock is taken over ----------------------
+
+    const rejected = new sfn.Succeed(this, S.Rejected, { comment: 'A report that is invalid, names nothing managed, or repeats a running response changes nothing and is not a failed execution: the reporter gets Compromise Rejected.' });
+    const rejectedWith = (pass: string, emitState: string, outcome: string, reason: string) => {
+      const ending = new sfn.Pass(this, outcome, { parameters: { outcome: CompromiseOutcomes.Rejected, runId, 'reason.$': reason } });
+      ending.next(rejected);
+      const detail = new sfn.Pass(this, pass, {
+        parameters: { reason: sfn.JsonPath.stringAt(reason), reportedBy: sfn.JsonPath.stringAt('$.validation.report.reportedBy'), receivedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime') },
+        resultPath: '$.rejectedDetail',
+      });
+      return detail.next(emit(emitState, CompromiseDetailTypes.Rejected, sfn.TaskInput.fromJsonPathAt('$.rejectedDetail'), ending));
+    };
+    const holder = tasks.DynamoAttributeValue.fromString(CompromiseLockAttributes.HolderValue);
     const takeLock = new tasks.DynamoPutItem(this, S.TakeLock, {
       table: props.ledgerTable,
-      item: kit.lockItem(),
+      item: {
+        ...kit.lockItem(),
+        [CompromiseLockAttributes.Holder]: holder,
+        [CompromiseLockAttributes.ScopeKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.plan.scopeKey')),
+      },
+      // Free, a rotation's (it is preempted next), or already ours (a retried put): never another response's.
+      conditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#holder) OR #holder <> :compromise OR #owner = :owner',
+      expressionAttributeNames: { '#holder': CompromiseLockAttributes.Holder, '#owner': 'owner' },
+      expressionAttributeValues: { ':compromise': holder, ':owner': kit.owner },
       resultPath: sfn.JsonPath.DISCARD,
     });
     takeLock.addRetry(LockTableRetry);
-    catchFailure(takeLock).next(preflight);
-    const preempt = catchFailure(
-      invoke(S.PreemptRotation, 'PreemptRotation', sfn.TaskInput.fromObject({ runId }), { resultSelector: { 'stopped.$': '$.Payload.stopped' }, resultPath: '$.preempted' }),
-    ).next(takeLock);
+    const readHeldLock = new tasks.DynamoGetItem(this, S.ReadHeldLock, { table: props.ledgerTable, key: kit.lockKey, consistentRead: true, resultPath: '$.heldLock' });
+    readHeldLock.addRetry(LockTableRetry);
+    catchFailure(readHeldLock);
+    takeLock.addCatch(readHeldLock, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    catchFailure(takeLock).next(preempt);
+    // Another scope: the response waits its turn (the execution timeout bounds the wait).
+    const waitForLock = new sfn.Wait(this, S.WaitForLock, { time: checkInterval }).next(takeLock);
+    const recordDuplicate = new tasks.DynamoPutItem(this, S.RecordDuplicate, {
+      table: props.ledgerTable,
+      item: {
+        // The running response's ledger (DynamoDbLedger: pk run#<runId>, sk log#<entry>), so its record names who was refused.
+        pk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format('run#{}', sfn.JsonPath.stringAt('$.heldLock.Item.runId.S'))),
+        sk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format('log#compromise#duplicate#{}', runId)),
+        at: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+        fields: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.duplicate'))),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    recordDuplicate.addRetry(LockTableRetry);
+    catchFailure(recordDuplicate).next(rejectedWith(S.DuplicateDetail, S.EmitDuplicateRejected, S.DuplicateOutcome, '$.duplicate.reason'));
+    const duplicate = new sfn.Pass(this, S.DuplicateOf, {
+      parameters: {
+        refusedRunId: runId,
+        reportedBy: sfn.JsonPath.stringAt('$.validation.report.reportedBy'),
+        reason: sfn.JsonPath.format('a compromise response for the same scope is already running ({}); this report changed nothing', sfn.JsonPath.stringAt('$.heldLock.Item.runId.S')),
+      },
+      resultPath: '$.duplicate',
+    }).next(recordDuplicate);
+    readHeldLock.next(
+      new sfn.Choice(this, S.SameScopeRunning)
+        .when(
+          sfn.Condition.and(sfn.Condition.isPresent('$.heldLock.Item.scopeKey.S'), sfn.Condition.stringEqualsJsonPath('$.heldLock.Item.scopeKey.S', '$.plan.scopeKey')),
+          duplicate,
+        )
+        .otherwise(waitForLock),
+    );
+
+    // ---- the gate: plan the blast radius before touching anything -------------------------------
+
+    const scopeAccepted = new sfn.Choice(this, S.ScopeAccepted)
+      .when(sfn.Condition.booleanEquals('$.plan.accepted', true), takeLock)
+      .otherwise(rejectedWith(S.ScopeRejectedDetail, S.EmitScopeRejected, S.ScopeRejectedOutcome, '$.plan.rejectedReason'));
+    const plan = catchFailure(
+      invoke(S.PlanCompromise, 'CompromisePlan', sfn.TaskInput.fromObject({ runId, report: sfn.JsonPath.objectAt('$.validation.report') }), {
+        resultSelector: Object.fromEntries(['scope', 'scopeKey', 'accepted', 'rejectedReason', 'affected', 'batchIds'].map((field) => [`${field}.$`, `$.Payload.${field}`])),
+        resultPath: '$.plan',
+      }),
+    ).next(scopeAccepted);
 
     // ---- validate -------------------------------------------------------------------------------
 
-    const rejected = new sfn.Succeed(this, S.Rejected, { comment: 'An invalid report changes nothing and is not a failed execution: the reporter gets Compromise Rejected.' });
     const rejectedOutcome = new sfn.Pass(this, S.RejectedOutcome, {
       parameters: { outcome: CompromiseOutcomes.Rejected, runId, 'reason.$': '$.validation.reason' },
     });
     rejectedOutcome.next(rejected);
     const emitRejected = emit(S.EmitRejected, CompromiseDetailTypes.Rejected, sfn.TaskInput.fromJsonPathAt('$.validation.rejectedDetail'), rejectedOutcome);
-    const reportValid = new sfn.Choice(this, S.ReportValid).when(sfn.Condition.booleanEquals('$.validation.valid', true), preempt).otherwise(emitRejected);
+    const reportValid = new sfn.Choice(this, S.ReportValid).when(sfn.Condition.booleanEquals('$.validation.valid', true), plan).otherwise(emitRejected);
     // The whole event goes in: CompromiseValidate parses it at the edge (a bad event is data).
     const validate = catchFailure(
       invoke(S.ValidateReport, 'CompromiseValidate', sfn.TaskInput.fromJsonPathAt('$'), { resultSelector: { 'validation.$': '$.Payload' }, resultPath: '$.validated' }),

@@ -83,6 +83,7 @@ export const EventPublishRetry: RetryProps = {
  * - InvalidInputError: a payload failed its schema.
  * - KubernetesConflictError: the adapter already re-read and retried its whole budget against
  *   another writer (errors.ts), so retrying here would race the same writer again.
+ * - TargetRefusedError: a ledger item is not what the target policy declares (a forgery).
  */
 export const TerminalRotationErrors = [
   ErrorNames.VerificationFailed,
@@ -91,6 +92,7 @@ export const TerminalRotationErrors = [
   ErrorNames.IntermediateInvalid,
   ErrorNames.InvalidInput,
   ErrorNames.KubernetesConflict,
+  ErrorNames.TargetRefused,
 ] as const;
 
 /**

@@ -2,6 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { RotationLock, RotationStates } from '../../functions/contracts/rotation-payloads';
 import type { HistoryEvent } from '../runner/local-runner';
 import type { Moment } from '../runner/history-facts';
+import { declaredServiceNames } from '../../functions/domain/target-policy';
 import type { LocalCloud } from './local-cloud';
 
 /**
@@ -97,7 +98,7 @@ export async function injectFault(cloud: LocalCloud, request: FaultRequest): Pro
   const counts = { ...(request.after ? { after: request.after } : {}), ...(request.times ? { times: request.times } : {}) };
   const service = request.service ?? 'backend';
   const namespace = sandbox.config.kubernetes.namespace;
-  checkFaultTarget(request, sandbox.config.kubernetes.services.map((declared) => declared.name));
+  checkFaultTarget(request, [...declaredServiceNames(sandbox.config.kubernetes.targets)]);
   switch (request.kind) {
     case 'vault:issue':
     case 'vault:sign': {

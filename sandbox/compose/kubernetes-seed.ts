@@ -9,6 +9,7 @@ import { bundleFromVault } from '../cert-manager/vault-signer';
 import { conditionOf, ConditionTypes } from '../cert-manager/certificate-conditions';
 import type { CertificateObject, DeploymentObject, KubernetesEmulatorHandle, ResourceName, ResourceTypes, SecretObject } from '../kubernetes/kubernetes-emulator';
 import type { ManagedService } from '../services/service-endpoints';
+import { declaredServices } from './declared-services';
 
 /**
  * The econ-graph cluster as certflow finds it before its first run (config/econgraph.json): the
@@ -68,23 +69,13 @@ export interface KubernetesSeed {
 
 export const DEFAULT_ISSUER_REF = { name: 'vault-issuer', kind: 'Issuer' } as const;
 
-type ServiceConfig = CertflowConfig['kubernetes']['services'][number];
-
-function namespaceOf(config: CertflowConfig, service: ServiceConfig): string {
-  return service.namespace ?? config.kubernetes.namespace;
-}
-
-function secretNameOf(service: ServiceConfig): string {
-  return `${service.name}-tls`;
-}
-
-/** The endpoints a sandbox runs for this config: one per service, in the service's namespace. */
+/** The endpoints a sandbox runs for this config: one per declared service, in the service's namespace. */
 export function managedServices(config: CertflowConfig): ManagedService[] {
-  return config.kubernetes.services.map((service) => ({
-    name: service.name,
-    namespace: namespaceOf(config, service),
-    secretName: secretNameOf(service),
-    deployment: service.name,
+  return declaredServices(config).map((target) => ({
+    name: target.service,
+    namespace: target.namespace,
+    secretName: target.secretName,
+    deployment: target.workloads[0] ?? target.service,
     trustBundleConfigMap: config.kubernetes.trustBundleConfigMap,
     trustBundleKey: K8sNames.TrustBundleKey,
   }));
@@ -159,16 +150,16 @@ export async function seedKubernetes(inputs: KubernetesSeedInputs, config: Certf
   const verifier = { commonName: verifierName, certificate: verifierLeaf.tlsCrt, serial: verifierLeaf.serial, notAfter: verifierLeaf.notAfter.toISOString() } as VerifierCredentials;
   Object.defineProperty(verifier, 'privateKey', { value: verifierLeaf.privateKey, enumerable: false });
 
-  const services: SeededService[] = config.kubernetes.services.map((service) => ({
-    name: service.name,
-    namespace: namespaceOf(config, service),
-    kind: service.kind,
-    dnsNames: service.dnsNames,
-    deployment: service.name,
-    secretName: secretNameOf(service),
-    ...(service.kind === 'cert-manager' ? { certificateName: service.name } : {}),
-    keyAlgorithm: service.keyAlgorithm ?? config.pki.keyAlgorithm,
-    canary: service.canary,
+  const services: SeededService[] = declaredServices(config).map((target) => ({
+    name: target.service,
+    namespace: target.namespace,
+    kind: target.kind,
+    dnsNames: target.dnsNames,
+    deployment: target.workloads[0] ?? target.service,
+    secretName: target.secretName,
+    ...(target.certificateName ? { certificateName: target.certificateName } : {}),
+    keyAlgorithm: target.keyAlgorithm,
+    canary: target.canary,
   }));
   const namespaces = [...new Set([home, ...services.map((service) => service.namespace)])];
   const trustBundle = { name: config.kubernetes.trustBundleConfigMap, key: K8sNames.TrustBundleKey };

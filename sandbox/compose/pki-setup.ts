@@ -1,6 +1,7 @@
 import NodeVault = require('node-vault');
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
 import type { Sandbox } from './sandbox';
+import { declaredServices } from './declared-services';
 
 /**
  * What an operator does once after `vault-init`, done for the sandbox: the root (10 y) and
@@ -13,7 +14,7 @@ export interface SandboxPki extends PkiBootstrapResult {
 
 export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
   const { config } = sandbox;
-  const domains = [...new Set(config.kubernetes.services.flatMap((service) => service.dnsNames.map((name) => name.split('.').slice(1).join('.'))))];
+  const domains = [...new Set(declaredServices(config).flatMap((target) => target.dnsNames.map((name) => name.split('.').slice(1).join('.'))))];
   const result = await bootstrapPki({
     handle: sandbox.vault,
     token: rootToken,

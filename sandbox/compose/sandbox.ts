@@ -1,3 +1,4 @@
+import { declaredServices, sandboxTargetPolicy } from './declared-services';
 import { KMSClient, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -153,6 +154,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF });
     closers.push(() => certManager.close());
     const services = await startServiceEndpoints({ kubernetes, services: managedServices(options.config) });
+    const managed = new Set(services.services.map((service) => service.name));
     closers.push(() => services.close());
 
     const config: CertflowConfig = {
@@ -218,7 +220,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
         // Sandbox rollouts take milliseconds and Wait states 25 ms: 40 looks is a second of patience,
         // plus one look per service, since a large fleet shares the same event loop with its emulators.
-        CERTFLOW_MAX_ROLLOUT_CHECKS: String(40 + config.kubernetes.services.length),
+        CERTFLOW_MAX_ROLLOUT_CHECKS: String(40 + declaredServices(config).length),
+        // The declared policy, with each service's endpoint where its sandbox server listens.
+        [RotationEnvNames.TargetPolicy]: JSON.stringify(sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined))),
         // The one sandbox cluster, reached with the emulator's token over HTTPS with its CA.
         [RotationEnvNames.Clusters]: JSON.stringify([
           { auth: 'token', name: 'primary', server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },

@@ -7,7 +7,7 @@ import { KubernetesApiError, unauthorized } from './api-status';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import type { KubernetesFaultPlan } from './fault-plan';
 import type { ObjectStore } from './object-store';
-import { isPublicPath, resolveTarget, type ApiTarget } from './request-path';
+import { isPublicPath, resolveTarget, type ApiTarget, type ResourceTarget } from './request-path';
 import { handleResourceRequest } from './resource-handlers';
 import { includeObjectOf, toTable, wantsTable } from './table-output';
 
@@ -25,6 +25,8 @@ export interface ApiServerOptions {
   readonly clock: () => Date;
   /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
   readonly tls?: { readonly certPem: string; readonly keyPem: string };
+  /** Told of every authenticated resource request, before faults: what a test reads to prove where a client looked. */
+  readonly onRequest?: (target: ResourceTarget) => void;
 }
 
 export interface ApiServer {
@@ -141,6 +143,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
     const target = resolveTarget(method, url.pathname);
     if (target.type !== 'resource') return discoveryAnswer(target, serverAddress);
+    options.onRequest?.(target);
 
     const decision = options.faults.take(target);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs, closing.signal);

@@ -57,6 +57,8 @@ export interface KubernetesEmulatorHandle {
   secretWriteFault(verb: 'create' | 'update', namespace: string, name: string): Error | undefined;
   /** When a paused Deployment was asked to roll out and was held back (epoch ms). */
   heldRollouts(namespace: string, deployment: string): readonly number[];
+  /** Every authenticated resource request so far (verb, resource, namespace, name), oldest first. */
+  requests(): ReadonlyArray<{ verb: string; resource: string; namespace?: string; name?: string }>;
   close(): Promise<void>;
 }
 
@@ -76,7 +78,10 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   const host = options.host ?? '127.0.0.1';
   // Loaded only for HTTPS: @peculiar/x509 is the slow part of a start.
   const tls = options.tls ? await (await import('./serving-certificate')).createServingCertificate(host) : undefined;
-  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls });
+  const requests: Array<{ verb: string; resource: string; namespace?: string; name?: string }> = [];
+  const onRequest = (target: { verb: string; kind: { resource: string }; namespace?: string; name?: string }) =>
+    requests.push({ verb: target.verb, resource: target.kind.resource, ...(target.namespace ? { namespace: target.namespace } : {}), ...(target.name ? { name: target.name } : {}) });
+  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls, onRequest });
 
   return {
     url: server.url,
@@ -98,6 +103,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
       if (!decision.failure) return undefined;
       return decision.failure.kind === 'drop' ? new Error(`the connection to the API server dropped writing Secret ${namespace}/${name}`) : decision.failure.error;
     },
+    requests: () => [...requests],
     async close() {
       rollouts.close();
       await server.close();

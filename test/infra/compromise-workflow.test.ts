@@ -1,4 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CONFIG_PATH } from '../../bin/app';
+import { loadConfig } from '../../lib/config';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { PreemptEnvNames, type FunctionId } from '../../functions/contracts/functions';
 import { RotationLock } from '../../functions/contracts/rotation-payloads';
@@ -88,12 +90,18 @@ describe('the CompromiseResponse state machine definition', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('takes the rotation lock with NO condition (the response preempts), owned by the execution', () => {
+  it('plans (the gate) before the lock, and takes the lock over a rotation but never from another response, then preempts', () => {
     const put = state(CompromiseStates.TakeLock);
     expect(put.Resource).toBe('arn:aws:states:::dynamodb:putItem');
-    expect(put.Parameters?.['ConditionExpression']).toBeUndefined();
-    expect(put.Parameters?.['Item']).toEqual(expect.objectContaining({ pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' } }));
-    expect(state(CompromiseStates.PreemptRotation).Next).toBe(CompromiseStates.TakeLock);
+    expect(put.Parameters?.['ConditionExpression']).toBe('attribute_not_exists(pk) OR attribute_not_exists(#holder) OR #holder <> :compromise OR #owner = :owner');
+    expect(put.Parameters?.['Item']).toEqual(expect.objectContaining({ pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' }, holder: { S: 'compromise' }, scopeKey: { 'S.$': '$.plan.scopeKey' } }));
+    expect(put.Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'))?.Next).toBe(CompromiseStates.ReadHeldLock);
+    expect(state(CompromiseStates.TakeLock).Next).toBe(CompromiseStates.PreemptRotation);
+    expect(state(CompromiseStates.PlanCompromise).Next).toBe(CompromiseStates.ScopeAccepted);
+    expect(state(CompromiseStates.ScopeAccepted).Default).toBe(CompromiseStates.ScopeRejectedDetail);
+    expect(state(CompromiseStates.ReportValid).Choices?.[0]?.Next).toBe(CompromiseStates.PlanCompromise);
+    expect(state(CompromiseStates.SameScopeRunning).Default).toBe(CompromiseStates.WaitForLock);
+    expect(state(CompromiseStates.WaitForLock).Next).toBe(CompromiseStates.TakeLock);
   });
 
   it('releases the lock on both endings, conditional on this execution owning it', () => {
@@ -111,7 +119,7 @@ describe('the CompromiseResponse state machine definition', () => {
     for (const [name, s] of lambdaTasks) {
       expect({ name, catch: s.Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next }).toEqual({ name, catch: CompromiseStates.EmitResponseFailed });
     }
-    expect(state(CompromiseStates.TakeLock).Catch?.[0]?.Next).toBe(CompromiseStates.EmitResponseFailed);
+    expect(state(CompromiseStates.TakeLock).Catch?.find((c) => c.ErrorEquals.includes('States.ALL'))?.Next).toBe(CompromiseStates.EmitResponseFailed);
     expect(state(CompromiseStates.ResponseFailed)).toEqual(expect.objectContaining({ Type: 'Fail', Error: CompromiseErrors.ResponseFailed }));
   });
 
@@ -152,6 +160,23 @@ describe('the CompromiseResponse resources', () => {
     expect(statements).toEqual(
       expect.arrayContaining([expect.objectContaining({ Sid: expect.stringContaining('CompromiseReportersPutEvents'), Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': CompromiseSource } }, Principal: { AWS: expect.anything() } })]),
     );
+  });
+
+  it('denies every principal that is not a named reporter, explicitly, so no identity policy in the account can grant a report', () => {
+    // The seed names role/econgraph-security-reporter: a role of the deployment account, whatever account that is.
+    expect(loadConfig(DEFAULT_CONFIG_PATH).compromise.reporterPrincipals).toEqual(['role/econgraph-security-reporter']);
+    const reporterArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':role/econgraph-security-reporter']] };
+    const statements = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map((policy) => (policy as { Properties: { Statement?: Record<string, any> } }).Properties.Statement!);
+    const deny = statements.find((statement) => statement['Effect'] === 'Deny');
+
+    expect(deny).toEqual(
+      expect.objectContaining({
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Condition: { StringEquals: { 'events:source': CompromiseSource }, ArnNotEquals: { 'aws:PrincipalArn': [reporterArn] } },
+      }),
+    );
+    expect(statements.filter((statement) => statement['Effect'] === 'Allow').flatMap((statement) => [statement['Principal']['AWS']].flat())).toEqual([reporterArn]);
   });
 
   it('alarms on failed executions with a runbook that forbids restoring the compromised issuer', () => {

@@ -372,6 +372,8 @@ const defaultPlan = (overrides: Partial<RotationPlan> = {}): RotationPlan => ({
   allBatchIds: ['b0', 'b1', 'b2'],
   targetCount: 5,
   dueCount: 5,
+  rejected: [],
+  rejectedCount: 0,
   namespaces: [{ cluster: 'primary', namespace: 'econ-graph' }],
   ...overrides,
 });
@@ -697,6 +699,8 @@ describe('the rotation config', () => {
     const withClusters = (clusters: unknown[]) => {
       const config = base();
       config['kubernetes']['clusters'] = clusters;
+      // The target policy names its clusters; point it at the first one given.
+      config['kubernetes']['targets']['clusters'][0]['cluster'] = (clusters[0] as { name: string }).name;
       return config;
     };
     expect(parseConfig(withClusters([eks])).kubernetes.clusters).toEqual([eks]);

@@ -9,7 +9,8 @@ import { AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kuberne
 import NodeVault = require('node-vault');
 import { parseConfig, type CertflowConfig } from '../../lib/config';
 import { K8sNames } from '../../functions/contracts/targets';
-import { targetFromObject } from '../../functions/domain/target-annotations';
+import { admitCandidate, type DiscoveredObject } from '../../functions/domain/target-policy';
+import { declaredServices, sandboxTargetPolicy } from '../../sandbox/compose/declared-services';
 import { startCertManagerController, type CertManagerController } from '../../sandbox/cert-manager/cert-manager-controller';
 import { managedServices, seedKubernetes, type KubernetesSeed } from '../../sandbox/compose/kubernetes-seed';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../../sandbox/kubernetes/kubernetes-emulator';
@@ -33,6 +34,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 const config: CertflowConfig = parseConfig(JSON.parse(readFileSync(join(__dirname, '../../config/econgraph.json'), 'utf8')));
 const namespace = config.kubernetes.namespace;
+const services = declaredServices(config);
 const role = config.vault.role;
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const ROLLOUT_DELAY_MS = 20;
@@ -78,7 +80,7 @@ beforeAll(async () => {
   seed = await seedKubernetes({ kubernetes, vault: issuer, rootCertificate: pki.rootCertificate, endpoint: (name) => endpoints.endpoint(name), awaitIssuanceMs: 10_000 }, config);
   foreign = await foreignClient();
   // Every service serves once its Deployment's first rollout and its Secret are there.
-  await waitFor('every service to serve', () => config.kubernetes.services.every((service) => endpoints.served(service.name)));
+  await waitFor('every service to serve', () => services.every((service) => endpoints.served(service.service)));
 });
 
 afterAll(async () => {
@@ -143,7 +145,7 @@ interface Exchange {
  */
 function exchange(service: string, client: { certificate: string; privateKey: string } | undefined, lines: string[] = []): Promise<Exchange> {
   const { host, port } = endpoints.endpoint(service);
-  const serverName = config.kubernetes.services.find((candidate) => candidate.name === service)?.dnsNames[0] ?? `${service}.econ-graph.svc`;
+  const serverName = services.find((candidate) => candidate.service === service)?.dnsNames[0] ?? `${service}.econ-graph.svc`;
   return new Promise((resolve) => {
     const result: Exchange = { data: '', secureConnected: false };
     const socket = connect({ host, port, servername: serverName, ca: [pki.rootCertificate], ...(client ? { cert: client.certificate, key: client.privateKey } : {}) });
@@ -228,10 +230,17 @@ describe('the sandbox service endpoints', () => {
       { name: 'vault-issuer', kind: 'Issuer', group: 'cert-manager.io' },
     ]);
 
+    // Each seeded object is a candidate the policy admits, as the declared target it is.
+    const policy = sandboxTargetPolicy(config, (name) => endpoints.endpoint(name));
+    const admit = (object: DiscoveredObject) => {
+      const admission = admitCandidate(policy, object, 'ecdsa-p256');
+      if (!('admitted' in admission)) throw new Error(`${object.name} refused: ${admission.refused.reason}`);
+      return admission.admitted;
+    };
     const targets = [
       ...certificates.map((certificate) =>
-        targetFromObject({
-          cluster: 'sandbox',
+        admit({
+          cluster: 'primary',
           namespace,
           name: certificate.metadata.name!,
           resource: 'Certificate',
@@ -240,18 +249,18 @@ describe('the sandbox service endpoints', () => {
           dnsNames: certificate.spec.dnsNames ?? [],
         }),
       ),
-      ...secrets.map((secret) => targetFromObject({ cluster: 'sandbox', namespace, name: secret.metadata.name!, resource: 'Secret', annotations: secret.metadata.annotations ?? {} })),
+      ...secrets.map((secret) => admit({ cluster: 'primary', namespace, name: secret.metadata.name!, resource: 'Secret', annotations: secret.metadata.annotations ?? {} })),
     ];
     for (const target of targets) {
-      const service = config.kubernetes.services.find((candidate) => candidate.name === target.service)!;
+      const service = services.find((candidate) => candidate.service === target.service)!;
       expect(target).toMatchObject({
         kind: service.kind,
-        secretName: `${service.name}-tls`,
-        workloads: [service.name],
+        secretName: `${service.service}-tls`,
+        workloads: [service.service],
         canary: service.canary,
-        dnsNames: service.dnsNames,
-        keyAlgorithm: service.keyAlgorithm ?? 'ecdsa-p256',
-        endpoint: { ...endpoints.endpoint(service.name), serverName: service.dnsNames[0] },
+        dnsNames: [`${service.service}.econ-graph.svc`, `${service.service}.econ-graph.svc.cluster.local`],
+        keyAlgorithm: service.keyAlgorithm,
+        endpoint: { ...endpoints.endpoint(service.service), serverName: `${service.service}.econ-graph.svc` },
       });
     }
     // keycloak asks for RSA 2048 and gets it.
@@ -268,7 +277,7 @@ describe('the sandbox service endpoints', () => {
     expect(JSON.stringify(seed)).not.toContain('PRIVATE KEY');
   });
 
-  it.each(config.kubernetes.services.map((service) => service.name))(
+  it.each(services.map((service) => service.service))(
     'lets the verifier complete the handshake with %s and receive the serial it serves as application data',
     async (service) => {
       const served = endpoints.served(service)!;
@@ -402,7 +411,7 @@ describe('the sandbox', () => {
       const seeded = await sandbox.seedKubernetes({ rootToken: token, rootCertificate: sandboxPki.rootCertificate });
 
       expect(sandbox.certManager.issued()).toBe(2);
-      for (const service of config.kubernetes.services) {
+      for (const service of declaredServices(config).map((target) => ({ name: target.service, dnsNames: target.dnsNames }))) {
         const served = await waitFor(`${service.name} to serve`, () => sandbox.services.served(service.name));
         const { host, port } = sandbox.services.endpoint(service.name);
         const data = await new Promise<string>((resolve) => {

@@ -82,18 +82,21 @@ describe('validateCompromiseEvent', () => {
 });
 
 describe('validateCompromiseEvent on generated events', () => {
-  const SERIAL = /^([0-9a-f]{2}[:-])*[0-9a-f]{2}$/i;
+  // Colon, hyphen or bare hex (OpenSSL's form): the serial spellings a report may use.
+  const SERIAL = /^(?:[0-9a-f]{1,2}(?::[0-9a-f]{1,2})*|[0-9a-f]{1,2}(?:-[0-9a-f]{1,2})*|[0-9a-f]+)$/i;
   const ISSUER_ID = /^[0-9a-f-]{36}$/;
   const serial = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 20 }).chain((bytes) =>
     fc.constantFrom(':', '-').chain((sep) => fc.boolean().map((upper) => bytes.map((b) => b.toString(16).padStart(2, '0')).join(sep)[upper ? 'toUpperCase' : 'toLowerCase']())),
   );
+  // Printable text with no leading or trailing space: what reportedBy and ticket accept.
+  const printable = (max: number) => fc.stringMatching(new RegExp(`^[!-~]([ -~]{0,${max - 2}}[!-~])?$`));
   const scope = fc.oneof(
     fc.record({ kind: fc.constant('services'), services: fc.array(fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/), { minLength: 1, maxLength: 5 }) }),
     fc.record({ kind: fc.constant('serials'), serials: fc.array(serial, { minLength: 1, maxLength: 5 }) }),
     fc.record({ kind: fc.constant('intermediate'), issuerId: fc.uuid() }),
   );
   const goodDetail = fc.record(
-    { scope, reason: fc.constantFrom(...RevocationReasons), reportedBy: fc.string({ minLength: 1, maxLength: 256 }), ticket: fc.string({ minLength: 1, maxLength: 128 }) },
+    { scope, reason: fc.constantFrom(...RevocationReasons), reportedBy: printable(256), ticket: printable(128) },
     { requiredKeys: ['scope', 'reason', 'reportedBy'] },
   );
   const envelopeExtras = fc.record({ id: fc.uuid(), time: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), account: fc.stringMatching(/^\d{12}$/) }, { requiredKeys: [] });

@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import NodeVault = require('node-vault');
+import { K8sNames } from '../../functions/contracts/targets';
+import { backupSecretName } from '../../functions/domain/backup-naming';
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
 import type { CompromiseContainedDetail, CompromisePlan, CompromiseRevokeOutput, CompromiseValidateOutput } from '../../functions/contracts/compromise-payloads';
 import type { ActivateIssuerOutput, PreparedIntermediate } from '../../functions/contracts/pki-payloads';
@@ -93,16 +96,16 @@ describe('the compromise response steps', () => {
     expect(((await vault.read(`pki_int/issuer/${fleet.pki.intermediateIssuerId}`)).data as { revoked: boolean }).revoked).toBe(false);
   });
 
-  it('refuses a services scope that names no managed service, with a typed error', async () => {
-    const plan = call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report({ kind: 'services', services: ['no-such-service'] }) });
+  it.each([
+    ['a services scope naming no managed service', { kind: 'services', services: ['no-such-service'] }, 'no-such-service is not declared'],
+    ['a services scope naming one managed and one unknown service', { kind: 'services', services: ['backend', 'ghost'] }, 'ghost is not declared'],
+    ['a serials scope with a serial certflow never issued', { kind: 'serials', serials: ['de:ad:be:ef'] }, 'de:ad:be:ef is not a certificate certflow issued'],
+    ['a serials scope of more than 20 octets', { kind: 'serials', serials: ['01'.repeat(21)] }, 'not a serial of at most 20 octets'],
+    ['an intermediate scope whose issuer is not on the mount', { kind: 'intermediate', issuerId: '00000000-0000-4000-8000-000000000000' }, 'scope.issuerId'],
+  ] as const)('rejects %s with the reason, writing no batch', async (_name, scope, reason) => {
+    const plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report(scope as CompromiseReport['scope']) });
 
-    await expect(plan).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('no-such-service') });
-  });
-
-  it('refuses an intermediate scope whose issuer is not on the intermediate mount', async () => {
-    const plan = call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report({ kind: 'intermediate', issuerId: '00000000-0000-4000-8000-000000000000' }) });
-
-    await expect(plan).rejects.toMatchObject({ name: 'InvalidInputError', message: expect.stringContaining('scope.issuerId') });
+    expect(plan).toEqual(expect.objectContaining({ accepted: false, batchIds: [], rejectedReason: expect.stringContaining(reason) }));
   });
 
   describe('a compromised service certificate (services scope, backend)', () => {
@@ -112,24 +115,28 @@ describe('the compromise response steps', () => {
     let newSerial: string | undefined;
     let revoked: CompromiseRevokeOutput;
 
-    it('plans backend’s target and its current serial, and lists unknown services without failing', async () => {
+    it('plans backend’s target and its current serial', async () => {
       oldSerial = cloud.sandbox.services.served('backend')!.serial;
 
-      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend', 'ghost'] }) });
+      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend'] }) });
 
-      expect(plan.scope).toBe('services');
+      expect(plan).toEqual(expect.objectContaining({ scope: 'services', accepted: true, rejectedReason: '', batchIds: ['c0001'] }));
       expect(plan.affected.services).toEqual(['backend']);
       expect(plan.affected.serialsToRevoke).toEqual([oldSerial]);
-      expect(plan.unknownServices).toEqual(['ghost']);
-      expect(plan.batchIds).toEqual(['c0001']);
     });
 
-    it('finds the same target when the serial is reported in upper-case hyphen form', async () => {
-      const bySerial = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [oldSerial.toUpperCase().replace(/:/g, '-'), 'de:ad:be:ef'] }) });
+    it.each([
+      ['upper-case hyphen', (serial: string) => serial.toUpperCase().replace(/:/g, '-')],
+      ['OpenSSL’s bare hex', (serial: string) => serial.replace(/:/g, '').toUpperCase()],
+      ['bare hex with a leading zero byte', (serial: string) => `00${serial.replace(/:/g, '')}`],
+      ['colons with a leading 00:', (serial: string) => `00:${serial}`],
+    ])('finds the same target, with the same scope key, when the serial is reported in %s form', async (_form, spell) => {
+      const bySerial = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [spell(oldSerial)] }) });
+      const canonical = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [oldSerial] }) });
 
       expect(bySerial.affected.services).toEqual(['backend']);
       expect(bySerial.affected.serialsToRevoke).toEqual([oldSerial]);
-      expect(bySerial.unknownSerials).toEqual(['de:ad:be:ef']);
+      expect(bySerial.scopeKey).toBe(canonical.scopeKey);
     });
 
     it('reissues backend from the plan’s batch: the service serves a new certificate', async () => {
@@ -145,6 +152,10 @@ describe('the compromise response steps', () => {
       revoked = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke });
 
       expect(revoked).toEqual(expect.objectContaining({ revoked: [oldSerial], issuerRevoked: false, rootSerialRevoked: false, expired: [] }));
+      // The reissue backed up backend's compromised Secret; that backup is gone, and no backup anywhere holds the old key.
+      expect(revoked.backupsDestroyed).toEqual([`primary/econ-graph/${backupSecretName('backend-tls', runId)}`]);
+      const leftovers = cloud.sandbox.kubernetes.store.list('secrets', { namespace: 'econ-graph', labelSelector: K8sNames.BackupRunLabel });
+      expect(leftovers.filter((secret) => Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64').toString().length && new X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64')).serialNumber.toLowerCase() === oldSerial.replace(/:/g, ''))).toEqual([]);
       expect(revoked.onCrl).toEqual({ [fleet.pki.intermediateIssuerId]: [oldSerial] });
       const stored = (await vault.read(`pki_int/cert/${oldSerial}`)).data as { revocation_time: number };
       expect(stored.revocation_time).toBeGreaterThan(0);
@@ -168,10 +179,10 @@ describe('the compromise response steps', () => {
     it('reports Compromise Contained with the service, the revoked serial and timings from the report', async () => {
       const reportedAt = new Date(Date.now() - 30_000).toISOString();
 
-      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend', 'ghost'] }), reportedAt });
+      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend'] }), reportedAt });
 
       expect(detail).toEqual(
-        expect.objectContaining({ runId, reportedBy: 'secops@econgraph', ticket: 'SEC-6', reason: 'keyCompromise', scope: 'services', blastRadius: { services: ['backend'], serialsRevoked: [oldSerial], issuerIds: {} } }),
+        expect.objectContaining({ runId, reportedBy: 'secops@econgraph', ticket: 'SEC-6', reason: 'keyCompromise', scope: 'services', blastRadius: { services: ['backend'], serialsRevoked: [oldSerial], issuerIds: {}, backupsDestroyed: revoked.backupsDestroyed } }),
       );
       expect(detail.timings.reportedAt).toBe(reportedAt);
       expect(detail.timings.seconds).toBeGreaterThanOrEqual(30);
@@ -236,7 +247,12 @@ describe('the compromise response steps', () => {
     it('reports the revoked and the new issuer ids in Compromise Contained', async () => {
       const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }), newIssuerId: prepared.issuerId });
 
-      expect(detail.blastRadius).toEqual({ services: plan.affected.services, serialsRevoked: [...plan.affected.serialsToRevoke, fleet.pki.intermediateSerial], issuerIds: { revoked: fleet.pki.intermediateIssuerId, new: prepared.issuerId } });
+      expect(detail.blastRadius).toEqual({
+        services: plan.affected.services,
+        serialsRevoked: [...plan.affected.serialsToRevoke, fleet.pki.intermediateSerial],
+        issuerIds: { revoked: fleet.pki.intermediateIssuerId, new: prepared.issuerId },
+        backupsDestroyed: revoked.backupsDestroyed,
+      });
       expect(detail.timings.reportedAt).toBeUndefined();
     });
   });

@@ -17,6 +17,8 @@ import { silentLog } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { startFleetCloud } from '../support/local-cloud-fixture';
+import { RotationEnvNames } from '../../functions/contracts/rotation-env';
+import { TargetPolicySchema, type TargetPolicy } from '../../functions/contracts/target-policy';
 
 /**
  * The Kubernetes steps end to end on the sandbox: the real @kubernetes/client-node against the
@@ -30,6 +32,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
   let pki: SandboxPki;
   let deps: FanoutDeps & { clusters: Cluster[] };
   let targets: Target[];
+  let policy: TargetPolicy;
   let identity: ReturnType<typeof verifierIdentity>;
   const byService = (service: string) => targets.filter((target) => target.service === service);
   const requestedAt = () => new Date().toISOString();
@@ -70,7 +73,8 @@ describe('renewing the seed fleet in Kubernetes', () => {
       log: silentLog,
     };
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
-    targets = (await discoverTargets(deps.clusters, [], silentLog)).targets;
+    policy = TargetPolicySchema.parse(JSON.parse(env[RotationEnvNames.TargetPolicy]!));
+    targets = (await discoverTargets(deps.clusters, policy, 'ecdsa-p256', silentLog)).targets;
   });
   afterAll(async () => cloud?.sandbox.close());
 
@@ -95,7 +99,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     const at = requestedAt();
     const before = await deps.cluster('primary').readSecret('econ-graph', 'backend-tls');
 
-    const renewed = await renewBatch(deps, { runId: 'run-tls', requestedAt: at, targets: batch });
+    const renewed = await renewBatch(deps, { runId: 'run-tls', requestedAt: at, targets: batch }, policy);
     await untilRolledOut('run-tls', batch, at);
     const verified = await verifyBatch(deps, { runId: 'run-tls', targets: batch }, identity);
 
@@ -113,7 +117,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     const backupBefore = await deps.cluster('primary').readSecret('econ-graph', backupSecretName('backend-tls', 'run-tls'));
     const secretBefore = await deps.cluster('primary').readSecret('econ-graph', 'backend-tls');
 
-    const again = await renewBatch(deps, { runId: 'run-tls', requestedAt: requestedAt(), targets: batch });
+    const again = await renewBatch(deps, { runId: 'run-tls', requestedAt: requestedAt(), targets: batch }, policy);
 
     expect(again.renewed[0]!.state).toBe('AlreadyRenewed');
     const backupAfter = await deps.cluster('primary').readSecret('econ-graph', backupSecretName('backend-tls', 'run-tls'));
@@ -126,7 +130,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     const batch = byService('frontend');
     const at = requestedAt();
 
-    const renewed = await renewBatch(deps, { runId: 'run-cm', requestedAt: at, targets: batch });
+    const renewed = await renewBatch(deps, { runId: 'run-cm', requestedAt: at, targets: batch }, policy);
     const progress = await untilRolledOut('run-cm', batch, at, renewed.renewed);
     const verified = await verifyBatch(deps, { runId: 'run-cm', targets: batch }, identity);
 
@@ -143,7 +147,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     cloud.sandbox.kubernetes.setRolloutsPaused('econ-graph', 'chart-api', true);
     try {
       const at = requestedAt();
-      const renewed = await renewBatch(deps, { runId: 'run-stuck', requestedAt: at, targets: batch });
+      const renewed = await renewBatch(deps, { runId: 'run-stuck', requestedAt: at, targets: batch }, policy);
       const progress = await checkBatch(deps, { runId: 'run-stuck', requestedAt: at, targets: batch });
       const verified = await verifyBatch(deps, { runId: 'run-stuck', targets: batch }, identity);
 
@@ -163,7 +167,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     const before = await secretHashes();
     const servedBefore = await verifyBatch(deps, { runId: 'run-restore', targets: targets.filter((t) => t.service !== 'chart-api') }, identity);
 
-    const renewed = await renewBatch(deps, { runId: 'run-restore', requestedAt: at, targets });
+    const renewed = await renewBatch(deps, { runId: 'run-restore', requestedAt: at, targets }, policy);
     await untilRolledOut('run-restore', targets, at, renewed.renewed);
     const changed = await secretHashes();
     const restoreAt = requestedAt();
@@ -200,7 +204,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
     };
     const at = requestedAt();
 
-    const renewed = await renewBatch(deps, { runId: 'run-mesh', requestedAt: at, targets: [mesh] });
+    const renewed = await renewBatch(deps, { runId: 'run-mesh', requestedAt: at, targets: [mesh] }, policy);
     const progress = await untilRolledOut('run-mesh', [mesh], at);
     const verified = await verifyBatch(deps, { runId: 'run-mesh', targets: [mesh] }, identity);
 

@@ -1,4 +1,6 @@
 import NodeVault = require('node-vault');
+import { RotationEnvNames } from '../../functions/contracts/rotation-env';
+import { TargetPolicySchema } from '../../functions/contracts/target-policy';
 import { PkiEnvSchema } from '../../functions/contracts/env';
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
 import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
@@ -46,7 +48,9 @@ describe('VerifyBatch checks revocation and every declared name', () => {
     });
     deps = { ...adapters, log: silentLog };
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
-    targets = (await discoverTargets(adapters.clusters, [], silentLog)).targets;
+    // The policy exactly as the rotation functions receive it (endpoints at the sandbox's servers).
+    const policy = TargetPolicySchema.parse(JSON.parse(cloud.runner.functionEnv('VerifyBatch')[RotationEnvNames.TargetPolicy]!));
+    targets = (await discoverTargets(adapters.clusters, policy, 'ecdsa-p256', silentLog)).targets;
   });
   afterAll(async () => cloud?.sandbox.close());
 

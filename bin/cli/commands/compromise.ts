@@ -1,3 +1,4 @@
+import { declaredServiceNames } from '../../../functions/domain/target-policy';
 import { userInfo } from 'node:os';
 import { loadConfig } from '../../../lib/config';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
@@ -38,7 +39,7 @@ export async function compromise(options: CompromiseOptions, out: Output): Promi
   const detail = compromiseReport(options);
   // The config says which services certflow manages: a report naming another is a typo or worse,
   // and is refused here before anything is sent (the response's gate refuses it again).
-  const declared = new Set(loadConfig(options.configPath).kubernetes.services.map((service) => service.name));
+  const declared = declaredServiceNames(loadConfig(options.configPath).kubernetes.targets);
   const unknown = (options.services ?? []).filter((service) => !declared.has(service));
   if (unknown.length > 0) {
     throw new CliError(`not a service of ${options.configPath}: ${unknown.join(', ')} (declared: ${[...declared].sort().join(', ')}); nothing was sent`, ExitCodes.Usage);

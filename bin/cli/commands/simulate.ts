@@ -1,3 +1,4 @@
+import { declaredServices } from '../../../sandbox/compose/declared-services';
 import { loadConfig, type CertflowConfig } from '../../../lib/config';
 import { startSandbox } from '../../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/local-cloud';
@@ -5,6 +6,7 @@ import { cliAssembly } from '../assembly';
 import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
 import { checkFaultTarget, injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
+import { declaredServiceNames } from '../../../functions/domain/target-policy';
 import { countByState, failureOf, laterFailureOf } from '../../../sandbox/runner/history-facts';
 import { scanForSecrets, secretNeedlesOfTheRun } from '../../../sandbox/compose/secret-scan';
 import { estimateCost } from '../../../sandbox/compose/cost-estimate';
@@ -51,7 +53,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   // A fault that names a service this fleet does not have is refused before anything starts.
   if (fault) {
     try {
-      checkFaultTarget(fault, config.kubernetes.services.map((service) => service.name));
+      checkFaultTarget(fault, [...declaredServiceNames(config.kubernetes.targets)]);
     } catch (error) {
       throw new CliError((error as Error).message, ExitCodes.Usage);
     }
@@ -60,7 +62,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
   const sandbox = await timed('start the sandbox (Vault x3, KMS, DynamoDB, EventBridge, Kubernetes)', () => startSandbox({ config }));
   try {
     const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, assembly));
-    const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${config.kubernetes.services.length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
+    const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${declaredServices(config).length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
     const issuerNames = await issuerNamesOf(cloud);
     const armed = fault ? await injectFault(cloud, fault) : undefined;
     const rotationMachine = cloud.runner.find('RotationWorkflow');

@@ -87,7 +87,7 @@ export class NodeVaultPki implements VaultPki {
 
   async signIntermediate(
     rootMount: string,
-    request: { csrPem: string; commonName: string; ttl: string; issuerRef?: string; maxPathLength?: number; organization?: string },
+    request: { csrPem: string; commonName: string; ttl: string; notAfter?: Date; issuerRef?: string; maxPathLength?: number; organization?: string; permittedDnsDomains?: string[]; permittedUriDomains?: string[] },
   ): Promise<SignedIntermediate> {
     const path = request.issuerRef ? `${rootMount}/issuer/${encodeURIComponent(request.issuerRef)}/sign-intermediate` : `${rootMount}/root/sign-intermediate`;
     const { data, warnings } = await this.callWithWarnings<{ certificate: string; issuing_ca: string; ca_chain?: string[]; serial_number: string; expiration: number | string }>(
@@ -96,9 +96,14 @@ export class NodeVaultPki implements VaultPki {
         this.client.write(path, {
           csr: request.csrPem,
           common_name: request.commonName,
-          ttl: request.ttl,
+          // Vault takes ttl or not_after, never both (400 "Either ttl or not_after should be provided").
+          ...(request.notAfter ? {} : { ttl: request.ttl }),
           max_path_length: request.maxPathLength ?? 0,
           ...(request.organization ? { organization: request.organization } : {}),
+          // Vault's format: YYYY-MM-DDTHH:MM:SSZ, whole seconds (4.5).
+          ...(request.notAfter ? { not_after: request.notAfter.toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+          ...(request.permittedDnsDomains?.length ? { permitted_dns_domains: request.permittedDnsDomains.join(',') } : {}),
+          ...(request.permittedUriDomains?.length ? { permitted_uri_domains: request.permittedUriDomains.join(',') } : {}),
           format: 'pem',
         }),
     );

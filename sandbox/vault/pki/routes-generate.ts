@@ -248,6 +248,8 @@ async function signIntermediate(env: PkiRouteEnv, request: VaultRequest) {
         sans,
         ...(skid !== '' ? { skidHex: skid.toLowerCase() } : {}),
         urls: mount.effectiveUrls(issuer),
+        // Name constraints (4.5): permitted_dns_domains; permitted_uri_domains as Vault 1.18+ takes it.
+        permitted: { dnsDomains: list(body, 'permitted_dns_domains'), uriDomains: list(body, 'permitted_uri_domains') },
       },
       { cert: issuer.cert, key: key.material },
     );

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
 import { VaultApiError } from '../envelope';
 
 /**
@@ -223,6 +225,8 @@ export interface CertificateTemplate {
   /** Hex SKID to use instead of the computed one (cross-signing, §5.3). */
   readonly skidHex?: string;
   readonly urls?: UrlSettings;
+  /** CA only: permitted subtrees of a critical nameConstraints extension (sign-intermediate's permitted_dns_domains / permitted_uri_domains). */
+  readonly permitted?: { readonly dnsDomains: readonly string[]; readonly uriDomains: readonly string[] };
 }
 
 export interface Signer {
@@ -255,6 +259,16 @@ export async function issueCertificate(template: CertificateTemplate, signer: Si
   const san = sanExtension(template.sans);
   if (san) extensions.push(san);
   if (urls && urls.crlDistributionPoints.length > 0) extensions.push(new x509.CRLDistributionPointsExtension([...urls.crlDistributionPoints]));
+  const permitted = template.permitted;
+  if (template.ca && permitted && permitted.dnsDomains.length + permitted.uriDomains.length > 0) {
+    // RFC 5280 4.2.1.10: critical, permitted subtrees only, minimum 0 and no maximum (as Go's x509 writes Vault's).
+    const subtrees = [
+      ...permitted.dnsDomains.map((dNSName) => new GeneralSubtree({ base: new GeneralName({ dNSName }) })),
+      ...permitted.uriDomains.map((uniformResourceIdentifier) => new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier }) })),
+    ];
+    const value = AsnConvert.serialize(new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) }));
+    extensions.push(new x509.Extension(id_ce_nameConstraints, true, value));
+  }
 
   return x509.X509CertificateGenerator.create({
     serialNumber: template.serialHex,
