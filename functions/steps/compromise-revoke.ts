@@ -1,4 +1,4 @@
-import { CompromiseLedgerEntries, type CompromiseRevokeInput, type CompromiseRevokeOutput } from '../contracts/compromise-payloads';
+import { CompromiseLedgerEntries, CompromiseRevokeOutputSchema, type CompromiseRevokeInput, type CompromiseRevokeOutput } from '../contracts/compromise-payloads';
 import { IssuerStateConflictError, VaultRequestError, VerificationFailedError } from '../contracts/errors';
 import type { Target } from '../contracts/targets';
 import { normaliseSerial } from '../domain/compromise-serials';
@@ -29,6 +29,16 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   const { pki, settings, clock } = runtime.fanout;
   const intermediateMount = settings.intermediateMount;
   const serials = [...new Set(input.serials.map(normaliseSerial))].sort();
+
+  // Ledger records are immutable and this step writes its record last: one that exists means an
+  // earlier attempt of this same step finished (a Lambda retry after a lost answer). Its outcome
+  // stands; doing the work again would republish bundles that are already clean and record a
+  // different outcome for the same run.
+  const finished = await finishedEarlier(runtime, input, serials);
+  if (finished) {
+    log.info('revocation already done by an earlier attempt of this step', { revoked: finished.revoked.length });
+    return finished;
+  }
 
   const revoked: string[] = [];
   const expired: Array<{ serial: string; warning: string }> = [];
@@ -106,6 +116,17 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   await runtime.ledger.record({ runId: input.runId, entry: CompromiseLedgerEntries.Revoke, at: clock.now().toISOString(), fields: { ...output, ...(input.issuerId ? { issuerId: input.issuerId } : {}) } });
   log.info('compromised serials revoked and on their CRLs', { revoked: output.revoked.length, expired: expired.length, issuerRevoked, rootSerialRevoked });
   return output;
+}
+
+/** The recorded outcome of this step for this run, if an attempt with the same input finished. */
+async function finishedEarlier(runtime: RotationRuntime, input: CompromiseRevokeInput, serials: readonly string[]): Promise<CompromiseRevokeOutput | undefined> {
+  const record = (await runtime.ledger.records(input.runId)).find((entry) => entry.entry === CompromiseLedgerEntries.Revoke);
+  if (!record) return undefined;
+  const { issuerId, ...fields } = record.fields as Record<string, unknown> & { issuerId?: string };
+  const parsed = CompromiseRevokeOutputSchema.safeParse(fields);
+  if (!parsed.success || issuerId !== input.issuerId) return undefined;
+  const handled = new Set([...parsed.data.revoked, ...parsed.data.expired.map((entry) => entry.serial)].map(normaliseSerial));
+  return serials.every((serial) => handled.has(serial)) ? parsed.data : undefined;
 }
 
 /** The namespaces and affected targets CompromisePlan recorded for this run. */

@@ -38,6 +38,25 @@ export function addOperator(authorizer: IamAuthorizer, operator: { accessKeyId: 
   authorizer.addIdentity({ ...operator, identityPolicies: [{ name: 'SandboxOperatorAdministrator', policy: OperatorPolicy }] });
 }
 
+/**
+ * The config's compromise reporters, as the roles a security engineer assumes to report: each may
+ * put events (its identity policy), and the bus policy decides whose reports it accepts. Their keys
+ * are derived from the role ARN like every sandbox key, so `certflow compromise --local` in another
+ * process signs as one of them.
+ */
+export const ReporterPolicy = { Version: '2012-10-17', Statement: [{ Sid: 'ReporterPutsEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }] };
+
+export function reporterRoleArns(principals: readonly string[], accountId: string): string[] {
+  return principals.map((entry) => (entry.startsWith('arn:') ? entry : `arn:aws:iam::${accountId}:${entry}`)).filter((arn) => /:role\//.test(arn));
+}
+
+export function addReporters(authorizer: IamAuthorizer, roleArns: readonly string[]): void {
+  for (const roleArn of roleArns) {
+    const credentials = credentialsForRole(roleArn);
+    authorizer.addIdentity({ accessKeyId: credentials.accessKeyId, roleArn, sessionArn: assumedRoleSessionArn(roleArn, 'reporter'), identityPolicies: [{ name: 'SandboxReporter', policy: ReporterPolicy }] });
+  }
+}
+
 /** Registers every role of the template and every resource policy with the authorizer. */
 export async function provisionIdentities(authorizer: IamAuthorizer, input: IdentityProvisioning): Promise<ProvisionedIdentities> {
   const iam = templateIam(input.template, { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes });

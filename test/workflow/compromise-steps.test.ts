@@ -103,7 +103,8 @@ describe('the compromise response steps', () => {
     ['a serials scope of more than 20 octets', { kind: 'serials', serials: ['01'.repeat(21)] }, 'not a serial of at most 20 octets'],
     ['an intermediate scope whose issuer is not on the mount', { kind: 'intermediate', issuerId: '00000000-0000-4000-8000-000000000000' }, 'scope.issuerId'],
   ] as const)('rejects %s with the reason, writing no batch', async (_name, scope, reason) => {
-    const plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-none', report: report(scope as CompromiseReport['scope']) });
+    // One run per report: ledger records are immutable, and each rejection is recorded in its run.
+    const plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: `compromise-none-${_name.replace(/\W+/g, '-')}`, report: report(scope as CompromiseReport['scope']) });
 
     expect(plan).toEqual(expect.objectContaining({ accepted: false, batchIds: [], rejectedReason: expect.stringContaining(reason) }));
   });

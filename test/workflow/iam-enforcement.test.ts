@@ -1,3 +1,4 @@
+import { reporterRoleArns } from '../../sandbox/iam/sandbox-identities';
 import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -8,7 +9,7 @@ import { KmsKeyWrapper } from '../../functions/adapters/kms/kms-key-wrapper';
 import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
 import { KmsAccessDeniedError } from '../../functions/contracts/errors';
-import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
 import { credentialsForRole } from '../../sandbox/iam/role-credentials';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
@@ -98,6 +99,18 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     kms.destroy();
   });
 
+  it('refuses a compromise report from anyone but the config\'s reporters with the template\'s bus policy, the account administrator included', async () => {
+    const bus = Object.values(cloud.provisioned.buses)[0]!;
+    const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
+    const administrator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+    const reporter = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: credentialsForRole(reporterRoleArns(cloud.sandbox.config.compromise.reporterPrincipals, SANDBOX_ACCOUNT)[0]!), maxAttempts: 1 });
+
+    await expect(administrator.send(new PutEventsCommand({ Entries: [report] }))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('explicit deny') });
+    expect((await reporter.send(new PutEventsCommand({ Entries: [report] }))).FailedEntryCount).toBe(0);
+    administrator.destroy();
+    reporter.destroy();
+  });
+
   it('answers an access key that belongs to no role with UnrecognizedClientException', async () => {
     const events = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: credentialsForRole('arn:aws:iam::000000000000:role/nobody'), maxAttempts: 1 });
     await expect(events.send(new PutEventsCommand({ Entries: [{ Source: 'x', DetailType: 'y', Detail: '{}' }] }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
@@ -106,7 +119,9 @@ describe('IAM in the sandbox, from the synthesized template', () => {
 
   it('starts a rule\'s target as the rule\'s role, and a role without states:StartExecution starts nothing', async () => {
     const bus = Object.values(cloud.provisioned.buses)[0]!;
-    const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+    // Only a named reporter may put a report on the bus (the template's bus policy): send as one.
+    const reporterArn = reporterRoleArns(cloud.sandbox.config.compromise.reporterPrincipals, SANDBOX_ACCOUNT)[0]!;
+    const operator = new EventBridgeClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.eventBridge.endpoint, credentials: credentialsForRole(reporterArn), maxAttempts: 1 });
     const report = { Source: CompromiseSource, DetailType: 'Compromise Reported', Detail: '{}', EventBusName: bus };
     const route = async (template: CfnTemplate) => {
       const started: string[] = [];

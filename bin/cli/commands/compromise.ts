@@ -7,7 +7,9 @@ import { requireArn, workflowTarget } from '../workflows';
 import { exitCodeOf, printRun, readRunStatus, type RunStatus } from './status';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CompromiseDetailTypes, CompromiseReportSchema, CompromiseSource, type CompromiseReport } from '../../../functions/contracts/compromise';
-import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
+import { reporterRoleArns } from '../../../sandbox/iam/sandbox-identities';
+import { credentialsForRole } from '../../../sandbox/iam/role-credentials';
 import { readSandboxState } from '../sandbox-state';
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
@@ -102,7 +104,11 @@ function eventBusTarget(options: CompromiseOptions): { client: EventBridgeClient
     const state = readSandboxState({ configPath: options.configPath });
     const endpoint = state.awsEnv.AWS_ENDPOINT_URL_EVENTBRIDGE;
     if (!endpoint || !state.eventBusName) throw new CliError('the running sandbox recorded no certflow bus (it predates `certflow compromise`): restart `certflow sandbox`', ExitCodes.Environment);
-    return { client: new EventBridgeClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint, maxAttempts: 1 }), bus: state.eventBusName };
+    // A report is sent as a named reporter, as a security engineer would after assuming that role:
+    // the bus policy refuses everyone else, the sandbox's operator included.
+    const reporter = reporterRoleArns(loadConfig(options.configPath).compromise.reporterPrincipals, SANDBOX_ACCOUNT)[0];
+    if (!reporter) throw new CliError('the config names no reporter role (compromise.reporterPrincipals): nobody may report on this bus', ExitCodes.Refused);
+    return { client: new EventBridgeClient({ region: SANDBOX_REGION, credentials: credentialsForRole(reporter), endpoint, maxAttempts: 1 }), bus: state.eventBusName };
   }
   const bus = options.eventBus ?? process.env.CERTFLOW_EVENT_BUS;
   if (!bus) throw new CliError('--event-bus (or CERTFLOW_EVENT_BUS) is required against AWS: the EventBusName output of the stack', ExitCodes.Usage);
