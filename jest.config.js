@@ -14,6 +14,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.js',
   // Jest's transform cache with certflow's other caches, not in the temp directory.
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   maxWorkers: 2,
