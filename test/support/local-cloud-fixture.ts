@@ -1,3 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { PkiEnvSchema } from '../../functions/contracts/env';
+import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
+import { parseEnv } from '../../functions/handlers/kit/handler-kit';
+import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
+import { systemClock } from '../../functions/ports/clock';
+import type { FanoutDeps } from '../../functions/steps/fanout-deps';
+import type { Cluster } from '../../functions/ports/cluster';
+import { silentLog } from '../../sandbox/compose/vault-bootstrap';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { loadConfig, type CertflowConfig } from '../../lib/config';
 import { startSandbox, type SandboxOptions } from '../../sandbox/compose/sandbox';
 import { createLocalCloud, type LocalCloud } from '../../sandbox/compose/local-cloud';
@@ -54,4 +64,37 @@ export async function startFleetCloud(): Promise<{ cloud: LocalCloud; pki: Sandb
     await cloud.sandbox.close();
     throw error;
   }
+}
+
+/**
+ * The fan-out adapters a rotation function builds, pointed at the sandbox's cluster as its
+ * environment says: for the tests that call the fan-out steps directly.
+ */
+export function fanoutDepsOf(cloud: LocalCloud): FanoutDeps & { clusters: Cluster[] } {
+  const env = cloud.runner.functionEnv('PrepareIntermediate');
+  const k8s = cloud.sandbox.kubernetes;
+  const adapters = buildFanoutAdapters({
+    pkiEnv: parseEnv(PkiEnvSchema, env),
+    clusters: [{ auth: 'token', name: 'primary', server: k8s.url, token: k8s.token, caData: Buffer.from(k8s.caCertificate!).toString('base64'), skipTlsVerify: false }],
+    trustBundleConfigMap: cloud.sandbox.config.kubernetes.trustBundleConfigMap,
+    env,
+    clock: systemClock,
+    log: silentLog,
+  });
+  return { ...adapters, log: silentLog };
+}
+
+/** A `Compromise Reported` event as EventBridge delivers it to the response's rule. */
+export function compromiseEnvelope(detail: unknown) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': CompromiseDetailTypes.Reported,
+    source: CompromiseSource,
+    account: SANDBOX_ACCOUNT,
+    time: new Date().toISOString(),
+    region: SANDBOX_REGION,
+    resources: [],
+    detail,
+  };
 }

@@ -1,3 +1,4 @@
+import { compromiseEnvelope } from '../support/local-cloud-fixture';
 import { randomUUID } from 'node:crypto';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
@@ -19,17 +20,7 @@ import { trustBreaks } from '../support/invariants';
  */
 jest.setTimeout(180_000);
 
-const envelope = (detail: CompromiseReport) => ({
-  version: '0',
-  id: randomUUID(),
-  'detail-type': CompromiseDetailTypes.Reported,
-  source: CompromiseSource,
-  account: SANDBOX_ACCOUNT,
-  time: new Date().toISOString(),
-  region: SANDBOX_REGION,
-  resources: [],
-  detail,
-});
+const envelope = compromiseEnvelope;
 const report = (scope: CompromiseReport['scope']): CompromiseReport => ({ scope, reason: 'keyCompromise', reportedBy: 'secops@econgraph', ticket: 'SEC-11' });
 const entered = (execution: LocalExecution, state: string) => execution.history.filter((event) => event.type.endsWith('StateEntered') && event.state?.name === state);
 const outcomeOf = (execution: LocalExecution) => (execution.output as { outcome?: string } | undefined)?.outcome;

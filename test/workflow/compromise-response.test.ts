@@ -1,3 +1,4 @@
+import { compromiseEnvelope } from '../support/local-cloud-fixture';
 import { spawnSync } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,17 +26,7 @@ if (!openssl) console.warn('openssl is not on PATH: the minted-leaf check runs w
 jest.setTimeout(180_000);
 
 /** A full EventBridge envelope, as the rule delivers it to the state machine. */
-const envelope = (detail: unknown) => ({
-  version: '0',
-  id: randomUUID(),
-  'detail-type': CompromiseDetailTypes.Reported,
-  source: CompromiseSource,
-  account: SANDBOX_ACCOUNT,
-  time: new Date().toISOString(),
-  region: SANDBOX_REGION,
-  resources: [],
-  detail,
-});
+const envelope = compromiseEnvelope;
 const report = (scope: CompromiseReport['scope']): CompromiseReport => ({ scope, reason: 'keyCompromise', reportedBy: 'test' });
 const toPem = (crl: string) => (crl.includes('BEGIN') ? crl : `-----BEGIN X509 CRL-----\n${crl.match(/.{1,64}/g)!.join('\n')}\n-----END X509 CRL-----\n`);
 

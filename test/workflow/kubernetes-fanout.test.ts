@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { PkiEnvSchema } from '../../functions/contracts/env';
-import { parseEnv } from '../../functions/handlers/kit/handler-kit';
-import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
 import { discoverTargets } from '../../functions/steps/discover-targets';
 import { renewBatch } from '../../functions/steps/renew-batch';
 import { checkBatch } from '../../functions/steps/check-batch';
@@ -16,7 +13,7 @@ import type { Cluster } from '../../functions/ports/cluster';
 import { silentLog } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
-import { startFleetCloud } from '../support/local-cloud-fixture';
+import { fanoutDepsOf, startFleetCloud } from '../support/local-cloud-fixture';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { TargetPolicySchema, type TargetPolicy } from '../../functions/contracts/target-policy';
 
@@ -59,19 +56,8 @@ describe('renewing the seed fleet in Kubernetes', () => {
 
   beforeAll(async () => {
     ({ cloud, pki } = await startFleetCloud());
+    deps = fanoutDepsOf(cloud);
     const env = cloud.runner.functionEnv('PrepareIntermediate');
-    const k8s = cloud.sandbox.kubernetes;
-    deps = {
-      ...buildFanoutAdapters({
-        pkiEnv: parseEnv(PkiEnvSchema, env),
-        clusters: [{ auth: 'token', name: 'primary', server: k8s.url, token: k8s.token, caData: Buffer.from(k8s.caCertificate!).toString('base64'), skipTlsVerify: false }],
-        trustBundleConfigMap: cloud.sandbox.config.kubernetes.trustBundleConfigMap,
-        env,
-        clock: systemClock,
-        log: silentLog,
-      }),
-      log: silentLog,
-    };
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
     policy = TargetPolicySchema.parse(JSON.parse(env[RotationEnvNames.TargetPolicy]!));
     targets = (await discoverTargets(deps.clusters, policy, 'ecdsa-p256', silentLog)).targets;

@@ -1,9 +1,6 @@
 import NodeVault = require('node-vault');
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { TargetPolicySchema } from '../../functions/contracts/target-policy';
-import { PkiEnvSchema } from '../../functions/contracts/env';
-import { parseEnv } from '../../functions/handlers/kit/handler-kit';
-import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
 import { discoverTargets } from '../../functions/steps/discover-targets';
 import { verifyBatch } from '../../functions/steps/verify-batch';
 import { verifierIdentity } from '../../functions/steps/verifier-identity';
@@ -16,7 +13,7 @@ import type { FanoutDeps } from '../../functions/steps/fanout-deps';
 import { silentLog } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
-import { startFleetCloud } from '../support/local-cloud-fixture';
+import { fanoutDepsOf, startFleetCloud } from '../support/local-cloud-fixture';
 
 /**
  * VerifyBatch against the sandbox's Vault: it reads every issuer's CRL itself, so a revoked leaf
@@ -36,17 +33,8 @@ describe('VerifyBatch checks revocation and every declared name', () => {
 
   beforeAll(async () => {
     ({ cloud, pki } = await startFleetCloud());
-    const env = cloud.runner.functionEnv('PrepareIntermediate');
-    const k8s = cloud.sandbox.kubernetes;
-    const adapters = buildFanoutAdapters({
-      pkiEnv: parseEnv(PkiEnvSchema, env),
-      clusters: [{ auth: 'token', name: 'primary', server: k8s.url, token: k8s.token, caData: Buffer.from(k8s.caCertificate!).toString('base64'), skipTlsVerify: false }],
-      trustBundleConfigMap: cloud.sandbox.config.kubernetes.trustBundleConfigMap,
-      env,
-      clock: systemClock,
-      log: silentLog,
-    });
-    deps = { ...adapters, log: silentLog };
+    const adapters = fanoutDepsOf(cloud);
+    deps = adapters;
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
     // The policy exactly as the rotation functions receive it (endpoints at the sandbox's servers).
     const policy = TargetPolicySchema.parse(JSON.parse(cloud.runner.functionEnv('VerifyBatch')[RotationEnvNames.TargetPolicy]!));
