@@ -1,3 +1,4 @@
+import type { FunctionId } from '../../functions/contracts/functions';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,19 +11,10 @@ import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '
 import type { CompromiseContainedDetail, CompromisePlan, CompromiseRevokeOutput, CompromiseValidateOutput } from '../../functions/contracts/compromise-payloads';
 import type { ActivateIssuerOutput, PreparedIntermediate } from '../../functions/contracts/pki-payloads';
 import type { BatchProgress } from '../../functions/contracts/rotation-payloads';
-import { makeHandler as makeValidate } from '../../functions/handlers/compromise-validate.handler';
-import { makeHandler as makePlan } from '../../functions/handlers/compromise-plan.handler';
-import { makeHandler as makeRevoke } from '../../functions/handlers/compromise-revoke.handler';
-import { makeHandler as makeReport } from '../../functions/handlers/compromise-report.handler';
-import { makeHandler as makeRenew } from '../../functions/handlers/renew-batch.handler';
-import { makeHandler as makeCheck } from '../../functions/handlers/check-batch.handler';
-import { makeHandler as makePrepare } from '../../functions/handlers/prepare-intermediate.handler';
-import { makeHandler as makeActivate } from '../../functions/handlers/activate-issuer.handler';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
-import { quietOutput } from '../support/local-cloud-fixture';
 
 /**
  * The compromise response's steps as Lambda handlers against the real sandbox (Vault PKI over
@@ -46,10 +38,8 @@ describe('the compromise response steps', () => {
   let cloud: LocalCloud;
   let fleet: ReadyFleet;
   let vault: NodeVault.client;
-  const call = <T>(make: (env: Record<string, string | undefined>, options: { output: NodeJS.WritableStream }) => (event: unknown) => Promise<unknown>, env: Parameters<LocalCloud['runner']['functionEnv']>[0]) => {
-    const fn = make(cloud.runner.functionEnv(env), { output: quietOutput() });
-    return (event: unknown) => fn(event) as Promise<T>;
-  };
+  // Each step as Lambda runs it: the function's synthesized bundle with its own environment and role.
+  const call = <T>(functionId: FunctionId) => (event: unknown) => cloud.runner.invoke(functionId, event) as Promise<T>;
   const report = (scope: CompromiseReport['scope']): CompromiseReport => ({ scope, reason: 'keyCompromise', reportedBy: 'secops@econgraph', ticket: 'SEC-6' });
   const crlPem = async (mount: string, issuerId: string) => {
     const crl = ((await vault.read(`${mount}/issuer/${issuerId}/crl`)).data as { crl: string }).crl;
@@ -61,12 +51,12 @@ describe('the compromise response steps', () => {
     const requestedAt = new Date().toISOString();
     const renewed: Array<{ service: string; oldSerial?: string; newSerial?: string }> = [];
     for (const batchId of batchIds) {
-      const output = await call<{ serials: typeof renewed }>(makeRenew, 'RenewBatch')({ runId, requestedAt, batchId });
+      const output = await call<{ serials: typeof renewed }>('RenewBatch')({ runId, requestedAt, batchId });
       renewed.push(...output.serials);
       let progress: BatchProgress | undefined;
       for (let look = 0; look < 100 && !progress?.done; look += 1) {
         if (look) await new Promise((resolve) => setTimeout(resolve, 50));
-        progress = await call<BatchProgress>(makeCheck, 'CheckBatch')({ runId, requestedAt, batchId, attempt: 0 });
+        progress = await call<BatchProgress>('CheckBatch')({ runId, requestedAt, batchId, attempt: 0 });
       }
       expect(progress?.done).toBe(true);
     }
@@ -83,7 +73,7 @@ describe('the compromise response steps', () => {
     const before = await snapshot(cloud, fleet.seed);
     const issuersBefore = ((await vault.list('pki_int/issuers')).data as { keys: string[] }).keys;
 
-    const output = await call<CompromiseValidateOutput>(makeValidate, 'PlanRotation')({
+    const output = await call<CompromiseValidateOutput>('CompromiseValidate')({
       source: CompromiseSource,
       'detail-type': CompromiseDetailTypes.Reported,
       detail: JSON.stringify({ scope: { kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }, reason: 'keyStolen', reportedBy: 'mallory' }),
@@ -104,7 +94,7 @@ describe('the compromise response steps', () => {
     ['an intermediate scope whose issuer is not on the mount', { kind: 'intermediate', issuerId: '00000000-0000-4000-8000-000000000000' }, 'scope.issuerId'],
   ] as const)('rejects %s with the reason, writing no batch', async (_name, scope, reason) => {
     // One run per report: ledger records are immutable, and each rejection is recorded in its run.
-    const plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: `compromise-none-${_name.replace(/\W+/g, '-')}`, report: report(scope as CompromiseReport['scope']) });
+    const plan = await call<CompromisePlan>('CompromisePlan')({ runId: `compromise-none-${_name.replace(/\W+/g, '-')}`, report: report(scope as CompromiseReport['scope']) });
 
     expect(plan).toEqual(expect.objectContaining({ accepted: false, batchIds: [], rejectedReason: expect.stringContaining(reason) }));
   });
@@ -119,7 +109,7 @@ describe('the compromise response steps', () => {
     it('plans backend’s target and its current serial', async () => {
       oldSerial = cloud.sandbox.services.served('backend')!.serial;
 
-      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend'] }) });
+      plan = await call<CompromisePlan>('CompromisePlan')({ runId, report: report({ kind: 'services', services: ['backend'] }) });
 
       expect(plan).toEqual(expect.objectContaining({ scope: 'services', accepted: true, rejectedReason: '', batchIds: ['c0001'] }));
       expect(plan.affected.services).toEqual(['backend']);
@@ -132,8 +122,8 @@ describe('the compromise response steps', () => {
       ['bare hex with a leading zero byte', (serial: string) => `00${serial.replace(/:/g, '')}`],
       ['colons with a leading 00:', (serial: string) => `00:${serial}`],
     ])('finds the same target, with the same scope key, when the serial is reported in %s form', async (_form, spell) => {
-      const bySerial = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [spell(oldSerial)] }) });
-      const canonical = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [oldSerial] }) });
+      const bySerial = await call<CompromisePlan>('CompromisePlan')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [spell(oldSerial)] }) });
+      const canonical = await call<CompromisePlan>('CompromisePlan')({ runId: 'compromise-backend-serial', report: report({ kind: 'serials', serials: [oldSerial] }) });
 
       expect(bySerial.affected.services).toEqual(['backend']);
       expect(bySerial.affected.serialsToRevoke).toEqual([oldSerial]);
@@ -150,7 +140,7 @@ describe('the compromise response steps', () => {
     });
 
     it('revokes the old serial: it is on the intermediate issuer’s CRL, and every service still verifies', async () => {
-      revoked = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke });
+      revoked = await call<CompromiseRevokeOutput>('CompromiseRevoke')({ runId, serials: plan.affected.serialsToRevoke });
 
       expect(revoked).toEqual(expect.objectContaining({ revoked: [oldSerial], issuerRevoked: false, rootSerialRevoked: false, expired: [] }));
       // The reissue backed up backend's compromised Secret; that backup is gone, and no backup anywhere holds the old key.
@@ -172,7 +162,7 @@ describe('the compromise response steps', () => {
     });
 
     it('revokes again with the same input and ends in the same state (idempotent)', async () => {
-      const again = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke });
+      const again = await call<CompromiseRevokeOutput>('CompromiseRevoke')({ runId, serials: plan.affected.serialsToRevoke });
 
       expect(again).toEqual(revoked);
     });
@@ -180,7 +170,7 @@ describe('the compromise response steps', () => {
     it('reports Compromise Contained with the service, the revoked serial and timings from the report', async () => {
       const reportedAt = new Date(Date.now() - 30_000).toISOString();
 
-      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'services', services: ['backend'] }), reportedAt });
+      const detail = await call<CompromiseContainedDetail>('CompromiseReport')({ runId, report: report({ kind: 'services', services: ['backend'] }), reportedAt });
 
       expect(detail).toEqual(
         expect.objectContaining({ runId, reportedBy: 'secops@econgraph', ticket: 'SEC-6', reason: 'keyCompromise', scope: 'services', blastRadius: { services: ['backend'], serialsRevoked: [oldSerial], issuerIds: {}, backupsDestroyed: revoked.backupsDestroyed } }),
@@ -197,7 +187,7 @@ describe('the compromise response steps', () => {
     let revoked: CompromiseRevokeOutput;
 
     it('plans every target the old intermediate signed, and the issuer’s own serial', async () => {
-      plan = await call<CompromisePlan>(makePlan, 'PlanRotation')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }) });
+      plan = await call<CompromisePlan>('CompromisePlan')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }) });
 
       expect(plan.affected.services).toEqual(fleet.seed.services.map((service) => service.name).sort());
       expect(plan.affected.serialsToRevoke).toEqual(fleet.seed.services.map((service) => cloud.sandbox.services.served(service.name)!.serial).sort());
@@ -207,8 +197,8 @@ describe('the compromise response steps', () => {
     });
 
     it('moves to a new intermediate and reissues every target from it', async () => {
-      prepared = await call<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId });
-      const activated = await call<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({ runId, issuerId: prepared.issuerId, expectedPreviousDefault: fleet.pki.intermediateIssuerId });
+      prepared = await call<PreparedIntermediate>('PrepareIntermediate')({ runId });
+      const activated = await call<ActivateIssuerOutput>('ActivateIssuer')({ runId, issuerId: prepared.issuerId, expectedPreviousDefault: fleet.pki.intermediateIssuerId });
 
       const renewed = await reissue(runId, plan.batchIds);
 
@@ -218,7 +208,7 @@ describe('the compromise response steps', () => {
     });
 
     it('revokes the old issuer on the intermediate mount and its serial on the root mount, and every service verifies', async () => {
-      revoked = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({
+      revoked = await call<CompromiseRevokeOutput>('CompromiseRevoke')({
         runId,
         serials: plan.affected.serialsToRevoke,
         issuerId: plan.affected.issuerId,
@@ -234,7 +224,7 @@ describe('the compromise response steps', () => {
     });
 
     it('takes the intermediate’s serial from the issuer certificate when the payload leaves it out', async () => {
-      const again = await call<CompromiseRevokeOutput>(makeRevoke, 'PlanRotation')({ runId, serials: plan.affected.serialsToRevoke, issuerId: plan.affected.issuerId });
+      const again = await call<CompromiseRevokeOutput>('CompromiseRevoke')({ runId, serials: plan.affected.serialsToRevoke, issuerId: plan.affected.issuerId });
 
       expect(again).toEqual(revoked);
     });
@@ -246,7 +236,7 @@ describe('the compromise response steps', () => {
     });
 
     it('reports the revoked and the new issuer ids in Compromise Contained', async () => {
-      const detail = await call<CompromiseContainedDetail>(makeReport, 'PlanRotation')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }), newIssuerId: prepared.issuerId });
+      const detail = await call<CompromiseContainedDetail>('CompromiseReport')({ runId, report: report({ kind: 'intermediate', issuerId: fleet.pki.intermediateIssuerId }), newIssuerId: prepared.issuerId });
 
       expect(detail.blastRadius).toEqual({
         services: plan.affected.services,

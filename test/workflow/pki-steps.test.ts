@@ -1,17 +1,14 @@
+import type { FunctionId } from '../../functions/contracts/functions';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import NodeVault = require('node-vault');
-import { makeHandler as makePrepare } from '../../functions/handlers/prepare-intermediate.handler';
-import { makeHandler as makeActivate } from '../../functions/handlers/activate-issuer.handler';
-import { makeHandler as makeRetire } from '../../functions/handlers/retire-issuer.handler';
-import { makeHandler as makeRestore } from '../../functions/handlers/restore-issuer.handler';
 import { checkTrust } from '../../functions/domain/trust-checker';
 import type { PreparedIntermediate, ActivateIssuerOutput } from '../../functions/contracts/pki-payloads';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
-import { quietOutput, startPkiCloud } from '../support/local-cloud-fixture';
+import { startPkiCloud } from '../support/local-cloud-fixture';
 
 /**
  * The PKI steps as Lambda handlers, with the environment the synthesized template gives them,
@@ -26,13 +23,8 @@ describe('the intermediate rotation steps', () => {
   let cloud: LocalCloud;
   let pki: SandboxPki;
   let vault: NodeVault.client;
-  const handler = <T>(
-    make: (env: Record<string, string | undefined>, options: { output: NodeJS.WritableStream }) => (event: unknown) => Promise<unknown>,
-    id: Parameters<LocalCloud['runner']['functionEnv']>[0],
-  ) => {
-    const fn = make(cloud.runner.functionEnv(id), { output: quietOutput() });
-    return (event: unknown) => fn(event) as Promise<T>;
-  };
+  // Each step as Lambda runs it: the function's synthesized bundle with its own environment and role.
+  const handler = <T>(functionId: FunctionId) => (event: unknown) => cloud.runner.invoke(functionId, event) as Promise<T>;
   const issue = async (issuerRef?: string) => {
     const path = issuerRef ? `pki_int/issuer/${issuerRef}/issue/econ-graph-services` : 'pki_int/issue/econ-graph-services';
     return (await vault.write(path, { common_name: 'backend.econ-graph.svc', key_type: 'ec', key_bits: 256 })).data as {
@@ -58,7 +50,7 @@ describe('the intermediate rotation steps', () => {
     oldLeaf = await issue();
     const before = await issuerIds();
 
-    prepared = await handler<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId: 'run-2026-11-28' });
+    prepared = await handler<PreparedIntermediate>('PrepareIntermediate')({ runId: 'run-2026-11-28' });
 
     expect(prepared.issuerName).toBe('certflow-run-2026-11-28');
     expect(prepared.reused).toBe(false);
@@ -77,26 +69,26 @@ describe('the intermediate rotation steps', () => {
   it('reuses the run issuer when Prepare is repeated with the same run id', async () => {
     const before = await issuerIds();
 
-    const again = await handler<PreparedIntermediate>(makePrepare, 'PrepareIntermediate')({ runId: 'run-2026-11-28' });
+    const again = await handler<PreparedIntermediate>('PrepareIntermediate')({ runId: 'run-2026-11-28' });
 
     expect(again).toEqual({ ...prepared, reused: true });
     expect(await issuerIds()).toEqual(before);
   });
 
   it('refuses to activate when the default moved since preflight, and changes nothing', async () => {
-    const call = handler(makeActivate, 'ActivateIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId, expectedPreviousDefault: prepared.issuerId.replace(/.$/, '0') });
+    const call = handler('ActivateIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId, expectedPreviousDefault: prepared.issuerId.replace(/.$/, '0') });
 
     await expect(call).rejects.toMatchObject({ name: 'IssuerStateConflictError' });
     expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
   });
 
   it('activates the new issuer: new leaves chain through it to the root, and old leaves still validate', async () => {
-    const activated = await handler<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({
+    const activated = await handler<ActivateIssuerOutput>('ActivateIssuer')({
       runId: 'run-2026-11-28',
       issuerId: prepared.issuerId,
       expectedPreviousDefault: pki.intermediateIssuerId,
     });
-    const repeated = await handler<ActivateIssuerOutput>(makeActivate, 'ActivateIssuer')({
+    const repeated = await handler<ActivateIssuerOutput>('ActivateIssuer')({
       runId: 'run-2026-11-28',
       issuerId: prepared.issuerId,
       expectedPreviousDefault: pki.intermediateIssuerId,
@@ -129,7 +121,7 @@ describe('the intermediate rotation steps', () => {
   });
 
   it('retires the old issuer: it signs CRLs but issues nothing', async () => {
-    const retired = await handler<{ usage: string[] }>(makeRetire, 'RetireIssuer')({ runId: 'run-2026-11-28', issuerId: pki.intermediateIssuerId });
+    const retired = await handler<{ usage: string[] }>('RetireIssuer')({ runId: 'run-2026-11-28', issuerId: pki.intermediateIssuerId });
 
     expect(retired.usage).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
     // Vault refuses an issuer without issuing-certificates with 500 (an InternalError from EnsureUsage).
@@ -142,15 +134,15 @@ describe('the intermediate rotation steps', () => {
   });
 
   it('refuses to retire the default issuer', async () => {
-    await expect(handler(makeRetire, 'RetireIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId })).rejects.toMatchObject({
+    await expect(handler('RetireIssuer')({ runId: 'run-2026-11-28', issuerId: prepared.issuerId })).rejects.toMatchObject({
       name: 'IssuerStateConflictError',
     });
   });
 
   it('restores issuance to the previous issuer and stops the new one issuing, twice with the same result', async () => {
     const input = { runId: 'run-2026-11-28', previousDefault: pki.intermediateIssuerId, newIssuerId: prepared.issuerId };
-    const first = await handler(makeRestore, 'RestoreIssuer')(input);
-    const second = await handler(makeRestore, 'RestoreIssuer')(input);
+    const first = await handler('RestoreIssuer')(input);
+    const second = await handler('RestoreIssuer')(input);
 
     expect(second).toEqual(first);
     expect(await defaultIssuer()).toBe(pki.intermediateIssuerId);
@@ -160,6 +152,6 @@ describe('the intermediate rotation steps', () => {
   });
 
   it('rejects a malformed step input without calling Vault', async () => {
-    await expect(handler(makeActivate, 'ActivateIssuer')({ runId: 'r', issuerId: '' })).rejects.toMatchObject({ name: 'InvalidInputError' });
+    await expect(handler('ActivateIssuer')({ runId: 'r', issuerId: '' })).rejects.toMatchObject({ name: 'InvalidInputError' });
   });
 });

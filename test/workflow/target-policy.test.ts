@@ -1,15 +1,11 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { K8sNames, type Target } from '../../functions/contracts/targets';
-import { makeHandler as makeVerify } from '../../functions/handlers/verify-batch.handler';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import type { RefusedCandidate } from '../../functions/contracts/target-policy';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
-import { makeHandler as makeRenew } from '../../functions/handlers/renew-batch.handler';
-import { makeHandler as makeRestore } from '../../functions/handlers/restore-batch.handler';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
-import { quietOutput } from '../support/local-cloud-fixture';
 import { trustBreaks } from '../support/invariants';
 
 /**
@@ -115,7 +111,8 @@ describe('the target policy in a rotation', () => {
       const ledger = new DynamoDbLedger(cloud.sandbox.dynamoDbClient, env[RotationEnvNames.LedgerTable]!);
       const [backend] = (await ledger.getBatch(execution.name, 'b0001')).filter((target) => target.service === 'backend');
       await ledger.putBatch('altered-endpoint-run', 'b0001', [{ ...backend!, endpoint: { host: '127.0.0.1', port, serverName: 'backend.econ-graph.svc' } }]);
-      const verify = makeVerify(env, { output: quietOutput() });
+      // As Lambda runs it: VerifyBatch's synthesized bundle, with its own environment and role.
+      const verify = (event: unknown) => cloud.runner.invoke('VerifyBatch', event);
       await expect(verify({ runId: 'altered-endpoint-run', requestedAt: new Date().toISOString(), batchId: 'b0001' })).rejects.toMatchObject({ name: 'TargetRefusedError', message: expect.stringContaining('endpoint') });
 
       expect(dialled).toBe(0);
@@ -142,8 +139,9 @@ describe('the target policy in a rotation', () => {
     const runId = 'forged-ledger-run';
     await ledger.putBatch(runId, 'b0001', [forged]);
     const requestedAt = new Date().toISOString();
-    const renew = makeRenew(env, { output: quietOutput() });
-    const restore = makeRestore(cloud.runner.functionEnv('RestoreBatch'), { output: quietOutput() });
+    // As Lambda runs them: each step's synthesized bundle, with its own environment and role.
+    const renew = (event: unknown) => cloud.runner.invoke('RenewBatch', event);
+    const restore = (event: unknown) => cloud.runner.invoke('RestoreBatch', event);
 
     await expect(renew({ runId, requestedAt, batchId: 'b0001' })).rejects.toMatchObject({ name: 'TargetRefusedError', message: expect.stringContaining('MeshLocationNotDeclared') });
     const restored = (await restore({ runId, requestedAt, batchId: 'b0001' })) as { restored: number };
