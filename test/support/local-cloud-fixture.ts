@@ -98,3 +98,12 @@ export function compromiseEnvelope(detail: unknown) {
     detail,
   };
 }
+
+/** The istio-system namespace with an istiod Deployment: where the mesh CA's declared location lives. */
+export function seedIstiod(store: LocalCloud['sandbox']['kubernetes']['store']): void {
+  store.create('namespaces', { metadata: { name: 'istio-system' } } as never);
+  store.create('deployments', {
+    metadata: { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } } },
+  } as never);
+}

@@ -13,7 +13,7 @@ import type { Cluster } from '../../functions/ports/cluster';
 import { silentLog } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
-import { fanoutDepsOf, startFleetCloud } from '../support/local-cloud-fixture';
+import { fanoutDepsOf, seedIstiod, startFleetCloud } from '../support/local-cloud-fixture';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { TargetPolicySchema, type TargetPolicy } from '../../functions/contracts/target-policy';
 
@@ -170,11 +170,7 @@ describe('renewing the seed fleet in Kubernetes', () => {
 
   it('renews the Istio plug-in CA: a CA under the root in istio-system/cacerts, istiod restarted', async () => {
     const store = cloud.sandbox.kubernetes.store;
-    store.create('namespaces', { metadata: { name: 'istio-system' } } as never);
-    store.create('deployments', {
-      metadata: { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } } },
-    } as never);
+    seedIstiod(store);
     await deps.cluster('primary').writeConfigMap('istio-system', cloud.sandbox.config.kubernetes.trustBundleConfigMap, { 'ca.crt': pki.rootCertificate });
     const mesh: Target = {
       id: 'primary/istio-system/cacerts',

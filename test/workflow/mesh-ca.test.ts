@@ -8,6 +8,7 @@ import { K8sNames } from '../../functions/contracts/targets';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
+import { seedIstiod } from '../support/local-cloud-fixture';
 
 /**
  * The constrained mesh CA (issue 11, item 2), judged by OpenSSL alone: the Istio plug-in CA that a
@@ -31,11 +32,7 @@ function openssl(args: string[], cwd: string): { status: number | null; out: str
   beforeAll(async () => {
     ({ cloud, fleet } = await startFaultFleet());
     const store = cloud.sandbox.kubernetes.store;
-    store.create('namespaces', { metadata: { name: 'istio-system' } } as never);
-    store.create('deployments', {
-      metadata: { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'istiod' } }, template: { metadata: { labels: { app: 'istiod' } }, spec: { containers: [{ name: 'discovery', image: 'istio/pilot' }] } } },
-    } as never);
+    seedIstiod(store);
     store.create('configmaps', { metadata: { name: fleet.seed.trustBundle.name, namespace: 'istio-system' }, data: { [fleet.seed.trustBundle.key]: fleet.pki.rootCertificate } } as never);
     // The default mesh location, opted in by its label: the only place a mesh CA may be written.
     store.create('secrets', { metadata: { name: 'cacerts', namespace: 'istio-system', labels: { [K8sNames.ManagedLabel]: 'true' } }, type: 'Opaque', data: {} } as never);

@@ -133,7 +133,7 @@ async function followResponse(options: CompromiseOptions, eventId: string, sentA
         if (!execution.executionArn || described.has(execution.executionArn) || (execution.startDate && execution.startDate.getTime() < sentAt.getTime() - 60_000)) continue;
         described.add(execution.executionArn);
         const input = (await target.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))).input;
-        if (input && (JSON.parse(input) as { id?: string }).id === eventId) executionArn = execution.executionArn;
+        if (eventIdOf(input) === eventId) executionArn = execution.executionArn;
       }
     }
     let run = await readRunStatus(target.sfn, executionArn);
@@ -145,6 +145,16 @@ async function followResponse(options: CompromiseOptions, eventId: string, sentA
     return run;
   } finally {
     target.sfn.destroy();
+  }
+}
+
+/** The event id in an execution's input; an input that is not an event (another caller's run) has none. */
+function eventIdOf(input: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(input ?? '') as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }
 
