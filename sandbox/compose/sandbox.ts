@@ -219,9 +219,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         // The sandbox has no load balancer: the first node stands in for the cluster's API address
         // (standbys answer as if they forwarded, so any node would do).
         [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
-        // Sandbox rollouts take milliseconds and Wait states 25 ms: 40 looks is a second of patience,
-        // plus one look per service, since a large fleet shares the same event loop with its emulators.
-        CERTFLOW_MAX_ROLLOUT_CHECKS: String(40 + declaredServices(config).length),
+        // Sandbox rollouts take milliseconds and Wait states 25 ms: a seed rotation's canary and
+        // batch were each ready at their second look, on 2 loaded cores. Ten looks is five times
+        // that, plus one per service, since a large fleet shares one event loop with its emulators;
+        // a rollout that never completes then fails after 15 looks, not 45.
+        CERTFLOW_MAX_ROLLOUT_CHECKS: String(10 + declaredServices(config).length),
         // The declared policy, with each service's endpoint where its sandbox server listens.
         [RotationEnvNames.TargetPolicy]: JSON.stringify(sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined))),
         // The one sandbox cluster, reached with the emulator's token over HTTPS with its CA.

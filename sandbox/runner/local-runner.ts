@@ -1,4 +1,5 @@
 import './polyfills';
+import { Module } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, ExecutionError, ExecutionTimeoutError, ExecutionAbortedError } from 'aws-local-stepfunctions';
@@ -96,6 +97,38 @@ interface HandlerModule {
 }
 
 /**
+ * Loads a bundle with Node's own CommonJS loader, as Lambda's runtime does, and once per process.
+ * Inside jest, `require` and even `createRequire` go through jest's module registry, which
+ * compiles each 4 MB bundle again in every test file and, on each stack trace, parses the bundle's
+ * source map for jest's stack formatting; `Module._load` (kept by jest's wrapper of `node:module`)
+ * is Node's loader itself. A bundle is compiled once per process; its handlers are made per runner,
+ * from the environment given to `makeHandler`, so runners do not share a function's state.
+ */
+function nativeRequire(path: string): unknown {
+  return (Module as unknown as { _load(request: string, parent: null, isMain: boolean): unknown })._load(path, null, false);
+}
+
+/**
+ * One machine per definition text, built without validation: aws-local-stepfunctions would
+ * validate the definition with asl-validator (compiling its JSON schemas, about a quarter of a
+ * second) every time a machine is built, and the runner runs the same definitions many times.
+ * Every synthesized definition is validated with asl-validator by the infra tests
+ * (test/infra/*-workflow.test.ts).
+ */
+const machines = new Map<string, StateMachine>();
+
+function machineFor(definition: AslMachine): StateMachine {
+  const text = JSON.stringify(definition);
+  let machine = machines.get(text);
+  if (!machine) {
+    machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    if (machines.size >= 16) machines.delete(machines.keys().next().value!);
+    machines.set(text, machine);
+  }
+  return machine;
+}
+
+/**
  * The module a function's task runs. A bundle's `Handler` export is `makeHandler(process.env)`;
  * the runner calls the same bundle's `makeHandler` with the function's own environment, so many
  * functions share this process without sharing one `process.env`.
@@ -108,7 +141,7 @@ function loadHandlerModule(fn: LambdaFunctionInfo, options: LocalRunnerOptions):
   const [file, exported] = (fn.handler ?? '').split('.');
   if (!fn.assetDir || !file || !exported) throw new Error(`function ${fn.logicalId} has no bundle in the template (Handler ${fn.handler ?? 'none'})`);
   const bundlePath = resolvePath(options.assemblyDir, fn.assetDir, `${file}.js`);
-  const module = require(bundlePath) as Partial<HandlerModule> & Record<string, unknown>;
+  const module = nativeRequire(bundlePath) as Partial<HandlerModule> & Record<string, unknown>;
   if (typeof module[exported] !== 'function' || typeof module.makeHandler !== 'function') {
     throw new Error(`bundle ${bundlePath} of ${fn.logicalId} exports no ${exported} and makeHandler`);
   }
@@ -224,7 +257,7 @@ export class LocalRunner {
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
     const startedAt = new Date();
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } as never });
+    const machine = machineFor(definition);
     const retryInterval = this.options.retryIntervalMs ?? 10;
     const execution = machine.run(input as never, {
       overrides: {
