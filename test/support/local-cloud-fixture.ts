@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { PkiEnvSchema } from '../../functions/contracts/env';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
-import { buildFanoutAdapters } from '../../functions/adapters/fanout-wiring';
 import { systemClock } from '../../functions/ports/clock';
 import type { FanoutDeps } from '../../functions/steps/fanout-deps';
 import type { Cluster } from '../../functions/ports/cluster';
@@ -73,6 +72,9 @@ export async function startFleetCloud(): Promise<{ cloud: LocalCloud; pki: Sandb
 export function fanoutDepsOf(cloud: LocalCloud): FanoutDeps & { clusters: Cluster[] } {
   const env = cloud.runner.functionEnv('PrepareIntermediate');
   const k8s = cloud.sandbox.kubernetes;
+  // Required here, not at the top: the fan-out adapters load @kubernetes/client-node (a large ESM
+  // package jest transforms), which only the two tests that call the steps' source need.
+  const { buildFanoutAdapters } = require('../../functions/adapters/fanout-wiring') as typeof import('../../functions/adapters/fanout-wiring');
   const adapters = buildFanoutAdapters({
     pkiEnv: parseEnv(PkiEnvSchema, env),
     clusters: [{ auth: 'token', name: 'primary', server: k8s.url, token: k8s.token, caData: Buffer.from(k8s.caCertificate!).toString('base64'), skipTlsVerify: false }],
