@@ -92,7 +92,7 @@ async function runSize(size: number, assembly: SynthesizedAssembly) {
       : undefined;
     if (endpoints) for (const target of targets) target.endpoint = { ...endpoints.endpoint(target.service)!, serverName: target.dnsNames[0]! };
 
-    const env = cloud.runner.functionEnv('PrepareIntermediate');
+    const env = await cloud.runner.resolvedFunctionEnv('PrepareIntermediate');
     const k8s = sandbox.kubernetes;
     const deps = {
       ...buildFanoutAdapters({

@@ -1,7 +1,7 @@
 import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EnvNames } from '../functions/contracts/env';
-import { PreemptEnvNames, functionsOf } from '../functions/contracts/functions';
+import { PreemptEnvNames, functionsOf, type FunctionId } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import type { CertflowConfig } from './config';
 import { pkiEnvironment as pkiEnvironmentOf } from './pki-environment';
@@ -16,6 +16,7 @@ import { Notifications } from './constructs/notifications';
 import { RotationAlarms } from './constructs/rotation-alarms';
 import { RotationSchedule } from './constructs/rotation-schedule';
 import { RotationWorkflow } from './constructs/rotation-workflow';
+import { RunTimeParameters } from './constructs/run-time-parameters';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -55,6 +56,8 @@ export class CertflowStack extends Stack {
     const ledger = new Ledger(this, 'Ledger');
     const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name });
 
+    // Values that may change without a deployment reach the functions through SSM parameters.
+    const runTime = new RunTimeParameters(this, 'RunTimeValues', { deploymentName: config.name });
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
@@ -65,22 +68,22 @@ export class CertflowStack extends Stack {
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,
       [RotationEnvNames.EventBus]: bus.bus.eventBusName,
-      [RotationEnvNames.Clusters]: JSON.stringify(config.kubernetes.clusters),
+      [RotationEnvNames.Clusters]: runTime.clustersValue(config.kubernetes.clusters),
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
       [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
+      [RotationEnvNames.MaxRolloutChecks]: String(config.policy.maxRolloutChecks),
     };
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
-    const functions = new CertflowFunctions(this, 'Functions', {
-      deploymentName: config.name,
-      environment: {
-        ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, unsealEnvironment])),
-        ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, pkiEnvironment])),
-        ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, rotationEnvironment])),
-      },
-    });
+    const environment: Partial<Record<FunctionId, Record<string, string>>> = {
+      ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, runTime.byReference(unsealEnvironment)])),
+      ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, runTime.byReference(pkiEnvironment)])),
+      ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, runTime.byReference(rotationEnvironment)])),
+    };
+    const functions = new CertflowFunctions(this, 'Functions', { deploymentName: config.name, environment });
+    for (const [functionId, variables] of Object.entries(environment)) runTime.grantRead(functions.get(functionId as FunctionId), variables);
     // UnsealNode unseals on schedule; Preflight unseals a node it finds sealed before a rotation.
     keys.allowUnseal([functions.get('UnsealNode'), functions.get('Preflight')]);
     // The rotation steps keep their batches, backups list and run records in the ledger, and

@@ -100,8 +100,10 @@ export const ConfigSchema = z
       .object({
         batchSize: z.number().int().min(1).max(500).default(25),
         concurrency: z.number().int().min(1).max(40).default(4),
+        /** How many times a batch's rollout is looked at (5 s apart) before RolloutTimeoutError: 10 minutes. */
+        maxRolloutChecks: z.number().int().min(1).max(10_000).default(120),
       })
-      .default({ batchSize: 25, concurrency: 4 }),
+      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120 }),
     schedules: z
       .object({
         unseal: z.string().default(DEFAULT_SCHEDULES.unseal),

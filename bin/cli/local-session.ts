@@ -20,7 +20,7 @@ export function runnerForRunningSandbox(state: SandboxState, output?: NodeJS.Wri
     accountId: SANDBOX_ACCOUNT,
     refs: state.refs,
     attributes: state.attributes,
-    envOverlay: state.functionEnvOverlay,
+    awsEnv: state.functionAwsEnv,
     eventBridge: new EventBridgeClient({ ...common, endpoint: state.awsEnv.AWS_ENDPOINT_URL_EVENTBRIDGE }),
     dynamoDb: new DynamoDBClient({ ...common, endpoint: state.awsEnv.AWS_ENDPOINT_URL_DYNAMODB }),
     ...(output ? { output } : {}),

@@ -14,7 +14,7 @@ export const SandboxStateSchema = z.object({
   configPath: z.string(),
   templatePath: z.string(),
   awsEnv: z.record(z.string(), z.string()),
-  functionEnvOverlay: z.record(z.string(), z.string()),
+  functionAwsEnv: z.record(z.string(), z.string()),
   vaultNodes: z.array(z.object({ id: z.string(), url: z.string(), seal: z.string() })),
   refs: z.record(z.string(), z.string()),
   attributes: z.record(z.string(), z.string()),

@@ -32,6 +32,6 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
     batchSize: rotationEnv[RotationEnvNames.BatchSize],
     namespace: rotationEnv[RotationEnvNames.Namespace],
     policy: rotationEnv[RotationEnvNames.TargetPolicy],
-    maxRolloutChecks: rotationEnv.CERTFLOW_MAX_ROLLOUT_CHECKS,
+    maxRolloutChecks: rotationEnv[RotationEnvNames.MaxRolloutChecks],
   };
 }

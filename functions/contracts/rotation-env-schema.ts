@@ -25,6 +25,6 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.Namespace]: z.string().min(1),
   [RotationEnvNames.TargetPolicy]: json(TargetPolicySchema),
   /** How many times the wait loop looks at a batch before RolloutTimeoutError (5 s apart in AWS: 10 minutes). */
-  CERTFLOW_MAX_ROLLOUT_CHECKS: z.coerce.number().int().min(1).max(10_000).default(120),
+  [RotationEnvNames.MaxRolloutChecks]: z.coerce.number().int().min(1).max(10_000).default(120),
 });
 export type RotationEnv = z.infer<typeof RotationEnvSchema>;

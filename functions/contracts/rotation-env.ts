@@ -21,4 +21,6 @@ export const RotationEnvNames = {
   Namespace: 'CERTFLOW_NAMESPACE',
   /** JSON of the declared target policy (contracts/target-policy.ts): the only targets a step may act on. */
   TargetPolicy: 'CERTFLOW_TARGET_POLICY',
+  /** How many times the wait loop looks at a batch before RolloutTimeoutError (config.policy.maxRolloutChecks). */
+  MaxRolloutChecks: 'CERTFLOW_MAX_ROLLOUT_CHECKS',
 } as const;

@@ -2,17 +2,18 @@ import { DiscoverNodesInputSchema, type DiscoverNodesOutput } from '../contracts
 import { EnvNames, UnsealEnvSchema, type Env } from '../contracts/env';
 import { discoverNodes } from '../steps/discover-nodes';
 import { createTelemetry } from '../adapters/aws/telemetry';
-import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
+import { resolveRunTimeValues } from '../adapters/run-time-values';
+import { logFailure, onceAsync, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
 
 /** UnsealDiscover: `{runId, request}` -> the nodes of this run, each by its own address. */
 export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<DiscoverNodesOutput> {
-  const runtime = once(() => ({
-    env: parseEnv(UnsealEnvSchema, env),
+  const runtime = onceAsync(async () => ({
+    env: parseEnv(UnsealEnvSchema, await resolveRunTimeValues(env)),
     telemetry: createTelemetry({ functionName: 'UnsealDiscover', ...options }),
   }));
   return async (event) => {
     const input = parseEvent(DiscoverNodesInputSchema, event, 'UnsealDiscover input');
-    const { env: config, telemetry } = runtime();
+    const { env: config, telemetry } = await runtime();
     const log = telemetry.forRun(input.runId);
     try {
       const nodes = discoverNodes(config[EnvNames.VaultNodes], input.request.nodeIds);

@@ -4,21 +4,23 @@ import { NodeNotFoundError } from '../contracts/errors';
 import { unsealNode } from '../steps/unseal-node';
 import { createTelemetry } from '../adapters/aws/telemetry';
 import { buildUnsealAdapters } from '../adapters/unseal-wiring';
-import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
+import { resolveRunTimeValues } from '../adapters/run-time-values';
+import { logFailure, onceAsync, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
 
 /** UnsealNode: `{runId, node}` -> the node's outcome. Errors are typed for Retry/Catch. */
 export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<UnsealNodeResult> {
-  const runtime = once(() => {
-    const unsealEnv = parseEnv(UnsealEnvSchema, env);
+  const runtime = onceAsync(async () => {
+    const resolved = await resolveRunTimeValues(env);
+    const unsealEnv = parseEnv(UnsealEnvSchema, resolved);
     return {
       unsealEnv,
-      adapters: buildUnsealAdapters(unsealEnv, env),
+      adapters: buildUnsealAdapters(unsealEnv, resolved),
       telemetry: createTelemetry({ functionName: 'UnsealNode', ...options }),
     };
   });
   return async (event) => {
     const input = parseEvent(UnsealNodeInputSchema, event, 'UnsealNode input');
-    const { unsealEnv, adapters, telemetry } = runtime();
+    const { unsealEnv, adapters, telemetry } = await runtime();
     const log = telemetry.forRun(input.runId);
     try {
       // Only configured addresses are ever contacted: a payload cannot point the function (and

@@ -3,12 +3,13 @@ import { EnvNames, UnsealEnvSchema, type Env } from '../contracts/env';
 import { reportUnseal } from '../steps/report-unseal';
 import { createTelemetry } from '../adapters/aws/telemetry';
 import { vaultNodeClients } from '../adapters/vault/vault-node-clients';
-import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
+import { resolveRunTimeValues } from '../adapters/run-time-values';
+import { logFailure, onceAsync, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './kit/handler-kit';
 
 /** UnsealReport: the Map's results -> re-read every node, gauge VaultSealed, build the event. */
 export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<ReportUnsealOutput> {
-  const runtime = once(() => {
-    const unsealEnv = parseEnv(UnsealEnvSchema, env);
+  const runtime = onceAsync(async () => {
+    const unsealEnv = parseEnv(UnsealEnvSchema, await resolveRunTimeValues(env));
     return {
       unsealEnv,
       vaultFor: vaultNodeClients(unsealEnv),
@@ -17,7 +18,7 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
   });
   return async (event) => {
     const input = parseEvent(ReportUnsealInputSchema, event, 'UnsealReport input');
-    const { unsealEnv, vaultFor, telemetry } = runtime();
+    const { unsealEnv, vaultFor, telemetry } = await runtime();
     const log = telemetry.forRun(input.runId);
     try {
       return await reportUnseal(

@@ -3,8 +3,9 @@ import { KMSClient, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CertflowConfig } from '../../lib/config';
-import { EnvNames, PkiEnvNames, type Env } from '../../functions/contracts/env';
-import { RotationEnvNames } from '../../functions/contracts/rotation-env';
+import type { Env } from '../../functions/contracts/env';
+import { fillRunTimeValues } from './run-time-values';
+import { startSsmEmulator, type SsmEmulatorHandle } from '../ssm/ssm-emulator';
 import { startKmsEmulator, type KmsEmulatorHandle } from '../kms/kms-emulator';
 import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
@@ -58,6 +59,8 @@ export interface Sandbox {
   dynamo: DynamoDbSandbox;
   eventBridge: EventBridgeEmulatorHandle;
   secretsManager: SecretsManagerEmulatorHandle;
+  /** SSM Parameter Store: the run-time values the template names (run-time-values.ts). */
+  ssm: SsmEmulatorHandle;
   /** The Kubernetes API emulator (HTTPS, so kubectl works with its kubeconfig()). */
   kubernetes: KubernetesEmulatorHandle;
   /** cert-manager for the emulator, signing through the Vault emulator once Vault has a PKI. */
@@ -73,11 +76,12 @@ export interface Sandbox {
   kmsClient: KMSClient;
   dynamoDbClient: DynamoDBClient;
   eventBridgeClient: EventBridgeClient;
-  /** AWS_* variables that point an SDK client at the sandbox. */
+  /** AWS_* variables that point an SDK client at the sandbox (with the operator's credentials). */
   awsEnv: Env;
   /**
-   * Creates the template's tables, keys and buses, mints a key per IAM role of the template and
-   * from then on enforces IAM on every AWS call; returns the names to resolve Refs with.
+   * Creates the template's tables, keys, buses, parameters and secrets, fills in the run-time
+   * values (the sandbox's addresses, its cluster's token), mints a key per IAM role of the template
+   * and from then on enforces IAM on every AWS call; returns the names to resolve Refs with.
    */
   provision(template: CfnTemplate): Promise<ProvisionedResources>;
   /** Decides (and counts) every AWS call once a template is provisioned. */
@@ -91,8 +95,11 @@ export interface Sandbox {
    * operator's before a template is provisioned (emulator tests with no functions).
    */
   vaultLoginRoleArns(): string[];
-  /** The environment a certflow function (or the CLI) needs on top of its template environment. */
-  functionEnvOverlay(): Env;
+  /**
+   * What a certflow function gets on top of its template environment: the AWS region and the
+   * sandbox's endpoints, nothing else (the runner adds each function's own credentials).
+   */
+  functionAwsEnv(): Env;
   /** Runs `close` when the sandbox closes, before the emulators it registered before. */
   onClose(close: () => Promise<void>): void;
   close(): Promise<void>;
@@ -109,6 +116,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => dynamo.close());
     const secretsManager = await startSecretsManagerEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
     closers.push(() => secretsManager.close());
+    const ssm = await startSsmEmulator({ region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT });
+    closers.push(() => ssm.close());
 
     const clientConfig = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
     const kmsClient = new KMSClient({ ...clientConfig, endpoint: kms.endpoint });
@@ -170,7 +179,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.endpoint,
     };
+    const { AWS_ACCESS_KEY_ID: _operatorKey, AWS_SECRET_ACCESS_KEY: _operatorSecret, ...functionAwsEnv } = awsEnv;
     return {
       config,
       vault,
@@ -179,6 +190,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       dynamo,
       eventBridge,
       secretsManager,
+      ssm,
       kubernetes,
       certManager,
       services,
@@ -192,7 +204,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       eventBridgeClient,
       awsEnv,
       provision: async (template) => {
-        const provisioned = await provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge });
+        const provisioned = await provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge, secretsManager, ssm });
+        fillRunTimeValues({ ssm, secretsManager }, options.config.name, Object.values(provisioned.secrets), {
+          vaultNodes: config.vault.nodes,
+          vaultAddress: config.vault.nodes[0]!.url,
+          // Sandbox rollouts take milliseconds and Wait states 25 ms: a seed rotation's canary and
+          // batch were each ready at their second look, on 2 loaded cores. Ten looks is five times
+          // that, plus one per service, since a large fleet shares one event loop with its emulators;
+          // a rollout that never completes then fails after 15 looks, not 45.
+          maxRolloutChecks: 10 + declaredServices(config).length,
+          targetPolicy: sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined)),
+          // The one sandbox cluster, over HTTPS with its CA; its token goes only into the cluster's secret.
+          cluster: { server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
+        });
+        // The functions now read this token from Secrets Manager: the scan looks for it too.
+        secretLedger.record('cluster-token', kubernetes.token);
         identities = await provisionIdentities(iam, {
           template,
           region: SANDBOX_REGION,
@@ -206,31 +232,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           vaultAuth.registerAwsPrincipal(role.credentials.accessKeyId, role.sessionArn, { secretAccessKey: role.credentials.secretAccessKey });
         }
         const authorize = iam.authorize.bind(iam);
-        for (const service of [kms, eventBridge, dynamo, secretsManager]) service.setAuthorizer(authorize);
+        for (const service of [kms, eventBridge, dynamo, secretsManager, ssm]) service.setAuthorizer(authorize);
         return provisioned;
       },
       iam,
       secretLedger,
       identities: () => identities,
       vaultLoginRoleArns: () => identities?.vaultLoginRoleArns ?? [SANDBOX_OPERATOR_ROLE_ARN],
-      functionEnvOverlay: () => ({
-        ...awsEnv,
-        [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
-        // The sandbox has no load balancer: the first node stands in for the cluster's API address
-        // (standbys answer as if they forwarded, so any node would do).
-        [PkiEnvNames.VaultAddress]: config.vault.nodes[0]!.url,
-        // Sandbox rollouts take milliseconds and Wait states 25 ms: a seed rotation's canary and
-        // batch were each ready at their second look, on 2 loaded cores. Ten looks is five times
-        // that, plus one per service, since a large fleet shares one event loop with its emulators;
-        // a rollout that never completes then fails after 15 looks, not 45.
-        CERTFLOW_MAX_ROLLOUT_CHECKS: String(10 + declaredServices(config).length),
-        // The declared policy, with each service's endpoint where its sandbox server listens.
-        [RotationEnvNames.TargetPolicy]: JSON.stringify(sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined))),
-        // The one sandbox cluster, reached with the emulator's token over HTTPS with its CA.
-        [RotationEnvNames.Clusters]: JSON.stringify([
-          { auth: 'token', name: 'primary', server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
-        ]),
-      }),
+      functionAwsEnv: () => functionAwsEnv,
       onClose(close) {
         closers.push(close);
       },

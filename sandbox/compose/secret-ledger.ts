@@ -9,10 +9,11 @@ import type { RouteModule } from '../vault/router';
  *   Kubernetes emulator (cert-manager's keys, renewed, backed-up and restored ones), and every
  *   `private_key` Vault answers (leaf issue, exported generation);
  * - Vault tokens: every `auth.client_token` Vault answers (logins, token creation);
- * - AppRole secret ids Vault answers.
+ * - AppRole secret ids Vault answers;
+ * - the Kubernetes cluster's bearer token, which the sandbox writes into the cluster's token secret.
  * The Vault root token and the unseal shares are added by the scan itself (secret-scan.ts).
  */
-export type SecretKind = 'private-key' | 'vault-token' | 'approle-secret-id';
+export type SecretKind = 'private-key' | 'vault-token' | 'approle-secret-id' | 'cluster-token';
 
 export class SecretLedger {
   private readonly seen = new Map<string, SecretKind>();

@@ -4,6 +4,9 @@ import type { CfnTemplate } from '../runner/template-resolver';
 import type { KmsEmulatorHandle } from '../kms/kms-emulator';
 import type { EventBridgeEmulatorHandle } from '../eventbridge/eventbridge-emulator';
 import type { DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
+import type { SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
+import type { SsmEmulatorHandle } from '../ssm/ssm-emulator';
+import { resolveValue } from '../runner/template-resolver';
 import { sandboxRoleArn } from '../iam/template-iam';
 import { roleNameOf } from '../iam/role-credentials';
 
@@ -20,6 +23,10 @@ export interface ProvisionedResources {
   buses: Record<string, string>;
   /** Role ARNs by logical id. */
   roles: Record<string, string>;
+  /** SSM parameter names by logical id (their first values are the template's). */
+  parameters: Record<string, string>;
+  /** Secrets Manager secret ARNs by logical id (created empty: the template holds no secret value). */
+  secrets: Record<string, string>;
 }
 
 export interface ProvisionTargets {
@@ -27,12 +34,14 @@ export interface ProvisionTargets {
   kmsClient: KMSClient;
   dynamo: DynamoDbSandbox;
   eventBridge: EventBridgeEmulatorHandle;
+  secretsManager: SecretsManagerEmulatorHandle;
+  ssm: SsmEmulatorHandle;
 }
 
 type Props = Record<string, unknown>;
 
 export async function provisionFromTemplate(template: CfnTemplate, targets: ProvisionTargets): Promise<ProvisionedResources> {
-  const provisioned: ProvisionedResources = { refs: {}, attributes: {}, tables: {}, keys: {}, buses: {}, roles: {} };
+  const provisioned: ProvisionedResources = { refs: {}, attributes: {}, tables: {}, keys: {}, buses: {}, roles: {}, parameters: {}, secrets: {} };
   const resources = Object.entries(template.Resources);
 
   for (const [logicalId, resource] of resources) {
@@ -69,7 +78,30 @@ export async function provisionFromTemplate(template: CfnTemplate, targets: Prov
       provisioned.attributes[`${logicalId}.Arn`] = arn;
       provisioned.attributes[`${logicalId}.Name`] = name;
       provisioned.buses[logicalId] = name;
+    } else if (resource.Type === 'AWS::SecretsManager::Secret') {
+      // Ref of a secret is its ARN (with the random suffix Secrets Manager adds).
+      const arn = targets.secretsManager.putSecret(String(props.Name ?? logicalId), '');
+      provisioned.refs[logicalId] = arn;
+      provisioned.secrets[logicalId] = arn;
     }
+  }
+  // A table encrypted with one of the template's keys (SSESpecification), once every key exists.
+  for (const [logicalId, resource] of resources) {
+    if (resource.Type !== 'AWS::DynamoDB::Table') continue;
+    const sse = (resource.Properties ?? {}).SSESpecification as { SSEEnabled?: boolean; KMSMasterKeyId?: unknown } | undefined;
+    const keyId = sse?.SSEEnabled ? keyIdOf(sse.KMSMasterKeyId, provisioned) : undefined;
+    const key = Object.values(provisioned.keys).find((candidate) => candidate.keyId === keyId);
+    if (key) targets.dynamo.setTableKey(provisioned.tables[logicalId]!, key.arn);
+  }
+  // Parameters after every resource their values may refer to (a cluster's token secret).
+  for (const [logicalId, resource] of resources) {
+    if (resource.Type !== 'AWS::SSM::Parameter') continue;
+    const props = (resource.Properties ?? {}) as Props;
+    const resolve = (value: unknown) => String(resolveValue(template, value, { region: targets.kms.region, accountId: targets.kms.accountId, refs: provisioned.refs, attributes: provisioned.attributes }));
+    const name = resolve(props.Name);
+    targets.ssm.putParameter(name, resolve(props.Value));
+    provisioned.refs[logicalId] = name;
+    provisioned.parameters[logicalId] = name;
   }
   // Aliases after keys: their TargetKeyId refers to a key by Ref or GetAtt.
   for (const [, resource] of resources) {

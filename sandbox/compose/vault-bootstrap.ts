@@ -47,7 +47,8 @@ export async function initSandboxVault(
   cloud: { runner: LocalRunner; sandbox: { config: { vault: { shares: number; threshold: number } } } },
   options: { nodeId?: string; log?: Log } = {},
 ): Promise<VaultInitResult> {
-  return initVaultWithEnv(cloud.runner.functionEnv('UnsealNode'), {
+  // The node addresses are a run-time value: read as UnsealNode reads them, from its parameter.
+  return initVaultWithEnv(await cloud.runner.resolvedFunctionEnv('UnsealNode'), {
     ...options,
     shares: cloud.sandbox.config.vault.shares,
     threshold: cloud.sandbox.config.vault.threshold,

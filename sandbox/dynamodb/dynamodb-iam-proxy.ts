@@ -12,6 +12,8 @@ import { accessKeyIdFromAuthorization } from '../aws-json/sigv4-credential';
 export interface DynamoDbIamProxy {
   endpoint: string;
   setAuthorizer(authorizer: CallAuthorizer | undefined): void;
+  /** The table is encrypted with this customer managed KMS key (its SSESpecification). */
+  setTableKey(table: string, keyArn: string): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,33 @@ export async function startDynamoDbIamProxy(options: { upstream: string; host: s
   const upstream = new URL(options.upstream);
   let authorizer: CallAuthorizer | undefined;
   const tableArn = (name: string) => `arn:aws:dynamodb:${options.region}:${options.accountId}:table/${name}`;
+  const tableKeys = new Map<string, string>();
+  /**
+   * A table encrypted with a customer managed key is usable only while DynamoDB may decrypt its
+   * table key for the caller: DynamoDB calls kms:Decrypt on the caller's behalf, so the caller's
+   * IAM policy and the key policy decide, with `kms:ViaService` set to DynamoDB and the table's
+   * encryption context (AWS: "How Amazon DynamoDB uses AWS KMS"). Checked on every call here;
+   * DynamoDB caches the table key for a few minutes, which changes how often, not whether.
+   */
+  const keyAuthorizations = (requests: CallAuthorization[]): CallAuthorization[] =>
+    requests.flatMap((request) => {
+      const table = request.resource.slice(request.resource.indexOf(':table/') + ':table/'.length);
+      const keyArn = tableKeys.get(table);
+      if (!keyArn || !request.resource.includes(':table/')) return [];
+      return [
+        {
+          action: 'kms:Decrypt',
+          resource: keyArn,
+          context: {
+            'kms:ViaService': `dynamodb.${options.region}.amazonaws.com`,
+            'kms:CallerAccount': options.accountId,
+            'kms:EncryptionContext:aws:dynamodb:tableName': table,
+            'kms:EncryptionContext:aws:dynamodb:subscriberId': options.accountId,
+            'kms:EncryptionContextKeys': ['aws:dynamodb:tableName', 'aws:dynamodb:subscriberId'],
+          },
+        },
+      ];
+    });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -34,7 +63,8 @@ export async function startDynamoDbIamProxy(options: { upstream: string; host: s
     const body = Buffer.concat(chunks);
     if (authorizer) {
       try {
-        for (const request of authorizations(String(req.headers['x-amz-target'] ?? ''), body, tableArn)) {
+        const requests = authorizations(String(req.headers['x-amz-target'] ?? ''), body, tableArn);
+        for (const request of [...requests, ...keyAuthorizations(requests)]) {
           await authorizer(accessKeyIdFromAuthorization(req.headers.authorization), request);
         }
       } catch (error) {
@@ -65,6 +95,9 @@ export async function startDynamoDbIamProxy(options: { upstream: string; host: s
     endpoint: `http://${address}:${port}`,
     setAuthorizer(next) {
       authorizer = next;
+    },
+    setTableKey(table, keyArn) {
+      tableKeys.set(table, keyArn);
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -21,6 +21,11 @@ export interface DynamoDbSandbox {
   setAuthorizer(authorizer: CallAuthorizer | undefined): void;
   /** Creates a table with the key schema the template declares for it. */
   createTable(name: string, keySchema: KeySchemaElement[], attributes: AttributeDefinition[]): Promise<void>;
+  /**
+   * The table is encrypted with this customer managed key: every later call on it also needs the
+   * caller's kms:Decrypt through DynamoDB (dynamodb-iam-proxy.ts).
+   */
+  setTableKey(table: string, keyArn: string): void;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,7 @@ export async function startDynamoDb(options: {
   return {
     endpoint: proxy.endpoint,
     setAuthorizer: proxy.setAuthorizer,
+    setTableKey: proxy.setTableKey,
     async createTable(name, keySchema, attributes) {
       await admin.send(
         new CreateTableCommand({ TableName: name, KeySchema: keySchema, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }),

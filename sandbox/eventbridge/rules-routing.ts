@@ -24,6 +24,8 @@ export interface RouteRulesOptions {
   accountId?: string;
   /** Called when a target could not be started (the event stays on the bus, as with a failed AWS delivery). */
   onError?: (error: unknown, rule: StateMachineRule, event: RecordedEvent) => void;
+  /** Decides by the target role's trust policy whether EventBridge may assume it (IamAuthorizer.assumeRole). */
+  assumeRole?: (servicePrincipal: string, roleArn: string, sourceArn?: string) => Promise<void>;
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -69,9 +71,10 @@ export function routeRules(eventBridge: EventBridgeEmulatorHandle, template: Cfn
   const accountId = options.accountId ?? eventBridge.accountId ?? '000000000000';
   const rules = stateMachineRules(template, options.refs, accountId);
   // EventBridge starts a target as the target's role: once the sandbox enforces IAM, so does routing.
-  const authorizeTarget = async (target: StateMachineRule['targets'][number]) => {
+  const authorizeTarget = async (target: StateMachineRule['targets'][number], rule: StateMachineRule & { ruleArn?: string }) => {
     const authorize = eventBridge.authorizer();
     if (!authorize || !target.roleArn) return;
+    await options.assumeRole?.('events.amazonaws.com', target.roleArn, rule.ruleArn);
     const resource = `arn:aws:states:${eventBridge.region}:${accountId}:stateMachine:${target.stateMachineLogicalId}`;
     await authorize(credentialsForRole(target.roleArn).accessKeyId, { action: 'states:StartExecution', resource });
   };
@@ -81,7 +84,7 @@ export function routeRules(eventBridge: EventBridgeEmulatorHandle, template: Cfn
       if (rule.bus !== event.bus || !matchesPattern(rule.pattern, envelope)) continue;
       for (const target of rule.targets) {
         const input = target.input ?? JSON.stringify(target.inputPath ? selectPath(envelope, target.inputPath) : envelope);
-        authorizeTarget(target)
+        authorizeTarget(target, { ...rule, ruleArn: `arn:aws:events:${eventBridge.region}:${accountId}:rule/${rule.bus}/${rule.ruleLogicalId}` })
           .then(() => startExecution(target.stateMachineLogicalId, input, rule))
           .catch((error: unknown) => options.onError?.(error, rule, event));
       }

@@ -44,6 +44,7 @@ type Evaluator = typeof import('./iam-evaluator');
 export class IamAuthorizer {
   private readonly identities = new Map<string, SandboxIdentity>();
   private readonly resourcePolicies = new Map<string, NamedPolicy>();
+  private readonly trustPolicies = new Map<string, NamedPolicy>();
   private readonly counts: AuthorizationCounts = { authorized: 0, denied: 0, authorizedByAction: {} };
   private readonly denials: Denial[] = [];
   private evaluator: Promise<Evaluator> | undefined;
@@ -64,10 +65,40 @@ export class IamAuthorizer {
     this.resourcePolicies.set(resourceArn, { name, policy });
   }
 
+  /** Who may assume a role of the template: its trust policy (AssumeRolePolicyDocument). */
+  setTrustPolicy(roleArn: string, name: string, policy: PolicyDocument): void {
+    this.decided.clear();
+    this.trustPolicies.set(roleArn, { name, policy });
+  }
+
+  /**
+   * Decides whether an AWS service (`lambda.amazonaws.com`, `states.amazonaws.com`,
+   * `events.amazonaws.com`) may assume a role, by the role's trust policy, before the sandbox hands
+   * that service the role's credentials: a function whose role Lambda may not assume never runs,
+   * as in AWS. Roles the template does not declare (the operator, the reporters) are not checked.
+   * The service names the resource it acts for (`aws:SourceArn`, with `aws:SourceAccount`), which
+   * the confused-deputy conditions of CDK's trust policies test.
+   * @throws AwsJsonError AccessDenied naming the service, the action and the role
+   */
+  async assumeRole(servicePrincipal: string, roleArn: string, sourceArn?: string): Promise<void> {
+    const trust = this.trustPolicies.get(roleArn);
+    if (!trust) return;
+    const evaluator = await this.loadEvaluator();
+    const cacheKey = JSON.stringify(['sts:AssumeRole', servicePrincipal, roleArn, sourceArn]);
+    const context = { 'aws:SourceAccount': this.accountId, ...(sourceArn ? { 'aws:SourceArn': sourceArn } : {}) };
+    const decision =
+      this.decided.get(cacheKey) ??
+      evaluator.evaluate({ principal: servicePrincipal, action: 'sts:AssumeRole', resource: roleArn, resourceAccount: this.accountId, context, identityPolicies: [], resourcePolicy: trust });
+    this.decided.set(cacheKey, decision);
+    if (decision === 'Allowed') return;
+    this.deny({ caller: servicePrincipal, action: 'sts:AssumeRole', resource: roleArn, decision });
+    throw new AwsJsonError('AccessDenied', `${servicePrincipal} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  }
+
   /** Loads the evaluator and checks every policy once, so a malformed template fails at provisioning. */
   async validate(): Promise<void> {
     const evaluator = await this.loadEvaluator();
-    evaluator.validatePolicies([...this.identities.values()].flatMap((identity) => identity.identityPolicies), [...this.resourcePolicies.values()]);
+    evaluator.validatePolicies([...this.identities.values()].flatMap((identity) => identity.identityPolicies), [...this.resourcePolicies.values(), ...this.trustPolicies.values()]);
   }
 
   identityOf(accessKeyId: string): SandboxIdentity | undefined {

@@ -73,6 +73,7 @@ export async function provisionIdentities(authorizer: IamAuthorizer, input: Iden
     const credentials = credentialsForRole(role.arn);
     const sessionArn = assumedRoleSessionArn(role.arn, sessionNames.get(role.arn) ?? 'sandbox');
     authorizer.addIdentity({ accessKeyId: credentials.accessKeyId, roleArn: role.arn, sessionArn, identityPolicies: role.identityPolicies });
+    authorizer.setTrustPolicy(role.arn, `${role.logicalId}.AssumeRolePolicyDocument`, role.trustPolicy);
     return { roleArn: role.arn, sessionArn, credentials };
   });
   for (const [keyId, policy] of Object.entries(iam.keyPolicies)) {

@@ -21,6 +21,8 @@ export interface TemplateRole {
   logicalId: string;
   arn: string;
   identityPolicies: NamedPolicy[];
+  /** Who may assume the role (its AssumeRolePolicyDocument). */
+  trustPolicy: PolicyDocument;
 }
 
 export interface TemplateIam {
@@ -56,7 +58,8 @@ export function templateIam(template: CfnTemplate, options: ResolveOptions & { a
       // Managed policies live outside the template: certflow attaches none (a test asserts it), so
       // one here would be a permission the sandbox cannot see; refuse rather than under-grant silently.
       if (props['ManagedPolicyArns'] !== undefined) throw new Error(`role ${logicalId} has managed policies, which the sandbox cannot evaluate`);
-      roles.set(logicalId, { logicalId, arn: sandboxRoleArn(options.accountId, logicalId, props), identityPolicies: inline });
+      const trustPolicy = resolve<PolicyDocument>(props['AssumeRolePolicyDocument'] ?? { Statement: [] });
+      roles.set(logicalId, { logicalId, arn: sandboxRoleArn(options.accountId, logicalId, props), identityPolicies: inline, trustPolicy });
     } else if (resource.Type === 'AWS::KMS::Key' && props['KeyPolicy'] !== undefined) {
       keyPolicies[logicalId] = resolve<PolicyDocument>(props['KeyPolicy']);
     } else if (resource.Type === 'AWS::Events::EventBusPolicy') {

@@ -8,6 +8,7 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, Upda
 import type { CallAuthorizer } from '../aws-json/aws-json-server';
 import { credentialsForRole } from '../iam/role-credentials';
 import { EnvNames, type Env } from '../../functions/contracts/env';
+import { resolveRunTimeValues } from '../../functions/adapters/run-time-values';
 import { repoRoot } from '../../lib/repo-root';
 import { FunctionRegistry, type FunctionId } from '../../functions/contracts/functions';
 import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
@@ -40,18 +41,26 @@ export interface LocalRunnerOptions {
   /** `Fn::GetAtt` values, keyed `LogicalId.Attribute` (key ARNs and the like). */
   attributes?: Record<string, string>;
   /**
-   * Added to every function's environment: endpoints and sandbox node addresses. Any credentials
-   * here are replaced, per function, by its own role's (credentialsForRole).
+   * Added to every function's environment: the AWS region and endpoint settings, and nothing else
+   * (FUNCTION_AWS_VARIABLES; anything else is refused). Each function also gets its own role's
+   * credentials (credentialsForRole). Values that exist only at run time reach the functions
+   * through the parameters their template names, never through this.
    */
-  envOverlay: Env;
+  awsEnv: Env;
   /**
-   * Clients for SDK-integration tasks when the overlay names no endpoint for their service; with
+   * Clients for SDK-integration tasks when awsEnv names no endpoint for their service; with
    * an endpoint, those tasks run with the state machine's own role's credentials instead.
    */
   eventBridge: EventBridgeClient;
   dynamoDb: DynamoDBClient;
   /** The sandbox's IAM decisions, for emulators built over this runner (Step Functions). */
   authorizer?: CallAuthorizer;
+  /**
+   * Decides, by the role's trust policy, whether a service may assume a role before the runner
+   * hands that service's work the role's credentials: Lambda for each function (at its cold
+   * start), Step Functions for each state machine's SDK tasks (at each start).
+   */
+  assumeRole?: (servicePrincipal: string, roleArn: string, sourceArn?: string) => Promise<void>;
   /** Where handlers write log and metric lines (captured per runner). */
   output?: NodeJS.WritableStream;
   /** Milliseconds between retries (Step Functions' real intervals are seconds). */
@@ -154,6 +163,29 @@ function roleEnv(roleArn: string): Env {
   return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SESSION_TOKEN: undefined };
 }
 
+/**
+ * The only variables the runner adds to a function's template environment: the region, the
+ * sandbox's endpoints, and (per function) its own role's credentials. Anything else would make
+ * what runs differ from what the template deploys.
+ */
+export const FUNCTION_AWS_VARIABLES: readonly string[] = [
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_ENDPOINT_URL_KMS',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_EVENTBRIDGE',
+  'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  'AWS_ENDPOINT_URL_SSM',
+  'AWS_ENDPOINT_URL_SFN',
+];
+
+function assertAwsVariables(variables: Env): void {
+  const others = Object.keys(variables).filter((name) => !FUNCTION_AWS_VARIABLES.includes(name));
+  if (others.length > 0) throw new Error(`the runner adds only AWS endpoint settings to a function's template environment, not ${others.join(', ')}`);
+}
+
 interface SdkClients {
   eventBridge: EventBridgeClient;
   dynamoDb: DynamoDBClient;
@@ -165,6 +197,7 @@ export class LocalRunner {
   readonly authorizer: CallAuthorizer | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
+    assertAwsVariables(options.awsEnv);
     this.authorizer = options.authorizer;
     for (const fn of lambdaFunctions(options.template, this.resolveOptions())) {
       const functionId = fn.environment[EnvNames.Function];
@@ -175,14 +208,18 @@ export class LocalRunner {
       for (const [key, value] of Object.entries(fn.environment)) {
         if (typeof value === 'string') env[key] = value;
       }
-      Object.assign(env, options.envOverlay);
+      Object.assign(env, options.awsEnv);
       // Each function signs with its own role's key, as Lambda hands it its role's session.
       if (fn.roleArn) Object.assign(env, roleEnv(fn.roleArn));
       const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
       // A bundle is loaded on its function's first invocation (a cold start), not for every runner.
       let handler: LambdaHandler<unknown> | undefined;
-      const lazyHandler: LambdaHandler<unknown> = (event, context) => {
-        handler ??= loadHandlerModule(fn, options).makeHandler(env, handlerOptions);
+      const lazyHandler: LambdaHandler<unknown> = async (event, context) => {
+        if (!handler) {
+          // Lambda assumes the function's role before its first invocation; a trust policy that does not let it, fails it.
+          if (fn.roleArn && options.assumeRole) await options.assumeRole('lambda.amazonaws.com', fn.roleArn, fn.arn);
+          handler ??= loadHandlerModule(fn, options).makeHandler(env, handlerOptions);
+        }
         return handler(event, context);
       };
       this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, env, handler: lazyHandler });
@@ -190,11 +227,12 @@ export class LocalRunner {
   }
 
   /**
-   * Adds variables to every function's environment, for endpoints that exist only after the runner
-   * (the sandbox's Step Functions API is built over it). Handlers read their environment on first
-   * use, so call this before running anything that needs the variables.
+   * Adds endpoint variables to every function's environment, for endpoints that exist only after
+   * the runner (the sandbox's Step Functions API is built over it). Handlers read their environment
+   * on first use, so call this before running anything that needs the variables.
    */
   extendEnv(variables: Env): void {
+    assertAwsVariables(variables);
     for (const fn of this.functions.values()) Object.assign(fn.env as Record<string, string | undefined>, variables);
   }
 
@@ -208,11 +246,20 @@ export class LocalRunner {
     return fn.handler(payload);
   }
 
-  /** The environment a function runs with here: the template's, plus the sandbox overlay. */
+  /** The environment a function runs with here: the template's, plus the AWS endpoints and its own credentials. */
   functionEnv(functionId: FunctionId): Env {
     const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);
     if (!fn) throw new Error(`the template has no function ${functionId}`);
     return fn.env;
+  }
+
+  /**
+   * The environment a function works with once its cold start has read the run-time values its
+   * template names (as the function's role, with the function's own code): for tests and CLI
+   * commands that build one function's adapters themselves.
+   */
+  resolvedFunctionEnv(functionId: FunctionId): Promise<Env> {
+    return resolveRunTimeValues(this.functionEnv(functionId));
   }
 
   /** Logical ids of the template's state machines. */
@@ -252,6 +299,8 @@ export class LocalRunner {
   ): Promise<LocalExecution> {
     const definition = this.definition(stateMachine);
     const roleArn = stateMachineRoleArn(this.options.template, stateMachine, this.resolveOptions());
+    const stateMachineArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:stateMachine:${stateMachine}`;
+    if (roleArn && this.options.assumeRole) await this.options.assumeRole('states.amazonaws.com', roleArn, stateMachineArn);
     const clients = this.clientsFor(roleArn);
     const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task, clients)]));
     const name = options.name ?? randomUUID();
@@ -295,11 +344,11 @@ export class LocalRunner {
 
   /**
    * The clients a state machine's SDK-integration tasks call with: its own role's credentials at
-   * the overlay's endpoints (Step Functions calls the service as the state machine's role).
+   * awsEnv's endpoints (Step Functions calls the service as the state machine's role).
    */
   private clientsFor(roleArn: string | undefined): SdkClients {
-    const eventsEndpoint = this.options.envOverlay['AWS_ENDPOINT_URL_EVENTBRIDGE'];
-    const dynamoEndpoint = this.options.envOverlay['AWS_ENDPOINT_URL_DYNAMODB'];
+    const eventsEndpoint = this.options.awsEnv['AWS_ENDPOINT_URL_EVENTBRIDGE'];
+    const dynamoEndpoint = this.options.awsEnv['AWS_ENDPOINT_URL_DYNAMODB'];
     if (!roleArn || !eventsEndpoint || !dynamoEndpoint) return { eventBridge: this.options.eventBridge, dynamoDb: this.options.dynamoDb };
     let clients = this.clientsByRole.get(roleArn);
     if (!clients) {

@@ -14,6 +14,8 @@ export interface SecretsManagerEmulatorHandle {
   endpoint: string;
   /** Stores a secret; returns its ARN. */
   putSecret(name: string, value: string): string;
+  /** Replaces the value of an existing secret (by ARN or name), as PutSecretValue would. */
+  putSecretValue(id: string, value: string): void;
   faults: FaultControls<string>;
   calls(): CallRecord[];
   /** Enforces IAM on every later call. */
@@ -48,6 +50,11 @@ export async function startSecretsManagerEmulator(options: { region?: string; ac
       const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${randomUUID().slice(0, 6)}`;
       secrets.set(name, { arn, name, value, versionId: randomUUID(), created: Math.floor(Date.now() / 1000) });
       return arn;
+    },
+    putSecretValue(id, value) {
+      const secret = find(id);
+      if (!secret) throw new Error(`no secret ${id} in the sandbox`);
+      secrets.set(secret.name, { ...secret, value, versionId: randomUUID() });
     },
     faults: server.faults as FaultControls<string>,
     calls: server.calls,

@@ -5,6 +5,7 @@ import { EnvNames } from '../../functions/contracts/env';
 import { FunctionIds, FunctionRegistry, Metrics, functionRoleName } from '../../functions/contracts/functions';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import { loadTemplate } from '../support/template';
+import { runTimeParameter } from '../support/run-time-parameters';
 
 const config = loadConfig(DEFAULT_CONFIG_PATH);
 const raw = loadTemplate();
@@ -52,10 +53,30 @@ describe('the Lambda functions', () => {
     const keyId = Object.keys(template.findResources('AWS::KMS::Key', { Properties: { Description: Match.stringLikeRegexp('Shamir') } }))[0];
     const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEType: 'KMS' } } }))[0];
     expect(fn?.environment[EnvNames.VaultClusterId]).toBe(config.vault.clusterId);
-    expect(JSON.parse(String(fn?.environment[EnvNames.VaultNodes]))).toEqual(config.vault.nodes);
+    // The node addresses are a run-time value: the function names their SSM parameter (run-time-values.ts).
+    const nodes = runTimeParameter(raw, config.name, EnvNames.VaultNodes);
+    expect(nodes.namedBy(fn!.logicalId)).toBe(true);
+    expect(JSON.parse(nodes.value)).toEqual(config.vault.nodes);
+    expect(fn?.environment[EnvNames.VaultNodes]).toBeUndefined();
     const rawVariables = (raw.Resources[fn!.logicalId]!.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
     expect(rawVariables[EnvNames.UnsealKeyId]).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(rawVariables[EnvNames.ShareTable]).toEqual({ Ref: tableId });
+  });
+
+  it.each(FunctionIds)('%s may ssm:GetParameter exactly the parameters its environment names, and do nothing else with SSM', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId)!;
+    const resource = raw.Resources[fn.logicalId]!.Properties as { Role: { 'Fn::GetAtt': [string, string] }; Environment: { Variables: Record<string, unknown> } };
+    const roleId = resource.Role['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((policy) => policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[]; Resource: unknown }>)
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('ssm:')));
+    const granted = statements.flatMap((statement) => [statement.Resource].flat().map((arn) => /"Ref":"([^"]+)"\}\]\]\}$/.exec(JSON.stringify(arn))?.[1]));
+    const named = Object.entries(resource.Environment.Variables)
+      .filter(([name]) => name.endsWith('_PARAMETER'))
+      .map(([, value]) => (value as { Ref: string }).Ref);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).every((action) => action === 'ssm:GetParameter')).toBe(true);
+    expect(granted.sort()).toEqual(named.sort());
   });
 
   it('write to their own log groups, kept for one month', () => {

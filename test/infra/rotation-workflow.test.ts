@@ -16,6 +16,7 @@ import { AllRotationStateNames, RotationDetailTypes, RotationErrors, RotationExt
 import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/template-resolver';
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
+import { runTimeParameter } from '../support/run-time-parameters';
 
 // asl-validator 4 ships no types.
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -661,11 +662,17 @@ describe('around the Rotation state machine', () => {
     expect(variables[RotationEnvNames.LedgerTable]).toEqual({ Ref: ledgerId });
     expect(variables[EnvNames.LedgerTable]).toEqual({ Ref: ledgerId });
     expect(variables[RotationEnvNames.EventBus]).toEqual({ Ref: busId });
-    expect(JSON.parse(String(variables[RotationEnvNames.Clusters]))).toEqual(config.kubernetes.clusters);
+    // The clusters are a run-time value; a token cluster without a credential names the token secret the stack declares.
+    const clusters = runTimeParameter(raw, config.name, RotationEnvNames.Clusters);
+    expect(clusters.namedBy(fn.logicalId)).toBe(true);
+    const [tokenSecretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Name: `certflow/${config.name}/clusters/primary/token` } }));
+    // The resolver's fake Ref of a secret is its logical id (its ARN in AWS and in the sandbox).
+    expect(JSON.parse(clusters.value)).toEqual(config.kubernetes.clusters.map((cluster) => ({ ...cluster, tokenSecretArn: tokenSecretId })));
     expect(variables[RotationEnvNames.TrustBundleConfigMap]).toBe(config.kubernetes.trustBundleConfigMap);
     expect(variables[RotationEnvNames.BatchSize]).toBe(String(config.policy.batchSize));
     expect(variables[RotationEnvNames.Namespace]).toBe(config.kubernetes.namespace);
-    expect(variables[EnvNames.VaultNodes]).toBe(JSON.stringify(config.vault.nodes));
+    expect(runTimeParameter(raw, config.name, EnvNames.VaultNodes).namedBy(fn.logicalId)).toBe(true);
+    expect(runTimeParameter(raw, config.name, RotationEnvNames.MaxRolloutChecks).value).toBe(String(config.policy.maxRolloutChecks));
     expect(variables[PkiEnvNames.IntermediateMount]).toBe(config.vault.intermediateMount);
   });
 

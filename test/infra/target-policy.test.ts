@@ -5,6 +5,7 @@ import { RotationEnvSchema } from '../../functions/contracts/rotation-env-schema
 import { loadConfig } from '../../lib/config';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import { loadTemplate } from '../support/template';
+import { runTimeParameter } from '../support/run-time-parameters';
 
 const config = loadConfig(DEFAULT_CONFIG_PATH);
 const raw = loadTemplate();
@@ -13,7 +14,10 @@ const variablesOf = (logicalId: string) => (raw.Resources[logicalId]!.Properties
 describe('the target policy in the template', () => {
   it.each(functionsOf('rotation'))('reaches %s exactly as the config declares it, and parses with the functions’ own schema', (functionId) => {
     const fn = lambdaFunctions(raw).find((candidate) => candidate.functionId === functionId)!;
-    const text = String(variablesOf(fn.logicalId)[RotationEnvNames.TargetPolicy]);
+    // The policy is a run-time value: the function names the SSM parameter that holds it.
+    const parameter = runTimeParameter(raw, config.name, RotationEnvNames.TargetPolicy);
+    expect(parameter.namedBy(fn.logicalId)).toBe(true);
+    const text = parameter.value;
 
     expect(JSON.parse(text)).toEqual(config.kubernetes.targets);
     expect(RotationEnvSchema.shape[RotationEnvNames.TargetPolicy].parse(text)).toEqual(config.kubernetes.targets);

@@ -69,8 +69,8 @@ export async function startFleetCloud(): Promise<{ cloud: LocalCloud; pki: Sandb
  * The fan-out adapters a rotation function builds, pointed at the sandbox's cluster as its
  * environment says: for the tests that call the fan-out steps directly.
  */
-export function fanoutDepsOf(cloud: LocalCloud): FanoutDeps & { clusters: Cluster[] } {
-  const env = cloud.runner.functionEnv('PrepareIntermediate');
+export async function fanoutDepsOf(cloud: LocalCloud): Promise<FanoutDeps & { clusters: Cluster[] }> {
+  const env = await cloud.runner.resolvedFunctionEnv('PrepareIntermediate');
   const k8s = cloud.sandbox.kubernetes;
   // Required here, not at the top: the fan-out adapters load @kubernetes/client-node (a large ESM
   // package jest transforms), which only the two tests that call the steps' source need.

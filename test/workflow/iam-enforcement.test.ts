@@ -16,6 +16,15 @@ import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import { routeRules } from '../../sandbox/eventbridge/rules-routing';
 import type { CfnTemplate } from '../../sandbox/runner/template-resolver';
 import { seedConfig, startLocalCloud } from '../support/local-cloud-fixture';
+import { LocalRunner } from '../../sandbox/runner/local-runner';
+import { assemblyDir } from '../support/template';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RotationEnvNames } from '../../functions/contracts/rotation-env';
+import { parameterVariableOf, RunTimeValueNames } from '../../functions/contracts/run-time-values';
+import { FUNCTION_AWS_VARIABLES } from '../../sandbox/runner/local-runner';
+import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
+import type { FunctionId } from '../../functions/contracts/functions';
 
 const config = seedConfig();
 const role = (functionId: string) => `certflow-${config.name}-${functionId}`;
@@ -176,5 +185,138 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     await expect(operator.send(new PutEventsCommand({ Entries: [{ ...report, Source: 'certflow' }] }))).resolves.toMatchObject({ FailedEntryCount: 0 });
     expect(reports()).toBe(reportsBefore);
     operator.destroy();
+  });
+  describe('KMS conditions on the unseal key: kms:ViaService', () => {
+    it('lets UnsealNode read the encrypted share table, DynamoDB decrypting the table key for it via kms:ViaService', async () => {
+      const env = cloud.runner.functionEnv('UnsealNode');
+      const before = cloud.sandbox.iam.decisions().authorizedByAction['kms:Decrypt'] ?? 0;
+      const shares = await new DynamoDbShareStore(dynamoDbClientFromEnv(env), env[EnvNames.ShareTable]!).list(config.vault.clusterId);
+      expect(shares.length).toBe(config.vault.shares);
+      expect(cloud.sandbox.iam.decisions().authorizedByAction['kms:Decrypt']).toBeGreaterThan(before);
+    });
+
+    it('refuses the account administrator a direct kms:Decrypt of a share: the key policy lets the account use the key only via DynamoDB', async () => {
+      const operatorKms = kmsClientFromEnv({ ...cloud.sandbox.awsEnv });
+      const error = await operatorKms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext })).catch((failure: Error) => failure);
+      expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('certflow-sandbox-operator/operator is not authorized to perform: kms:Decrypt') });
+      operatorKms.destroy();
+    });
+
+    it('refuses a role that may read the share table but not decrypt with its key, as DynamoDB would', async () => {
+      const roleArn = 'arn:aws:iam::000000000000:role/table-reader-without-key';
+      const credentials = credentialsForRole(roleArn);
+      cloud.sandbox.iam.addIdentity({
+        accessKeyId: credentials.accessKeyId,
+        roleArn,
+        sessionArn: `arn:aws:sts::000000000000:assumed-role/table-reader-without-key/test`,
+        identityPolicies: [{ name: 'DynamoDbOnly', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' }] } }],
+      });
+      const env = cloud.runner.functionEnv('UnsealNode');
+      const dynamoDb = dynamoDbClientFromEnv({ ...env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey });
+      const read = (table: string) => dynamoDb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'x' }, sk: { S: 'y' } } }));
+      await expect(read(env[EnvNames.ShareTable]!)).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('kms:Decrypt') });
+      // The ledger has no customer managed key: the same role reads it.
+      await expect(read(cloud.runner.functionEnv('Preflight')[RotationEnvNames.LedgerTable]!)).resolves.toBeDefined();
+      dynamoDb.destroy();
+    });
+  });
+
+  describe('trust policies: which service may assume each role', () => {
+    const roleArnOf = (name: string) => `arn:aws:iam::000000000000:role/${name}`;
+
+    it('lets Lambda assume a function\'s role and no other service, and Step Functions only a state machine\'s', async () => {
+      const iam = cloud.sandbox.iam;
+      await expect(iam.assumeRole('lambda.amazonaws.com', roleArnOf(role('UnsealNode')))).resolves.toBeUndefined();
+      await expect(iam.assumeRole('states.amazonaws.com', roleArnOf(role('UnsealNode')))).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('states.amazonaws.com is not authorized to perform: sts:AssumeRole') });
+      const machineRole = cloud.sandbox.identities()!.roles.find((candidate) => candidate.roleArn.includes('UnsealWorkflowStateMachineRole'))!.roleArn;
+      const machineArn = (logicalId: string) => `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:stateMachine:${logicalId}`;
+      await expect(iam.assumeRole('states.amazonaws.com', machineRole, machineArn(cloud.runner.find('UnsealWorkflow')))).resolves.toBeUndefined();
+      await expect(iam.assumeRole('lambda.amazonaws.com', machineRole)).rejects.toMatchObject({ name: 'AccessDenied' });
+      // CDK's confused-deputy condition: Step Functions acting for a state machine of another account may not.
+      await expect(iam.assumeRole('states.amazonaws.com', machineRole, 'arn:aws:states:us-east-1:111111111111:stateMachine:Other')).rejects.toMatchObject({ name: 'AccessDenied' });
+      const eventsRole = cloud.sandbox.identities()!.roles.find((candidate) => candidate.roleArn.includes('EventsRole'))!.roleArn;
+      await expect(iam.assumeRole('events.amazonaws.com', eventsRole)).resolves.toBeUndefined();
+      await expect(iam.assumeRole('events.amazonaws.com', roleArnOf(role('UnsealNode')))).rejects.toMatchObject({ name: 'AccessDenied' });
+    });
+
+    it('never runs a function whose role Lambda may not assume', async () => {
+      const discoverRole = roleArnOf(role('UnsealDiscover'));
+      const trustsStepFunctions = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+      cloud.sandbox.iam.setTrustPolicy(discoverRole, 'trusts-step-functions', trustsStepFunctions);
+      try {
+        // A fresh runner: its functions start cold, as after a deployment.
+        const runner = new LocalRunner({
+          template: cloud.template,
+          assemblyDir: assemblyDir(),
+          region: SANDBOX_REGION,
+          accountId: SANDBOX_ACCOUNT,
+          refs: cloud.provisioned.refs,
+          attributes: cloud.provisioned.attributes,
+          awsEnv: cloud.sandbox.functionAwsEnv(),
+          eventBridge: cloud.sandbox.eventBridgeClient,
+          dynamoDb: cloud.sandbox.dynamoDbClient,
+          assumeRole: cloud.sandbox.iam.assumeRole.bind(cloud.sandbox.iam),
+        });
+        await expect(runner.invoke('UnsealDiscover', { runId: 'r1', request: { trigger: 'sandbox' } })).rejects.toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('lambda.amazonaws.com is not authorized to perform: sts:AssumeRole') });
+      } finally {
+        const template = cloud.template.Resources;
+        const [, discover] = Object.entries(template).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.['RoleName'] === role('UnsealDiscover'))!;
+        cloud.sandbox.iam.setTrustPolicy(discoverRole, 'restored', discover.Properties!['AssumeRolePolicyDocument'] as never);
+      }
+    });
+  });
+
+  describe('run-time values reach the functions by reference, as in AWS', () => {
+    const ssmAs = (functionId: FunctionId) => {
+      const env = cloud.runner.functionEnv(functionId);
+      return new SSMClient({ region: SANDBOX_REGION, endpoint: env.AWS_ENDPOINT_URL_SSM!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+    };
+
+    it('gives every function exactly its template environment plus the AWS endpoint settings and its own credentials', () => {
+      const functions = lambdaFunctions(cloud.template, { region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT, refs: cloud.provisioned.refs, attributes: cloud.provisioned.attributes }).filter((fn) => fn.functionId);
+      expect(functions.length).toBeGreaterThan(20);
+      for (const fn of functions) {
+        const env = cloud.runner.functionEnv(fn.functionId as FunctionId);
+        const added = Object.keys(env).filter((name) => !(name in fn.environment));
+        const template = Object.fromEntries(Object.keys(fn.environment).map((name) => [name, env[name]]));
+        expect({ function: fn.functionId, template }).toEqual({ function: fn.functionId, template: fn.environment });
+        expect(added.filter((name) => !FUNCTION_AWS_VARIABLES.includes(name))).toEqual([]);
+        // No run-time value travels in an environment: only the name of its parameter does.
+        for (const variable of RunTimeValueNames) expect(env[variable]).toBeUndefined();
+        expect(Object.values(env).join('\n')).not.toContain(cloud.sandbox.kubernetes.token);
+      }
+    });
+
+    it('lets a function read the parameters its template names and no other, with ssm:GetParameter on each', async () => {
+      const unsealNode = ssmAs('UnsealNode');
+      const nodes = cloud.runner.functionEnv('UnsealNode')[parameterVariableOf(EnvNames.VaultNodes)]!;
+      const { Parameter } = await unsealNode.send(new GetParameterCommand({ Name: nodes }));
+      expect(JSON.parse(Parameter!.Value!)).toEqual(cloud.sandbox.config.vault.nodes);
+      // The clusters are a rotation function's business: UnsealNode's role may not read them.
+      const clusters = cloud.runner.functionEnv('RenewBatch')[parameterVariableOf(RotationEnvNames.Clusters)]!;
+      const error = await unsealNode.send(new GetParameterCommand({ Name: clusters })).catch((failure: Error) => failure);
+      expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining(`${role('UnsealNode')}/UnsealNode is not authorized to perform: ssm:GetParameter`) });
+      unsealNode.destroy();
+    });
+
+    it('keeps the cluster token in its Secrets Manager secret, which only the functions that reach the cluster may read', async () => {
+      const resolved = await cloud.runner.resolvedFunctionEnv('RenewBatch');
+      const [cluster] = JSON.parse(resolved[RotationEnvNames.Clusters]!) as Array<{ token?: string; tokenSecretArn: string; server: string }>;
+      expect(cluster).toMatchObject({ server: cloud.sandbox.kubernetes.url, tokenSecretArn: expect.stringContaining(':secret:certflow/econgraph/clusters/primary/token-') });
+      expect(cluster!.token).toBeUndefined();
+      const secretsAs = (functionId: FunctionId) => {
+        const env = cloud.runner.functionEnv(functionId);
+        return new SecretsManagerClient({ region: SANDBOX_REGION, endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
+      };
+      const [renew, unseal] = [secretsAs('RenewBatch'), secretsAs('UnsealNode')];
+      expect((await renew.send(new GetSecretValueCommand({ SecretId: cluster!.tokenSecretArn }))).SecretString).toBe(cloud.sandbox.kubernetes.token);
+      await expect(unseal.send(new GetSecretValueCommand({ SecretId: cluster!.tokenSecretArn }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      renew.destroy();
+      unseal.destroy();
+    });
+
+    it('refuses to add anything but AWS endpoint settings to the functions\' environments', () => {
+      expect(() => cloud.runner.extendEnv({ [EnvNames.VaultNodes]: '[]' })).toThrow(/only AWS endpoint settings/);
+    });
   });
 });

@@ -56,8 +56,8 @@ describe('renewing the seed fleet in Kubernetes', () => {
 
   beforeAll(async () => {
     ({ cloud, pki } = await startFleetCloud());
-    deps = fanoutDepsOf(cloud);
-    const env = cloud.runner.functionEnv('PrepareIntermediate');
+    deps = await fanoutDepsOf(cloud);
+    const env = await cloud.runner.resolvedFunctionEnv('VerifyBatch');
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
     policy = TargetPolicySchema.parse(JSON.parse(env[RotationEnvNames.TargetPolicy]!));
     targets = (await discoverTargets(deps.clusters, policy, 'ecdsa-p256', silentLog)).targets;

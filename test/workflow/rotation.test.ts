@@ -90,7 +90,7 @@ describe('the Rotation workflow', () => {
     // Collected after the run: the keys it issued and the ones it replaced, the tokens it logged in with.
     const needles = await secretNeedlesOfTheRun(cloud);
     const kinds = new Set(cloud.sandbox.secretLedger.secrets().map((secret) => secret.kind));
-    expect([...kinds].sort()).toEqual(['private-key', 'vault-token']);
+    expect([...kinds].sort()).toEqual(['cluster-token', 'private-key', 'vault-token']);
     const keysNow = keysOf();
     const ledgerKeys = cloud.sandbox.secretLedger.secrets().filter((secret) => secret.kind === 'private-key').map((secret) => secret.value);
     // The run replaced every key; the ledger holds both the keys it left and the ones it replaced.

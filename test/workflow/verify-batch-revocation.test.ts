@@ -33,11 +33,11 @@ describe('VerifyBatch checks revocation and every declared name', () => {
 
   beforeAll(async () => {
     ({ cloud, pki } = await startFleetCloud());
-    const adapters = fanoutDepsOf(cloud);
+    const adapters = await fanoutDepsOf(cloud);
     deps = adapters;
     identity = verifierIdentity(deps.pki, deps.settings, 'econ-graph', systemClock);
     // The policy exactly as the rotation functions receive it (endpoints at the sandbox's servers).
-    const policy = TargetPolicySchema.parse(JSON.parse(cloud.runner.functionEnv('VerifyBatch')[RotationEnvNames.TargetPolicy]!));
+    const policy = TargetPolicySchema.parse(JSON.parse((await cloud.runner.resolvedFunctionEnv('VerifyBatch'))[RotationEnvNames.TargetPolicy]!));
     targets = (await discoverTargets(adapters.clusters, policy, 'ecdsa-p256', silentLog)).targets;
   });
   afterAll(async () => cloud?.sandbox.close());

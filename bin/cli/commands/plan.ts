@@ -18,7 +18,7 @@ import type { Output } from '../output';
 export async function plan(options: { configPath: string; local: boolean; intermediate: boolean }, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
   const env: Env = options.local
-    ? runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).functionEnv('PrepareIntermediate')
+    ? await runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).resolvedFunctionEnv('PrepareIntermediate')
     : { ...process.env, ...pkiEnvironment(config), [EnvNames.VaultCaPem]: process.env[EnvNames.VaultCaPem] };
   const pkiEnv = parseEnv(PkiEnvSchema, env);
   const adapters = buildPkiAdapters(pkiEnv, env, systemClock, silentLog);

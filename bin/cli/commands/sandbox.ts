@@ -46,6 +46,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   const { stepFunctions } = cloud;
   const stopRouting = routeRules(sandbox.eventBridge, template, (logicalId, input) => stepFunctions.startExecution(stepFunctions.arnOf(logicalId), input), {
     refs: cloud.provisioned.refs,
+    assumeRole: sandbox.iam.assumeRole.bind(sandbox.iam),
     onError: (error, rule) => out.line(`rule ${rule.ruleLogicalId} could not start its target: ${error instanceof Error ? error.message : String(error)}`),
   });
   const stopEventLog = sandbox.eventBridge.onEvent((event) => out.line(`event ${event.id}: ${event.detailType} (${event.source}) on ${event.bus}`));
@@ -53,7 +54,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     .filter(([, resource]) => (resource as { Type?: string }).Type === 'AWS::Events::EventBus')
     .map(([logicalId]) => cloud.provisioned.refs[logicalId])
     .find((name): name is string => typeof name === 'string');
-  const functionEnvOverlay = Object.fromEntries(Object.entries(sandbox.functionEnvOverlay()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  const functionAwsEnv = Object.fromEntries(Object.entries(sandbox.functionAwsEnv()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   const awsEnv = Object.fromEntries(Object.entries(sandbox.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   // kubectl and other Kubernetes clients reach the emulator with this (its CA and bearer token).
   const kubeconfigPath = join(stateDir(), 'kubeconfig');
@@ -66,7 +67,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     configPath: options.configPath,
     templatePath,
     awsEnv,
-    functionEnvOverlay,
+    functionAwsEnv,
     vaultNodes: sandbox.vault.nodes.map((node) => ({ id: node.id, url: node.url, seal: node.seal })),
     refs: cloud.provisioned.refs,
     attributes: cloud.provisioned.attributes,

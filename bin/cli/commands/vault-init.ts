@@ -28,7 +28,7 @@ export async function vaultInit(options: VaultInitOptions, out: Output): Promise
   const config = loadConfig(options.configPath);
   let env: Env;
   if (options.local) {
-    env = runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).functionEnv('UnsealNode');
+    env = await runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).resolvedFunctionEnv('UnsealNode');
   } else {
     const shareTable = options.shareTable ?? process.env[EnvNames.ShareTable];
     if (!shareTable) {

@@ -40,6 +40,22 @@ export function once<T>(build: () => T): () => T {
 }
 
 /**
+ * Builds an asynchronous dependency once per handler instance (a cold start), on first use: the
+ * run-time values read from SSM (adapters/run-time-values.ts). A failed build is not kept, so the
+ * next invocation of a warm container tries again rather than failing forever.
+ */
+export function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= build().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}
+
+/**
  * Logs a failure with safe fields and rethrows it unchanged, so Lambda reports `error.name` and
  * Step Functions' Retry/Catch match the class (STYLE.md habit 6). Unknown errors are logged by
  * name only: their messages may come from a library and are not known to be safe.

@@ -3,8 +3,9 @@ import { PkiEnvSchema, type Env } from '../../contracts/env';
 import { systemClock } from '../../ports/clock';
 import { createTelemetry } from '../../adapters/aws/telemetry';
 import { buildPkiAdapters } from '../../adapters/pki-wiring';
+import { resolveRunTimeValues } from '../../adapters/run-time-values';
 import type { PkiStepDeps } from '../../steps/prepare-intermediate';
-import { logFailure, once, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
+import { logFailure, onceAsync, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
 
 /**
  * The shape every PKI step handler shares: parse the event at the edge, build the Vault client
@@ -16,14 +17,15 @@ export function pkiHandler<S extends z.ZodType<{ runId: string }>, TOut>(
   step: (deps: PkiStepDeps, input: z.infer<S>) => Promise<TOut>,
 ) {
   return (env: Env, options: HandlerOptions = {}): LambdaHandler<TOut> => {
-    const runtime = once(() => {
-      const pkiEnv = parseEnv(PkiEnvSchema, env);
+    const runtime = onceAsync(async () => {
+      const resolved = await resolveRunTimeValues(env);
+      const pkiEnv = parseEnv(PkiEnvSchema, resolved);
       const telemetry = createTelemetry({ functionName, ...options });
-      return { telemetry, adapters: buildPkiAdapters(pkiEnv, env, systemClock, telemetry.logger) };
+      return { telemetry, adapters: buildPkiAdapters(pkiEnv, resolved, systemClock, telemetry.logger) };
     });
     return async (event) => {
       const input = parseEvent(schema, event, `${functionName} input`);
-      const { telemetry, adapters } = runtime();
+      const { telemetry, adapters } = await runtime();
       const log = telemetry.forRun(input.runId);
       try {
         return await step({ pki: adapters.pki, settings: adapters.settings, clock: systemClock, log }, input);

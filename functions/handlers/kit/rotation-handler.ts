@@ -4,8 +4,9 @@ import { systemClock } from '../../ports/clock';
 import type { Log } from '../../ports/log';
 import { createTelemetry } from '../../adapters/aws/telemetry';
 import { buildRotationRuntime } from '../../adapters/rotation-wiring';
+import { resolveRunTimeValues } from '../../adapters/run-time-values';
 import type { RotationRuntime } from '../../steps/rotation-deps';
-import { logFailure, once, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
+import { logFailure, onceAsync, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
 
 /**
  * The shape every rotation task handler shares: parse the event at the edge, build the runtime
@@ -18,13 +19,13 @@ export function rotationHandler<S extends z.ZodType, TOut>(
   step: (runtime: RotationRuntime, input: z.infer<S>, log: Log) => Promise<TOut>,
 ) {
   return (env: Env, options: HandlerOptions = {}): LambdaHandler<TOut> => {
-    const runtime = once(() => {
+    const runtime = onceAsync(async () => {
       const telemetry = createTelemetry({ functionName, ...options });
-      return { telemetry, runtime: buildRotationRuntime(env, systemClock, telemetry.logger) };
+      return { telemetry, runtime: buildRotationRuntime(await resolveRunTimeValues(env), systemClock, telemetry.logger) };
     });
     return async (event) => {
       const input = parseEvent(schema, event, `${functionName} input`);
-      const built = runtime();
+      const built = await runtime();
       const log = built.telemetry.forRun(runIdOf(input));
       try {
         return await step(built.runtime, input, log);
