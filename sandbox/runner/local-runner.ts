@@ -142,6 +142,11 @@ export class LocalRunner {
   readonly authorizer: CallAuthorizer | undefined;
   /** The tokens of `.waitForTaskToken` tasks: what SendTaskSuccess/SendTaskFailure answer. */
   readonly taskTokens = new TaskTokens();
+  /**
+   * Milliseconds a callback task waits locally before it times out (`States.Timeout`), as Wait
+   * states wait `waitMs`: the definitions wait minutes. Undefined: the task's own TimeoutSeconds.
+   */
+  callbackTimeoutMs: number | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
     this.authorizer = options.authorizer;
@@ -335,7 +340,18 @@ export class LocalRunner {
       if (!token) throw Object.assign(new Error(`task "${task.name}" waits for a task token but its parameters carry none`), { name: 'States.Runtime' });
       scope.record({ type: 'TaskScheduled', timestamp: Date.now(), state: { name: task.name, type: 'Task' }, resource: task.resource, parameters: input });
       await call(input);
-      return this.taskTokens.wait(token, task.name);
+      const answer = this.taskTokens.wait(token, task.name);
+      const timeoutMs = this.callbackTimeoutMs;
+      if (timeoutMs === undefined) return answer;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('the task timed out waiting for its task token'), { name: 'States.Timeout' })), timeoutMs);
+      });
+      try {
+        return await Promise.race([answer, timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
     };
   }
 

@@ -155,6 +155,26 @@ describe('the CompromiseResponse workflow', () => {
     expect(await snapshot(cloud, fleet.seed)).toEqual(before);
   });
 
+  it('fails an intermediate report nobody approves in time with CompromiseApprovalTimedOut (alarmed), changing nothing', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+    const compromised = await defaultIssuer();
+    // The definition waits 30 minutes; locally the callback times out at once, as Wait states wait waitMs.
+    cloud.runner.callbackTimeoutMs = 50;
+    let execution: LocalExecution;
+    try {
+      execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+    } finally {
+      cloud.runner.callbackTimeoutMs = undefined;
+    }
+
+    expect({ status: execution.status, error: execution.error }).toEqual({ status: 'FAILED', error: CompromiseErrors.ApprovalTimedOut });
+    expect(eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.ResponseFailed).map((event) => event.detail['error'])).toEqual([CompromiseErrors.ApprovalTimedOut]);
+    const visited = new Set(execution.history.map((event) => event.state?.name));
+    for (const state of [CompromiseStates.TakeLock, CompromiseStates.PreemptRotation, CompromiseStates.PrepareNewIntermediate]) expect(visited.has(state)).toBe(false);
+    expect(await defaultIssuer()).toBe(compromised);
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+  });
+
   it('contains a compromised intermediate once approved: a new default, the old issuer revoked and on the root CRL, every service valid', async () => {
     const compromised = await defaultIssuer();
     const compromisedSerial = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { serial_number?: string }).serial_number;
