@@ -1,4 +1,4 @@
-import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type CfnResource, Duration, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf, type FunctionId } from '../functions/contracts/functions';
@@ -153,6 +153,7 @@ export class CertflowStack extends Stack {
       ledgerTable: ledger.table,
       eventBus: bus.bus,
       concurrency: config.policy.concurrency,
+      intermediateApproval: { automatic: config.compromise.intermediateApproval.automatic, timeout: Duration.minutes(config.compromise.intermediateApproval.timeoutMinutes) },
     });
     new CompromiseRule(this, 'CompromiseRule', {
       eventBus: bus.bus,

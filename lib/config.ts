@@ -127,6 +127,16 @@ export const ConfigSchema = z
               .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?(role|user)\/[\w+=,.@/-]{1,512}$/, 'an IAM role or user ARN, or role/<name> or user/<name> of the deployment account (not an account root)'),
           )
           .min(1),
+        /**
+         * An `intermediate` report revokes the active intermediate and reissues the whole fleet, so
+         * it waits for an operator's `certflow approve <run>` (or `certflow deny`) unless
+         * `automatic` is set. An approval not given within `timeoutMinutes` ends the run failed
+         * (alarmed) with nothing changed; the report can be sent again.
+         */
+        intermediateApproval: z
+          .object({ automatic: z.boolean().default(false), timeoutMinutes: z.number().int().min(1).max(1440).default(30) })
+          .strict()
+          .default({ automatic: false, timeoutMinutes: 30 }),
       })
       .strict(),
     alarms: z

@@ -264,6 +264,39 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
+  for (const decision of ['approve', 'deny'] as const) {
+    const decide = command(
+      decision,
+      decision === 'approve'
+        ? 'approve a CompromiseResponse run that waits for dual control (an intermediate report)'
+        : 'deny a CompromiseResponse run that waits for dual control: it ends Rejected, nothing changed',
+      [`certflow ${decision} --local <run>`, `certflow ${decision} <execution-arn> --yes`],
+    )
+      .argument('<run>', 'the CompromiseResponse execution ARN, or its run name')
+      .option('--local', 'on the running sandbox instead of AWS')
+      .option('--state-machine-arn <arn>', 'against AWS, with a run name: the CompromiseStateMachineArn stack output')
+      .option('--by <who>', 'who decides (default cli:<user>), kept in the run\'s history')
+      .option('-y, --yes', 'do not ask for confirmation (asked only on a terminal)');
+    decide.action(
+      act(decide, async (out, global) => {
+        const opts = decide.opts<{ local?: boolean; stateMachineArn?: string; by?: string; yes?: boolean }>();
+        const [execution] = decide.processedArgs as [string];
+        const commands = await import('./commands/approve');
+        return commands[decision](
+          {
+            configPath: global.configPath,
+            local: opts.local ?? false,
+            execution,
+            yes: opts.yes ?? false,
+            ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}),
+            ...(opts.by ? { decidedBy: opts.by } : {}),
+          },
+          out,
+        );
+      }),
+    );
+  }
+
   const version = command('version', 'print the version of certflow and of the Node it runs on', ['certflow version', 'certflow version -o json']);
   version.action(
     act(version, async (out) => {

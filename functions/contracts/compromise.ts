@@ -10,6 +10,8 @@ export const CompromiseDetailTypes = {
   Rejected: 'Compromise Rejected',
   Contained: 'Compromise Contained',
   ResponseFailed: 'Compromise Response Failed',
+  /** An intermediate report waits for `certflow approve`/`deny`: the blast radius, and the task token the callback needs. */
+  ApprovalRequested: 'Compromise Approval Requested',
 } as const;
 
 /** The source reporters put on their events (the bus policy and the rule accept only it). */

@@ -26,6 +26,23 @@ export const CompromiseStates = {
   EmitScopeRejected: 'EmitScopeRejected',
   ScopeRejectedOutcome: 'ScopeRejectedOutcome',
   /**
+   * Dual control for an `intermediate` scope (unless the config approves automatically): the
+   * pending approval is recorded in the run's ledger, then `Compromise Approval Requested` names
+   * the blast radius and waits for its task token (`certflow approve|deny <run>`). Before the
+   * lock, so a report that waits preempts nothing. Denied: Rejected, nothing changed; timed out:
+   * failed (alarmed), nothing changed.
+   */
+  NeedsApproval: 'NeedsApproval?',
+  ApprovalRequest: 'ApprovalRequest',
+  RecordPendingApproval: 'RecordPendingApproval',
+  AwaitApproval: 'AwaitApproval',
+  ApprovalDenied: 'ApprovalDenied',
+  ApprovalDeniedDetail: 'ApprovalDeniedDetail',
+  EmitApprovalDenied: 'EmitApprovalDenied',
+  ApprovalDeniedOutcome: 'ApprovalDeniedOutcome',
+  EmitApprovalTimedOut: 'EmitApprovalTimedOut',
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  /**
    * Take the lock unless another compromise response holds it (a rotation's lock is taken over:
    * the response preempts). Held by a response for the same scope: refused, and recorded in that
    * response's ledger; for another scope: wait and try again, so two responses never run at once.
@@ -84,7 +101,15 @@ export const CompromiseErrors = {
   ResponseFailed: 'CompromiseResponseFailed',
   /** A batch did not roll out before CheckBatch reached its bound. */
   RolloutTimeout: ErrorNames.RolloutTimeout,
+  /** No approval (nor denial) of an intermediate report within its timeout: nothing changed. */
+  ApprovalTimedOut: 'CompromiseApprovalTimedOut',
 } as const;
+
+/** What `certflow deny` sends (SendTaskFailure's error): the report is refused and changes nothing. */
+export const CompromiseApprovalErrors = { Denied: 'CompromiseApprovalDenied' } as const;
+
+/** The ledger entry of a pending (intermediate) approval, in the run's ledger (sk `log#<entry>`). */
+export const CompromiseApprovalEntry = 'compromise#approval';
 
 /** Outcomes in the execution's output (`outcome`). */
 export const CompromiseOutcomes = { Rejected: 'Rejected', Contained: 'Contained' } as const;

@@ -11,7 +11,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
-import { CompromiseDetailTypes, CompromiseErrors, CompromiseLockAttributes, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
+import { EventSource } from '../../functions/contracts/events';
+import { CompromiseApprovalEntry, CompromiseApprovalErrors, CompromiseDetailTypes, CompromiseErrors, CompromiseLockAttributes, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
 import { LockTableRetry } from './retry-policies';
 import { WorkflowKit } from './workflow-kit';
 
@@ -57,6 +58,12 @@ export interface CompromiseWorkflowProps {
    * @default Duration.hours(1)
    */
   readonly timeout?: Duration;
+  /**
+   * Dual control of an `intermediate` report (config.compromise.intermediateApproval): unless
+   * `automatic`, the response waits up to `timeout` for `certflow approve|deny` before the lock.
+   * @default - approval required, 30 minutes
+   */
+  readonly intermediateApproval?: { readonly automatic: boolean; readonly timeout: Duration };
   /**
    * Retention of the state machine's (error-level) log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -302,10 +309,77 @@ export class CompromiseWorkflow extends Construct {
         .otherwise(waitForLock),
     );
 
+    // ---- dual control: an intermediate report waits for an operator, before the lock ------------
+
+    const approval = props.intermediateApproval ?? { automatic: false, timeout: Duration.minutes(30) };
+    let accepted: sfn.IChainable = takeLock;
+    if (!approval.automatic) {
+      const approvalTimedOut = new sfn.Fail(this, S.ApprovalTimedOut, {
+        error: CompromiseErrors.ApprovalTimedOut,
+        cause: `Nobody approved or denied the intermediate report within ${approval.timeout.toMinutes()} minutes; nothing was changed (no lock, no preemption). Report it again and approve it with certflow approve <run>.`,
+      });
+      const emitApprovalTimedOut = emit(
+        S.EmitApprovalTimedOut,
+        CompromiseDetailTypes.ResponseFailed,
+        sfn.TaskInput.fromObject({ runId, outcome: 'Failed', error: CompromiseErrors.ApprovalTimedOut }),
+        approvalTimedOut,
+      );
+      const approvalDenied = new sfn.Pass(this, S.ApprovalDenied, {
+        parameters: { reason: 'an operator denied the intermediate report (certflow deny); nothing was changed' },
+        resultPath: '$.denial',
+      }).next(rejectedWith(S.ApprovalDeniedDetail, S.EmitApprovalDenied, S.ApprovalDeniedOutcome, '$.denial.reason'));
+      // What the operator approves: the blast radius, in counts (a fleet's target ids can be thousands).
+      const approvalRequest = new sfn.Pass(this, S.ApprovalRequest, {
+        parameters: {
+          runId,
+          scope: sfn.JsonPath.stringAt('$.plan.scope'),
+          issuerId: sfn.JsonPath.stringAt('$.plan.affected.issuerId'),
+          reportedBy: sfn.JsonPath.stringAt('$.validation.report.reportedBy'),
+          services: sfn.JsonPath.listAt('$.plan.affected.services'),
+          targets: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.plan.affected.targetIds')),
+          serialsToRevoke: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$.plan.affected.serialsToRevoke')),
+          approveWith: sfn.JsonPath.format('certflow approve {}', runId),
+          denyWith: sfn.JsonPath.format('certflow deny {}', runId),
+        },
+        resultPath: '$.approvalRequest',
+      });
+      const recordPendingApproval = new tasks.DynamoPutItem(this, S.RecordPendingApproval, {
+        table: props.ledgerTable,
+        item: {
+          pk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format('run#{}', runId)),
+          sk: tasks.DynamoAttributeValue.fromString(`log#${CompromiseApprovalEntry}`),
+          at: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+          fields: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.approvalRequest'))),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      recordPendingApproval.addRetry(LockTableRetry);
+      // Step Functions hands the token to the callback only through the task's parameters; the
+      // token alone grants nothing (SendTaskSuccess is an IAM action of the operator's).
+      const awaitApproval = new tasks.EventBridgePutEvents(this, S.AwaitApproval, {
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        entries: [
+          {
+            eventBus: props.eventBus,
+            source: EventSource,
+            detailType: CompromiseDetailTypes.ApprovalRequested,
+            detail: sfn.TaskInput.fromObject({ runId, request: sfn.JsonPath.objectAt('$.approvalRequest'), taskToken: sfn.JsonPath.taskToken }),
+          },
+        ],
+        taskTimeout: sfn.Timeout.duration(approval.timeout),
+        resultPath: '$.approval',
+      });
+      awaitApproval.addCatch(approvalDenied, { errors: [CompromiseApprovalErrors.Denied], resultPath: '$.approvalFailure' });
+      awaitApproval.addCatch(emitApprovalTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalFailure' });
+      catchFailure(awaitApproval).next(takeLock);
+      approvalRequest.next(catchFailure(recordPendingApproval)).next(awaitApproval);
+      accepted = new sfn.Choice(this, S.NeedsApproval).when(sfn.Condition.stringEquals('$.plan.scope', 'intermediate'), approvalRequest).otherwise(takeLock);
+    }
+
     // ---- the gate: plan the blast radius before touching anything -------------------------------
 
     const scopeAccepted = new sfn.Choice(this, S.ScopeAccepted)
-      .when(sfn.Condition.booleanEquals('$.plan.accepted', true), takeLock)
+      .when(sfn.Condition.booleanEquals('$.plan.accepted', true), accepted)
       .otherwise(rejectedWith(S.ScopeRejectedDetail, S.EmitScopeRejected, S.ScopeRejectedOutcome, '$.plan.rejectedReason'));
     const plan = catchFailure(
       invoke(S.PlanCompromise, 'CompromisePlan', sfn.TaskInput.fromObject({ runId, report: sfn.JsonPath.objectAt('$.validation.report') }), {
@@ -341,7 +415,8 @@ export class CompromiseWorkflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
       definitionBody: sfn.DefinitionBody.fromChainable(validate),
-      timeout: props.timeout ?? Duration.hours(1),
+      // The approval's wait comes on top of the response's hour.
+      timeout: props.timeout ?? Duration.minutes(60 + (approval.automatic ? 0 : approval.timeout.toMinutes())),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import NodeVault = require('node-vault');
+import { repoRoot } from '../../lib/repo-root';
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
 import type { Sandbox } from './sandbox';
 import { declaredServices } from './declared-services';
@@ -11,6 +14,9 @@ import { declaredServices } from './declared-services';
 export interface SandboxPki extends PkiBootstrapResult {
   rootToken: string;
 }
+
+/** The Vault policy the functions' auth role grants (deploy/vault/certflow.json). */
+export const CERTFLOW_VAULT_POLICY = 'certflow';
 
 export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
   const { config } = sandbox;
@@ -29,12 +35,15 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
   const client = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
+  // The shipped policy, exactly as an operator applies it (`vault policy write certflow deploy/vault/certflow.json`):
+  // every function's token carries it, and the emulator enforces it on every path.
+  await client.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: readFileSync(join(repoRoot(), 'deploy', 'vault', 'certflow.json'), 'utf8') });
   if (config.vault.auth.method === 'aws-iam') {
     await client.write(`auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`, {
       auth_type: 'iam',
       // Exactly the roles of the functions that log in (certflow-<deployment>-<FunctionId>).
       bound_iam_principal_arn: sandbox.vaultLoginRoleArns(),
-      token_policies: ['certflow'],
+      token_policies: [CERTFLOW_VAULT_POLICY],
       token_ttl: '15m',
     });
   }

@@ -14,6 +14,7 @@ import { FunctionRegistry, type FunctionId } from '../../functions/contracts/fun
 import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit/handler-kit';
 import { lambdaFunctions, listStateMachines, resolveDefinition, stateMachineRoleArn, type CfnTemplate, type LambdaFunctionInfo } from './template-resolver';
 import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } from './task-walker';
+import { TaskTokens } from './task-tokens';
 
 /**
  * Runs the state machines of the synthesized template with aws-local-stepfunctions: the
@@ -100,6 +101,15 @@ interface LocalFunction {
 }
 
 type TaskImplementation = (input: unknown) => Promise<unknown>;
+
+/** What a task implementation knows of the execution it runs in. */
+interface TaskScope {
+  executionArn: string;
+  /** Adds an event to the execution's history (TaskScheduled, with the resolved parameters). */
+  record(event: HistoryEvent): void;
+}
+
+const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
 
 interface HandlerModule {
   makeHandler(env: Env, options: HandlerOptions): LambdaHandler<unknown>;
@@ -195,6 +205,13 @@ export class LocalRunner {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly clientsByRole = new Map<string, SdkClients>();
   readonly authorizer: CallAuthorizer | undefined;
+  /** The tokens of `.waitForTaskToken` tasks: what SendTaskSuccess/SendTaskFailure answer. */
+  readonly taskTokens = new TaskTokens();
+  /**
+   * Milliseconds a callback task waits locally before it times out (`States.Timeout`), as Wait
+   * states wait `waitMs`: the definitions wait minutes. Undefined: the task's own TimeoutSeconds.
+   */
+  callbackTimeoutMs: number | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
     assertAwsVariables(options.awsEnv);
@@ -302,9 +319,12 @@ export class LocalRunner {
     const stateMachineArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:stateMachine:${stateMachine}`;
     if (roleArn && this.options.assumeRole) await this.options.assumeRole('states.amazonaws.com', roleArn, stateMachineArn);
     const clients = this.clientsFor(roleArn);
-    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task, clients)]));
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
+    const history: HistoryEvent[] = [];
+    const scope: TaskScope = { executionArn, record: (event) => history.push(event) };
+    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task, clients, scope)]));
+    const tokens = this.taskTokens;
     const startedAt = new Date();
     const machine = machineFor(definition);
     const retryInterval = this.options.retryIntervalMs ?? 10;
@@ -317,14 +337,31 @@ export class LocalRunner {
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: roleArn ?? `arn:aws:iam::${this.options.accountId}:role/local` },
         StateMachine: { Id: stateMachine, Name: stateMachine },
-      },
+        // A fresh token each time a task's parameters read $$.Task.Token, as Step Functions mints one per task.
+        Task: {
+          get Token() {
+            return tokens.mint(executionArn);
+          },
+        },
+      } as never,
     });
-    const history: HistoryEvent[] = [];
     const collecting = (async () => {
       for await (const event of execution.eventLogs) history.push(event as unknown as HistoryEvent);
     })();
     options.onStart?.(() => execution.abort(), history);
     const base = { executionArn, name, stateMachine, input, startedAt, history };
+    try {
+      return await this.outcome(execution, collecting, base);
+    } finally {
+      this.taskTokens.release(executionArn);
+    }
+  }
+
+  private async outcome(
+    execution: { result: Promise<unknown> },
+    collecting: Promise<void>,
+    base: Pick<LocalExecution, 'executionArn' | 'name' | 'stateMachine' | 'input' | 'startedAt' | 'history'>,
+  ): Promise<LocalExecution> {
     try {
       const output = await execution.result;
       await collecting;
@@ -359,12 +396,45 @@ export class LocalRunner {
     return clients;
   }
 
-  private implement(task: TaskState, clients: SdkClients): TaskImplementation {
+  private implement(task: TaskState, clients: SdkClients, scope: TaskScope): TaskImplementation {
+    if (task.resource.endsWith(WAIT_FOR_TASK_TOKEN)) return this.waitForTaskToken(task, this.implement({ ...task, resource: task.resource.slice(0, -WAIT_FOR_TASK_TOKEN.length) }, clients, scope), scope);
     if (task.resource === 'arn:aws:states:::lambda:invoke') return this.invokeLambda(task);
     if (task.resource === 'arn:aws:states:::events:putEvents') return this.putEvents(clients.eventBridge);
     const dynamo = /^arn:aws:states:::dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(task.resource);
     if (dynamo) return this.dynamoDb(dynamo[1] as 'putItem', clients.dynamoDb);
     throw new Error(`task "${task.name}" uses ${task.resource}, which the local runner cannot run; refusing to call AWS`);
+  }
+
+  /**
+   * The callback pattern: the service call is made (the request goes out with its token), the
+   * history gets TaskScheduled with the resolved parameters (where `certflow approve` reads the
+   * token, as on AWS), and the task's result is what SendTaskSuccess sends, parsed.
+   */
+  private waitForTaskToken(task: TaskState, call: TaskImplementation, scope: TaskScope): TaskImplementation {
+    return async (input) => {
+      const token = tokensIn(input).find((candidate) => {
+        try {
+          return this.taskTokens.taskOf(candidate).executionArn === scope.executionArn;
+        } catch {
+          return false;
+        }
+      });
+      if (!token) throw Object.assign(new Error(`task "${task.name}" waits for a task token but its parameters carry none`), { name: 'States.Runtime' });
+      scope.record({ type: 'TaskScheduled', timestamp: Date.now(), state: { name: task.name, type: 'Task' }, resource: task.resource, parameters: input });
+      await call(input);
+      const answer = this.taskTokens.wait(token, task.name);
+      const timeoutMs = this.callbackTimeoutMs;
+      if (timeoutMs === undefined) return answer;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('the task timed out waiting for its task token'), { name: 'States.Timeout' })), timeoutMs);
+      });
+      try {
+        return await Promise.race([answer, timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
   }
 
   private invokeLambda(task: TaskState): TaskImplementation {
@@ -421,4 +491,12 @@ export class LocalRunner {
       }
     };
   }
+}
+
+/** Every string in a task's resolved parameters (where its token is). */
+function tokensIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(tokensIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(tokensIn);
+  return [];
 }

@@ -78,6 +78,12 @@ export function toSfnHistory(local: readonly HistoryEvent[], end: ExecutionEnd):
       case 'StateExited':
         events.push({ type: `${prefix}StateExited`, timestamp, stateExitedEventDetails: { name: state!.name, output: json(state!.output) } });
         break;
+      case 'TaskScheduled': {
+        // The callback pattern's token is in these parameters, as on AWS (where `certflow approve` reads it).
+        const [service, ...rest] = String(event.resource ?? '').replace(/^arn:aws:states:::/, '').split(':');
+        events.push({ type: 'TaskScheduled', timestamp, taskScheduledEventDetails: { resourceType: service ?? '', resource: rest.join(':'), region: '', parameters: json(event.parameters) } });
+        break;
+      }
       case 'StateFailed':
         if (prefix === 'Task') events.push({ type: 'TaskFailed', timestamp, taskFailedEventDetails: { resourceType: 'lambda', resource: state!.name, error: String(event.Error ?? ''), cause: causeText(event.Cause) } });
         else if (prefix === 'Map' || prefix === 'Parallel') events.push({ type: `${prefix}StateFailed`, timestamp });

@@ -34,11 +34,26 @@ export interface StepFunctionsEmulatorHandle {
   close(): Promise<void>;
 }
 
-/** The IAM decision of a Step Functions call: its action on the state machine or execution it names. */
-function stepFunctionsAuthorizations(operation: string, input: unknown): CallAuthorization[] {
-  const request = (input ?? {}) as { stateMachineArn?: unknown; executionArn?: unknown };
-  const resource = typeof request.executionArn === 'string' ? request.executionArn : typeof request.stateMachineArn === 'string' ? request.stateMachineArn : '*';
-  return [{ action: `states:${operation}`, resource }];
+/**
+ * The IAM decision of a Step Functions call: its action on the state machine or execution it
+ * names; a task token's answer (SendTask*) on the state machine whose execution waits for it.
+ */
+function stepFunctionsAuthorizations(runner: LocalRunner, region: string, accountId: string) {
+  return (operation: string, input: unknown): CallAuthorization[] => {
+    const request = (input ?? {}) as { stateMachineArn?: unknown; executionArn?: unknown; taskToken?: unknown };
+    if (typeof request.taskToken === 'string') {
+      let resource = '*';
+      try {
+        const stateMachine = runner.taskTokens.taskOf(request.taskToken).executionArn.split(':')[6];
+        resource = `arn:aws:states:${region}:${accountId}:stateMachine:${stateMachine}`;
+      } catch {
+        // An unknown token: IAM decides on "*", and the operation answers InvalidToken.
+      }
+      return [{ action: `states:${operation}`, resource }];
+    }
+    const resource = typeof request.executionArn === 'string' ? request.executionArn : typeof request.stateMachineArn === 'string' ? request.stateMachineArn : '*';
+    return [{ action: `states:${operation}`, resource }];
+  };
 }
 
 /**
@@ -49,9 +64,10 @@ function stepFunctionsAuthorizations(operation: string, input: unknown): CallAut
  */
 export async function startStepFunctionsEmulator(options: StepFunctionsEmulatorOptions): Promise<StepFunctionsEmulatorHandle> {
   const region = options.region ?? 'us-east-1';
-  const executions = new StepFunctionsExecutions(options.runner, region, options.accountId ?? '000000000000');
+  const accountId = options.accountId ?? '000000000000';
+  const executions = new StepFunctionsExecutions(options.runner, region, accountId);
   const server = await startAwsJsonServer(
-    { targetPrefix: 'AWSStepFunctions', internalException: 'InternalServerError', operations: stepFunctionsOperations(executions, options.runner), authorizations: stepFunctionsAuthorizations },
+    { targetPrefix: 'AWSStepFunctions', internalException: 'InternalServerError', operations: stepFunctionsOperations(executions, options.runner), authorizations: stepFunctionsAuthorizations(options.runner, region, accountId) },
     { host: options.host, port: options.port },
   );
   // The runner's sandbox decides who may start, read and stop executions, as it decides every AWS call.

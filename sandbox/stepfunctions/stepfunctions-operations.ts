@@ -5,6 +5,7 @@ import { AwsJsonError } from '../aws-json/aws-json-error';
 import { parseRequest } from '../aws-json/request-schema';
 import type { HistoryEvent, LocalExecution, LocalRunner } from '../runner/local-runner';
 import { toSfnHistory, type ExecutionEnd } from './history-events';
+import { TaskTokenError } from '../runner/task-tokens';
 
 export const StepFunctionsOperationNames = [
   'StartExecution',
@@ -14,6 +15,8 @@ export const StepFunctionsOperationNames = [
   'StopExecution',
   'ListStateMachines',
   'DescribeStateMachine',
+  'SendTaskSuccess',
+  'SendTaskFailure',
 ] as const;
 export type StepFunctionsOperationName = (typeof StepFunctionsOperationNames)[number];
 
@@ -50,6 +53,10 @@ const ListExecutionsRequest = z.object({
 const StopExecutionRequest = z.object({ executionArn: Arn, error: z.string().max(256).optional(), cause: z.string().max(32768).optional() });
 const ListStateMachinesRequest = z.object({ maxResults: z.number().int().min(0).max(1000).optional(), nextToken: z.string().optional() });
 const DescribeStateMachineRequest = z.object({ stateMachineArn: Arn });
+// Step Functions' limits: a token of 1-2048 characters; output JSON up to 256 KiB; error 256, cause 32768.
+const TaskToken = z.string().min(1).max(2048);
+const SendTaskSuccessRequest = z.object({ taskToken: TaskToken, output: z.string().max(262_144) });
+const SendTaskFailureRequest = z.object({ taskToken: TaskToken, error: z.string().max(256).optional(), cause: z.string().max(32768).optional() });
 
 /** The executions of one emulated account and region, run by a LocalRunner. */
 export class StepFunctionsExecutions {
@@ -219,6 +226,24 @@ export function stepFunctionsOperations(executions: StepFunctionsExecutions, run
       return page(items, request.maxResults, request.nextToken, 'stateMachines');
     },
 
+    SendTaskSuccess(input) {
+      const request = parseRequest(SendTaskSuccessRequest, input);
+      let output: unknown;
+      try {
+        output = JSON.parse(request.output);
+      } catch {
+        throw new AwsJsonError('InvalidOutput', 'Invalid Output: output must be valid JSON');
+      }
+      answerTask(() => runner.taskTokens.succeed(request.taskToken, output));
+      return {};
+    },
+
+    SendTaskFailure(input) {
+      const request = parseRequest(SendTaskFailureRequest, input);
+      answerTask(() => runner.taskTokens.fail(request.taskToken, request.error ?? '', request.cause ?? ''));
+      return {};
+    },
+
     DescribeStateMachine(input) {
       const arn = parseRequest(DescribeStateMachineRequest, input).stateMachineArn;
       const logicalId = executions.stateMachineOf(arn);
@@ -233,6 +258,16 @@ export function stepFunctionsOperations(executions: StepFunctionsExecutions, run
       };
     },
   };
+}
+
+/** A task token's answer, with the runner's token errors as Step Functions names them. */
+function answerTask(answer: () => void): void {
+  try {
+    answer();
+  } catch (error) {
+    if (error instanceof TaskTokenError) throw new AwsJsonError(error.name, error.message);
+    throw error;
+  }
 }
 
 /** maxResults 0 means the service default (1000 for history, 100 for lists); nextToken is an opaque offset. */

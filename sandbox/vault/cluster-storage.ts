@@ -1,4 +1,5 @@
 import { TokenStore } from './token-store';
+import { defaultPolicies, type StoredPolicy } from './acl-policies';
 
 /**
  * What every node of one emulated cluster shares, as raft storage would: the seal configuration,
@@ -80,6 +81,8 @@ export class ClusterStorage {
   readonly ha: HaLock;
   /** Node id → API address, for `sys/leader` and standby redirects. */
   readonly addresses = new Map<string, string>();
+  /** ACL policies by name (`default` built in; `root` is implicit): what every non-root token is held to. */
+  readonly aclPolicies: Map<string, StoredPolicy> = defaultPolicies();
   /** Raft-ish counters reported by `sys/leader`; any write path may bump them. */
   raftIndex = 1;
 

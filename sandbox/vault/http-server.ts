@@ -4,6 +4,7 @@ import type { JsonObject, VaultResponse } from './envelope';
 import { errorResponse, PERMISSION_DENIED_MESSAGE, SEALED_MESSAGE, VaultApiError } from './envelope';
 import { defaultFaultMessage, type FaultRegistry } from './faults';
 import { parseGoBool } from './request-values';
+import { tokenCapabilities } from './acl-policies';
 import type { ClusterContext, Operation, RouteTable, VaultRequest } from './router';
 import type { VaultNode } from './vault-node';
 
@@ -168,6 +169,9 @@ async function dispatch(
   if (auth !== 'none' && (!token || (auth === 'root' && !cluster.storage.tokens.isRoot(token)))) {
     throw new VaultApiError(403, PERMISSION_DENIED_MESSAGE);
   }
+  if (auth === 'token' && token && !cluster.storage.tokens.isRoot(token) && !aclAllows(cluster, token.policies, operation, path)) {
+    throw new VaultApiError(403, ACL_DENIED_MESSAGE);
+  }
 
   const request: VaultRequest = {
     method,
@@ -182,6 +186,21 @@ async function dispatch(
     token,
   };
   return handler({ node, cluster }, request);
+}
+
+/** Vault's ACL denial, as its multierror prints it (clients match on `permission denied`). */
+const ACL_DENIED_MESSAGE = `1 error occurred:\n\t* ${PERMISSION_DENIED_MESSAGE}\n\n`;
+
+/**
+ * Whether the token's policies grant the operation on the path. A write needs `create` or
+ * `update` (Vault picks one by whether the object exists; the sandbox accepts either), HEAD reads.
+ */
+function aclAllows(cluster: ClusterContext, policies: readonly string[], operation: Operation, path: string): boolean {
+  const documents = new Map([...cluster.storage.aclPolicies].map(([name, stored]) => [name, stored.document]));
+  const granted = tokenCapabilities(documents, policies, path);
+  if (operation === 'update') return granted.has('create') || granted.has('update');
+  if (operation === 'head') return granted.has('read');
+  return granted.has(operation);
 }
 
 function write(res: ServerResponse, method: string | undefined, response: VaultResponse): void {

@@ -5,6 +5,7 @@ import { type FaultControls, FaultRegistry } from './faults';
 import { createNodeServer, DEFAULT_MAX_REQUEST_BYTES, type NodeServer, type TlsMaterial } from './http-server';
 import { type ClusterContext, type RouteModule, RouteTable } from './router';
 import { createSysRoutes } from './sys-routes';
+import { createPolicyRoutes } from './policy-routes';
 import { type NodeState, VaultNode } from './vault-node';
 
 /**
@@ -136,6 +137,7 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
   const routes = new RouteTable();
   const registerRoutes = (module: RouteModule): void => routes.register(module(cluster));
   registerRoutes(createSysRoutes({ autoUnseal, version }));
+  registerRoutes(createPolicyRoutes);
   (options.routes ?? []).forEach(registerRoutes);
 
   const faults = new FaultRegistry();

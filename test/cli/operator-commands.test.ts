@@ -147,6 +147,24 @@ describe('the operator commands against a running sandbox', () => {
     expect(result.run.phases.length).toBeGreaterThan(3);
   }, 120_000);
 
+  it('an intermediate report waits for approval; deny --local ends it Rejected, and approve of an ended run exits 5 (nothing changed: compromise-response.test.ts)', async () => {
+    const plan = JSON.parse(certflow('plan', '--local', '--json').stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> };
+    const issuer = plan.issuers.find((candidate) => candidate.isDefault)!.issuerId;
+    expect(certflow('compromise', '--local', '--intermediate', issuer, '--reason', 'cACompromise', '--yes').code).toBe(0);
+    await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Approval Requested \(certflow\)/, transcript);
+    const [latest] = JSON.parse(certflow('runs', '--local', '--workflow', 'compromise', '--limit', '1', '--json').stdout) as Array<{ name: string; status: string }>;
+    expect(latest?.status).toBe('RUNNING');
+
+    const denied = certflow('deny', '--local', latest!.name, '--yes', '--json');
+
+    expect({ code: denied.code, stderr: denied.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(denied.stdout)).toEqual(expect.objectContaining({ decision: 'deny', request: expect.objectContaining({ scope: 'intermediate', issuerId: issuer }) }));
+    await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Rejected \(certflow\)/, transcript);
+    const late = certflow('approve', '--local', latest!.name, '--yes');
+    expect(late.code).toBe(5);
+    expect(late.stderr).toMatch(/not waiting for an approval|no longer waits/);
+  }, 60_000);
+
   it('compromise with --reason nonsense exits 2 naming reason and sends nothing', async () => {
     const before = (transcript.text.match(/Compromise Reported/g) ?? []).length;
 

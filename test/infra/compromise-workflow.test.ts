@@ -4,7 +4,7 @@ import { loadConfig } from '../../lib/config';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { PreemptEnvNames, type FunctionId } from '../../functions/contracts/functions';
 import { RotationLock } from '../../functions/contracts/rotation-payloads';
-import { AllCompromiseStateNames, CompromiseErrors, CompromiseStates } from '../../lib/constructs/compromise-states';
+import { AllCompromiseStateNames, CompromiseApprovalErrors, CompromiseErrors, CompromiseStates } from '../../lib/constructs/compromise-states';
 import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
@@ -58,7 +58,9 @@ describe('the CompromiseResponse state machine definition', () => {
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
     expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
-    expect(JSON.stringify(definition)).not.toMatch(/waitForTaskToken|\.sync|JSONata|ItemReader/);
+    expect(JSON.stringify(definition)).not.toMatch(/\.sync|JSONata|ItemReader/);
+    // One callback task only: the intermediate report's approval.
+    expect(allStates().filter(([, s]) => s.Resource?.endsWith('.waitForTaskToken')).map(([name]) => name)).toEqual([CompromiseStates.AwaitApproval]);
   });
 
   it('starts by validating the whole event', () => {
@@ -102,6 +104,32 @@ describe('the CompromiseResponse state machine definition', () => {
     expect(state(CompromiseStates.ReportValid).Choices?.[0]?.Next).toBe(CompromiseStates.PlanCompromise);
     expect(state(CompromiseStates.SameScopeRunning).Default).toBe(CompromiseStates.WaitForLock);
     expect(state(CompromiseStates.WaitForLock).Next).toBe(CompromiseStates.TakeLock);
+  });
+
+  it('holds an intermediate report for an approval before the lock: a denial is Rejected, a timeout fails (alarmed) with nothing changed', () => {
+    const config = loadConfig(DEFAULT_CONFIG_PATH);
+    expect(config.compromise.intermediateApproval.automatic).toBe(false);
+    expect(state(CompromiseStates.ScopeAccepted).Choices?.[0]?.Next).toBe(CompromiseStates.NeedsApproval);
+    expect(state(CompromiseStates.NeedsApproval)).toEqual(expect.objectContaining({ Default: CompromiseStates.TakeLock, Choices: [expect.objectContaining({ Variable: '$.plan.scope', StringEquals: 'intermediate', Next: CompromiseStates.ApprovalRequest })] }));
+    expect(state(CompromiseStates.ApprovalRequest).Next).toBe(CompromiseStates.RecordPendingApproval);
+    expect(state(CompromiseStates.RecordPendingApproval).Next).toBe(CompromiseStates.AwaitApproval);
+    const wait = state(CompromiseStates.AwaitApproval);
+    expect(wait.Resource).toBe('arn:aws:states:::events:putEvents.waitForTaskToken');
+    expect(wait['TimeoutSeconds']).toBe(config.compromise.intermediateApproval.timeoutMinutes * 60);
+    expect(wait.Retry ?? []).toEqual([]);
+    expect(wait.Next).toBe(CompromiseStates.TakeLock);
+    const entry = (wait.Parameters?.['Entries'] as Array<{ DetailType: string; Detail: Record<string, unknown> }>)[0]!;
+    expect(entry.DetailType).toBe(CompromiseDetailTypes.ApprovalRequested);
+    expect(entry.Detail['taskToken.$']).toBe('$$.Task.Token');
+    const catchOf = (error: string) => wait.Catch?.find((c) => c.ErrorEquals.includes(error))?.Next;
+    expect(catchOf(CompromiseApprovalErrors.Denied)).toBe(CompromiseStates.ApprovalDenied);
+    expect(catchOf('States.Timeout')).toBe(CompromiseStates.EmitApprovalTimedOut);
+    expect(catchOf('States.ALL')).toBe(CompromiseStates.EmitResponseFailed);
+    expect(wait.Catch?.map((c) => c.ErrorEquals[0]).at(-1)).toBe('States.ALL');
+    expect(state(CompromiseStates.EmitApprovalTimedOut).Next).toBe(CompromiseStates.ApprovalTimedOut);
+    expect(state(CompromiseStates.ApprovalTimedOut)).toEqual(expect.objectContaining({ Type: 'Fail', Error: CompromiseErrors.ApprovalTimedOut }));
+    // The execution outlives the wait by the response's own hour.
+    expect(definition['TimeoutSeconds']).toBe(3600 + config.compromise.intermediateApproval.timeoutMinutes * 60);
   });
 
   it('releases the lock on both endings, conditional on this execution owning it', () => {

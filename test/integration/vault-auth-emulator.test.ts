@@ -102,6 +102,26 @@ async function awsSetup(boundArns: string[] = [ROLE_ARN]) {
   return env;
 }
 
+describe('Vault emulator: ACL policies', () => {
+  it('holds a non-root token to its policies on every path: 403 permission denied as Vault words it, globs, and deny', async () => {
+    const { root, url } = await cluster();
+    await root.write('sys/policies/acl/reader', { policy: JSON.stringify({ path: { 'auth/token/look*': { capabilities: ['read'] } } }) });
+    await root.write('sys/policies/acl/nothing', { policy: JSON.stringify({ path: { 'secret/+': { capabilities: ['read'] } } }) });
+    const tokenWith = async (policies: string[]) => ((await root.write('auth/token/create', { policies, no_default_policy: true })) as Reply).auth.client_token as string;
+
+    const denied = await rejection(NodeVault({ endpoint: url, token: await tokenWith(['nothing']) }).tokenLookupSelf());
+    expect(denied.response?.statusCode).toBe(403);
+    expect(denied.response?.body).toEqual({ errors: ['1 error occurred:\n\t* permission denied\n\n'] });
+    const reader = NodeVault({ endpoint: url, token: await tokenWith(['reader']) });
+    expect(((await reader.tokenLookupSelf()) as Reply).data.policies).toEqual(['reader']);
+
+    await root.write('sys/policies/acl/nothing', { policy: JSON.stringify({ path: { 'auth/token/lookup-self': { capabilities: ['deny'] } } }) });
+    const both = NodeVault({ endpoint: url, token: await tokenWith(['reader', 'nothing']) });
+    expect((await rejection(both.tokenLookupSelf())).response?.statusCode).toBe(403);
+    expect(((await root.read('sys/policies/acl/reader')) as Reply).data.policy).toContain('auth/token/look*');
+  });
+});
+
 describe('Vault auth emulator: token', () => {
   it('describes the root token on lookup-self: root policy, no TTL, no expiry', async () => {
     const { root } = await cluster();

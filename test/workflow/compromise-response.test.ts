@@ -5,16 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import NodeVault = require('node-vault');
+import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
 import { CompromiseLedgerEntries, type CompromiseContainedDetail } from '../../functions/contracts/compromise-payloads';
 import { DynamoDbLedger } from '../../functions/adapters/aws/dynamodb-ledger';
 import { PreemptEnvNames } from '../../functions/contracts/functions';
 import { makeHandler as makePreempt } from '../../functions/handlers/preempt-rotation.handler';
 import { checkTrust, TrustReasons } from '../../functions/domain/trust-checker';
-import { CompromiseErrors, CompromiseOutcomes } from '../../lib/constructs/compromise-states';
+import { CompromiseApprovalEntry, CompromiseApprovalErrors, CompromiseErrors, CompromiseOutcomes, CompromiseStates } from '../../lib/constructs/compromise-states';
+import type { LocalExecution } from '../../sandbox/runner/local-runner';
+import type { PendingTask } from '../../sandbox/runner/task-tokens';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
 import { quietOutput } from '../support/local-cloud-fixture';
@@ -47,6 +50,29 @@ describe('the CompromiseResponse workflow', () => {
   const trustBundle = () => {
     const service = fleet.seed.services.find((candidate) => candidate.name === 'backend')!;
     return (cloud.sandbox.kubernetes.store.get('configmaps', { namespace: service.namespace, name: fleet.seed.trustBundle.name }) as { data: Record<string, string> }).data[fleet.seed.trustBundle.key]!;
+  };
+
+  // Dual control: an intermediate report waits for SendTaskSuccess, sent here as the operator would
+  // (certflow approve) through the sandbox's Step Functions API, which checks IAM.
+  const sfnAs = (credentials: { accessKeyId: string; secretAccessKey: string }) => new SFNClient({ region: SANDBOX_REGION, credentials, endpoint: cloud.stepFunctions.endpoint, maxAttempts: 1 });
+  /** Starts a run and resolves with its first waiting task (undefined if the run ended without one). */
+  const startUntilApproval = async (input: unknown) => {
+    let stopListening = () => {};
+    const asked = new Promise<PendingTask>((resolve) => {
+      stopListening = cloud.runner.taskTokens.onWaiting((task) => resolve(task));
+    });
+    const running = cloud.runner.run(machine(), input);
+    const task = await Promise.race([asked, running.then(() => undefined)]);
+    stopListening();
+    return { task, running };
+  };
+  const runApproved = async (input: unknown): Promise<LocalExecution> => {
+    const { task, running } = await startUntilApproval(input);
+    expect(task?.stateName).toBe(CompromiseStates.AwaitApproval);
+    const sfn = sfnAs(SANDBOX_CREDENTIALS);
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: task!.token, output: JSON.stringify({ approvedBy: 'test' }) }));
+    sfn.destroy();
+    return running;
   };
 
   beforeAll(async () => {
@@ -91,7 +117,65 @@ describe('the CompromiseResponse workflow', () => {
     expect((await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' })).status).toBe('SUCCEEDED');
   });
 
-  it('contains a compromised intermediate: a new default, the old issuer revoked and on the root CRL, every service valid', async () => {
+  it('holds an intermediate report for an approval that names the blast radius, and a denial changes nothing', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+    const compromised = await defaultIssuer();
+
+    const { task, running } = await startUntilApproval(envelope(report({ kind: 'intermediate', issuerId: compromised })));
+
+    expect(task?.stateName).toBe(CompromiseStates.AwaitApproval);
+    const runId = task!.executionArn.split(':').at(-1)!;
+    const requested = eventsOf(runId).filter((event) => event.detailType === CompromiseDetailTypes.ApprovalRequested);
+    expect(requested).toHaveLength(1);
+    expect(requested[0]!.detail['request']).toEqual(
+      expect.objectContaining({ scope: 'intermediate', issuerId: compromised, services: expect.arrayContaining(fleet.seed.services.map((service) => service.name)), targets: expect.any(Number), approveWith: `certflow approve ${runId}` }),
+    );
+    const ledger = new DynamoDbLedger(cloud.sandbox.dynamoDbClient, cloud.runner.functionEnv('CompromisePlan').CERTFLOW_LEDGER_TABLE!);
+    const pending = (await ledger.records(runId)).find((record) => record.entry === CompromiseApprovalEntry);
+    expect(pending?.fields).toEqual(expect.objectContaining({ scope: 'intermediate', issuerId: compromised }));
+    // A function's role may not answer the approval: SendTaskFailure is the operator's IAM action.
+    const plan = cloud.runner.functionEnv('CompromisePlan');
+    const asFunction = sfnAs({ accessKeyId: plan.AWS_ACCESS_KEY_ID!, secretAccessKey: plan.AWS_SECRET_ACCESS_KEY! });
+    await expect(asFunction.send(new SendTaskFailureCommand({ taskToken: task!.token, error: CompromiseApprovalErrors.Denied }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    asFunction.destroy();
+    const operator = sfnAs(SANDBOX_CREDENTIALS);
+    await operator.send(new SendTaskFailureCommand({ taskToken: task!.token, error: CompromiseApprovalErrors.Denied, cause: 'denied by test' }));
+    // A token answers once.
+    await expect(operator.send(new SendTaskSuccessCommand({ taskToken: task!.token, output: '{}' }))).rejects.toMatchObject({ name: 'InvalidToken' });
+    operator.destroy();
+    const execution = await running;
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.output).toEqual(expect.objectContaining({ outcome: CompromiseOutcomes.Rejected, reason: expect.stringContaining('denied') }));
+    expect(eventsOf(runId).map((event) => event.detailType)).toEqual([CompromiseDetailTypes.ApprovalRequested]);
+    expect(cloud.sandbox.eventBridge.events({ detailType: CompromiseDetailTypes.Rejected }).at(-1)?.detail).toEqual(expect.objectContaining({ reason: expect.stringContaining('denied') }));
+    const visited = new Set(execution.history.map((event) => event.state?.name));
+    for (const state of [CompromiseStates.TakeLock, CompromiseStates.PreemptRotation, CompromiseStates.PrepareNewIntermediate]) expect(visited.has(state)).toBe(false);
+    expect(await defaultIssuer()).toBe(compromised);
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+  });
+
+  it('fails an intermediate report nobody approves in time with CompromiseApprovalTimedOut (alarmed), changing nothing', async () => {
+    const before = await snapshot(cloud, fleet.seed);
+    const compromised = await defaultIssuer();
+    // The definition waits 30 minutes; locally the callback times out at once, as Wait states wait waitMs.
+    cloud.runner.callbackTimeoutMs = 50;
+    let execution: LocalExecution;
+    try {
+      execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+    } finally {
+      cloud.runner.callbackTimeoutMs = undefined;
+    }
+
+    expect({ status: execution.status, error: execution.error }).toEqual({ status: 'FAILED', error: CompromiseErrors.ApprovalTimedOut });
+    expect(eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.ResponseFailed).map((event) => event.detail['error'])).toEqual([CompromiseErrors.ApprovalTimedOut]);
+    const visited = new Set(execution.history.map((event) => event.state?.name));
+    for (const state of [CompromiseStates.TakeLock, CompromiseStates.PreemptRotation, CompromiseStates.PrepareNewIntermediate]) expect(visited.has(state)).toBe(false);
+    expect(await defaultIssuer()).toBe(compromised);
+    expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+  });
+
+  it('contains a compromised intermediate once approved: a new default, the old issuer revoked and on the root CRL, every service valid', async () => {
     const compromised = await defaultIssuer();
     const compromisedSerial = ((await vault.read(`${mounts().intermediateMount}/issuer/${compromised}`)).data as { serial_number?: string }).serial_number;
 
@@ -99,7 +183,7 @@ describe('the CompromiseResponse workflow', () => {
     // report, while Vault still let that issuer sign; the key is the same one).
     const minted = (await vault.write(`${mounts().intermediateMount}/issuer/${compromised}/issue/${mounts().role}`, { common_name: 'backend.econ-graph.svc', ttl: '24h', key_type: 'ec', key_bits: 256 })).data as { certificate: string; issuing_ca: string };
 
-    const execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+    const execution = await runApproved(envelope(report({ kind: 'intermediate', issuerId: compromised })));
 
     expect({ status: execution.status, error: execution.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
     const current = await defaultIssuer();
@@ -155,7 +239,7 @@ describe('the CompromiseResponse workflow', () => {
     const faultSign = cloud.sandbox.vault.faults.inject({ operation: `${mounts().intermediateMount}/sign`, status: 500 });
     let execution;
     try {
-      execution = await cloud.runner.run(machine(), envelope(report({ kind: 'intermediate', issuerId: compromised })));
+      execution = await runApproved(envelope(report({ kind: 'intermediate', issuerId: compromised })));
     } finally {
       cloud.sandbox.vault.faults.clear(fault);
       cloud.sandbox.vault.faults.clear(faultSign);

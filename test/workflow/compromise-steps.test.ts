@@ -1,9 +1,9 @@
 import type { FunctionId } from '../../functions/contracts/functions';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import NodeVault = require('node-vault');
 import { K8sNames } from '../../functions/contracts/targets';
 import { backupSecretName } from '../../functions/domain/backup-naming';
@@ -14,6 +14,9 @@ import type { BatchProgress } from '../../functions/contracts/rotation-payloads'
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
+import { repoRoot } from '../../lib/repo-root';
+import { RotationTransientRetry, VaultSealedRetry } from '../../lib/constructs/retry-policies';
+import { CERTFLOW_VAULT_POLICY } from '../../sandbox/compose/pki-setup';
 import { snapshot, trustBreaks } from '../support/invariants';
 
 /**
@@ -97,6 +100,23 @@ describe('the compromise response steps', () => {
     const plan = await call<CompromisePlan>('CompromisePlan')({ runId: `compromise-none-${_name.replace(/\W+/g, '-')}`, report: report(scope as CompromiseReport['scope']) });
 
     expect(plan).toEqual(expect.objectContaining({ accepted: false, batchIds: [], rejectedReason: expect.stringContaining(reason) }));
+  });
+
+  it('runs under the shipped Vault policy: a capability missing from it fails the step typed and unretried, and creates nothing', async () => {
+    const shipped = readFileSync(join(repoRoot(), 'deploy', 'vault', 'certflow.json'), 'utf8');
+    expect(((await vault.read(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`)).data as { policy: string }).policy).toBe(shipped);
+    const lacking = JSON.parse(shipped) as { path: Record<string, unknown> };
+    delete lacking.path[`${cloud.sandbox.config.vault.intermediateMount}/issuers/generate/intermediate/internal`];
+    const issuersBefore = ((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys;
+    await vault.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: JSON.stringify(lacking) });
+    try {
+      await expect(call('PrepareIntermediate')({ runId: randomUUID() })).rejects.toMatchObject({ name: 'VaultPermissionError', message: expect.stringContaining('permission denied') });
+    } finally {
+      await vault.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: shipped });
+    }
+    expect(((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys).toEqual(issuersBefore);
+    // Unretried: no retry policy of the state machines names it.
+    expect([RotationTransientRetry, VaultSealedRetry].flatMap((retry) => retry.errors ?? [])).not.toContain('VaultPermissionError');
   });
 
   describe('a compromised service certificate (services scope, backend)', () => {
