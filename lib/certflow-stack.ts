@@ -16,6 +16,7 @@ import { Notifications } from './constructs/notifications';
 import { RotationAlarms } from './constructs/rotation-alarms';
 import { RotationSchedule } from './constructs/rotation-schedule';
 import { RotationWorkflow } from './constructs/rotation-workflow';
+import { configSecrets, grantSecretReads } from './constructs/secret-reads';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -86,6 +87,10 @@ export class CertflowStack extends Stack {
     // The rotation steps keep their batches, backups list and run records in the ledger, and
     // ReleaseStaleLock deletes the lock item there.
     for (const functionId of functionsOf('rotation')) ledger.table.grantReadWriteData(functions.get(functionId));
+    // Secrets by reference only: each is readable by exactly the functions whose environment names it.
+    const secrets = configSecrets(config);
+    grantSecretReads([...functionsOf('pki'), ...functionsOf('rotation')].map((functionId) => functions.get(functionId)), secrets.vaultAuth);
+    grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       deploymentName: config.name,
