@@ -59,6 +59,10 @@ export class CertflowStack extends Stack {
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      // The configured identity UnsealNode and Preflight check before a share leaves KMS (issue 13 item 1).
+      [EnvNames.VaultThreshold]: String(config.vault.threshold),
+      [EnvNames.VaultShares]: String(config.vault.shares),
+      ...(config.vault.reportedClusterId ? { [EnvNames.VaultReportedClusterId]: config.vault.reportedClusterId } : {}),
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };

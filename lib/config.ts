@@ -124,6 +124,11 @@ export const ConfigSchema = z
       nodes: z.array(ConfigVaultNodeSchema).min(1),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),
       shares: z.number().int().min(1).max(255).default(5),
+      /**
+       * The `cluster_id` Vault reports once unsealed (sys/seal-status; set after vault-init). When
+       * given, an unsealed node reporting another id is refused as not this Vault.
+       */
+      reportedClusterId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'the cluster_id Vault reports (letters, digits and dashes)').optional(),
       threshold: z.number().int().min(1).max(255).default(3),
       rootMount: MountName,
       intermediateMount: MountName,

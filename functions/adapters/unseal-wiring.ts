@@ -1,6 +1,7 @@
 import type { VaultSys } from '../ports/vault-sys';
 import type { KeyWrapper } from '../ports/key-wrapper';
 import type { ShareStore } from '../ports/share-store';
+import type { ExpectedVault } from '../domain/unseal-decision';
 import { EnvNames, type Env, type UnsealEnv } from '../contracts/env';
 import { vaultNodeClients } from './vault/vault-node-clients';
 import { KmsKeyWrapper } from './kms/kms-key-wrapper';
@@ -13,6 +14,8 @@ export interface UnsealAdapters {
   vaultFor(nodeUrl: string): VaultSys;
   keys: KeyWrapper;
   shares: ShareStore;
+  /** The configured identity a node must show before it gets a share (from the stack's environment). */
+  expected: ExpectedVault;
 }
 
 export function buildUnsealAdapters(unsealEnv: UnsealEnv, env: Env): UnsealAdapters {
@@ -20,5 +23,10 @@ export function buildUnsealAdapters(unsealEnv: UnsealEnv, env: Env): UnsealAdapt
     vaultFor: vaultNodeClients(unsealEnv),
     keys: new KmsKeyWrapper(kmsClientFromEnv(env), unsealEnv[EnvNames.UnsealKeyId]),
     shares: new DynamoDbShareStore(dynamoDbClientFromEnv(env), unsealEnv[EnvNames.ShareTable]),
+    expected: {
+      threshold: unsealEnv[EnvNames.VaultThreshold],
+      shares: unsealEnv[EnvNames.VaultShares],
+      ...(unsealEnv[EnvNames.VaultReportedClusterId] ? { reportedClusterId: unsealEnv[EnvNames.VaultReportedClusterId] } : {}),
+    },
   };
 }

@@ -79,6 +79,18 @@ export class UnsealKeySetRejectedError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * A node is not the Vault certflow was configured for (issue 13 item 1): it reports a threshold
+ * or share count other than the configured ones (an impostor answering `t = n` would otherwise
+ * receive every share), or a cluster id other than the configured one. Nothing is decrypted for
+ * it and nothing is sent; terminal, and counted by the report (the VaultImpostorNodes alarm).
+ */
+export class VaultIdentityMismatchError extends CertflowError {
+  override readonly name = 'VaultIdentityMismatchError';
+  readonly code = 'VAULT_IDENTITY_MISMATCH';
+  readonly retryable = false;
+}
+
 /** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
 export class VaultUninitializedError extends CertflowError {
   override readonly name = 'VaultUninitializedError';
@@ -271,6 +283,7 @@ export const ErrorNames = {
   VaultRequest: 'VaultRequestError',
   VaultUnavailable: 'VaultUnavailableError',
   UnsealKeySetRejected: 'UnsealKeySetRejectedError',
+  VaultIdentityMismatch: 'VaultIdentityMismatchError',
   VaultUninitialized: 'VaultUninitializedError',
   ShareDecrypt: 'ShareDecryptError',
   KmsAccessDenied: 'KmsAccessDeniedError',

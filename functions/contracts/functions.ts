@@ -171,6 +171,8 @@ export const Metrics = {
   VaultSealed: 'VaultSealed',
   /** How many nodes of a cluster are sealed after an unseal run; dimension Cluster (the alarm's metric). */
   VaultSealedNodes: 'VaultSealedNodes',
+  /** How many nodes an unseal run refused as not the configured Vault (VaultIdentityMismatchError); dimension Cluster. */
+  VaultImpostorNodes: 'VaultImpostorNodes',
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
 } as const;

@@ -20,7 +20,7 @@ export async function preflight(runtime: RotationRuntime, input: PreflightInput,
     if (decision.action === 'none') continue;
     if (decision.reason === 'Uninitialized') throw new VaultUninitializedError(`Vault node ${node.id} is not initialized: run certflow vault-init`);
     if (decision.action === 'report') throw new VaultSealedError(`Vault node ${node.id} is sealed (${decision.reason}); keys cannot unseal it`);
-    const result = await unsealNode({ vault, shares: runtime.unseal.shares, keys: runtime.unseal.keys, clusterId: runtime.clusterId, log }, node);
+    const result = await unsealNode({ vault, shares: runtime.unseal.shares, keys: runtime.unseal.keys, clusterId: runtime.clusterId, expected: runtime.unseal.expected, log }, node);
     if (result.sealed !== false) throw new VaultSealedError(`Vault node ${node.id} is still sealed after the unseal step`);
     unsealed.push(node.id);
   }

@@ -1,6 +1,6 @@
-import { decideUnseal, judgeShareAnswer, UnsealReasons } from '../domain/unseal-decision';
+import { decideUnseal, identityMismatch, judgeShareAnswer, UnsealReasons, type ExpectedVault } from '../domain/unseal-decision';
 import { parseSharePlaintext, selectShares, shareContext } from '../domain/share-selection';
-import { CertflowError, UnsealKeySetRejectedError, VaultRequestError, VaultUnavailableError } from '../contracts/errors';
+import { CertflowError, UnsealKeySetRejectedError, VaultIdentityMismatchError, VaultRequestError, VaultUnavailableError } from '../contracts/errors';
 import type { UnsealNodeResult } from '../contracts/unseal-payloads';
 import type { VaultNode } from '../contracts/env';
 import type { VaultSys } from '../ports/vault-sys';
@@ -13,6 +13,8 @@ export interface UnsealNodeDeps {
   shares: ShareStore;
   keys: KeyWrapper;
   clusterId: string;
+  /** The configured threshold, share count and (optionally) Vault cluster id, from the stack. */
+  expected: ExpectedVault;
   log: Log;
 }
 
@@ -26,6 +28,8 @@ export interface UnsealNodeDeps {
 export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise<UnsealNodeResult> {
   const { vault, log } = deps;
   const before = await vault.sealStatus();
+  // Identity first: a node that is not the configured Vault gets no share and no KMS call.
+  refuseImpostor(deps, node, before, 0);
   const decision = decideUnseal(before);
   const base = { nodeId: node.id, url: node.url, sealType: before.type, resetStaleProgress: false, sharesSubmitted: 0 };
   log.info('unseal decision', { nodeId: node.id, action: decision.action, reason: decision.reason, progress: before.progress, t: before.t });
@@ -39,7 +43,9 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     return { ...base, outcome: decision.reason, sealed: true };
   }
 
-  const plaintextShares = await decryptShares(deps, decision.sharesNeeded);
+  // The configured threshold, never the node's word (equal here, after refuseImpostor).
+  const sharesNeeded = deps.expected.threshold;
+  const plaintextShares = await decryptShares(deps, sharesNeeded);
   try {
     if (decision.resetFirst) {
       log.warn('resetting stale unseal progress left by another attempt', { nodeId: node.id, progress: before.progress, nonce: before.nonce });
@@ -47,7 +53,7 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     }
     let submitted = 0;
     for (const share of plaintextShares) {
-      const last = submitted + 1 === decision.sharesNeeded;
+      const last = submitted + 1 === sharesNeeded;
       let answer;
       try {
         answer = await vault.submitShare(share);
@@ -55,8 +61,10 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
         throw await explainShareFailure(deps, error, last, node);
       }
       submitted += 1;
-      const outcome = judgeShareAnswer(answer, submitted, decision.sharesNeeded);
+      const outcome = judgeShareAnswer(answer, submitted, sharesNeeded);
       if (outcome === 'unsealed') {
+        // The cluster id shows only once unsealed: too late to keep the shares, not too late to alarm.
+        refuseImpostor(deps, node, answer, submitted);
         log.info('node unsealed', { nodeId: node.id, sharesSubmitted: submitted });
         return { ...base, outcome: 'Unsealed', sealed: false, resetStaleProgress: decision.resetFirst, sharesSubmitted: submitted };
       }
@@ -76,6 +84,15 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     // Strings cannot be zeroed in JavaScript; dropping the only references is what we can do.
     plaintextShares.length = 0;
   }
+}
+
+function refuseImpostor(deps: UnsealNodeDeps, node: VaultNode, status: Parameters<typeof identityMismatch>[0], sharesSent: number): void {
+  const why = identityMismatch(status, deps.expected);
+  if (why === undefined) return;
+  deps.log.error('node is not the configured Vault: refused', { nodeId: node.id, why });
+  throw new VaultIdentityMismatchError(`${node.id} at ${node.url} is not the configured Vault cluster (${why}): ${sharesSent === 0 ? 'no share was sent' : `${sharesSent} shares were sent; rekey Vault`}`, {
+    details: { nodeId: node.id, reportedThreshold: status.t, reportedShares: status.n, sharesSent },
+  });
 }
 
 async function decryptShares(deps: UnsealNodeDeps, needed: number): Promise<string[]> {

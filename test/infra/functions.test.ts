@@ -58,6 +58,12 @@ describe('the Lambda functions', () => {
     expect(rawVariables[EnvNames.ShareTable]).toEqual({ Ref: tableId });
   });
 
+  it.each(['UnsealNode', 'Preflight'] as const)('%s carries the configured threshold and share count, so no node decides how many shares leave KMS', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId);
+    expect(fn?.environment[EnvNames.VaultThreshold]).toBe(String(config.vault.threshold));
+    expect(fn?.environment[EnvNames.VaultShares]).toBe(String(config.vault.shares));
+  });
+
   it('write to their own log groups, kept for one month', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const logGroups = template.findResources('AWS::Logs::LogGroup');

@@ -38,6 +38,8 @@ export async function vaultInit(options: VaultInitOptions, out: Output): Promise
       ...process.env,
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      [EnvNames.VaultThreshold]: String(config.vault.threshold),
+      [EnvNames.VaultShares]: String(config.vault.shares),
       [EnvNames.UnsealKeyId]: config.kms.unsealKeyAlias,
       [EnvNames.ShareTable]: shareTable,
     };
