@@ -49,9 +49,13 @@ export class CertflowStack extends Stack {
     const { config } = props;
     Tags.of(this).add('certflow:deployment', config.name);
 
+    // `role/<name>` is a role of the deployment account: the template stays account-agnostic.
+    const roleArn = (entry: string) => (entry.startsWith('arn:') ? entry : `arn:${this.partition}:iam::${this.account}:${entry}`);
     const keys = new UnsealKeys(this, 'UnsealKeys', {
       clusterId: config.vault.clusterId,
       keyAlias: config.kms.unsealKeyAlias,
+      operatorRoleArns: config.kms.operatorRoles.map(roleArn),
+      ...(config.kms.adminRoles ? { adminRoleArns: config.kms.adminRoles.map(roleArn) } : {}),
     });
     const ledger = new Ledger(this, 'Ledger');
     const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name });

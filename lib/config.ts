@@ -112,6 +112,11 @@ const VaultAuthSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('token'), secretArn: SecretArnSchema, token: refused(INLINE_CREDENTIAL) }),
 ]);
 
+/** An IAM role of the deployment account, as a full ARN or `role/<name>` (no users, no account root). */
+const RoleReference = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN, or role/<name> of the deployment account (not a user, not an account root)');
+
 /** One Vault node's own address (unseal talks to each node, never to the load balancer). */
 const ConfigVaultNodeSchema = z.strictObject({ id: VaultNodeSchema.shape.id, url: HttpsUrl });
 
@@ -141,6 +146,18 @@ export const ConfigSchema = z
         .regex(/^alias\/[A-Za-z0-9/_-]+$/, 'a KMS alias like alias/certflow-unseal')
         // alias/aws/* are AWS managed keys: their policy cannot be scoped to certflow's roles.
         .refine((alias) => !alias.startsWith('alias/aws/'), 'alias/aws/... names an AWS managed key, whose key policy cannot be scoped: use a customer managed key'),
+      /**
+       * Roles that may decrypt the KMS-wrapped root token `certflow vault-init` writes (its own
+       * encryption context, which the unseal functions are explicitly denied). Required: without
+       * one, nobody could use the root token to configure Vault's auth.
+       */
+      operatorRoles: z.array(RoleReference).min(1),
+      /**
+       * Roles that administer the key (policy, rotation, disable, deletion) instead of the account
+       * root. Break-glass: the account root keeps only kms:PutKeyPolicy, so the key can never be
+       * locked out, and that is the one action to alert on. @default the account root (not for a regulated account)
+       */
+      adminRoles: z.array(RoleReference).min(1).optional(),
     }),
     pki: z.strictObject({
       rootTtl: Duration,

@@ -91,6 +91,16 @@ export class VaultIdentityMismatchError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * KMS answered an Encrypt with a KeyId other than the key ARN certflow asked for (issue 13 item 2):
+ * an alias redirected, or an endpoint that is not KMS. The ciphertext is discarded, never stored.
+ */
+export class KmsKeyMismatchError extends CertflowError {
+  override readonly name = 'KmsKeyMismatchError';
+  readonly code = 'KMS_KEY_MISMATCH';
+  readonly retryable = false;
+}
+
 /** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
 export class VaultUninitializedError extends CertflowError {
   override readonly name = 'VaultUninitializedError';
@@ -287,6 +297,7 @@ export const ErrorNames = {
   VaultUninitialized: 'VaultUninitializedError',
   ShareDecrypt: 'ShareDecryptError',
   KmsAccessDenied: 'KmsAccessDeniedError',
+  KmsKeyMismatch: 'KmsKeyMismatchError',
   KmsUnavailable: 'KmsUnavailableError',
   ShareStore: 'ShareStoreError',
   SharesAlreadyExist: 'SharesAlreadyExistError',

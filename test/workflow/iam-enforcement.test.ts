@@ -1,5 +1,6 @@
 import { reporterRoleArns } from '../../sandbox/iam/sandbox-identities';
-import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { rootTokenContext } from '../../functions/steps/vault-init';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EnvNames } from '../../functions/contracts/env';
@@ -24,10 +25,14 @@ describe('IAM in the sandbox, from the synthesized template', () => {
   let cloud: LocalCloud;
   let shareCiphertext: Uint8Array;
   let shareContext: Record<string, string>;
+  let wrappedRootToken: Uint8Array;
+  let rootToken: string;
 
   beforeAll(async () => {
     cloud = await startLocalCloud();
-    await initSandboxVault(cloud);
+    const init = await initSandboxVault(cloud);
+    wrappedRootToken = init.wrappedRootToken;
+    rootToken = init.rootTokenForSandbox;
     const env = cloud.runner.functionEnv('UnsealNode');
     const [share] = await new DynamoDbShareStore(dynamoDbClientFromEnv(env), env[EnvNames.ShareTable]!).list(config.vault.clusterId);
     shareCiphertext = share!.ciphertext;
@@ -88,6 +93,26 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     await expect(encrypt('another-cluster')).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(encrypt(config.vault.clusterId)).resolves.toMatchObject({ KeyId: expect.stringContaining(':key/') });
     operatorKms.destroy();
+  });
+
+  it('refuses UnsealNode and Preflight the root token with an explicit deny, though its context names their cluster', async () => {
+    for (const functionId of ['UnsealNode', 'Preflight'] as const) {
+      const kms = kmsClientFromEnv(cloud.runner.functionEnv(functionId));
+      const error = await kms
+        .send(new DecryptCommand({ CiphertextBlob: wrappedRootToken, EncryptionContext: rootTokenContext(config.vault.clusterId) }))
+        .catch((failure: Error) => failure);
+      expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('explicit deny') });
+      kms.destroy();
+    }
+  });
+
+  it('lets the configured operator role decrypt the root token, and nothing else', async () => {
+    const operatorArn = reporterRoleArns(config.kms.operatorRoles, SANDBOX_ACCOUNT)[0]!;
+    const kms = new KMSClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.kms.endpoint, credentials: credentialsForRole(operatorArn), maxAttempts: 1 });
+    const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: wrappedRootToken, EncryptionContext: rootTokenContext(config.vault.clusterId) }));
+    expect(Buffer.from(Plaintext!).toString('utf8')).toBe(rootToken);
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    kms.destroy();
   });
 
   it('refuses a function that may not encrypt at all, even with its own cluster\'s context', async () => {
