@@ -95,6 +95,10 @@ export class CertflowStack extends Stack {
     // The rotation steps keep their batches, backups list and run records in the ledger, and
     // ReleaseStaleLock deletes the lock item there.
     for (const functionId of functionsOf('rotation')) ledger.table.grantReadWriteData(functions.get(functionId));
+    // The kill switch (functions/contracts/pause.ts) sits in the ledger table: UnsealNode reads it
+    // before any share leaves KMS (the rotation functions already read and write the table).
+    functions.get('UnsealNode').addEnvironment(EnvNames.LedgerTable, ledger.table.tableName);
+    ledger.table.grant(functions.get('UnsealNode'), 'dynamodb:GetItem');
     // Secrets by reference only: each is readable by exactly the functions whose environment names it.
     const secrets = configSecrets(config);
     grantSecretReads([...functionsOf('pki'), ...functionsOf('rotation')].map((functionId) => functions.get(functionId)), secrets.vaultAuth);

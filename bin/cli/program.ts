@@ -158,6 +158,28 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
+  // The kill switch (issue 13 item 5): one command each way, the same options.
+  for (const [name, pause] of [['pause', true], ['resume', false]] as const) {
+    const killSwitch = command(
+      `${name} <workflow>`,
+      pause ? 'hold a workflow: unseal (sealed nodes stay sealed), rotation or all' : 'release a workflow held by certflow pause',
+      [`certflow ${name} unseal --local`, `certflow ${name} all --ledger-table <LedgerTableName>`],
+    )
+      .option('--local', 'on the running sandbox instead of AWS')
+      .option('--ledger-table <name>', 'against AWS: the LedgerTableName stack output');
+    if (pause) killSwitch.option('--reason <text>', 'why, kept with the pause (no secrets)');
+    killSwitch.action(
+      act(killSwitch, async (out, global) => {
+        const opts = killSwitch.opts<{ local?: boolean; ledgerTable?: string; reason?: string }>();
+        const { setPause } = await import('./commands/pause');
+        return setPause(
+          { configPath: global.configPath, local: opts.local ?? false, pause, target: killSwitch.args[0]!, ...(opts.ledgerTable ? { ledgerTable: opts.ledgerTable } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+          out,
+        );
+      }),
+    );
+  }
+
   const rotate = command('rotate', 'start a Rotation run now', ['certflow rotate --local --wait', 'certflow rotate --local --intermediate --service backend'])
     .option('--local', 'on the running sandbox instead of AWS')
     .option('--intermediate', 'force a new intermediate even when none is due')

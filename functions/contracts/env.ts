@@ -65,6 +65,8 @@ export const UnsealEnvSchema = z.object({
   [EnvNames.VaultThreshold]: z.coerce.number().int().min(1).max(255),
   [EnvNames.VaultShares]: z.coerce.number().int().min(1).max(255),
   [EnvNames.VaultReportedClusterId]: z.string().min(1).optional(),
+  /** The ledger table, where the kill switch is (contracts/pause.ts); UnsealNode and Preflight read it. */
+  [EnvNames.LedgerTable]: z.string().min(1).optional(),
   [EnvNames.UnsealKeyId]: z.string().min(1),
   [EnvNames.ShareTable]: z.string().min(1),
 });

@@ -101,6 +101,16 @@ export class KmsKeyMismatchError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * The kill switch holds this workflow (`certflow pause`): the run stops before it changes
+ * anything. Terminal: the next run is refused the same way until `certflow resume`.
+ */
+export class WorkflowPausedError extends CertflowError {
+  override readonly name = 'WorkflowPausedError';
+  readonly code = 'WORKFLOW_PAUSED';
+  readonly retryable = false;
+}
+
 /** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
 export class VaultUninitializedError extends CertflowError {
   override readonly name = 'VaultUninitializedError';
@@ -298,6 +308,7 @@ export const ErrorNames = {
   ShareDecrypt: 'ShareDecryptError',
   KmsAccessDenied: 'KmsAccessDeniedError',
   KmsKeyMismatch: 'KmsKeyMismatchError',
+  WorkflowPaused: 'WorkflowPausedError',
   KmsUnavailable: 'KmsUnavailableError',
   ShareStore: 'ShareStoreError',
   SharesAlreadyExist: 'SharesAlreadyExistError',

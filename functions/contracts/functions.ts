@@ -173,6 +173,8 @@ export const Metrics = {
   VaultSealedNodes: 'VaultSealedNodes',
   /** How many nodes an unseal run refused as not the configured Vault (VaultIdentityMismatchError); dimension Cluster. */
   VaultImpostorNodes: 'VaultImpostorNodes',
+  /** How many sealed nodes an unseal run left sealed because the kill switch holds unseal; dimension Cluster. */
+  UnsealPausedNodes: 'UnsealPausedNodes',
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
 } as const;

@@ -65,6 +65,9 @@ export async function reportUnseal(deps: ReportUnsealDeps, input: ReportUnsealIn
   const impostors = nodes.filter((node) => node.error === ErrorNames.VaultIdentityMismatch).length;
   deps.metrics.gauge(Metrics.VaultImpostorNodes, impostors, { [Metrics.ClusterDimension]: deps.clusterId });
   if (impostors > 0) deps.log.error('nodes refused as not the configured Vault', { impostors });
+  // 1 while the kill switch holds a sealed node sealed: the sealed alarm then has its reason.
+  const paused = nodes.filter((node) => node.outcome === 'Paused').length;
+  deps.metrics.gauge(Metrics.UnsealPausedNodes, paused, { [Metrics.ClusterDimension]: deps.clusterId });
   deps.metrics.flush();
 
   const allUnsealed = nodes.length > 0 && sealedCount === 0;

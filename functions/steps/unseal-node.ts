@@ -7,6 +7,7 @@ import type { VaultSys } from '../ports/vault-sys';
 import type { ShareStore } from '../ports/share-store';
 import type { KeyWrapper } from '../ports/key-wrapper';
 import type { Log } from '../ports/log';
+import type { PauseSwitch } from '../ports/pause-switch';
 
 export interface UnsealNodeDeps {
   vault: VaultSys;
@@ -15,6 +16,8 @@ export interface UnsealNodeDeps {
   clusterId: string;
   /** The configured threshold, share count and (optionally) Vault cluster id, from the stack. */
   expected: ExpectedVault;
+  /** The kill switch; without one (the sandbox's own bootstrap) nothing is paused. */
+  pause?: PauseSwitch;
   log: Log;
 }
 
@@ -32,6 +35,14 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
   refuseImpostor(deps, node, before, 0);
   const decision = decideUnseal(before);
   const base = { nodeId: node.id, url: node.url, sealType: before.type, resetStaleProgress: false, sharesSubmitted: 0 };
+  if (decision.action === 'submit-shares') {
+    // Checked before any share leaves KMS: a deliberate incident seal stays sealed (issue 13 item 5).
+    const paused = await deps.pause?.pauseOf('unseal');
+    if (paused) {
+      log.warn('unseal is paused: node left sealed', { nodeId: node.id, pausedBy: paused.pausedBy, pausedAt: paused.pausedAt });
+      return { ...base, outcome: 'Paused', sealed: true, message: `unseal paused by ${paused.pausedBy} at ${paused.pausedAt}${paused.reason ? `: ${paused.reason}` : ''}; certflow resume unseal` };
+    }
+  }
   log.info('unseal decision', { nodeId: node.id, action: decision.action, reason: decision.reason, progress: before.progress, t: before.t });
 
   if (decision.action === 'none') return { ...base, outcome: 'AlreadyUnsealed', sealed: false };

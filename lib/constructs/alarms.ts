@@ -45,6 +45,7 @@ export class UnsealAlarms extends Construct {
         '2) UnsealKeySetRejectedError/ShareDecryptError: the stored shares do not open this Vault (rekey or wrong cluster); re-run certflow vault-init only after checking.',
         '3) KmsAccessDeniedError: check the unseal key is enabled and its policy still names the UnsealNode role.',
         '4) Uninitialized: run certflow vault-init. AutoUnsealSealed: check the awskms seal key and IAM.',
+        '4b) Paused (UnsealPausedNodes >= 1): the kill switch holds unseal on purpose (certflow pause unseal); certflow resume unseal ends it.',
         '5) No data: the Unseal workflow is not running; check the schedule, its dead-letter queue and failed executions.',
       ].join(' '),
       metric: new cloudwatch.Metric({

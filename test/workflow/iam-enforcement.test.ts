@@ -9,6 +9,7 @@ import { kmsClientFromEnv } from '../../functions/adapters/kms/kms-client';
 import { KmsKeyWrapper } from '../../functions/adapters/kms/kms-key-wrapper';
 import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
+import { DynamoDbPauseSwitch } from '../../functions/adapters/aws/dynamodb-pause-switch';
 import { KmsAccessDeniedError } from '../../functions/contracts/errors';
 import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
@@ -113,6 +114,25 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     expect(Buffer.from(Plaintext!).toString('utf8')).toBe(rootToken);
     await expect(kms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     kms.destroy();
+  });
+
+  it('leaves a sealed node sealed while the kill switch holds unseal, under UnsealNode\'s own role, and unseals it once resumed', async () => {
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const operatorEnv = { ...env, AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey };
+    const killSwitch = new DynamoDbPauseSwitch(dynamoDbClientFromEnv(operatorEnv), env[EnvNames.LedgerTable]!);
+    const node = cloud.sandbox.config.vault.nodes[0]!;
+    const control = cloud.sandbox.vault.node(node.id);
+    await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-0', node });
+    control.seal();
+    await killSwitch.pause('unseal', { pausedBy: 'incident-42', pausedAt: '2026-12-02T17:00:00Z', reason: 'suspected share leak' });
+    try {
+      const paused = await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-1', node });
+      expect(paused).toMatchObject({ outcome: 'Paused', sealed: true, sharesSubmitted: 0, message: expect.stringContaining('incident-42') });
+      expect(control.state().sealed).toBe(true);
+    } finally {
+      await killSwitch.resume('unseal');
+    }
+    expect(await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-2', node })).toMatchObject({ outcome: 'Unsealed', sealed: false });
   });
 
   it('refuses a function that may not encrypt at all, even with its own cluster\'s context', async () => {
