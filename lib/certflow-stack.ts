@@ -1,4 +1,5 @@
 import { CfnOutput, type CfnResource, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf } from '../functions/contracts/functions';
@@ -82,8 +83,11 @@ export class CertflowStack extends Stack {
     };
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
+    // One retention for every log group (config logs.retentionDays; one year by default).
+    const logRetention = config.logs.retentionDays as logs.RetentionDays;
     const functions = new CertflowFunctions(this, 'Functions', {
       deploymentName: config.name,
+      logRetention,
       environment: {
         ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, unsealEnvironment])),
         ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, pkiEnvironment])),
@@ -105,6 +109,7 @@ export class CertflowStack extends Stack {
     grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
+      logRetention,
       deploymentName: config.name,
       discoverFunction: functions.get('UnsealDiscover'),
       unsealNodeFunction: functions.get('UnsealNode'),
@@ -127,6 +132,7 @@ export class CertflowStack extends Stack {
     });
 
     this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
+      logRetention,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,
@@ -162,6 +168,7 @@ export class CertflowStack extends Stack {
       reason: 'StopExecution acts on execution ARNs, which exist only at run time: the wildcard is every execution of the Rotation state machine, and nothing else.',
     });
     this.compromiseWorkflow = new CompromiseWorkflow(this, 'CompromiseWorkflow', {
+      logRetention,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,

@@ -117,6 +117,9 @@ const RoleReference = z
   .string()
   .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN, or role/<name> of the deployment account (not a user, not an account root)');
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 /** One Vault node's own address (unseal talks to each node, never to the load balancer). */
 const ConfigVaultNodeSchema = z.strictObject({ id: VaultNodeSchema.shape.id, url: HttpsUrl });
 
@@ -210,6 +213,16 @@ export const ConfigSchema = z
           )
           .min(1),
       }),
+    /** CloudWatch Logs retention of every function's and state machine's log group. */
+    logs: z
+      .strictObject({
+        // PCI DSS 10.7 keeps audit trails for at least a year: the default.
+        retentionDays: z
+          .number()
+          .refine((days) => LOG_RETENTION_DAYS.includes(days), `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`)
+          .default(365),
+      })
+      .default({ retentionDays: 365 }),
     alarms: z
       .strictObject({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),

@@ -22,7 +22,7 @@ export const ROOT_TOKEN_PURPOSE = 'root-token';
  * key is granted statement by statement below. kms:PutKeyPolicy (Put*) must stay, or the key
  * could never be changed again (and CloudFormation's lockout check refuses the policy).
  */
-const KEY_ADMIN_ACTIONS = [
+export const KEY_ADMIN_ACTIONS = [
   'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',

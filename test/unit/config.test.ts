@@ -110,6 +110,7 @@ describe('the strict deployment config (issue 13 item 4)', () => {
     ['an AWS managed key alias', (c: any) => (c.kms.unsealKeyAlias = 'alias/aws/kms'), 'kms.unsealKeyAlias'],
     ['a schedule that is not an expression', (c: any) => (c.schedules.unseal = 'every minute'), 'schedules.unseal'],
     ['no clusters at all', (c: any) => delete c.kubernetes.clusters, 'kubernetes.clusters'],
+    ['a log retention CloudWatch does not offer', (c: any) => (c.logs = { retentionDays: 42 }), 'logs.retentionDays'],
     ['no operator role for the root token', (c: any) => delete c.kms.operatorRoles, 'kms.operatorRoles'],
     ['an IAM user as a key administrator', (c: any) => (c.kms.adminRoles = ['user/alice']), 'kms.adminRoles.0'],
     ['the account root as a key operator', (c: any) => (c.kms.operatorRoles = ['arn:aws:iam::123456789012:root']), 'kms.operatorRoles.0'],
