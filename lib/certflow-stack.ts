@@ -71,6 +71,8 @@ export class CertflowStack extends Stack {
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };
+    // The Vault CA from config, pinned by every function that talks to Vault (issue 13 item 1).
+    if (config.vault.caCertificate) unsealEnvironment[EnvNames.VaultCaPem] = config.vault.caCertificate;
     const pkiEnvironment = pkiEnvironmentOf(config);
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,

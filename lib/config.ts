@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
@@ -120,6 +121,22 @@ const RoleReference = z
 /** The retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+/**
+ * The CA that signs the Vault listeners' certificates, as PEM: pinned by every function and the
+ * CLI (it replaces the public roots), so a node with a certificate from anywhere else is refused.
+ * Node's own X.509 parser decides; it must be a CA certificate.
+ */
+const CaCertificatePem = z.string().superRefine((pem, ctx) => {
+  let certificates: X509Certificate[];
+  try {
+    certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  } catch {
+    certificates = [];
+  }
+  if (certificates.length === 0) ctx.addIssue({ code: 'custom', message: 'a PEM CA certificate (-----BEGIN CERTIFICATE-----)' });
+  else if (certificates.some((certificate) => !certificate.ca)) ctx.addIssue({ code: 'custom', message: 'every certificate must be a CA certificate (basicConstraints CA:TRUE), not a server certificate' });
+});
+
 /** One Vault node's own address (unseal talks to each node, never to the load balancer). */
 const ConfigVaultNodeSchema = z.strictObject({ id: VaultNodeSchema.shape.id, url: HttpsUrl });
 
@@ -129,6 +146,8 @@ export const ConfigSchema = z
     vault: z.strictObject({
       clusterId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
       address: HttpsUrl.describe('the load-balanced API address (never used for unseal)'),
+      /** The Vault listeners' CA (PEM), pinned in every function and the CLI. @default the public roots (not for a regulated account) */
+      caCertificate: CaCertificatePem.optional(),
       nodes: z.array(ConfigVaultNodeSchema).min(1),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),
       shares: z.number().int().min(1).max(255).default(5),

@@ -5,6 +5,8 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, DEFAULT_CONFIG_PATH } from '../../bin/app';
 import { FunctionIds, functionsOf, type FunctionId } from '../../functions/contracts/functions';
+import { EnvNames, PkiEnvNames } from '../../functions/contracts/env';
+import { makeKeys, makeRoot } from '../support/pki-fixtures';
 
 /**
  * Secrets by reference (issue 13 item 4): each secret the config names is readable by exactly the
@@ -42,12 +44,20 @@ function secretReaders(template: Template): Partial<Record<FunctionId, unknown[]
   return readers;
 }
 
-describe('secrets named in the config', () => {
-  it('lets exactly the PKI and rotation functions read the Vault login secret, and only the rotation functions read a cluster secret', () => {
-    const template = synthesize((config) => {
+describe('secrets and the Vault CA named in the config', () => {
+  let caPem: string;
+  let template: Template;
+  beforeAll(async () => {
+    const notBefore = new Date(Date.now() - 60_000);
+    caPem = (await makeRoot({ name: 'CN=vault CA', key: await makeKeys('ec'), notBefore, notAfter: new Date(Date.now() + 86_400_000) })).pem;
+    template = synthesize((config) => {
+      config['vault']['caCertificate'] = caPem;
       config['vault']['auth'] = { method: 'approle', secretArn: VAULT_SECRET };
       config['kubernetes']['clusters'] = [{ name: 'primary', auth: 'kubeconfig-secret', secretArn: CLUSTER_SECRET }];
     });
+  });
+
+  it('lets exactly the PKI and rotation functions read the Vault login secret, and only the rotation functions read a cluster secret', () => {
     const readers = secretReaders(template);
     const expected: Partial<Record<FunctionId, unknown[]>> = {};
     for (const functionId of functionsOf('pki')) expected[functionId] = [VAULT_SECRET];
@@ -56,6 +66,13 @@ describe('secrets named in the config', () => {
     // Only GetSecretValue: no DescribeSecret, ListSecrets or wildcard action.
     const raw = JSON.stringify(template.toJSON());
     expect(new Set(raw.match(/"secretsmanager:[A-Za-z*]+"/g))).toEqual(new Set(['"secretsmanager:GetSecretValue"']));
+  });
+
+  it('pins the configured Vault CA in every function that talks to Vault', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn['Properties']['Environment']['Variables'] as Record<string, unknown>);
+    const talkToVault = functions.filter((variables) => variables[EnvNames.VaultNodes] !== undefined || variables[PkiEnvNames.VaultAddress] !== undefined);
+    expect(talkToVault.length).toBeGreaterThan(10);
+    for (const variables of talkToVault) expect(variables[EnvNames.VaultCaPem]).toBe(caPem);
   });
 
   it('grants no secret read at all when Vault login is by IAM and the clusters are EKS', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig, parseDuration } from '../../lib/config';
 import { ConfigError } from '../../functions/contracts/errors';
+import { makeKeys, makeLeaf, makeRoot } from '../support/pki-fixtures';
 
 const seed = () => structuredClone(loadConfig('config/econgraph.json')) as unknown as Record<string, any>;
 
@@ -110,6 +111,7 @@ describe('the strict deployment config (issue 13 item 4)', () => {
     ['an AWS managed key alias', (c: any) => (c.kms.unsealKeyAlias = 'alias/aws/kms'), 'kms.unsealKeyAlias'],
     ['a schedule that is not an expression', (c: any) => (c.schedules.unseal = 'every minute'), 'schedules.unseal'],
     ['no clusters at all', (c: any) => delete c.kubernetes.clusters, 'kubernetes.clusters'],
+    ['a Vault CA that is not a PEM certificate', (c: any) => (c.vault.caCertificate = 'not a certificate'), 'vault.caCertificate'],
     ['a log retention CloudWatch does not offer', (c: any) => (c.logs = { retentionDays: 42 }), 'logs.retentionDays'],
     ['no operator role for the root token', (c: any) => delete c.kms.operatorRoles, 'kms.operatorRoles'],
     ['an IAM user as a key administrator', (c: any) => (c.kms.adminRoles = ['user/alice']), 'kms.adminRoles.0'],
@@ -136,6 +138,18 @@ describe('the strict deployment config (issue 13 item 4)', () => {
     const config = parseConfig(raw);
     expect(config.kubernetes.clusters.map((cluster) => cluster.auth)).toEqual(['token', 'kubeconfig-secret']);
     expect(config.vault.auth).toEqual({ method: 'approle', secretArn: SECRET_ARN, mount: 'approle/certflow' });
+  });
+
+  it('accepts a PEM CA certificate as the pinned Vault CA and refuses a server certificate there', async () => {
+    const notBefore = new Date(Date.now() - 60_000);
+    const notAfter = new Date(Date.now() + 86_400_000);
+    const ca = await makeRoot({ name: 'CN=vault CA', key: await makeKeys('ec'), notBefore, notAfter });
+    const leaf = await makeLeaf({ issuer: ca, key: await makeKeys('ec'), commonName: 'vault-0', dnsNames: ['vault-0.internal'], notBefore, notAfter });
+    const raw = seed();
+    raw.vault.caCertificate = ca.pem;
+    expect(parseConfig(raw).vault.caCertificate).toBe(ca.pem);
+    raw.vault.caCertificate = leaf.pem;
+    expect(problemsOf(raw)).toMatch(/vault\.caCertificate: every certificate must be a CA certificate/);
   });
 
   it('names the line of the file where the bad field sits', () => {
