@@ -1,4 +1,5 @@
 import { CfnOutput, type CfnResource, Duration, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf, type FunctionId } from '../functions/contracts/functions';
@@ -17,6 +18,7 @@ import { RotationAlarms } from './constructs/rotation-alarms';
 import { RotationSchedule } from './constructs/rotation-schedule';
 import { RotationWorkflow } from './constructs/rotation-workflow';
 import { RunTimeParameters } from './constructs/run-time-parameters';
+import { configSecrets, grantSecretReads } from './constructs/secret-reads';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -49,9 +51,13 @@ export class CertflowStack extends Stack {
     const { config } = props;
     Tags.of(this).add('certflow:deployment', config.name);
 
+    // `role/<name>` is a role of the deployment account: the template stays account-agnostic.
+    const roleArn = (entry: string) => (entry.startsWith('arn:') ? entry : `arn:${this.partition}:iam::${this.account}:${entry}`);
     const keys = new UnsealKeys(this, 'UnsealKeys', {
       clusterId: config.vault.clusterId,
       keyAlias: config.kms.unsealKeyAlias,
+      operatorRoleArns: config.kms.operatorRoles.map(roleArn),
+      ...(config.kms.adminRoles ? { adminRoleArns: config.kms.adminRoles.map(roleArn) } : {}),
     });
     const ledger = new Ledger(this, 'Ledger');
     const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name });
@@ -61,9 +67,15 @@ export class CertflowStack extends Stack {
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      // The configured identity UnsealNode and Preflight check before a share leaves KMS (issue 13 item 1).
+      [EnvNames.VaultThreshold]: String(config.vault.threshold),
+      [EnvNames.VaultShares]: String(config.vault.shares),
+      ...(config.vault.reportedClusterId ? { [EnvNames.VaultReportedClusterId]: config.vault.reportedClusterId } : {}),
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };
+    // The Vault CA from config, pinned by every function that talks to Vault (issue 13 item 1).
+    if (config.vault.caCertificate) unsealEnvironment[EnvNames.VaultCaPem] = config.vault.caCertificate;
     const pkiEnvironment = pkiEnvironmentOf(config);
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,
@@ -82,15 +94,26 @@ export class CertflowStack extends Stack {
       ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, runTime.byReference(pkiEnvironment)])),
       ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, runTime.byReference(rotationEnvironment)])),
     };
-    const functions = new CertflowFunctions(this, 'Functions', { deploymentName: config.name, environment });
+    // One retention for every log group (config logs.retentionDays; one year by default).
+    const logRetention = config.logs.retentionDays as logs.RetentionDays;
+    const functions = new CertflowFunctions(this, 'Functions', { deploymentName: config.name, logRetention, environment });
     for (const [functionId, variables] of Object.entries(environment)) runTime.grantRead(functions.get(functionId as FunctionId), variables);
     // UnsealNode unseals on schedule; Preflight unseals a node it finds sealed before a rotation.
     keys.allowUnseal([functions.get('UnsealNode'), functions.get('Preflight')]);
     // The rotation steps keep their batches, backups list and run records in the ledger, and
     // ReleaseStaleLock deletes the lock item there.
     for (const functionId of functionsOf('rotation')) ledger.table.grantReadWriteData(functions.get(functionId));
+    // The kill switch (functions/contracts/pause.ts) sits in the ledger table: UnsealNode reads it
+    // before any share leaves KMS (the rotation functions already read and write the table).
+    functions.get('UnsealNode').addEnvironment(EnvNames.LedgerTable, ledger.table.tableName);
+    ledger.table.grant(functions.get('UnsealNode'), 'dynamodb:GetItem');
+    // Secrets by reference only: each is readable by exactly the functions whose environment names it.
+    const secrets = configSecrets(config);
+    grantSecretReads([...functionsOf('pki'), ...functionsOf('rotation')].map((functionId) => functions.get(functionId)), secrets.vaultAuth);
+    grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
+      logRetention,
       deploymentName: config.name,
       discoverFunction: functions.get('UnsealDiscover'),
       unsealNodeFunction: functions.get('UnsealNode'),
@@ -113,6 +136,7 @@ export class CertflowStack extends Stack {
     });
 
     this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
+      logRetention,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,
@@ -148,6 +172,7 @@ export class CertflowStack extends Stack {
       reason: 'StopExecution acts on execution ARNs, which exist only at run time: the wildcard is every execution of the Rotation state machine, and nothing else.',
     });
     this.compromiseWorkflow = new CompromiseWorkflow(this, 'CompromiseWorkflow', {
+      logRetention,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,

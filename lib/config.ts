@@ -1,9 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
 import { ClusterNameSchema } from '../functions/contracts/clusters';
 import { VaultNodeSchema } from '../functions/contracts/env';
 import { TargetPolicySchema } from '../functions/contracts/target-policy';
+import { configErrorMap, jsonErrorLine, lineLocator } from './config-diagnostics';
 
 /**
  * The deployment config: one zod-validated file per deployment, chosen with
@@ -21,28 +23,78 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * UNIT_SECONDS[unit];
 }
 
+/**
+ * Seconds of a duration, NaN when it is none: the cross-field checks below run even when a field
+ * failed its own check (an unknown key elsewhere does not stop them), and must not throw.
+ */
+const seconds = (text: string): number => (DURATION.test(text) ? parseDuration(text) : Number.NaN);
+
 const Duration = z
   .string()
   .regex(DURATION, 'a duration like 30d, 720h, 90m or 45s')
-  .refine((text) => parseDuration(text) > 0, 'must be longer than zero');
+  // Guarded: zod runs the refinement even when the pattern failed, and parseDuration would throw.
+  .refine((text) => !DURATION.test(text) || parseDuration(text) > 0, 'must be longer than zero');
 
 const MountName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a Vault mount path without slashes');
 const DnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS-1123 label');
+/** A Kubernetes object name (DNS-1123 subdomain): no slash, no `..`, so it cannot climb a path. */
+const ObjectName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'a Kubernetes object name (DNS-1123 subdomain)');
+/**
+ * An auth mount path as Vault takes it in `auth/<mount>/login`: segments of letters, digits, `_`
+ * and `-` joined by `/`. No dot at all, so `../../sys/raw` cannot reach another endpoint.
+ */
+const AuthMountPath = z.string().regex(/^[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64}){0,3}$/, 'a Vault auth mount path: segments of letters, digits, "_" and "-" joined by "/" (no ".", no leading "/")');
+/** A Vault role name as it sits in a URL path segment (`auth/aws/role/<name>`, `pki/issue/<name>`). */
+const VaultRoleName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/, 'a Vault role name: letters, digits, "_", "-" and "." (no "/", not starting with ".")');
+/** https only: a node or API reached over http would hand its token or the unseal shares to anyone on the path. */
+const HttpsUrl = z.url({ protocol: /^https$/, error: 'an https:// URL (http is refused)' });
+/**
+ * A Secrets Manager secret by its full ARN, including the six-character suffix Secrets Manager
+ * adds, so the IAM grant names exactly this secret (a partial ARN would need a wildcard).
+ */
+export const SecretArnSchema = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/,
+    'a full Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)',
+  );
+/** A field that must never appear: refused with the reason rather than as an unknown key. */
+const refused = (reason: string) => z.undefined({ error: reason }).optional();
+const INLINE_CREDENTIAL = 'inline credentials are refused: store the value in Secrets Manager and give its ARN';
 
 export const KeyAlgorithmSchema = z.enum(['ecdsa-p256', 'rsa-2048']);
 
-/**
- * One Kubernetes cluster: its name (targets refer to it) and how certflow reaches it. Only the
- * name and the auth form are checked here; the rest of each form (functions/contracts/clusters.ts
- * ClusterSpecSchema) passes through to the rotation functions, which validate it at cold start.
- */
-const KubernetesClusterSchema = z.looseObject({
-  name: ClusterNameSchema,
-  auth: z.enum(['eks', 'kubeconfig-secret', 'token']),
-});
+const base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64 (as in certificate-authority-data)');
+const AwsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1');
 
-/** The cluster certflow runs beside when the config names none: the in-cluster API address. */
-const DEFAULT_CLUSTERS = [{ name: 'primary', auth: 'token' as const, server: 'https://kubernetes.default.svc' }];
+/**
+ * One Kubernetes cluster: its name (targets refer to it) and how certflow reaches it, each form
+ * strict and with no credential inline. The stack hands these to the rotation functions, which
+ * parse them again with functions/contracts/clusters.ts ClusterSpecSchema at cold start; that
+ * runtime schema still takes an inline token for the sandbox, which builds its own list.
+ */
+const KubernetesClusterSchema = z.discriminatedUnion('auth', [
+  z.strictObject({
+    auth: z.literal('eks'),
+    name: ClusterNameSchema,
+    endpoint: HttpsUrl,
+    caData: base64,
+    region: AwsRegion,
+  }),
+  z.strictObject({ auth: z.literal('kubeconfig-secret'), name: ClusterNameSchema, secretArn: SecretArnSchema }),
+  z.strictObject({
+    auth: z.literal('token'),
+    name: ClusterNameSchema,
+    server: HttpsUrl,
+    tokenSecretArn: SecretArnSchema,
+    caData: base64.optional(),
+    token: refused(`${INLINE_CREDENTIAL} (tokenSecretArn)`),
+    skipTlsVerify: refused('skipTlsVerify is refused: give the cluster CA as caData'),
+  }),
+]);
 
 /** Default schedules (EventBridge Scheduler expressions). */
 const DEFAULT_SCHEDULES = {
@@ -52,32 +104,84 @@ const DEFAULT_SCHEDULES = {
   // two runs do not meet at the lock (one would end AlreadyRunning).
   intermediateRotation: 'cron(0 5 * * ? *)',
 };
+/** An EventBridge Scheduler expression: rate(...), cron(...) or at(...). */
+const ScheduleExpression = z.string().regex(/^(rate|cron|at)\([^()]+\)$/, 'a schedule expression: rate(...), cron(...) or at(...)');
 
 const VaultAuthSchema = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws') }),
-  z.object({ method: z.literal('approle'), secretArn: z.string().min(1), mount: z.string().default('approle') }),
-  z.object({ method: z.literal('token'), secretArn: z.string().min(1) }),
+  z.strictObject({ method: z.literal('aws-iam'), role: VaultRoleName, mount: AuthMountPath.default('aws') }),
+  z.strictObject({ method: z.literal('approle'), secretArn: SecretArnSchema, mount: AuthMountPath.default('approle'), roleId: refused(INLINE_CREDENTIAL), secretId: refused(INLINE_CREDENTIAL) }),
+  z.strictObject({ method: z.literal('token'), secretArn: SecretArnSchema, token: refused(INLINE_CREDENTIAL) }),
 ]);
 
+/** An IAM role of the deployment account, as a full ARN or `role/<name>` (no users, no account root). */
+const RoleReference = z
+  .string()
+  .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN, or role/<name> of the deployment account (not a user, not an account root)');
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/**
+ * The CA that signs the Vault listeners' certificates, as PEM: pinned by every function and the
+ * CLI (it replaces the public roots), so a node with a certificate from anywhere else is refused.
+ * Node's own X.509 parser decides; it must be a CA certificate.
+ */
+const CaCertificatePem = z.string().superRefine((pem, ctx) => {
+  let certificates: X509Certificate[];
+  try {
+    certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  } catch {
+    certificates = [];
+  }
+  if (certificates.length === 0) ctx.addIssue({ code: 'custom', message: 'a PEM CA certificate (-----BEGIN CERTIFICATE-----)' });
+  else if (certificates.some((certificate) => !certificate.ca)) ctx.addIssue({ code: 'custom', message: 'every certificate must be a CA certificate (basicConstraints CA:TRUE), not a server certificate' });
+});
+
+/** One Vault node's own address (unseal talks to each node, never to the load balancer). */
+const ConfigVaultNodeSchema = z.strictObject({ id: VaultNodeSchema.shape.id, url: HttpsUrl });
+
 export const ConfigSchema = z
-  .object({
+  .strictObject({
     name: DnsLabel,
-    vault: z.object({
+    vault: z.strictObject({
       clusterId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
-      address: z.url().describe('the load-balanced API address (never used for unseal)'),
-      nodes: z.array(VaultNodeSchema).min(1),
+      address: HttpsUrl.describe('the load-balanced API address (never used for unseal)'),
+      /** The Vault listeners' CA (PEM), pinned in every function and the CLI. @default the public roots (not for a regulated account) */
+      caCertificate: CaCertificatePem.optional(),
+      nodes: z.array(ConfigVaultNodeSchema).min(1),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),
       shares: z.number().int().min(1).max(255).default(5),
+      /**
+       * The `cluster_id` Vault reports once unsealed (sys/seal-status; set after vault-init). When
+       * given, an unsealed node reporting another id is refused as not this Vault.
+       */
+      reportedClusterId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'the cluster_id Vault reports (letters, digits and dashes)').optional(),
       threshold: z.number().int().min(1).max(255).default(3),
       rootMount: MountName,
       intermediateMount: MountName,
-      role: z.string().min(1),
+      role: VaultRoleName,
       auth: VaultAuthSchema,
     }),
-    kms: z.object({
-      unsealKeyAlias: z.string().regex(/^alias\/[A-Za-z0-9/_-]+$/, 'a KMS alias like alias/certflow-unseal'),
+    kms: z.strictObject({
+      unsealKeyAlias: z
+        .string()
+        .regex(/^alias\/[A-Za-z0-9/_-]+$/, 'a KMS alias like alias/certflow-unseal')
+        // alias/aws/* are AWS managed keys: their policy cannot be scoped to certflow's roles.
+        .refine((alias) => !alias.startsWith('alias/aws/'), 'alias/aws/... names an AWS managed key, whose key policy cannot be scoped: use a customer managed key'),
+      /**
+       * Roles that may decrypt the KMS-wrapped root token `certflow vault-init` writes (its own
+       * encryption context, which the unseal functions are explicitly denied). Required: without
+       * one, nobody could use the root token to configure Vault's auth.
+       */
+      operatorRoles: z.array(RoleReference).min(1),
+      /**
+       * Roles that administer the key (policy, rotation, disable, deletion) instead of the account
+       * root. Break-glass: the account root keeps only kms:PutKeyPolicy, so the key can never be
+       * locked out, and that is the one action to alert on. @default the account root (not for a regulated account)
+       */
+      adminRoles: z.array(RoleReference).min(1).optional(),
     }),
-    pki: z.object({
+    pki: z.strictObject({
       rootTtl: Duration,
       intermediateTtl: Duration,
       intermediateRotationPeriod: Duration,
@@ -86,18 +190,20 @@ export const ConfigSchema = z
       keyAlgorithm: KeyAlgorithmSchema.default('ecdsa-p256'),
       organization: z.string().min(1),
     }),
-    kubernetes: z.object({
+    kubernetes: z.strictObject({
       /** certflow's own namespace (its verifier identity; Preflight reads its trust bundle there). */
       namespace: DnsLabel,
-      trustBundleConfigMap: z.string().min(1).default('certflow-trust-bundle'),
-      clusters: z.array(KubernetesClusterSchema).min(1).default(DEFAULT_CLUSTERS),
+      trustBundleConfigMap: ObjectName.default('certflow-trust-bundle'),
+      /**
+       * Required, no default: the old default (the in-cluster address with no credential) could not
+       * authenticate from a Lambda, and every cluster's credential must be declared by reference.
+       */
+      clusters: z.array(KubernetesClusterSchema).min(1),
       /** The declared target policy: the only things certflow may renew (functions/contracts/target-policy.ts). */
       targets: TargetPolicySchema,
-    })
-      // Strict: a config still carrying the old `kubernetes.services` list must fail, naming it, rather than deploy with it ignored.
-      .strict(),
+    }),
     policy: z
-      .object({
+      .strictObject({
         batchSize: z.number().int().min(1).max(500).default(25),
         concurrency: z.number().int().min(1).max(40).default(4),
         /** How many times a batch's rollout is looked at (5 s apart) before RolloutTimeoutError: 10 minutes. */
@@ -105,15 +211,15 @@ export const ConfigSchema = z
       })
       .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120 }),
     schedules: z
-      .object({
-        unseal: z.string().default(DEFAULT_SCHEDULES.unseal),
-        renewalSweep: z.string().default(DEFAULT_SCHEDULES.renewalSweep),
+      .strictObject({
+        unseal: ScheduleExpression.default(DEFAULT_SCHEDULES.unseal),
+        renewalSweep: ScheduleExpression.default(DEFAULT_SCHEDULES.renewalSweep),
         /** Starts a Rotation that checks the intermediate's cadence; the plan decides whether it is due. */
-        intermediateRotation: z.string().default(DEFAULT_SCHEDULES.intermediateRotation),
+        intermediateRotation: ScheduleExpression.default(DEFAULT_SCHEDULES.intermediateRotation),
       })
       .default(DEFAULT_SCHEDULES),
     compromise: z
-      .object({
+      .strictObject({
         /**
          * The IAM roles or users that may report a compromise (put `certflow.security` events on the
          * bus): full ARNs, or `role/<name>` / `user/<name>` in the deployment account. Every other
@@ -137,10 +243,19 @@ export const ConfigSchema = z
           .object({ automatic: z.boolean().default(false), timeoutMinutes: z.number().int().min(1).max(1440).default(30) })
           .strict()
           .default({ automatic: false, timeoutMinutes: 30 }),
+      }),
+    /** CloudWatch Logs retention of every function's and state machine's log group. */
+    logs: z
+      .strictObject({
+        // PCI DSS 10.7 keeps audit trails for at least a year: the default.
+        retentionDays: z
+          .number()
+          .refine((days) => LOG_RETENTION_DAYS.includes(days), `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`)
+          .default(365),
       })
-      .strict(),
+      .default({ retentionDays: 365 }),
     alarms: z
-      .object({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
+      .strictObject({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
       .default({ sealedMinutes: 3, expiryDays: 7 }),
   })
   .superRefine((config, ctx) => {
@@ -165,13 +280,13 @@ export const ConfigSchema = z
     });
     // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
     const pki = config.pki;
-    if (parseDuration(pki.renewBefore) >= parseDuration(pki.leafTtl)) {
+    if (seconds(pki.renewBefore) >= seconds(pki.leafTtl)) {
       ctx.addIssue({ code: 'custom', path: ['pki', 'renewBefore'], message: 'must be shorter than pki.leafTtl' });
     }
-    if (parseDuration(pki.intermediateTtl) >= parseDuration(pki.rootTtl)) {
+    if (seconds(pki.intermediateTtl) >= seconds(pki.rootTtl)) {
       ctx.addIssue({ code: 'custom', path: ['pki', 'intermediateTtl'], message: 'must be shorter than pki.rootTtl' });
     }
-    if (parseDuration(pki.intermediateRotationPeriod) + parseDuration(pki.leafTtl) > parseDuration(pki.intermediateTtl)) {
+    if (seconds(pki.intermediateRotationPeriod) + seconds(pki.leafTtl) > seconds(pki.intermediateTtl)) {
       ctx.addIssue({
         code: 'custom',
         path: ['pki', 'intermediateRotationPeriod'],
@@ -182,11 +297,18 @@ export const ConfigSchema = z
 
 export type CertflowConfig = z.infer<typeof ConfigSchema>;
 
-/** Validates a parsed config; throws a ConfigError whose message names every bad field. */
-export function parseConfig(raw: unknown, source = 'config'): CertflowConfig {
-  const result = ConfigSchema.safeParse(raw);
+/**
+ * Validates a parsed config; throws a ConfigError whose message names every bad field (and, given
+ * the file's text, its line), with the likely key for a misspelled one.
+ */
+export function parseConfig(raw: unknown, source = 'config', text?: string): CertflowConfig {
+  const result = ConfigSchema.safeParse(raw, { error: configErrorMap });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const lineOf = text === undefined ? () => undefined : lineLocator(text);
+  const problems = result.error.issues.map((issue) => {
+    const line = lineOf(issue.path);
+    return `${issue.path.join('.') || '(root)'}: ${issue.message}${line === undefined ? '' : ` (line ${line})`}`;
+  });
   throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
 }
 
@@ -202,7 +324,7 @@ export function loadConfig(path: string): CertflowConfig {
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError(`${path} is not valid JSON`, { cause });
+    throw new ConfigError(`${path} is not valid JSON: ${jsonErrorLine(text, cause)}`, { cause });
   }
-  return parseConfig(raw, path);
+  return parseConfig(raw, path, text);
 }

@@ -1,4 +1,4 @@
-import { PkiEnvNames } from '../functions/contracts/env';
+import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
 import { parseDuration, type CertflowConfig } from './config';
 
 /**
@@ -8,6 +8,7 @@ import { parseDuration, type CertflowConfig } from './config';
 export function pkiEnvironment(config: CertflowConfig): Record<string, string> {
   return {
     [PkiEnvNames.VaultAddress]: config.vault.address,
+    ...(config.vault.caCertificate ? { [EnvNames.VaultCaPem]: config.vault.caCertificate } : {}),
     [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
     [PkiEnvNames.RootMount]: config.vault.rootMount,
     [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,

@@ -124,18 +124,19 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
 
   const vaultInit = command('vault-init', 'initialize one Vault node and store its shares KMS-wrapped (never printed)', [
     'certflow vault-init --local',
-    'certflow vault-init --node vault-0 --share-table <ShareTableName>',
+    'certflow vault-init --node vault-0 --share-table <ShareTableName> --unseal-key-arn <UnsealKeyArn>',
   ])
     .option('--local', 'act on the running sandbox instead of AWS')
     .option('--node <id>', 'the node to initialize (default: the first configured)')
     .option('--share-table <name>', 'against AWS: the ShareTableName stack output')
+    .option('--unseal-key-arn <arn>', 'against AWS: the UnsealKeyArn stack output (a key ARN, never an alias)')
     .option('--out-dir <dir>', 'where the KMS-wrapped root token is written', '.certflow');
   vaultInit.action(
     act(vaultInit, async (out, global) => {
-      const opts = vaultInit.opts<{ local?: boolean; node?: string; shareTable?: string; outDir: string }>();
+      const opts = vaultInit.opts<{ local?: boolean; node?: string; shareTable?: string; unsealKeyArn?: string; outDir: string }>();
       const { vaultInit: run } = await import('./commands/vault-init');
       return run(
-        { configPath: global.configPath, local: opts.local ?? false, outDir: resolve(opts.outDir), ...(opts.node ? { nodeId: opts.node } : {}), ...(opts.shareTable ? { shareTable: opts.shareTable } : {}) },
+        { configPath: global.configPath, local: opts.local ?? false, outDir: resolve(opts.outDir), ...(opts.node ? { nodeId: opts.node } : {}), ...(opts.shareTable ? { shareTable: opts.shareTable } : {}), ...(opts.unsealKeyArn ? { unsealKeyArn: opts.unsealKeyArn } : {}) },
         out,
       );
     }),
@@ -156,6 +157,28 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
       );
     }),
   );
+
+  // The kill switch (issue 13 item 5): one command each way, the same options.
+  for (const [name, pause] of [['pause', true], ['resume', false]] as const) {
+    const killSwitch = command(
+      `${name} <workflow>`,
+      pause ? 'hold a workflow: unseal (sealed nodes stay sealed), rotation or all' : 'release a workflow held by certflow pause',
+      [`certflow ${name} unseal --local`, `certflow ${name} all --ledger-table <LedgerTableName>`],
+    )
+      .option('--local', 'on the running sandbox instead of AWS')
+      .option('--ledger-table <name>', 'against AWS: the LedgerTableName stack output');
+    if (pause) killSwitch.option('--reason <text>', 'why, kept with the pause (no secrets)');
+    killSwitch.action(
+      act(killSwitch, async (out, global) => {
+        const opts = killSwitch.opts<{ local?: boolean; ledgerTable?: string; reason?: string }>();
+        const { setPause } = await import('./commands/pause');
+        return setPause(
+          { configPath: global.configPath, local: opts.local ?? false, pause, target: killSwitch.args[0]!, ...(opts.ledgerTable ? { ledgerTable: opts.ledgerTable } : {}), ...(opts.reason ? { reason: opts.reason } : {}) },
+          out,
+        );
+      }),
+    );
+  }
 
   const rotate = command('rotate', 'start a Rotation run now', ['certflow rotate --local --wait', 'certflow rotate --local --intermediate --service backend'])
     .option('--local', 'on the running sandbox instead of AWS')

@@ -13,6 +13,12 @@ export const EnvNames = {
   VaultNodes: 'CERTFLOW_VAULT_NODES',
   /** PEM bundle that signs the Vault listeners' certificates (optional: system roots otherwise). */
   VaultCaPem: 'CERTFLOW_VAULT_CA_PEM',
+  /** The configured unseal threshold: never more shares are decrypted or sent, and a node reporting another `t` is refused. */
+  VaultThreshold: 'CERTFLOW_VAULT_THRESHOLD',
+  /** The configured share count: a node reporting another `n` is refused. */
+  VaultShares: 'CERTFLOW_VAULT_SHARES',
+  /** The `cluster_id` Vault reports once unsealed (optional): an unsealed node reporting another is refused. */
+  VaultReportedClusterId: 'CERTFLOW_VAULT_REPORTED_CLUSTER_ID',
   /** Per-request timeout to one Vault node, in milliseconds. */
   VaultTimeoutMs: 'CERTFLOW_VAULT_TIMEOUT_MS',
   /** Unseal-share KMS key (id, ARN or alias). */
@@ -55,6 +61,12 @@ export const UnsealEnvSchema = z.object({
   [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema),
   [EnvNames.VaultCaPem]: z.string().optional(),
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
+  // Required: without them a node's self-reported `t` would decide how many shares leave KMS.
+  [EnvNames.VaultThreshold]: z.coerce.number().int().min(1).max(255),
+  [EnvNames.VaultShares]: z.coerce.number().int().min(1).max(255),
+  [EnvNames.VaultReportedClusterId]: z.string().min(1).optional(),
+  /** The ledger table, where the kill switch is (contracts/pause.ts); UnsealNode and Preflight read it. */
+  [EnvNames.LedgerTable]: z.string().min(1).optional(),
   [EnvNames.UnsealKeyId]: z.string().min(1),
   [EnvNames.ShareTable]: z.string().min(1),
 });

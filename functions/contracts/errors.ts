@@ -79,6 +79,38 @@ export class UnsealKeySetRejectedError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * A node is not the Vault certflow was configured for (issue 13 item 1): it reports a threshold
+ * or share count other than the configured ones (an impostor answering `t = n` would otherwise
+ * receive every share), or a cluster id other than the configured one. Nothing is decrypted for
+ * it and nothing is sent; terminal, and counted by the report (the VaultImpostorNodes alarm).
+ */
+export class VaultIdentityMismatchError extends CertflowError {
+  override readonly name = 'VaultIdentityMismatchError';
+  readonly code = 'VAULT_IDENTITY_MISMATCH';
+  readonly retryable = false;
+}
+
+/**
+ * KMS answered an Encrypt with a KeyId other than the key ARN certflow asked for (issue 13 item 2):
+ * an alias redirected, or an endpoint that is not KMS. The ciphertext is discarded, never stored.
+ */
+export class KmsKeyMismatchError extends CertflowError {
+  override readonly name = 'KmsKeyMismatchError';
+  readonly code = 'KMS_KEY_MISMATCH';
+  readonly retryable = false;
+}
+
+/**
+ * The kill switch holds this workflow (`certflow pause`): the run stops before it changes
+ * anything. Terminal: the next run is refused the same way until `certflow resume`.
+ */
+export class WorkflowPausedError extends CertflowError {
+  override readonly name = 'WorkflowPausedError';
+  readonly code = 'WORKFLOW_PAUSED';
+  readonly retryable = false;
+}
+
 /** Vault reported itself uninitialized; `certflow vault-init` is the explicit bootstrap. */
 export class VaultUninitializedError extends CertflowError {
   override readonly name = 'VaultUninitializedError';
@@ -271,9 +303,12 @@ export const ErrorNames = {
   VaultRequest: 'VaultRequestError',
   VaultUnavailable: 'VaultUnavailableError',
   UnsealKeySetRejected: 'UnsealKeySetRejectedError',
+  VaultIdentityMismatch: 'VaultIdentityMismatchError',
   VaultUninitialized: 'VaultUninitializedError',
   ShareDecrypt: 'ShareDecryptError',
   KmsAccessDenied: 'KmsAccessDeniedError',
+  KmsKeyMismatch: 'KmsKeyMismatchError',
+  WorkflowPaused: 'WorkflowPausedError',
   KmsUnavailable: 'KmsUnavailableError',
   ShareStore: 'ShareStoreError',
   SharesAlreadyExist: 'SharesAlreadyExistError',

@@ -171,6 +171,10 @@ export const Metrics = {
   VaultSealed: 'VaultSealed',
   /** How many nodes of a cluster are sealed after an unseal run; dimension Cluster (the alarm's metric). */
   VaultSealedNodes: 'VaultSealedNodes',
+  /** How many nodes an unseal run refused as not the configured Vault (VaultIdentityMismatchError); dimension Cluster. */
+  VaultImpostorNodes: 'VaultImpostorNodes',
+  /** How many sealed nodes an unseal run left sealed because the kill switch holds unseal; dimension Cluster. */
+  UnsealPausedNodes: 'UnsealPausedNodes',
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
 } as const;

@@ -46,6 +46,8 @@ export const NodeOutcomes = [
   'Unsealed',
   'AutoUnsealSealed',
   'Uninitialized',
+  /** The kill switch holds unseal: the node was left as it was (sealed or not), no share decrypted. */
+  'Paused',
   'Failed',
 ] as const;
 export const NodeOutcomeSchema = z.enum(NodeOutcomes);

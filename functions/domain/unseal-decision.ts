@@ -80,3 +80,33 @@ export function judgeShareAnswer(answer: { sealed: boolean; progress: number }, 
   if (answer.progress !== submitted) return 'interfered';
   return 'accepted';
 }
+
+/** What the config says the Vault cluster is: the identity a node must show before it gets a share. */
+export interface ExpectedVault {
+  /** vault.threshold: exactly this many shares, never the node's own `t`. */
+  threshold: number;
+  /** vault.shares: the `n` the cluster was initialized with. */
+  shares: number;
+  /** The `cluster_id` Vault reports once unsealed; unchecked when not configured. */
+  reportedClusterId?: string;
+}
+
+/**
+ * Why a node is not the configured Vault, or undefined when nothing it reports disagrees. Vault
+ * reports `t` and `n` while sealed and `cluster_id` only once unsealed (VAULT_API.md 2.1), so a
+ * sealed node can be judged by its threshold alone: an impostor answering `t = n` must get
+ * nothing, rather than every share. An uninitialized node reports t = n = 0 and is left to the
+ * Uninitialized report.
+ */
+export function identityMismatch(status: SealSnapshot & { n: number; clusterId?: string }, expected: ExpectedVault): string | undefined {
+  if (!status.initialized) return undefined;
+  // An auto-unseal node reports its recovery threshold, which is not the unseal configuration.
+  if (!isAutoUnseal(status)) {
+    if (status.t !== expected.threshold) return `reports threshold ${status.t}, configured ${expected.threshold}`;
+    if (status.n !== expected.shares) return `reports ${status.n} shares, configured ${expected.shares}`;
+  }
+  if (expected.reportedClusterId && status.clusterId !== undefined && status.clusterId !== expected.reportedClusterId) {
+    return `reports cluster id ${status.clusterId}, configured ${expected.reportedClusterId}`;
+  }
+  return undefined;
+}

@@ -28,7 +28,7 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
       const known = unsealEnv[EnvNames.VaultNodes].find((node) => node.id === input.node.id && node.url === input.node.url);
       if (!known) throw new NodeNotFoundError(`node ${input.node.id} at ${input.node.url} is not a configured Vault node`);
       return await unsealNode(
-        { vault: adapters.vaultFor(known.url), shares: adapters.shares, keys: adapters.keys, clusterId: unsealEnv[EnvNames.VaultClusterId], log },
+        { vault: adapters.vaultFor(known.url), shares: adapters.shares, keys: adapters.keys, clusterId: unsealEnv[EnvNames.VaultClusterId], expected: adapters.expected, ...(adapters.pause ? { pause: adapters.pause } : {}), log },
         known,
       );
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { PreflightInput, RunContext } from '../contracts/rotation-payloads';
-import { IssuerNotFoundError, VaultSealedError, VaultUninitializedError } from '../contracts/errors';
+import { IssuerNotFoundError, VaultSealedError, VaultUninitializedError, WorkflowPausedError } from '../contracts/errors';
 import { decideUnseal } from '../domain/unseal-decision';
 import { unsealNode } from './unseal-node';
 import type { RotationRuntime } from './rotation-deps';
@@ -12,6 +12,9 @@ import type { Log } from '../ports/log';
  * Changes nothing but a sealed node's seal.
  */
 export async function preflight(runtime: RotationRuntime, input: PreflightInput, log: Log): Promise<RunContext> {
+  // The kill switch first (issue 13 item 5): a paused rotation changes nothing, not even a seal.
+  const paused = await runtime.unseal.pause?.pauseOf('rotation');
+  if (paused) throw new WorkflowPausedError(`rotation is paused by ${paused.pausedBy} at ${paused.pausedAt}${paused.reason ? ` (${paused.reason})` : ''}: certflow resume rotation`);
   const unsealed: string[] = [];
   for (const node of runtime.vaultNodes) {
     const vault = runtime.unseal.vaultFor(node.url);
@@ -20,7 +23,8 @@ export async function preflight(runtime: RotationRuntime, input: PreflightInput,
     if (decision.action === 'none') continue;
     if (decision.reason === 'Uninitialized') throw new VaultUninitializedError(`Vault node ${node.id} is not initialized: run certflow vault-init`);
     if (decision.action === 'report') throw new VaultSealedError(`Vault node ${node.id} is sealed (${decision.reason}); keys cannot unseal it`);
-    const result = await unsealNode({ vault, shares: runtime.unseal.shares, keys: runtime.unseal.keys, clusterId: runtime.clusterId, log }, node);
+    const result = await unsealNode({ vault, shares: runtime.unseal.shares, keys: runtime.unseal.keys, clusterId: runtime.clusterId, expected: runtime.unseal.expected, ...(runtime.unseal.pause ? { pause: runtime.unseal.pause } : {}), log }, node);
+    if (result.outcome === 'Paused') throw new WorkflowPausedError(`Vault node ${node.id} is sealed and unseal is paused (${result.message ?? ''})`);
     if (result.sealed !== false) throw new VaultSealedError(`Vault node ${node.id} is still sealed after the unseal step`);
     unsealed.push(node.id);
   }

@@ -1,4 +1,5 @@
 import { DetailTypes } from '../contracts/events';
+import { ErrorNames } from '../contracts/errors';
 import { Metrics } from '../contracts/functions';
 import type { ReportUnsealInput, ReportUnsealOutput, UnsealNodeResult } from '../contracts/unseal-payloads';
 import type { UnsealEventDetail } from '../contracts/events';
@@ -60,6 +61,13 @@ export async function reportUnseal(deps: ReportUnsealDeps, input: ReportUnsealIn
     deps.metrics.gauge(Metrics.VaultSealed, sealed ? 1 : 0, { [Metrics.ClusterDimension]: deps.clusterId, [Metrics.NodeDimension]: node.nodeId });
   }
   deps.metrics.gauge(Metrics.VaultSealedNodes, sealedCount, { [Metrics.ClusterDimension]: deps.clusterId });
+  // Published on every run (0 when none): a node that is not the configured Vault pages at once.
+  const impostors = nodes.filter((node) => node.error === ErrorNames.VaultIdentityMismatch).length;
+  deps.metrics.gauge(Metrics.VaultImpostorNodes, impostors, { [Metrics.ClusterDimension]: deps.clusterId });
+  if (impostors > 0) deps.log.error('nodes refused as not the configured Vault', { impostors });
+  // 1 while the kill switch holds a sealed node sealed: the sealed alarm then has its reason.
+  const paused = nodes.filter((node) => node.outcome === 'Paused').length;
+  deps.metrics.gauge(Metrics.UnsealPausedNodes, paused, { [Metrics.ClusterDimension]: deps.clusterId });
   deps.metrics.flush();
 
   const allUnsealed = nodes.length > 0 && sealedCount === 0;

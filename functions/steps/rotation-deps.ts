@@ -1,3 +1,5 @@
+import type { PauseSwitch } from '../ports/pause-switch';
+import type { ExpectedVault } from '../domain/unseal-decision';
 import type { VaultSys } from '../ports/vault-sys';
 import type { KeyWrapper } from '../ports/key-wrapper';
 import type { ShareStore } from '../ports/share-store';
@@ -9,7 +11,7 @@ import type { TargetPolicy } from '../contracts/target-policy';
 /** Everything a rotation step may use, built once per cold start (adapters/rotation-wiring.ts). */
 export interface RotationRuntime {
   clusterId: string;
-  unseal: { vaultFor(nodeUrl: string): VaultSys; keys: KeyWrapper; shares: ShareStore };
+  unseal: { vaultFor(nodeUrl: string): VaultSys; keys: KeyWrapper; shares: ShareStore; expected: ExpectedVault; pause?: PauseSwitch };
   vaultNodes: Array<{ id: string; url: string }>;
   fanout: Omit<FanoutDeps, 'log'> & { clusters: Cluster[] };
   ledger: Ledger;

@@ -1,18 +1,23 @@
-import { decideUnseal, judgeShareAnswer, UnsealReasons } from '../domain/unseal-decision';
+import { decideUnseal, identityMismatch, judgeShareAnswer, UnsealReasons, type ExpectedVault } from '../domain/unseal-decision';
 import { parseSharePlaintext, selectShares, shareContext } from '../domain/share-selection';
-import { CertflowError, UnsealKeySetRejectedError, VaultRequestError, VaultUnavailableError } from '../contracts/errors';
+import { CertflowError, UnsealKeySetRejectedError, VaultIdentityMismatchError, VaultRequestError, VaultUnavailableError } from '../contracts/errors';
 import type { UnsealNodeResult } from '../contracts/unseal-payloads';
 import type { VaultNode } from '../contracts/env';
 import type { VaultSys } from '../ports/vault-sys';
 import type { ShareStore } from '../ports/share-store';
 import type { KeyWrapper } from '../ports/key-wrapper';
 import type { Log } from '../ports/log';
+import type { PauseSwitch } from '../ports/pause-switch';
 
 export interface UnsealNodeDeps {
   vault: VaultSys;
   shares: ShareStore;
   keys: KeyWrapper;
   clusterId: string;
+  /** The configured threshold, share count and (optionally) Vault cluster id, from the stack. */
+  expected: ExpectedVault;
+  /** The kill switch; without one (the sandbox's own bootstrap) nothing is paused. */
+  pause?: PauseSwitch;
   log: Log;
 }
 
@@ -26,8 +31,18 @@ export interface UnsealNodeDeps {
 export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise<UnsealNodeResult> {
   const { vault, log } = deps;
   const before = await vault.sealStatus();
+  // Identity first: a node that is not the configured Vault gets no share and no KMS call.
+  refuseImpostor(deps, node, before, 0);
   const decision = decideUnseal(before);
   const base = { nodeId: node.id, url: node.url, sealType: before.type, resetStaleProgress: false, sharesSubmitted: 0 };
+  if (decision.action === 'submit-shares') {
+    // Checked before any share leaves KMS: a deliberate incident seal stays sealed (issue 13 item 5).
+    const paused = await deps.pause?.pauseOf('unseal');
+    if (paused) {
+      log.warn('unseal is paused: node left sealed', { nodeId: node.id, pausedBy: paused.pausedBy, pausedAt: paused.pausedAt });
+      return { ...base, outcome: 'Paused', sealed: true, message: `unseal paused by ${paused.pausedBy} at ${paused.pausedAt}${paused.reason ? `: ${paused.reason}` : ''}; certflow resume unseal` };
+    }
+  }
   log.info('unseal decision', { nodeId: node.id, action: decision.action, reason: decision.reason, progress: before.progress, t: before.t });
 
   if (decision.action === 'none') return { ...base, outcome: 'AlreadyUnsealed', sealed: false };
@@ -39,7 +54,9 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     return { ...base, outcome: decision.reason, sealed: true };
   }
 
-  const plaintextShares = await decryptShares(deps, decision.sharesNeeded);
+  // The configured threshold, never the node's word (equal here, after refuseImpostor).
+  const sharesNeeded = deps.expected.threshold;
+  const plaintextShares = await decryptShares(deps, sharesNeeded);
   try {
     if (decision.resetFirst) {
       log.warn('resetting stale unseal progress left by another attempt', { nodeId: node.id, progress: before.progress, nonce: before.nonce });
@@ -47,7 +64,7 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     }
     let submitted = 0;
     for (const share of plaintextShares) {
-      const last = submitted + 1 === decision.sharesNeeded;
+      const last = submitted + 1 === sharesNeeded;
       let answer;
       try {
         answer = await vault.submitShare(share);
@@ -55,8 +72,10 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
         throw await explainShareFailure(deps, error, last, node);
       }
       submitted += 1;
-      const outcome = judgeShareAnswer(answer, submitted, decision.sharesNeeded);
+      const outcome = judgeShareAnswer(answer, submitted, sharesNeeded);
       if (outcome === 'unsealed') {
+        // The cluster id shows only once unsealed: too late to keep the shares, not too late to alarm.
+        refuseImpostor(deps, node, answer, submitted);
         log.info('node unsealed', { nodeId: node.id, sharesSubmitted: submitted });
         return { ...base, outcome: 'Unsealed', sealed: false, resetStaleProgress: decision.resetFirst, sharesSubmitted: submitted };
       }
@@ -76,6 +95,15 @@ export async function unsealNode(deps: UnsealNodeDeps, node: VaultNode): Promise
     // Strings cannot be zeroed in JavaScript; dropping the only references is what we can do.
     plaintextShares.length = 0;
   }
+}
+
+function refuseImpostor(deps: UnsealNodeDeps, node: VaultNode, status: Parameters<typeof identityMismatch>[0], sharesSent: number): void {
+  const why = identityMismatch(status, deps.expected);
+  if (why === undefined) return;
+  deps.log.error('node is not the configured Vault: refused', { nodeId: node.id, why });
+  throw new VaultIdentityMismatchError(`${node.id} at ${node.url} is not the configured Vault cluster (${why}): ${sharesSent === 0 ? 'no share was sent' : `${sharesSent} shares were sent; rekey Vault`}`, {
+    details: { nodeId: node.id, reportedThreshold: status.t, reportedShares: status.n, sharesSent },
+  });
 }
 
 async function decryptShares(deps: UnsealNodeDeps, needed: number): Promise<string[]> {

@@ -32,6 +32,9 @@ export interface VaultInitResult {
   rootTokenForSandbox: string;
 }
 
+/** What the pre-init probe encrypts: no secret, only proof that the key answers as itself. */
+const KEY_PROBE = 'certflow vault-init key probe';
+
 export const rootTokenContext = (clusterId: string) => ({ 'vault-cluster': clusterId, purpose: 'root-token' });
 
 /**
@@ -52,6 +55,10 @@ export async function initializeVault(deps: VaultInitDeps, request: VaultInitReq
     throw new VaultRequestError(`${deps.vault.nodeUrl} is already initialized; nothing was changed`, { details: { address: deps.vault.nodeUrl } });
   }
   const recovery = status.recoverySeal || status.type !== 'shamir';
+  // Prove the key before Vault is initialized (issue 13 item 2): the wrapper checks that KMS
+  // answers for exactly the key asked for (KmsKeyMismatchError otherwise), and a refusal here
+  // leaves Vault uninitialized instead of holding shares nobody can store.
+  await deps.keys.wrap(Buffer.from(KEY_PROBE, 'utf8'), shareContext(deps.clusterId, 0));
   const init = await deps.vault.initialize({ shares: request.shares, threshold: request.threshold, recovery });
   deps.log.info('vault initialized', { nodeUrl: deps.vault.nodeUrl, sealType: status.type, shares: request.shares, threshold: request.threshold });
 

@@ -31,6 +31,7 @@ export class UnsealAlarms extends Construct {
   readonly vaultSealed: cloudwatch.Alarm;
   readonly executionsFailed: cloudwatch.Alarm;
   readonly deadLetters?: cloudwatch.Alarm;
+  readonly vaultImpostor: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: UnsealAlarmsProps) {
     super(scope, id);
@@ -44,6 +45,7 @@ export class UnsealAlarms extends Construct {
         '2) UnsealKeySetRejectedError/ShareDecryptError: the stored shares do not open this Vault (rekey or wrong cluster); re-run certflow vault-init only after checking.',
         '3) KmsAccessDeniedError: check the unseal key is enabled and its policy still names the UnsealNode role.',
         '4) Uninitialized: run certflow vault-init. AutoUnsealSealed: check the awskms seal key and IAM.',
+        '4b) Paused (UnsealPausedNodes >= 1): the kill switch holds unseal on purpose (certflow pause unseal); certflow resume unseal ends it.',
         '5) No data: the Unseal workflow is not running; check the schedule, its dead-letter queue and failed executions.',
       ].join(' '),
       metric: new cloudwatch.Metric({
@@ -81,6 +83,28 @@ export class UnsealAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.vaultImpostor = new cloudwatch.Alarm(this, 'VaultImpostorNodes', {
+      alarmName: `certflow-${props.deploymentName}-VaultImpostorNodes`,
+      alarmDescription: [
+        `A node addressed as part of Vault cluster ${props.clusterId} reported a threshold, share count or cluster id other than the configured ones (VaultIdentityMismatchError).`,
+        'UnsealNode refused it: no share was decrypted or sent while it was sealed. Runbook: 1) read the "Vault Unseal Failed" event for the node and what it reported;',
+        '2) check the node address resolves to the Vault pod (DNS, load balancer, TLS certificate under the pinned CA); 3) if Vault was rekeyed, update vault.threshold/vault.shares and redeploy;',
+        '4) if a message says shares were sent (the cluster id differed only after unsealing), rekey Vault.',
+      ].join(' '),
+      metric: new cloudwatch.Metric({
+        namespace: Metrics.Namespace,
+        metricName: Metrics.VaultImpostorNodes,
+        dimensionsMap: { [Metrics.ClusterDimension]: props.clusterId },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      // One refused node is already an incident: no waiting for a second minute.
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     if (props.deadLetterQueue) {
       this.deadLetters = new cloudwatch.Alarm(this, 'UnsealScheduleDeadLetters', {
         alarmName: `certflow-${props.deploymentName}-UnsealScheduleDeadLetters`,
@@ -97,7 +121,7 @@ export class UnsealAlarms extends Construct {
       });
     }
 
-    for (const alarm of [this.vaultSealed, this.executionsFailed, this.deadLetters]) {
+    for (const alarm of [this.vaultSealed, this.executionsFailed, this.vaultImpostor, this.deadLetters]) {
       alarm?.addAlarmAction(notify);
       alarm?.addOkAction(notify);
     }

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { KEY_ADMIN_ACTIONS } from './unseal-keys';
 
 export interface NotificationsProps {
   /** Deployment name (config.name), shown in the topic's display name. */
@@ -22,6 +23,11 @@ export class Notifications extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: 'certflow: encrypts the alarm notification topic',
       enableKeyRotation: true,
+      // Not the CDK default (kms:* for the account root): administration only, so no identity
+      // policy in the account can use the key through it (issue 13, no wildcard grant).
+      policy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({ sid: 'KeyAdministration', principals: [new iam.AccountRootPrincipal()], actions: KEY_ADMIN_ACTIONS, resources: ['*'] })],
+      }),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch alarms publish to an encrypted topic only if CloudWatch may use its key.

@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,12 @@ import { Construct } from 'constructs';
 export const VAULT_CLUSTER_CONTEXT_KEY = 'vault-cluster';
 /** The IAM condition key on that encryption-context entry. */
 export const VAULT_CLUSTER_CONDITION = `kms:EncryptionContext:${VAULT_CLUSTER_CONTEXT_KEY}`;
+/**
+ * The context entry that sets the root token apart from the shares (functions/steps/vault-init.ts
+ * rootTokenContext: `purpose: root-token`); shares carry no `purpose`.
+ */
+export const PURPOSE_CONDITION = 'kms:EncryptionContext:purpose';
+export const ROOT_TOKEN_PURPOSE = 'root-token';
 
 /**
  * Key administration for the account's operators (through their IAM policies). Deliberately no
@@ -16,7 +22,7 @@ export const VAULT_CLUSTER_CONDITION = `kms:EncryptionContext:${VAULT_CLUSTER_CO
  * key is granted statement by statement below. kms:PutKeyPolicy (Put*) must stay, or the key
  * could never be changed again (and CloudFormation's lockout check refuses the policy).
  */
-const KEY_ADMIN_ACTIONS = [
+export const KEY_ADMIN_ACTIONS = [
   'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
@@ -39,6 +45,18 @@ export interface UnsealKeysProps {
   readonly clusterId: string;
   /** Alias of the unseal key, e.g. `alias/certflow-unseal`. */
   readonly keyAlias: string;
+  /**
+   * Role ARNs that may decrypt the KMS-wrapped root token (config kms.operatorRoles), and only it.
+   * @default - nobody (the root token file cannot be opened)
+   */
+  readonly operatorRoleArns?: readonly string[];
+  /**
+   * Role ARNs that administer the key (config kms.adminRoles) instead of the account root. The
+   * CloudFormation execution role is added: it creates and updates the key policy, and KMS
+   * refuses a policy that would lock its author out.
+   * @default - the account root (every IAM principal with kms:* in its policy)
+   */
+  readonly adminRoleArns?: readonly string[];
   /**
    * What happens to the key and the share table when the stack is deleted. Losing either means
    * losing the shares, so Vault could never be unsealed by certflow again.
@@ -70,12 +88,15 @@ export class UnsealKeys extends Construct {
     this.clusterId = props.clusterId;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const account = new iam.AccountRootPrincipal();
+    const administrators = props.adminRoleArns?.length
+      ? [...props.adminRoleArns, cloudFormationExecutionRole(this)].map((arn) => new iam.ArnPrincipal(arn))
+      : [account];
 
     const policy = new iam.PolicyDocument({
       statements: [
         new iam.PolicyStatement({
           sid: 'KeyAdministration',
-          principals: [account],
+          principals: administrators,
           actions: KEY_ADMIN_ACTIONS,
           resources: ['*'],
         }),
@@ -98,6 +119,17 @@ export class UnsealKeys extends Construct {
             },
           },
         }),
+        ...(props.operatorRoleArns?.length
+          ? [
+              new iam.PolicyStatement({
+                sid: 'OperatorsDecryptRootToken',
+                principals: props.operatorRoleArns.map((arn) => new iam.ArnPrincipal(arn)),
+                actions: ['kms:Decrypt'],
+                resources: ['*'],
+                conditions: { StringEquals: { [VAULT_CLUSTER_CONDITION]: props.clusterId, [PURPOSE_CONDITION]: ROOT_TOKEN_PURPOSE } },
+              }),
+            ]
+          : []),
       ],
     });
 
@@ -141,6 +173,26 @@ export class UnsealKeys extends Construct {
         conditions: { StringEquals: { [VAULT_CLUSTER_CONDITION]: this.clusterId } },
       }),
     );
+    // The shares' context and the root token's share `vault-cluster`, so the Allow above would
+    // match the root token too: an explicit Deny on any context that carries a `purpose` keeps
+    // the unseal roles to shares (issue 13 item 2), whatever else the policy ever allows them.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'UnsealFunctionsNeverDecryptTheRootToken',
+        effect: iam.Effect.DENY,
+        principals: roles.map((role) => new iam.ArnPrincipal(role.roleArn)),
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { Null: { [PURPOSE_CONDITION]: 'false' } },
+      }),
+    );
     for (const role of roles) this.shareTable.grantReadData(role);
   }
+}
+
+/** The role CloudFormation deploys with (the bootstrap's, under the default synthesizer). */
+function cloudFormationExecutionRole(scope: Construct): string {
+  const synthesizer = Stack.of(scope).synthesizer;
+  if (synthesizer instanceof DefaultStackSynthesizer) return synthesizer.cloudFormationExecutionRoleArn;
+  throw new Error('kms.adminRoles needs the default stack synthesizer, whose CloudFormation execution role becomes a key administrator');
 }

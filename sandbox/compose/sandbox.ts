@@ -18,7 +18,7 @@ import type { CfnTemplate } from '../runner/template-resolver';
 import { provisionFromTemplate, type ProvisionedResources } from './template-provisioner';
 import { IamAuthorizer } from '../iam/iam-authorizer';
 import { SecretLedger } from './secret-ledger';
-import { addOperator, addReporters, provisionIdentities, reporterRoleArns, type ProvisionedIdentities } from '../iam/sandbox-identities';
+import { addKeyOperators, addOperator, addReporters, provisionIdentities, reporterRoleArns, type ProvisionedIdentities } from '../iam/sandbox-identities';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../kubernetes/kubernetes-emulator';
 import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
 import { startServiceEndpoints, type ServiceEndpoints } from '../services/service-endpoints';
@@ -143,6 +143,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const iam = new IamAuthorizer(SANDBOX_ACCOUNT);
     addOperator(iam, { accessKeyId: SANDBOX_CREDENTIALS.accessKeyId, roleArn: SANDBOX_OPERATOR_ROLE_ARN, sessionArn: SANDBOX_OPERATOR_SESSION_ARN });
     addReporters(iam, reporterRoleArns(options.config.compromise.reporterPrincipals, SANDBOX_ACCOUNT));
+    addKeyOperators(iam, reporterRoleArns(options.config.kms.operatorRoles, SANDBOX_ACCOUNT));
     let identities: ProvisionedIdentities | undefined;
     const secretLedger = new SecretLedger();
     const vault = await startVaultCluster({

@@ -57,6 +57,19 @@ export function addReporters(authorizer: IamAuthorizer, roleArns: readonly strin
   }
 }
 
+/**
+ * The config's key operators (kms.operatorRoles): identities whose own policy allows kms:Decrypt
+ * anywhere, so that the key policy alone decides what they may open (the wrapped root token).
+ */
+export const KeyOperatorPolicy = { Version: '2012-10-17', Statement: [{ Sid: 'OperatorDecrypts', Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' }] };
+
+export function addKeyOperators(authorizer: IamAuthorizer, roleArns: readonly string[]): void {
+  for (const roleArn of roleArns) {
+    const credentials = credentialsForRole(roleArn);
+    authorizer.addIdentity({ accessKeyId: credentials.accessKeyId, roleArn, sessionArn: assumedRoleSessionArn(roleArn, 'operator'), identityPolicies: [{ name: 'SandboxKeyOperator', policy: KeyOperatorPolicy }] });
+  }
+}
+
 /** Registers every role of the template and every resource policy with the authorizer. */
 export async function provisionIdentities(authorizer: IamAuthorizer, input: IdentityProvisioning): Promise<ProvisionedIdentities> {
   const iam = templateIam(input.template, { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes });

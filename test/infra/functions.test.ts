@@ -79,14 +79,22 @@ describe('the Lambda functions', () => {
     expect(granted.sort()).toEqual(named.sort());
   });
 
-  it('write to their own log groups, kept for one month', () => {
+  it.each(['UnsealNode', 'Preflight'] as const)('%s carries the configured threshold and share count, so no node decides how many shares leave KMS', (functionId) => {
+    const fn = certflowFunctions().find((candidate) => candidate.functionId === functionId);
+    expect(fn?.environment[EnvNames.VaultThreshold]).toBe(String(config.vault.threshold));
+    expect(fn?.environment[EnvNames.VaultShares]).toBe(String(config.vault.shares));
+  });
+
+  it('write to their own log groups, kept as long as config logs.retentionDays says (one year by default)', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     for (const resource of Object.values(functions)) {
       const logGroupRef = (resource as { Properties: { LoggingConfig?: { LogGroup?: { Ref?: string } } } }).Properties.LoggingConfig?.LogGroup?.Ref;
       expect(logGroupRef).toBeDefined();
-      expect(logGroups[logGroupRef!]?.['Properties']).toMatchObject({ RetentionInDays: 30 });
+      expect(logGroups[logGroupRef!]?.['Properties']).toMatchObject({ RetentionInDays: 365 });
     }
+    // The state machines' log groups too: every log group of the stack keeps a year.
+    expect(new Set(Object.values(logGroups).map((group) => (group as { Properties: { RetentionInDays?: number } }).Properties.RetentionInDays))).toEqual(new Set([365]));
   });
 
   it('have roles with no managed policies (no AWSLambdaBasicExecutionRole)', () => {

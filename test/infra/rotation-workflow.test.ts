@@ -695,10 +695,12 @@ describe('around the Rotation state machine', () => {
 describe('the rotation config', () => {
   const base = () => JSON.parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, any>;
 
-  it('defaults to one in-cluster cluster and a daily intermediate check two hours after the sweep', () => {
+  it('requires the clusters to be declared and defaults to a daily intermediate check two hours after the sweep', () => {
     const parsed = ConfigSchema.parse(base());
-    expect(parsed.kubernetes.clusters).toEqual([{ name: 'primary', auth: 'token', server: 'https://kubernetes.default.svc' }]);
     expect(parsed.schedules.intermediateRotation).toBe('cron(0 5 * * ? *)');
+    const withoutClusters = base();
+    delete withoutClusters['kubernetes']['clusters'];
+    expect(() => parseConfig(withoutClusters)).toThrow(/kubernetes\.clusters: /);
   });
 
   it('keeps each cluster form\'s own fields and refuses duplicate cluster names or unknown auth forms', () => {

@@ -52,6 +52,19 @@ describe('the alarms', () => {
     });
   });
 
+  it('VaultImpostorNodes pages on the first node refused as not the configured Vault', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: Metrics.Namespace,
+      MetricName: Metrics.VaultImpostorNodes,
+      Dimensions: [{ Name: Metrics.ClusterDimension, Value: config.vault.clusterId }],
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: topicId }],
+      AlarmDescription: Match.stringLikeRegexp('VaultIdentityMismatchError.*Runbook'),
+    });
+  });
+
   it('UnsealExecutionsFailed fires on failed executions of the Unseal state machine', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',

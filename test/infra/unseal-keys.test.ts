@@ -49,15 +49,41 @@ describe('the unseal key', () => {
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: config.kms.unsealKeyAlias, TargetKeyId: { 'Fn::GetAtt': [unsealKeyId, 'Arn'] } });
   });
 
-  it('lets only the UnsealNode and Preflight roles decrypt directly, and only with this cluster in the encryption context', () => {
+  it('lets only the UnsealNode and Preflight roles decrypt shares directly, and only the configured operators the root token', () => {
     const direct = keyStatements.filter((s) => s.Effect === 'Allow' && actions(s).some((a) => a === 'kms:Decrypt' || a === 'kms:*') && !s.Condition?.['StringEquals']?.['kms:ViaService']);
     expect(direct).toEqual([
+      expect.objectContaining({
+        Sid: 'OperatorsDecryptRootToken',
+        Action: 'kms:Decrypt',
+        Condition: { StringEquals: { 'kms:EncryptionContext:vault-cluster': config.vault.clusterId, 'kms:EncryptionContext:purpose': 'root-token' } },
+      }),
       expect.objectContaining({
         Principal: { AWS: unsealerRoleIds.map((roleId) => ({ 'Fn::GetAtt': [roleId, 'Arn'] })) },
         Action: 'kms:Decrypt',
         Condition: { StringEquals: { 'kms:EncryptionContext:vault-cluster': config.vault.clusterId } },
       }),
     ]);
+    expect(JSON.stringify(direct[0]!.Principal)).toContain(`:${config.kms.operatorRoles[0]}`);
+  });
+
+  it('denies the unseal roles any decrypt whose context carries a purpose (the root token)', () => {
+    const denies = keyStatements.filter((s) => s.Effect === 'Deny');
+    expect(denies).toEqual([
+      expect.objectContaining({
+        Principal: { AWS: unsealerRoleIds.map((roleId) => ({ 'Fn::GetAtt': [roleId, 'Arn'] })) },
+        Action: 'kms:Decrypt',
+        Condition: { Null: { 'kms:EncryptionContext:purpose': 'false' } },
+      }),
+    ]);
+  });
+
+  it('is administered by the configured admin role and the CloudFormation execution role, not the account root', () => {
+    const administration = keyStatements.find((s) => s.Sid === 'KeyAdministration')!;
+    const principals = JSON.stringify(administration.Principal);
+    expect(principals).toContain(`:${config.kms.adminRoles![0]}`);
+    expect(principals).toContain('cfn-exec-role');
+    expect(principals).not.toMatch(/:root"/);
+    expect(actions(administration)).not.toContain('kms:Decrypt');
   });
 
   it('lets the account use it for the share table only through DynamoDB', () => {
@@ -73,9 +99,8 @@ describe('the unseal key', () => {
     ]);
   });
 
-  it('grants no wildcard use of the key and denies nothing', () => {
+  it('grants no wildcard use of the key', () => {
     for (const statement of keyStatements) {
-      expect(statement.Effect).toBe('Allow');
       expect(actions(statement)).not.toContain('kms:*');
       expect(actions(statement)).not.toContain('kms:Create*');
     }

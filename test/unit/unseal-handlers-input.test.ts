@@ -10,6 +10,8 @@ import { InvalidInputError } from '../../functions/contracts/errors';
 const env = {
   CERTFLOW_VAULT_CLUSTER_ID: 'econgraph-vault',
   CERTFLOW_VAULT_NODES: JSON.stringify([{ id: 'vault-0', url: 'http://127.0.0.1:9' }]),
+  CERTFLOW_VAULT_THRESHOLD: '3',
+  CERTFLOW_VAULT_SHARES: '5',
   CERTFLOW_UNSEAL_KEY_ID: 'alias/certflow-unseal',
   CERTFLOW_SHARE_TABLE: 'shares',
   AWS_REGION: 'us-east-1',

@@ -1,5 +1,6 @@
 import { reporterRoleArns } from '../../sandbox/iam/sandbox-identities';
-import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { rootTokenContext } from '../../functions/steps/vault-init';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EnvNames } from '../../functions/contracts/env';
@@ -8,6 +9,7 @@ import { kmsClientFromEnv } from '../../functions/adapters/kms/kms-client';
 import { KmsKeyWrapper } from '../../functions/adapters/kms/kms-key-wrapper';
 import { dynamoDbClientFromEnv } from '../../functions/adapters/aws/dynamodb-client';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
+import { DynamoDbPauseSwitch } from '../../functions/adapters/aws/dynamodb-pause-switch';
 import { KmsAccessDeniedError } from '../../functions/contracts/errors';
 import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
@@ -33,10 +35,14 @@ describe('IAM in the sandbox, from the synthesized template', () => {
   let cloud: LocalCloud;
   let shareCiphertext: Uint8Array;
   let shareContext: Record<string, string>;
+  let wrappedRootToken: Uint8Array;
+  let rootToken: string;
 
   beforeAll(async () => {
     cloud = await startLocalCloud();
-    await initSandboxVault(cloud);
+    const init = await initSandboxVault(cloud);
+    wrappedRootToken = init.wrappedRootToken;
+    rootToken = init.rootTokenForSandbox;
     const env = cloud.runner.functionEnv('UnsealNode');
     const [share] = await new DynamoDbShareStore(dynamoDbClientFromEnv(env), env[EnvNames.ShareTable]!).list(config.vault.clusterId);
     shareCiphertext = share!.ciphertext;
@@ -97,6 +103,45 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     await expect(encrypt('another-cluster')).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(encrypt(config.vault.clusterId)).resolves.toMatchObject({ KeyId: expect.stringContaining(':key/') });
     operatorKms.destroy();
+  });
+
+  it('refuses UnsealNode and Preflight the root token with an explicit deny, though its context names their cluster', async () => {
+    for (const functionId of ['UnsealNode', 'Preflight'] as const) {
+      const kms = kmsClientFromEnv(cloud.runner.functionEnv(functionId));
+      const error = await kms
+        .send(new DecryptCommand({ CiphertextBlob: wrappedRootToken, EncryptionContext: rootTokenContext(config.vault.clusterId) }))
+        .catch((failure: Error) => failure);
+      expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('explicit deny') });
+      kms.destroy();
+    }
+  });
+
+  it('lets the configured operator role decrypt the root token, and nothing else', async () => {
+    const operatorArn = reporterRoleArns(config.kms.operatorRoles, SANDBOX_ACCOUNT)[0]!;
+    const kms = new KMSClient({ region: SANDBOX_REGION, endpoint: cloud.sandbox.kms.endpoint, credentials: credentialsForRole(operatorArn), maxAttempts: 1 });
+    const { Plaintext } = await kms.send(new DecryptCommand({ CiphertextBlob: wrappedRootToken, EncryptionContext: rootTokenContext(config.vault.clusterId) }));
+    expect(Buffer.from(Plaintext!).toString('utf8')).toBe(rootToken);
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob: shareCiphertext, EncryptionContext: shareContext }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    kms.destroy();
+  });
+
+  it('leaves a sealed node sealed while the kill switch holds unseal, under UnsealNode\'s own role, and unseals it once resumed', async () => {
+    const env = cloud.runner.functionEnv('UnsealNode');
+    const operatorEnv = { ...env, AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey };
+    const killSwitch = new DynamoDbPauseSwitch(dynamoDbClientFromEnv(operatorEnv), env[EnvNames.LedgerTable]!);
+    const node = cloud.sandbox.config.vault.nodes[0]!;
+    const control = cloud.sandbox.vault.node(node.id);
+    await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-0', node });
+    control.seal();
+    await killSwitch.pause('unseal', { pausedBy: 'incident-42', pausedAt: '2026-12-02T17:00:00Z', reason: 'suspected share leak' });
+    try {
+      const paused = await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-1', node });
+      expect(paused).toMatchObject({ outcome: 'Paused', sealed: true, sharesSubmitted: 0, message: expect.stringContaining('incident-42') });
+      expect(control.state().sealed).toBe(true);
+    } finally {
+      await killSwitch.resume('unseal');
+    }
+    expect(await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-2', node })).toMatchObject({ outcome: 'Unsealed', sealed: false });
   });
 
   it('refuses a function that may not encrypt at all, even with its own cluster\'s context', async () => {

@@ -19,7 +19,7 @@ export async function plan(options: { configPath: string; local: boolean; interm
   const config = loadConfig(options.configPath);
   const env: Env = options.local
     ? await runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).resolvedFunctionEnv('PrepareIntermediate')
-    : { ...process.env, ...pkiEnvironment(config), [EnvNames.VaultCaPem]: process.env[EnvNames.VaultCaPem] };
+    : { ...process.env, ...pkiEnvironment(config), [EnvNames.VaultCaPem]: config.vault.caCertificate ?? process.env[EnvNames.VaultCaPem] };
   const pkiEnv = parseEnv(PkiEnvSchema, env);
   const adapters = buildPkiAdapters(pkiEnv, env, systemClock, silentLog);
   out.progress('reading the issuers');

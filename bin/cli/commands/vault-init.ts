@@ -4,6 +4,7 @@ import { loadConfig } from '../../../lib/config';
 import { EnvNames, type Env } from '../../../functions/contracts/env';
 import { SharesAlreadyExistError, VaultRequestError } from '../../../functions/contracts/errors';
 import { initVaultWithEnv } from '../../../sandbox/compose/vault-bootstrap';
+import { isKeyArn } from '../../../functions/adapters/kms/kms-key-wrapper';
 import { rootTokenContext, type VaultInitResult } from '../../../functions/steps/vault-init';
 import { readSandboxState } from '../sandbox-state';
 import { runnerForRunningSandbox } from '../local-session';
@@ -16,6 +17,8 @@ export interface VaultInitOptions {
   nodeId?: string;
   /** The share table (a stack output) when running against AWS. */
   shareTable?: string;
+  /** The unseal key's ARN (the UnsealKeyArn stack output) when running against AWS: never an alias. */
+  unsealKeyArn?: string;
   outDir: string;
 }
 
@@ -34,11 +37,20 @@ export async function vaultInit(options: VaultInitOptions, out: Output): Promise
     if (!shareTable) {
       throw new CliError(`--share-table is required against AWS (the ShareTableName output of the certflow stack)`, ExitCodes.Usage);
     }
+    // By key ARN, never the alias: whoever may redirect an alias could otherwise choose the key
+    // that wraps the shares, and the wrapper checks every answer names exactly this key.
+    const unsealKeyArn = options.unsealKeyArn ?? process.env[EnvNames.UnsealKeyId];
+    if (!unsealKeyArn || !isKeyArn(unsealKeyArn)) {
+      throw new CliError(`--unseal-key-arn is required against AWS: the key ARN (the UnsealKeyArn output of the certflow stack), not an alias`, ExitCodes.Usage);
+    }
     env = {
       ...process.env,
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
-      [EnvNames.UnsealKeyId]: config.kms.unsealKeyAlias,
+      [EnvNames.VaultThreshold]: String(config.vault.threshold),
+      ...(config.vault.caCertificate ? { [EnvNames.VaultCaPem]: config.vault.caCertificate } : {}),
+      [EnvNames.VaultShares]: String(config.vault.shares),
+      [EnvNames.UnsealKeyId]: unsealKeyArn,
       [EnvNames.ShareTable]: shareTable,
     };
   }

@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { KmsUnavailableError } from '../../contracts/errors';
+import { KmsKeyMismatchError, KmsUnavailableError } from '../../contracts/errors';
 import type { EncryptionContext, KeyWrapper } from '../../ports/key-wrapper';
 import { kmsError } from './kms-errors';
 
@@ -26,6 +26,13 @@ export class KmsKeyWrapper implements KeyWrapper {
         throw kmsError(error, call);
       });
     if (output.CiphertextBlob === undefined) throw new KmsUnavailableError(`KMS Encrypt with key ${this.keyId} returned no CiphertextBlob`);
+    // Asked by key ARN, the answer must name exactly that key: a redirected alias or a stand-in
+    // endpoint would otherwise leave shares that only someone else's key opens.
+    if (isKeyArn(this.keyId) && output.KeyId !== this.keyId) {
+      throw new KmsKeyMismatchError(`KMS Encrypt with key ${this.keyId} answered for key ${String(output.KeyId)}: ciphertext discarded`, {
+        details: { expectedKeyId: this.keyId, answeredKeyId: String(output.KeyId) },
+      });
+    }
     return output.CiphertextBlob;
   }
 
@@ -39,4 +46,9 @@ export class KmsKeyWrapper implements KeyWrapper {
     if (output.Plaintext === undefined) throw new KmsUnavailableError(`KMS Decrypt with key ${this.keyId} returned no Plaintext`);
     return output.Plaintext;
   }
+}
+
+/** A KMS key ARN (`arn:<partition>:kms:<region>:<account>:key/<id>`), not an alias or a bare id. */
+export function isKeyArn(keyId: string): boolean {
+  return /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(keyId);
 }
