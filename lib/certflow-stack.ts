@@ -151,6 +151,8 @@ export class CertflowStack extends Stack {
       eventBus: bus.bus,
       concurrency: config.policy.concurrency,
     });
+    // An aborted or timed-out response holds the lock as a rotation would: the same rule frees it.
+    lockRelease.alsoFor(this.compromiseWorkflow.stateMachine);
     new CompromiseRule(this, 'CompromiseRule', {
       eventBus: bus.bus,
       stateMachine: this.compromiseWorkflow.stateMachine,
