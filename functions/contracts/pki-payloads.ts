@@ -44,11 +44,5 @@ export type RestoreIssuerInput = z.infer<typeof RestoreIssuerInputSchema>;
 export const IssuerStateOutputSchema = z.object({ runId: RunIdSchema, issuerId: IssuerId, usage: z.array(z.string()), isDefault: z.boolean() });
 export type IssuerStateOutput = z.infer<typeof IssuerStateOutputSchema>;
 
-export const RestoreIssuerOutputSchema = z.object({
-  runId: RunIdSchema,
-  defaultIssuer: IssuerId,
-  newIssuerUsage: z.array(z.string()).optional(),
-  /** Other issuers that could still issue (left by an aborted run) and were retired. */
-  straysRetired: z.array(IssuerId).optional(),
-});
+export const RestoreIssuerOutputSchema = z.object({ runId: RunIdSchema, defaultIssuer: IssuerId, newIssuerUsage: z.array(z.string()).optional() });
 export type RestoreIssuerOutput = z.infer<typeof RestoreIssuerOutputSchema>;

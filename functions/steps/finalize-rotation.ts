@@ -28,7 +28,7 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   if (state.activated?.changed) await retireIssuer(deps, { runId: run.runId, issuerId: state.activated.previousDefault });
   // Whatever an aborted run left able to issue stops now: only the default may (re-trigger safety).
   const activeIssuer = await runtime.fanout.pki.defaultIssuer(runtime.fanout.settings.intermediateMount);
-  const straysRetired = activeIssuer ? await retireStrayIssuers(deps, activeIssuer) : [];
+  if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const services = await servicesOf(runtime, run.runId);
   const detail: RotationEventDetail = {
@@ -51,7 +51,7 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
     // What the target policy refused is part of the run's story: who tried to be renewed, and why not.
     ...(state.plan ? { rejected: state.plan.rejected, rejectedCount: state.plan.rejectedCount } : {}),
   };
-  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length, ...(straysRetired.length ? { straysRetired } : {}) } });
+  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
   return detail;
 }
 

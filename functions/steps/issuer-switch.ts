@@ -59,7 +59,8 @@ export async function restoreIssuer(deps: PkiStepDeps, input: { runId: string; p
   }
   const strays = await retireStrayIssuers(deps, input.previousDefault);
   deps.log.info('issuer restored', { mount, defaultIssuer: input.previousDefault, newIssuerId: input.newIssuerId, straysRetired: strays });
-  return { runId: input.runId, defaultIssuer: input.previousDefault, ...(newIssuerUsage ? { newIssuerUsage } : {}), ...(strays.length ? { straysRetired: strays } : {}) };
+  // The strays are logged, not answered: a retried restore finds none left, and answers the same.
+  return { runId: input.runId, defaultIssuer: input.previousDefault, ...(newIssuerUsage ? { newIssuerUsage } : {}) };
 }
 
 /**
