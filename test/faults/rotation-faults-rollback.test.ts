@@ -73,11 +73,11 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
     expect(await issuingIssuers()).toEqual([after.defaultIssuer]);
   }
 
-  /** The rollback verified every service against what it restored (the run's Rotation Rolled Back event). */
+  /** The rollback verified what it restored (the run's Rotation Rolled Back event): the canary, the one service the runs renew. */
   function expectVerifiedRollback(runId: string, verdict = 'Restored'): void {
     const event = cloud.sandbox.eventBridge.events().find((candidate) => candidate.detailType === 'Rotation Rolled Back' && candidate.detail.runId === runId);
     const services = (event?.detail.services ?? []) as Array<{ service: string; verdict?: string }>;
-    expect(services.map((service) => [service.service, service.verdict])).toEqual(fleet.seed.services.map((service) => [service.name, verdict]).sort());
+    expect(services.map((service) => [service.service, service.verdict])).toEqual([['frontend', verdict]]);
   }
 
   /** I5: the default issuer, every Secret and every trust bundle as before the run. */
@@ -104,7 +104,9 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
     const before = await snapshot(cloud, fleet.seed);
     let rotation: Awaited<ReturnType<typeof runThroughApi>>;
     try {
-      rotation = await runThroughApi('RotationWorkflow', { trigger: 'sandbox', forceIntermediate: true });
+      // A new intermediate (so the rollback restores the issuer and the bundles too), renewing the
+      // canary only: the other services' rollback is the same work, and costs time, not coverage.
+      rotation = await runThroughApi('RotationWorkflow', { trigger: 'sandbox', forceIntermediate: true, services: ['frontend'] });
     } finally {
       stopListening();
       canary?.heal();
@@ -300,12 +302,12 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
   it('re-triggered: two rotations started together, right after rolled-back ones, end one Succeeded and one AlreadyRunning, and converge', async () => {
     const before = await snapshot(cloud, fleet.seed);
     const machine = cloud.runner.find('RotationWorkflow');
-    const runs = await Promise.all([0, 1].map(() => cloud.runner.run(machine, { trigger: 'cli', forceIntermediate: true })));
+    const runs = await Promise.all([0, 1].map(() => cloud.runner.run(machine, { trigger: 'cli', forceIntermediate: true, services: ['frontend'] })));
 
     expect(runs.map(outcomeOf).sort()).toEqual(['AlreadyRunning', 'Succeeded']);
     const after = await snapshot(cloud, fleet.seed);
     expect(after.defaultIssuer).not.toBe(before.defaultIssuer);
-    expect(Object.keys(after.secrets).filter((service) => after.secrets[service] === before.secrets[service])).toEqual([]);
+    expect(Object.keys(after.secrets).filter((service) => after.secrets[service] !== before.secrets[service])).toEqual(['frontend']);
     // Only the new default can issue: the old one is retired, and so is every run's issuer before it.
     await expectConverged(after);
   });
