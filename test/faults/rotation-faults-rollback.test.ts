@@ -299,6 +299,19 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
     await expectConverged(run.after);
   });
 
+  it('a Secret write fault for good from RestoreBatch: the rollback cannot finish and stops alarmed (RotationRollbackFailed), the lock released and trust intact', async () => {
+    const run = await rotateIntoRollback(['kubernetes:secret-write:from=RestoreBatch']);
+
+    expect({ outcome: outcomeOf(run.rotation), fired: run.fired[0]! > 0 }).toEqual({ outcome: 'RollbackFailed', fired: true });
+    const failed = cloud.sandbox.eventBridge.events().find((event) => event.detailType === 'Rotation Failed' && event.detail.runId === run.runId);
+    expect(failed?.detail).toMatchObject({ outcome: 'Failed', cause: expect.stringMatching(/^rollback after \S+ failed with \S+/) });
+    // What it could restore, it did: the previous default is back and only it issues.
+    expect(run.after.defaultIssuer).toBe(run.before.defaultIssuer);
+    // The canary keeps its new certificate, still trusted: the run's bundle was not taken back.
+    expect(run.after.secrets['frontend']).not.toBe(run.before.secrets['frontend']);
+    await expectConverged(run.after);
+  });
+
   it('re-triggered: two rotations started together, right after rolled-back ones, end one Succeeded and one AlreadyRunning, and converge', async () => {
     const before = await snapshot(cloud, fleet.seed);
     const machine = cloud.runner.find('RotationWorkflow');
