@@ -117,8 +117,11 @@ export async function injectFault(cloud: LocalCloud, request: FaultRequest): Pro
   // Armed by the runner the moment the state first starts, before that attempt's work: the
   // fault's counts (after=, times=) and its firings begin there.
   let armed: ArmedFault | undefined;
+  let armedAt = Infinity;
   const unsubscribe = cloud.runner.onTaskStart((state) => {
-    if (state === from && !armed) armed = armNow(cloud, request);
+    if (state !== from || armed) return;
+    armedAt = Date.now();
+    armed = armNow(cloud, request);
   });
   return {
     description: `from the first start of ${from}: ${describeFault(cloud, request)}`,
@@ -126,7 +129,9 @@ export async function injectFault(cloud: LocalCloud, request: FaultRequest): Pro
       unsubscribe();
       armed?.heal();
     },
-    firings: (history) => armed?.firings(history) ?? [],
+    // Some emulators count a service's held rollouts or dropped handshakes since they started:
+    // only what happened once this fault was armed is its firing.
+    firings: (history) => (armed?.firings(history) ?? []).filter((moment) => (typeof moment === 'number' ? moment : moment.at) >= armedAt),
   };
 }
 
