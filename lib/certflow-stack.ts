@@ -180,6 +180,8 @@ export class CertflowStack extends Stack {
       concurrency: config.policy.concurrency,
       intermediateApproval: { automatic: config.compromise.intermediateApproval.automatic, timeout: Duration.minutes(config.compromise.intermediateApproval.timeoutMinutes) },
     });
+    // An aborted or timed-out response holds the lock as a rotation would: the same rule frees it.
+    lockRelease.alsoFor(this.compromiseWorkflow.stateMachine);
     new CompromiseRule(this, 'CompromiseRule', {
       eventBus: bus.bus,
       stateMachine: this.compromiseWorkflow.stateMachine,

@@ -184,3 +184,9 @@ export const RotationStates = {
 export const ROTATION_ROLLED_BACK_ERROR = 'RotationRolledBack';
 /** The lock item in the ledger table. */
 export const RotationLock = { pk: 'lock#rotation', sk: 'lock' } as const;
+/**
+ * A rotation marks its lock when its rollback starts (`phase` = `rollback`): a compromise response
+ * then waits for the lock instead of stopping a rollback halfway, which would leave the fleet half
+ * restored (issue 14).
+ */
+export const RotationLockPhase = { attribute: 'phase', rollingBack: 'rollback' } as const;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
-import { retireIssuer } from './issuer-switch';
+import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
@@ -26,6 +26,9 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   const { run } = state;
   const deps = { pki: runtime.fanout.pki, settings: runtime.fanout.settings, clock: runtime.fanout.clock, log };
   if (state.activated?.changed) await retireIssuer(deps, { runId: run.runId, issuerId: state.activated.previousDefault });
+  // Whatever an aborted run left able to issue stops now: only the default may (re-trigger safety).
+  const activeIssuer = await runtime.fanout.pki.defaultIssuer(runtime.fanout.settings.intermediateMount);
+  if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const services = await servicesOf(runtime, run.runId);
   const detail: RotationEventDetail = {

@@ -57,6 +57,30 @@ export async function restoreIssuer(deps: PkiStepDeps, input: { runId: string; p
   if (input.newIssuerId && input.newIssuerId !== input.previousDefault) {
     newIssuerUsage = (await deps.pki.updateIssuer(mount, input.newIssuerId, { usage: [...RETIRED_USAGE] })).usage;
   }
-  deps.log.info('issuer restored', { mount, defaultIssuer: input.previousDefault, newIssuerId: input.newIssuerId });
+  const strays = await retireStrayIssuers(deps, input.previousDefault);
+  deps.log.info('issuer restored', { mount, defaultIssuer: input.previousDefault, newIssuerId: input.newIssuerId, straysRetired: strays });
+  // The strays are logged, not answered: a retried restore finds none left, and answers the same.
   return { runId: input.runId, defaultIssuer: input.previousDefault, ...(newIssuerUsage ? { newIssuerUsage } : {}) };
+}
+
+/**
+ * After a run settles exactly one issuer of the intermediate mount may issue: the default. Any
+ * other that still can (an intermediate an aborted compromise response or a preempted rotation
+ * prepared or replaced, which nothing else would retire) is retired here: it keeps signing its
+ * CRL and stays trusted until its leaves expire, but no role can issue from it again. Revoked
+ * issuers are left as they are (revocation already blocks issuance, VAULT_API.md 4.8). Returns the
+ * ids it retired.
+ */
+export async function retireStrayIssuers(deps: PkiStepDeps, keep: string): Promise<string[]> {
+  const mount = deps.settings.intermediateMount;
+  const retired: string[] = [];
+  for (const summary of await deps.pki.listIssuers(mount)) {
+    if (summary.issuerId === keep) continue;
+    const issuer = await deps.pki.readIssuer(mount, summary.issuerId);
+    if (issuer.revoked || !issuer.usage.includes('issuing-certificates')) continue;
+    await deps.pki.updateIssuer(mount, summary.issuerId, { usage: [...RETIRED_USAGE] });
+    retired.push(summary.issuerId);
+  }
+  if (retired.length) deps.log.warn('issuers left issuing by an earlier run retired', { mount, retired, keep });
+  return retired;
 }

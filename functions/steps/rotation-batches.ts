@@ -1,12 +1,13 @@
 import type { BatchProgress, BatchTaskInput } from '../contracts/rotation-payloads';
 import type { RenewBatchOutput, RestoreBatchOutput, VerifyBatchOutput } from '../contracts/fanout-payloads';
-import { RolloutTimeoutError, VerificationFailedError } from '../contracts/errors';
+import { LedgerConflictError, RolloutTimeoutError, VerificationFailedError } from '../contracts/errors';
 import { renewBatch } from './renew-batch';
 import { checkBatch } from './check-batch';
 import { verifyBatch, type VerifierIdentity } from './verify-batch';
 import { restoreBatch } from './restore-batch';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
+import type { LedgerRecord } from '../ports/ledger';
 import { admitBatch, admitWholeBatch } from './admit-batch';
 
 /**
@@ -22,11 +23,13 @@ export function rollbackRestartTime(requestedAt: string): string {
 export async function renewBatchTask(runtime: RotationRuntime, input: BatchTaskInput, log: Log): Promise<{ batchId: string; renewed: number; serials: Array<{ service: string; oldSerial?: string; newSerial?: string }> }> {
   const targets = await admitted(runtime, input, log);
   const result: RenewBatchOutput = await renewBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: input.requestedAt, targets }, runtime.policy);
-  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#renew`, at: runtime.fanout.clock.now().toISOString(), fields: { renewed: result.renewed } });
+  const recorded = await recordOnce(runtime, { runId: input.runId, entry: `batch#${input.batchId}#renew`, at: runtime.fanout.clock.now().toISOString(), fields: { renewed: result.renewed } }, log);
+  // A retried attempt finds its batch AlreadyRenewed: the first attempt's record (old and new serials) stands.
+  const renewed = (recorded.fields.renewed as RenewBatchOutput['renewed'] | undefined) ?? result.renewed;
   return {
     batchId: input.batchId,
-    renewed: result.renewed.length,
-    serials: result.renewed.map((entry) => ({ service: entry.service, ...(entry.oldSerial ? { oldSerial: entry.oldSerial } : {}), ...(entry.newSerial ? { newSerial: entry.newSerial } : {}) })),
+    renewed: renewed.length,
+    serials: renewed.map((entry) => ({ service: entry.service, ...(entry.oldSerial ? { oldSerial: entry.oldSerial } : {}), ...(entry.newSerial ? { newSerial: entry.newSerial } : {}) })),
   };
 }
 
@@ -74,8 +77,29 @@ export async function restoreBatchTask(runtime: RotationRuntime, input: BatchTas
   // A rollback keeps going for the targets the policy declares; a refused item is left alone and recorded.
   const { admitted: targets, refused } = admitBatch(runtime, await runtime.ledger.getBatch(input.runId, input.batchId), log);
   const result: RestoreBatchOutput = await restoreBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt: rollbackRestartTime(input.requestedAt), targets });
-  await runtime.ledger.record({ runId: input.runId, entry: `batch#${input.batchId}#restore`, at: runtime.fanout.clock.now().toISOString(), fields: { restored: result.restored, refused } });
-  return { batchId: input.batchId, restored: result.restored.filter((entry) => entry.restored).length };
+  const recorded = await recordOnce(runtime, { runId: input.runId, entry: `batch#${input.batchId}#restore`, at: runtime.fanout.clock.now().toISOString(), fields: { restored: result.restored, refused } }, log);
+  const restored = (recorded.fields.restored as RestoreBatchOutput['restored'] | undefined) ?? result.restored;
+  return { batchId: input.batchId, restored: restored.filter((entry) => entry.restored).length };
+}
+
+/**
+ * Records a batch step's outcome once. Ledger records are never rewritten, and a retried step
+ * (Lambda retried it after an answer was lost, or an operator re-ran it) sees the world its first
+ * attempt left, so it describes it differently ("unchanged since its backup" after "restored from
+ * it"): the first attempt's record stands and is returned, instead of a LedgerConflictError that
+ * would fail the rollback a retry was meant to finish (I4).
+ */
+async function recordOnce(runtime: RotationRuntime, record: LedgerRecord, log: Log): Promise<LedgerRecord> {
+  try {
+    await runtime.ledger.record(record);
+    return record;
+  } catch (error) {
+    if (!(error instanceof LedgerConflictError)) throw error;
+    const earlier = (await runtime.ledger.records(record.runId)).find((entry) => entry.entry === record.entry);
+    if (!earlier) throw error;
+    log.info('step already recorded by an earlier attempt; that record stands', { entry: record.entry });
+    return earlier;
+  }
 }
 
 /** The batch from the ledger, each item replaced by the policy's target; any refused item stops the step. */

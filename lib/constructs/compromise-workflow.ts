@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
-import { RotationLock, type BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { RotationLock, RotationLockPhase, type BatchProgress } from '../../functions/contracts/rotation-payloads';
 import { EventSource } from '../../functions/contracts/events';
 import { CompromiseApprovalEntry, CompromiseApprovalErrors, CompromiseDetailTypes, CompromiseErrors, CompromiseLockAttributes, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
 import { LockTableRetry } from './retry-policies';
@@ -265,10 +265,12 @@ export class CompromiseWorkflow extends Construct {
         [CompromiseLockAttributes.Holder]: holder,
         [CompromiseLockAttributes.ScopeKey]: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.plan.scopeKey')),
       },
-      // Free, a rotation's (it is preempted next), or already ours (a retried put): never another response's.
-      conditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#holder) OR #holder <> :compromise OR #owner = :owner',
-      expressionAttributeNames: { '#holder': CompromiseLockAttributes.Holder, '#owner': 'owner' },
-      expressionAttributeValues: { ':compromise': holder, ':owner': kit.owner },
+      // Free, a rotation's (it is preempted next) unless that rotation is rolling back (stopping a
+      // rollback halfway leaves the fleet half restored: wait for it), or already ours (a retried
+      // put): never another response's.
+      conditionExpression: 'attribute_not_exists(pk) OR #owner = :owner OR ((attribute_not_exists(#holder) OR #holder <> :compromise) AND (attribute_not_exists(#phase) OR #phase <> :rollingBack))',
+      expressionAttributeNames: { '#holder': CompromiseLockAttributes.Holder, '#owner': 'owner', '#phase': RotationLockPhase.attribute },
+      expressionAttributeValues: { ':compromise': holder, ':owner': kit.owner, ':rollingBack': tasks.DynamoAttributeValue.fromString(RotationLockPhase.rollingBack) },
       resultPath: sfn.JsonPath.DISCARD,
     });
     takeLock.addRetry(LockTableRetry);

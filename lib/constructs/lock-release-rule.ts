@@ -46,7 +46,7 @@ export class LockReleaseRule extends Construct {
     this.deadLetterQueue = deadLetterQueue(this, 'the stale-lock rule (events that could not reach ReleaseStaleLock)');
 
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'certflow: release the rotation lock of an aborted or timed-out Rotation execution',
+      description: 'certflow: release the rotation lock of an aborted or timed-out Rotation or CompromiseResponse execution',
       // Step Functions sends status changes to the account's default bus.
       eventPattern: {
         source: [STEP_FUNCTIONS_STATUS_CHANGE.source],
@@ -64,5 +64,14 @@ export class LockReleaseRule extends Construct {
         }),
       ],
     });
+  }
+
+  /**
+   * Releases the lock of aborted or timed-out executions of another state machine that takes it
+   * too (the compromise response: an operator stopping it must not leave every later rotation
+   * AlreadyRunning). The rule's pattern lists both ARNs.
+   */
+  alsoFor(stateMachine: sfn.IStateMachine): void {
+    this.rule.addEventPattern({ detail: { stateMachineArn: [stateMachine.stateMachineArn] } });
   }
 }

@@ -26,7 +26,9 @@ export const RotationExtraStates = {
   /** End states of one FanOut iteration. */
   BatchRolledOut: 'BatchRolledOut',
   BatchTimedOut: 'BatchTimedOut',
-  /** The rollback's entry: restore the issuer only if this run made one. */
+  /** The rollback's entry: the lock is marked rolling back, so a compromise response waits for it. */
+  MarkRollingBack: 'MarkRollingBack',
+  /** Restore the issuer only if this run made one. */
   NewIssuerPrepared: 'NewIssuerPrepared?',
   /** Restore the trust bundles only if this run published any. */
   TrustPublished: 'TrustPublished?',

@@ -13,6 +13,7 @@ import { ActivateIssuerOutputSchema, PreparedIntermediateSchema } from '../../fu
 import {
   RotationPlanSchema,
   RotationRequestSchema,
+  RotationLockPhase,
   RotationStates,
   type BatchProgress,
   type RotationEventDetail,
@@ -253,9 +254,23 @@ export class RotationWorkflow extends Construct {
     const rollback = new sfn.Choice(this, RotationExtraStates.NewIssuerPrepared)
       .when(sfn.Condition.isPresent('$.prepared'), restoreIssuer)
       .otherwise(restoreTargets);
+    // The rollback's first state marks the lock (same owner, `phase` rollback): a compromise
+    // response that arrives now waits for the lock instead of preempting a rollback halfway. The
+    // mark never stops the rollback: if the lock is not ours any more (a response took it just
+    // before) or the table fails, restoring still comes first.
+    const markRollingBack = new tasks.DynamoPutItem(this, RotationExtraStates.MarkRollingBack, {
+      table: props.ledgerTable,
+      item: { ...kit.lockItem(), [RotationLockPhase.attribute]: tasks.DynamoAttributeValue.fromString(RotationLockPhase.rollingBack) },
+      conditionExpression: '#owner = :owner',
+      ...kit.ownedByThisExecution,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    markRollingBack.addRetry(LockTableRetry);
+    markRollingBack.addCatch(rollback, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
+    markRollingBack.next(rollback);
     /** Every step from IntermediateDue? to Finalize: any failure rolls back. */
     const catchForRollback = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
-      state.addCatch(rollback, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+      state.addCatch(markRollingBack, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
       return state;
     };
 
@@ -342,7 +357,7 @@ export class RotationWorkflow extends Construct {
       // What a Catch would have put there, so the rollback reads one shape.
       result: sfn.Result.fromObject({ Error: RotationErrors.RolloutTimeout, Cause: 'The canary batch did not roll out before CheckBatch reached its bound.' }),
       resultPath: FAILURE_PATH,
-    }).next(rollback);
+    }).next(markRollingBack);
     const waitCanary = new sfn.Wait(this, RotationStates.WaitCanary, { time: checkInterval });
     const checkCanary = catchForRollback(
       invoke(

@@ -47,6 +47,14 @@ export interface CertManagerController {
   issued(): number;
   /** The last issuance error of a Certificate (`namespace/name`, or a bare name), until it issues again. */
   lastError(name: string): string | undefined;
+  /**
+   * Stalls (true) or resumes (false) the controller, as a cert-manager whose pod is stuck: while
+   * stalled it starts no issuance, and a Certificate that asks for one waits. (Fault
+   * `cert-manager:stall`.)
+   */
+  stall(stalled: boolean): void;
+  /** When each Certificate was first held back by a stall (epoch ms; one per Certificate per stall). */
+  held(): readonly number[];
   /** Stops watching and waits for issuances in flight. */
   close(): Promise<void>;
 }
@@ -88,6 +96,9 @@ class Controller implements CertManagerController {
   private readonly errors = new Map<string, string>();
   private issuedCount = 0;
   private closed = false;
+  /** The Certificates held back by the current stall, if one is on. */
+  private stalledKeys: Set<string> | undefined;
+  private readonly heldAt: number[] = [];
   private syncQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -114,6 +125,15 @@ class Controller implements CertManagerController {
 
   issued(): number {
     return this.issuedCount;
+  }
+
+  stall(stalled: boolean): void {
+    this.stalledKeys = stalled ? (this.stalledKeys ?? new Set()) : undefined;
+    if (!stalled) this.queueSync();
+  }
+
+  held(): readonly number[] {
+    return [...this.heldAt];
   }
 
   lastError(name: string): string | undefined {
@@ -159,6 +179,11 @@ class Controller implements CertManagerController {
     const secret = this.store.get('secrets', { namespace: certificate.metadata.namespace, name: certificate.spec.secretName });
     const trigger = issuanceTrigger({ certificate, secret, now: this.clock() });
     if (!trigger) return;
+    if (this.stalledKeys) {
+      if (!this.stalledKeys.has(key)) this.heldAt.push(Date.now());
+      this.stalledKeys.add(key);
+      return;
+    }
     const run = this.issue(certificate, trigger).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, run);
   }

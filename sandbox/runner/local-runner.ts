@@ -204,6 +204,8 @@ interface SdkClients {
 export class LocalRunner {
   private readonly functions = new Map<string, LocalFunction>();
   private readonly clientsByRole = new Map<string, SdkClients>();
+  private readonly taskListeners = new Set<(state: string) => void>();
+  private readonly tasksRunning = new Set<Promise<unknown>>();
   readonly authorizer: CallAuthorizer | undefined;
   /** The tokens of `.waitForTaskToken` tasks: what SendTaskSuccess/SendTaskFailure answer. */
   readonly taskTokens = new TaskTokens();
@@ -279,6 +281,25 @@ export class LocalRunner {
     return resolveRunTimeValues(this.functionEnv(functionId));
   }
 
+  /**
+   * Calls `listener` with a task state's name each time any execution of this runner starts that
+   * task (each attempt, before its work begins), so a fault can be armed exactly when a state
+   * starts (fault-injection.ts `from=`). Returns the unsubscribe.
+   */
+  onTaskStart(listener: (state: string) => void): () => void {
+    this.taskListeners.add(listener);
+    return () => this.taskListeners.delete(listener);
+  }
+
+  /**
+   * Resolves once every task attempt started so far has returned. An aborted execution stops at
+   * once, but a handler it had started runs to its end, as a Lambda invocation does: wait for it
+   * before reading the world it changes.
+   */
+  async tasksSettled(): Promise<void> {
+    while (this.tasksRunning.size) await Promise.allSettled([...this.tasksRunning]);
+  }
+
   /** Logical ids of the template's state machines. */
   stateMachines(): string[] {
     return listStateMachines(this.options.template);
@@ -323,7 +344,7 @@ export class LocalRunner {
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
     const history: HistoryEvent[] = [];
     const scope: TaskScope = { executionArn, record: (event) => history.push(event) };
-    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.implement(task, clients, scope)]));
+    const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.announced(task.name, this.implement(task, clients, scope))]));
     const tokens = this.taskTokens;
     const startedAt = new Date();
     const machine = machineFor(definition);
@@ -394,6 +415,20 @@ export class LocalRunner {
       this.clientsByRole.set(roleArn, clients);
     }
     return clients;
+  }
+
+  /** The task's implementation, preceded by the onTaskStart listeners (synchronously, so an armed fault meets this very attempt). */
+  private announced(state: string, implementation: TaskImplementation): TaskImplementation {
+    return (input) => {
+      for (const listener of this.taskListeners) listener(state);
+      const running = implementation(input);
+      this.tasksRunning.add(running);
+      void running.then(
+        () => this.tasksRunning.delete(running),
+        () => this.tasksRunning.delete(running),
+      );
+      return running;
+    };
   }
 
   private implement(task: TaskState, clients: SdkClients, scope: TaskScope): TaskImplementation {

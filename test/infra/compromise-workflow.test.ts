@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH } from '../../bin/app';
 import { loadConfig } from '../../lib/config';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { PreemptEnvNames, type FunctionId } from '../../functions/contracts/functions';
-import { RotationLock } from '../../functions/contracts/rotation-payloads';
+import { RotationLock, RotationLockPhase } from '../../functions/contracts/rotation-payloads';
 import { AllCompromiseStateNames, CompromiseApprovalErrors, CompromiseErrors, CompromiseStates } from '../../lib/constructs/compromise-states';
 import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
@@ -95,7 +95,12 @@ describe('the CompromiseResponse state machine definition', () => {
   it('plans (the gate) before the lock, and takes the lock over a rotation but never from another response, then preempts', () => {
     const put = state(CompromiseStates.TakeLock);
     expect(put.Resource).toBe('arn:aws:states:::dynamodb:putItem');
-    expect(put.Parameters?.['ConditionExpression']).toBe('attribute_not_exists(pk) OR attribute_not_exists(#holder) OR #holder <> :compromise OR #owner = :owner');
+    // A rotation's lock is taken over, unless it is marked rolling back: the response then waits.
+    expect(put.Parameters?.['ConditionExpression']).toBe(
+      'attribute_not_exists(pk) OR #owner = :owner OR ((attribute_not_exists(#holder) OR #holder <> :compromise) AND (attribute_not_exists(#phase) OR #phase <> :rollingBack))',
+    );
+    expect(put.Parameters?.['ExpressionAttributeValues']).toMatchObject({ ':rollingBack': { S: RotationLockPhase.rollingBack } });
+    expect(put.Parameters?.['ExpressionAttributeNames']).toMatchObject({ '#phase': RotationLockPhase.attribute });
     expect(put.Parameters?.['Item']).toEqual(expect.objectContaining({ pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' }, holder: { S: 'compromise' }, scopeKey: { 'S.$': '$.plan.scopeKey' } }));
     expect(put.Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'))?.Next).toBe(CompromiseStates.ReadHeldLock);
     expect(state(CompromiseStates.TakeLock).Next).toBe(CompromiseStates.PreemptRotation);

@@ -7,7 +7,7 @@ import { ErrorNames } from '../../functions/contracts/errors';
 import { EventSource } from '../../functions/contracts/events';
 import { functionsOf, type FunctionId } from '../../functions/contracts/functions';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
-import { ROTATION_ROLLED_BACK_ERROR, RotationLock, RotationStates, type RotationPlan } from '../../functions/contracts/rotation-payloads';
+import { ROTATION_ROLLED_BACK_ERROR, RotationLock, RotationLockPhase, RotationStates, type RotationPlan } from '../../functions/contracts/rotation-payloads';
 import { ConfigSchema, loadConfig, parseConfig } from '../../lib/config';
 import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
@@ -71,7 +71,7 @@ function reachable(from: string, ...until: string[]): string[] {
   visit(from);
   return [...seen];
 }
-const rollbackEntry = RotationExtraStates.NewIssuerPrepared;
+const rollbackEntry = RotationExtraStates.MarkRollingBack;
 
 describe('the Rotation state machine definition', () => {
   it('contains every state the contract names (RotationStates)', () => {
@@ -217,8 +217,19 @@ describe('the Rotation state machine definition', () => {
     expect(top[RotationExtraStates.CanaryTimedOut]).toMatchObject({ Type: 'Pass', Result: { Error: RotationErrors.RolloutTimeout }, ResultPath: '$.failure', Next: rollbackEntry });
   });
 
+  it('marks its lock as rolling back before restoring anything, and restores even when the mark fails', () => {
+    expect(top[rollbackEntry]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Parameters: { ConditionExpression: '#owner = :owner', Item: { pk: { S: RotationLock.pk }, sk: { S: RotationLock.sk }, owner: { 'S.$': '$$.Execution.Id' }, [RotationLockPhase.attribute]: { S: RotationLockPhase.rollingBack } } },
+      ResultPath: null,
+      Next: RotationExtraStates.NewIssuerPrepared,
+    });
+    expect(top[rollbackEntry]!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: RotationExtraStates.NewIssuerPrepared }]);
+  });
+
   it('restores the issuer only when this run prepared one, with the previous default and the new issuer id', () => {
-    expect(top[rollbackEntry]).toEqual({
+    expect(top[RotationExtraStates.NewIssuerPrepared]).toEqual({
       Type: 'Choice',
       Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreIssuer }],
       Default: RotationStates.RestoreTargets,
@@ -615,13 +626,15 @@ describe('around the Rotation state machine', () => {
     expect(config.schedules.intermediateRotation).not.toBe(config.schedules.renewalSweep);
   });
 
-  it('releases the lock of an aborted or timed-out execution of this state machine through ReleaseStaleLock', () => {
+  it('releases the lock of an aborted or timed-out execution of this state machine, or of the compromise response, through ReleaseStaleLock', () => {
+    const compromiseLogicalId = Object.keys(raw.Resources).find((id) => id.startsWith('CompromiseWorkflow') && raw.Resources[id]!.Type === 'AWS::StepFunctions::StateMachine')!;
     const releaseId = lambdaFunctions(raw).find((fn) => fn.functionId === 'ReleaseStaleLock')!.logicalId;
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: rotationLogicalId }] },
+        // The compromise response takes the same lock: its aborted runs are released too.
+        detail: { status: ['ABORTED', 'TIMED_OUT'], stateMachineArn: [{ Ref: rotationLogicalId }, { Ref: compromiseLogicalId }] },
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [releaseId, 'Arn'] }, DeadLetterConfig: { Arn: Match.anyValue() } })],
     });

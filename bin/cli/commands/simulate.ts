@@ -5,7 +5,7 @@ import { createLocalCloud, type LocalCloud } from '../../../sandbox/compose/loca
 import { cliAssembly } from '../assembly';
 import { readyFleet } from '../../../sandbox/compose/fleet';
 import { withSyntheticServices } from '../../../sandbox/compose/synthetic-fleet';
-import { checkFaultTarget, injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
+import { checkFaultTarget, FaultSyntaxError, injectFault, parseFault } from '../../../sandbox/compose/fault-injection';
 import { declaredServiceNames } from '../../../functions/domain/target-policy';
 import { countByState, failureOf, laterFailureOf } from '../../../sandbox/runner/history-facts';
 import { scanForSecrets, secretNeedlesOfTheRun } from '../../../sandbox/compose/secret-scan';
@@ -64,7 +64,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     const cloud = await timed('provision the template resources', () => createLocalCloud(sandbox, assembly));
     const fleet = await timed(`vault-init, seal, Unseal state machine, PKI, ${declaredServices(config).length} services seeded`, () => readyFleet(cloud, { sealFirst: true }));
     const issuerNames = await issuerNamesOf(cloud);
-    const armed = fault ? await injectFault(cloud, fault) : undefined;
+    // A from= naming no task state of the template is refused here, before the run starts.
+    const armed = fault ? await injectFault(cloud, fault).catch((error: unknown) => { throw error instanceof FaultSyntaxError ? new CliError(error.message, ExitCodes.Usage) : error; }) : undefined;
     const rotationMachine = cloud.runner.find('RotationWorkflow');
     const started = performance.now();
     const execution: LocalExecution = await timed('run the Rotation state machine (new intermediate)', () =>
