@@ -172,11 +172,17 @@ export class ServiceEndpoint {
 
   private createTlsServer(options: { cert: string; key: string; ca: string[] }): TlsServer {
     const server = createTlsServer({ ...options, requestCert: true, rejectUnauthorized: false });
-    server.on('secureConnection', (socket) => this.converse(socket));
+    server.on('secureConnection', (socket) => {
+      this.handshakes += 1;
+      this.converse(socket);
+    });
     // A failed handshake (a client that gives up, a protocol mismatch) concerns only that client.
     server.on('tlsClientError', () => undefined);
     return server;
   }
+
+  /** Handshakes completed so far (any client, accepted or not). */
+  handshakes = 0;
 
   /** Fault injection: while set, every connection is dropped before the handshake. */
   handshakeFault = false;

@@ -14,6 +14,9 @@ import {
   type V1Deployment,
   type V1Secret,
 } from '@kubernetes/client-node';
+
+/** undici's Dispatcher, as client-node's RequestContext types it (undici is not a direct dependency). */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 import { KubernetesConflictError } from '../../contracts/errors';
 import { K8sNames } from '../../contracts/targets';
 import { systemClock, type Clock } from '../../ports/clock';
@@ -160,6 +163,17 @@ interface Clients {
   core: CoreV1Api;
   apps: AppsV1Api;
   custom: CustomObjectsApi;
+  /**
+   * The one connection pool of this KubeConfig. client-node 2.0.x builds a new undici Agent in
+   * every request's applySecurityAuthentication (KubeConfig.createDispatcher), so each call would
+   * open, handshake and drop its own TLS connection: in AWS a network handshake to the EKS
+   * endpoint per call. The first Agent it builds for this KubeConfig is kept and set on every
+   * later request (RequestContext.setDispatcher, from a middleware, which runs after the auth);
+   * its TLS options (CA, client certificate, proxy) are this KubeConfig's, so nothing else
+   * changes. Undefined while no request has run, or when client-node uses undici's global
+   * dispatcher (no TLS options), which is already one kept-alive pool.
+   */
+  pool?: Dispatcher;
 }
 
 /**
@@ -368,21 +382,37 @@ export class KubernetesCluster implements Cluster {
     return { cluster: this.name, kind, operation, ...(namespace !== undefined && { namespace }), ...(name !== undefined && { name }) };
   }
 
-  /** API clients for the current KubeConfig; rebuilt only when the source hands out a new one. */
+  /**
+   * API clients for the current KubeConfig; rebuilt only when the source hands out a new one (an
+   * EKS token every ten minutes), whose pool then replaces the old one. The old pool is closed
+   * gracefully: requests in flight on it finish first.
+   */
   private async api(): Promise<Clients> {
     const kc = await this.kubeConfig();
     if (this.clients?.kc !== kc) {
+      const previous = this.clients?.pool;
       this.clients = { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+      previous?.close().catch(() => undefined);
     }
     return this.clients;
   }
 
-  /** Per-call options: a fresh timeout signal on every request. */
+  /** Per-call options: a fresh timeout signal on every request, and the KubeConfig's one pool. */
   private options(): ConfigurationOptions<ObservableMiddleware> {
     const timeoutMs = this.requestTimeoutMs;
+    const clients = this.clients;
     const timeout: ObservableMiddleware = {
       pre: (context: RequestContext) => {
         context.setSignal(AbortSignal.timeout(timeoutMs));
+        if (clients) {
+          const built = context.getDispatcher();
+          if (clients.pool === undefined) clients.pool = built;
+          else if (built !== clients.pool) {
+            context.setDispatcher(clients.pool);
+            // The Agent client-node just built has no connection yet; closing it frees nothing but its handle.
+            built?.close().catch(() => undefined);
+          }
+        }
         return new Observable(Promise.resolve(context));
       },
       post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
