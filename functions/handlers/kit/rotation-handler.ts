@@ -5,7 +5,7 @@ import type { Log } from '../../ports/log';
 import { createTelemetry } from '../../adapters/aws/telemetry';
 import { buildRotationRuntime } from '../../adapters/rotation-wiring';
 import type { RotationRuntime } from '../../steps/rotation-deps';
-import { logFailure, once, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
+import { logFailure, once, reportX509Parses, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
 
 /**
  * The shape every rotation task handler shares: parse the event at the edge, build the runtime
@@ -30,6 +30,8 @@ export function rotationHandler<S extends z.ZodType, TOut>(
         return await step(built.runtime, input, log);
       } catch (error) {
         logFailure(log, error);
+      } finally {
+        reportX509Parses(built.telemetry.metrics, functionName);
       }
     };
   };
