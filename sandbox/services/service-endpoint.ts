@@ -82,11 +82,14 @@ export class ServiceEndpoint {
   ) {
     this.net = createNetServer((socket) => this.accept(socket));
     // A pod waiting for its Secret volume starts once the Secret exists; after that, only a rollout reloads.
-    this.unsubscribeStore = store.onChange((change) => {
-      if (this.material || change.resource !== 'secrets' || change.type === 'DELETED') return;
-      const { namespace, name } = change.object.metadata;
-      if (namespace === service.namespace && name === service.secretName) this.load();
-    });
+    this.unsubscribeStore = store.onChange(
+      (change) => {
+        if (this.material || change.type === 'DELETED') return;
+        this.load();
+      },
+      // Only its own Secret: N endpoints must not each hear every write.
+      { resource: 'secrets', namespace: service.namespace, name: service.secretName },
+    );
     this.load();
   }
 
