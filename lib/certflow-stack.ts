@@ -68,6 +68,7 @@ export class CertflowStack extends Stack {
       [RotationEnvNames.Clusters]: JSON.stringify(config.kubernetes.clusters),
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
+      [RotationEnvNames.TargetConcurrency]: String(config.policy.targetConcurrency),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
       [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
     };

@@ -9,6 +9,7 @@ import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/se
 import { vaultTtl } from '../domain/issuer-naming';
 import type { CertificateStatus, SecretSnapshot } from '../ports/cluster';
 import type { FanoutDeps } from './fanout-deps';
+import { mapBounded } from './bounded-map';
 
 /** Annotation a renewed Secret carries: which run wrote it, so a retried step does not issue twice. */
 export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
@@ -23,8 +24,7 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
  */
 export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
-  const renewed: RenewedTarget[] = [];
-  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target, policy));
+  const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => renewTarget(deps, input, target, policy));
   return { runId: input.runId, renewed };
 }
 

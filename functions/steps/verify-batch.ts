@@ -6,6 +6,7 @@ import { rootsOf } from '../domain/trust-bundle';
 import { leafSerial, materialFromSecret } from '../domain/secret-layout';
 import type { FanoutDeps } from './fanout-deps';
 import { issuerCrls } from './issuer-crls';
+import { mapBounded } from './bounded-map';
 
 /** The client identity certflow presents in handshakes, issued once per cold start. */
 export interface VerifierIdentity {
@@ -29,7 +30,6 @@ export async function verifyBatch(
 ): Promise<VerifyBatchOutput> {
   const active = await deps.pki.readIssuer(deps.settings.intermediateMount, 'default');
   const crls = await issuerCrls(deps.pki, [deps.settings.rootMount, deps.settings.intermediateMount]);
-  const verdicts: TargetVerdict[] = [];
   const client = clientIdentity(identity, options.allowServerOnly ?? false);
   // One read of each namespace's trust bundle per batch, not one per target.
   const bundles = new Map<string, Promise<string | undefined>>();
@@ -45,7 +45,7 @@ export async function verifyBatch(
     }
     return bundle;
   };
-  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls, bundleOf }, client));
+  const verdicts: TargetVerdict[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls, bundleOf }, client));
   const allValid = verdicts.every((verdict) => verdict.valid);
   deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
   return { runId: input.runId, allValid, verdicts };

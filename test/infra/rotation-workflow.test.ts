@@ -664,6 +664,7 @@ describe('around the Rotation state machine', () => {
     expect(JSON.parse(String(variables[RotationEnvNames.Clusters]))).toEqual(config.kubernetes.clusters);
     expect(variables[RotationEnvNames.TrustBundleConfigMap]).toBe(config.kubernetes.trustBundleConfigMap);
     expect(variables[RotationEnvNames.BatchSize]).toBe(String(config.policy.batchSize));
+    expect(variables[RotationEnvNames.TargetConcurrency]).toBe(String(config.policy.targetConcurrency));
     expect(variables[RotationEnvNames.Namespace]).toBe(config.kubernetes.namespace);
     expect(variables[EnvNames.VaultNodes]).toBe(JSON.stringify(config.vault.nodes));
     expect(variables[PkiEnvNames.IntermediateMount]).toBe(config.vault.intermediateMount);
