@@ -6,17 +6,17 @@ import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { seedConfig, startLocalCloud } from '../support/local-cloud-fixture';
 
 /**
- * Counters, not stopwatches: two forced renewals of synthetic services, of 20 and then of 80, and
+ * Counters, not stopwatches: two forced renewals of synthetic services, of 10 and then of 40, and
  * the marginal count per service of what the emulators saw (they see the bundles' calls) and of
  * the X509Parses metric the bundles publish. The counts do not depend on the machine's speed.
- * One sandbox with 85 declared services (the seed's five and 80 synthetic ones); the template is
+ * One sandbox with 45 declared services (the seed's five and 40 synthetic ones); the template is
  * the run's, and the sandbox hands the functions its policy with the services' endpoints.
  */
 jest.setTimeout(240_000);
 
-const BATCH_SIZE = 5;
-const SMALL = 20;
-const LARGE = 80;
+const BATCH_SIZE = 3;
+const SMALL = 10;
+const LARGE = 40;
 const synthetic = (count: number) => Array.from({ length: count }, (_, index) => `svc-${String(index + 1).padStart(4, '0')}`);
 
 interface Counts {
@@ -62,7 +62,7 @@ describe('the cost of a rotation per service, counted at the emulators', () => {
     const config = withSyntheticServices(seedConfig(), 5 + LARGE);
     cloud = await startLocalCloud({ config });
     try {
-      // Batches of 5, so that both runs keep the Map's four batches busy at once: then what a
+      // Batches of 3, so that both runs keep the Map's four batches busy at once: then what a
       // connection pool opens depends on the concurrency alone, and the two runs must open alike.
       cloud.runner.extendEnv({ [RotationEnvNames.BatchSize]: String(BATCH_SIZE) });
       await readyFleet(cloud);
@@ -85,7 +85,7 @@ describe('the cost of a rotation per service, counted at the emulators', () => {
     expect(marginal('kubernetesCalls')).toBeLessThanOrEqual(6);
     // One pool per cluster per function (each bundle is its own Lambda): a pool opens a connection
     // per request in flight, so connections follow the concurrency (batches at once, targets at
-    // once), not the fleet. Before the pool it was one TLS connection per call (510 here).
+    // once), not the fleet. Before the pool it was one TLS connection per call.
     expect(marginal('kubernetesConnections')).toBeLessThanOrEqual(0.1);
     expect(large.kubernetesConnections * 4).toBeLessThan(large.kubernetesCalls + large.rolloutPolls);
     expect(large.vaultLogins).toBe(small.vaultLogins);
