@@ -83,6 +83,7 @@ export class CertflowStack extends Stack {
       [RotationEnvNames.Clusters]: runTime.clustersValue(config.kubernetes.clusters),
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
+      [RotationEnvNames.TargetConcurrency]: String(config.policy.targetConcurrency),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
       [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
       [RotationEnvNames.MaxRolloutChecks]: String(config.policy.maxRolloutChecks),

@@ -208,8 +208,16 @@ export const ConfigSchema = z
         concurrency: z.number().int().min(1).max(40).default(4),
         /** How many times a batch's rollout is looked at (5 s apart) before RolloutTimeoutError: 10 minutes. */
         maxRolloutChecks: z.number().int().min(1).max(10_000).default(120),
+        /**
+         * Targets of one batch renewed, checked and verified at once, inside each batch Lambda. A
+         * batch Lambda mostly waits on the network (Vault, the EKS endpoint, handshakes), so 8
+         * side by side; with `concurrency` batches at once that is at most 32 Vault issues in
+         * flight, well within a Vault cluster's default rate limits. 1 is one after another.
+         * @default 8
+         */
+        targetConcurrency: z.number().int().min(1).max(64).default(8),
       })
-      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120 }),
+      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120, targetConcurrency: 8 }),
     schedules: z
       .strictObject({
         unseal: ScheduleExpression.default(DEFAULT_SCHEDULES.unseal),

@@ -177,6 +177,12 @@ export const Metrics = {
   UnsealPausedNodes: 'UnsealPausedNodes',
   NodeDimension: 'Node',
   ClusterDimension: 'Cluster',
+  /**
+   * X.509 certificates a function parsed in one invocation (each content once: a repeat is a cache
+   * hit); dimension Function. What the counters test sums to bound the parses per service.
+   */
+  X509Parses: 'X509Parses',
+  FunctionDimension: 'Function',
 } as const;
 
 /** IAM's limit on a role name. */

@@ -22,6 +22,7 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.Clusters]: json(ClusterSpecListSchema),
   [RotationEnvNames.TrustBundleConfigMap]: z.string().min(1),
   [RotationEnvNames.BatchSize]: z.coerce.number().int().min(1).max(500).default(25),
+  [RotationEnvNames.TargetConcurrency]: z.coerce.number().int().min(1).max(64).default(8),
   [RotationEnvNames.Namespace]: z.string().min(1),
   [RotationEnvNames.TargetPolicy]: json(TargetPolicySchema),
   /** How many times the wait loop looks at a batch before RolloutTimeoutError (5 s apart in AWS: 10 minutes). */

@@ -15,6 +15,8 @@ export const RotationEnvNames = {
   Clusters: 'CERTFLOW_CLUSTERS',
   /** Name of the ConfigMap that carries each namespace's trust bundle. */
   TrustBundleConfigMap: 'CERTFLOW_TRUST_BUNDLE_CONFIGMAP',
+  /** Targets of one batch handled at once (config.policy.targetConcurrency), as a decimal string. */
+  TargetConcurrency: 'CERTFLOW_TARGET_CONCURRENCY',
   /** Targets per batch (config.policy.batchSize), as a decimal string. */
   BatchSize: 'CERTFLOW_BATCH_SIZE',
   /** certflow's own namespace (config.kubernetes.namespace): its trust bundle is read at preflight. */

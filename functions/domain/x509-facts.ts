@@ -14,6 +14,7 @@ import * as x509 from '@peculiar/x509';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { InvalidInputError } from '../contracts/errors';
+import { countX509Parse } from './x509-parse-count';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -110,8 +111,30 @@ function keyUsageNames(bits: Uint8Array): KeyUsage[] {
   return KEY_USAGE_BITS.filter((_, bit) => ((bits[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0);
 }
 
-/** Parses one DER certificate; `what` names it in the error (e.g. `served chain certificate 2`). */
+/**
+ * Parsed certificates by content (their DER), so that each certificate is parsed once however
+ * often it is read: the trust bundle and the expected issuer for every target's check, the shared
+ * chain for every leaf. Facts are never changed after parsing, so handing out the same object is
+ * safe. Bounded: a warm Lambda sees a few certificates per service, and the oldest half goes
+ * when it is full. Only successful parses are kept; a malformed input fails again, with its name.
+ */
+const PARSED_CAPACITY = 4096;
+const parsed = new Map<string, CertFacts>();
+export { x509ParseCount } from './x509-parse-count';
+
+/** Parses one DER certificate, once per content; `what` names it in the error (e.g. `served chain certificate 2`). */
 export function certFacts(der: Buffer, what: string): CertFacts {
+  const key = der.toString('base64');
+  const known = parsed.get(key);
+  if (known) return known;
+  const facts = parseCertFacts(der, what);
+  countX509Parse();
+  if (parsed.size >= PARSED_CAPACITY) for (const oldest of [...parsed.keys()].slice(0, PARSED_CAPACITY / 2)) parsed.delete(oldest);
+  parsed.set(key, facts);
+  return facts;
+}
+
+function parseCertFacts(der: Buffer, what: string): CertFacts {
   let cert: X509Certificate;
   let pki: pkijs.Certificate;
   try {
@@ -169,7 +192,20 @@ export function certificatesFromPem(text: string, what: string): CertFacts[] {
  * One CRL given as PEM (`X509 CRL`, or `CRL` as some libraries label it) or as base64 DER (what
  * Vault's JSON `crl` fields and `/crl/der` through base64 give, VAULT_API.md 4.13).
  */
+const parsedCrls = new Map<string, CrlFacts>();
+
 export function crlFacts(text: string, index: number): CrlFacts {
+  // Each verify checks every target against the same few CRLs: parse each once, as certificates.
+  const key = `${index}\n${text}`;
+  const known = parsedCrls.get(key);
+  if (known) return known;
+  const facts = parseCrlFacts(text, index);
+  if (parsedCrls.size >= 256) parsedCrls.clear();
+  parsedCrls.set(key, facts);
+  return facts;
+}
+
+function parseCrlFacts(text: string, index: number): CrlFacts {
   const what = `CRL ${index + 1}`;
   const blocks = pemBlocks(text).filter((b) => b.label === 'X509 CRL' || b.label === 'CRL');
   let der: Buffer;

@@ -47,8 +47,14 @@ export interface CertificateStatus {
 export interface Cluster {
   readonly name: string;
   readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
-  /** Creates or replaces the Secret; a 409 is retried after a fresh read. */
-  writeSecret(secret: SecretWrite): Promise<SecretSnapshot>;
+  /**
+   * Creates or replaces the Secret; a 409 is retried after a fresh read. `current`, the snapshot
+   * this adapter just read of the same Secret, saves the read before the write (its
+   * resourceVersion is the precondition, so a writer in between is still a 409 and a re-read).
+   */
+  writeSecret(secret: SecretWrite, current?: SecretSnapshot): Promise<SecretSnapshot>;
+  /** Creates the Secret unless one of that name exists (then leaves it as it is): one call, no read. */
+  createSecret(secret: SecretWrite): Promise<'created' | 'exists'>;
   deleteSecret(namespace: string, name: string): Promise<void>;
   listSecrets(namespace: string | undefined, labelSelector: string): Promise<SecretSnapshot[]>;
   readConfigMap(namespace: string, name: string): Promise<{ data: Record<string, string>; resourceVersion: string } | undefined>;

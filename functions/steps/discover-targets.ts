@@ -2,7 +2,7 @@ import type { Target } from '../contracts/targets';
 import { K8sNames } from '../contracts/targets';
 import type { RefusedCandidate, TargetPolicy } from '../contracts/target-policy';
 import { admitCandidate, declaredTargets, meshLocations, type DiscoveredObject, type KeyAlgorithm } from '../domain/target-policy';
-import type { Cluster } from '../ports/cluster';
+import type { Cluster, SecretSnapshot } from '../ports/cluster';
 import type { Log } from '../ports/log';
 
 /**
@@ -18,7 +18,10 @@ export async function discoverTargets(
   policy: TargetPolicy,
   defaultKeyAlgorithm: KeyAlgorithm,
   log: Log,
-): Promise<{ targets: Target[]; rejected: RefusedCandidate[] }> {
+): Promise<{ targets: Target[]; rejected: RefusedCandidate[]; secrets: ReadonlyMap<string, SecretSnapshot> }> {
+  // Every Secret read here, with its data, by `cluster/namespace/name`: the plan decides on these
+  // instead of reading each target's Secret again.
+  const secrets = new Map<string, SecretSnapshot>();
   const selector = `${K8sNames.ManagedLabel}=true`;
   const found = new Map(declaredTargets(policy, defaultKeyAlgorithm).map((target) => [target.id, target]));
   const rejected: RefusedCandidate[] = [];
@@ -38,6 +41,7 @@ export async function discoverTargets(
     const serviceNamespaces = policy.clusters.find((entry) => entry.cluster === cluster.name)!.namespaces.map((namespace) => namespace.name);
     for (const namespace of serviceNamespaces) {
       for (const secret of await cluster.listSecrets(namespace, selector)) {
+        secrets.set(`${cluster.name}/${secret.namespace}/${secret.name}`, secret);
         if (secret.labels[K8sNames.BackupRunLabel]) continue;
         judge({ cluster: cluster.name, namespace: secret.namespace, name: secret.name, resource: 'Secret', annotations: secret.annotations });
       }
@@ -49,8 +53,9 @@ export async function discoverTargets(
       if (serviceNamespaces.includes(location.namespace)) continue; // listed above
       // Outside the service namespaces only the location's own Secret is read, and it counts once labelled.
       const secret = await cluster.readSecret(location.namespace, location.secretName);
+      if (secret) secrets.set(`${cluster.name}/${secret.namespace}/${secret.name}`, secret);
       if (secret?.labels[K8sNames.ManagedLabel] === 'true') judge({ cluster: cluster.name, namespace: location.namespace, name: location.secretName, resource: 'Secret', annotations: secret.annotations });
     }
   }
-  return { targets: [...found.values()].sort((a, b) => a.id.localeCompare(b.id)), rejected };
+  return { targets: [...found.values()].sort((a, b) => a.id.localeCompare(b.id)), rejected, secrets };
 }

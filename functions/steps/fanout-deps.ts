@@ -17,4 +17,9 @@ export interface FanoutDeps {
   trustBundleConfigMap: string;
   clock: Clock;
   log: Log;
+  /**
+   * Targets of one batch renewed, checked or verified at once (config policy.targetConcurrency).
+   * @default 1 (one after another)
+   */
+  targetConcurrency?: number;
 }

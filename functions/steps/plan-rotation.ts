@@ -37,7 +37,8 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
   const due: Target[] = [];
   const reasons: Record<string, string> = {};
   for (const target of targets) {
-    const secret = await fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName);
+    // Discovery listed the labelled Secrets with their data; only a declared one without the label is read here.
+    const secret = discovered.secrets.get(`${target.cluster}/${target.namespace}/${target.secretName}`) ?? (await fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName));
     const pem = secret?.data[SecretFiles[target.kind].cert]?.toString('utf8');
     const leaf = pem ? certificatesFromPem(pem, `${target.id} certificate`)[0] : undefined;
     const issuerId = leaf ? issuerOf(leaf, issuers) : undefined;

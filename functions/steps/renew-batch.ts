@@ -7,8 +7,9 @@ import { certificatesFromPem } from '../domain/x509-facts';
 import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
 import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
 import { vaultTtl } from '../domain/issuer-naming';
-import type { SecretSnapshot } from '../ports/cluster';
+import type { CertificateStatus, SecretSnapshot } from '../ports/cluster';
 import type { FanoutDeps } from './fanout-deps';
+import { mapBounded } from './bounded-map';
 
 /** Annotation a renewed Secret carries: which run wrote it, so a retried step does not issue twice. */
 export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
@@ -23,14 +24,13 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
  */
 export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
-  const renewed: RenewedTarget[] = [];
-  for (const target of input.targets) renewed.push(await renewTarget(deps, input, target, policy));
+  const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => renewTarget(deps, input, target, policy));
   return { runId: input.runId, renewed };
 }
 
 async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target, policy: TargetPolicy): Promise<RenewedTarget> {
   const cluster = deps.cluster(target.cluster);
-  if (target.kind === 'cert-manager') await refuseCertificateOutsidePolicy(deps, target, policy);
+  const admittedCertificate = target.kind === 'cert-manager' ? await refuseCertificateOutsidePolicy(deps, target, policy) : undefined;
   const current = await cluster.readSecret(target.namespace, target.secretName);
   const base = { id: target.id, service: target.service, kind: target.kind, restarted: [] as string[] };
   const oldSerial = current ? leafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
@@ -43,7 +43,8 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   const backupSecret = current ? await backup(deps, target, current, input.runId) : undefined;
 
   if (target.kind === 'cert-manager') {
-    const certificate = await cluster.readCertificate(target.namespace, target.certificateName ?? target.secretName);
+    // The Certificate read for the policy check, a moment ago: its revision is the one to wait past.
+    const certificate = admittedCertificate;
     await cluster.requestCertificateRenewal(target.namespace, target.certificateName ?? target.secretName, `certflow run ${input.runId}`);
     deps.log.info('renewal requested from cert-manager', { target: target.id, revision: certificate?.revision });
     return {
@@ -58,15 +59,19 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   const rsa = target.keyAlgorithm === 'rsa-2048';
   const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa, policy) : await issueServiceLeaf(deps, target, rsa);
   const chain = splitChain(leaf.caChainPem);
-  await cluster.writeSecret({
-    namespace: target.namespace,
-    name: target.secretName,
-    // Istio's cacerts is Opaque: a kubernetes.io/tls Secret must hold tls.crt and tls.key.
-    type: current?.type ?? (target.kind === 'istio-cacerts' ? 'Opaque' : 'kubernetes.io/tls'),
-    data: secretDataFor(target.kind, { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem, ...chain }),
-    labels: { ...(current?.labels ?? {}) },
-    annotations: { ...(current?.annotations ?? {}), [RenewedByRunAnnotation]: labelValue(input.runId) },
-  });
+  await cluster.writeSecret(
+    {
+      namespace: target.namespace,
+      name: target.secretName,
+      // Istio's cacerts is Opaque: a kubernetes.io/tls Secret must hold tls.crt and tls.key.
+      type: current?.type ?? (target.kind === 'istio-cacerts' ? 'Opaque' : 'kubernetes.io/tls'),
+      data: secretDataFor(target.kind, { certificatePem: leaf.certificatePem, privateKeyPem: leaf.privateKeyPem, ...chain }),
+      labels: { ...(current?.labels ?? {}) },
+      annotations: { ...(current?.annotations ?? {}), [RenewedByRunAnnotation]: labelValue(input.runId) },
+    },
+    // Written against the read above: no second read; a writer in between is a 409 and a re-read.
+    current,
+  );
   const restarted = await restartWorkloads(deps, target, input.requestedAt);
   deps.log.info('target renewed', { target: target.id, oldSerial, newSerial: leaf.serialNumber, restarted });
   return { ...base, state: 'Renewed', ...(oldSerial ? { oldSerial } : {}), newSerial: leaf.serialNumber, ...(backupSecret ? { backupSecret } : {}), restarted };
@@ -116,18 +121,21 @@ async function issueMeshCa(deps: FanoutDeps, target: Target, rsa: boolean, polic
  * carry a name (or write a Secret) the policy does not admit: someone who may edit the
  * Certificate would otherwise get certflow to trigger issuance for anything. Checked before backup.
  */
-async function refuseCertificateOutsidePolicy(deps: FanoutDeps, target: Target, policy: TargetPolicy): Promise<void> {
+async function refuseCertificateOutsidePolicy(deps: FanoutDeps, target: Target, policy: TargetPolicy): Promise<CertificateStatus | undefined> {
   const certificate = await deps.cluster(target.cluster).readCertificate(target.namespace, target.certificateName ?? target.secretName);
   const refusal = certificate ? certificateRefusal(policy, target, certificate) : undefined;
   if (refusal) throw new TargetRefusedError(`${refusal.object}: ${refusal.reason} (${refusal.detail})`, { details: { target: target.id, reason: refusal.reason } });
+  return certificate;
 }
 
-/** A byte-for-byte copy next to the original, labelled with the run; an existing backup is kept. */
+/**
+ * A byte-for-byte copy next to the original, labelled with the run; an existing backup is kept
+ * (a retry must not back up the new certificate). One create: AlreadyExists is that backup.
+ */
 async function backup(deps: FanoutDeps, target: Target, current: SecretSnapshot, runId: string): Promise<string> {
   const cluster = deps.cluster(target.cluster);
   const name = backupSecretName(target.secretName, runId);
-  if (await cluster.readSecret(target.namespace, name)) return name;
-  await cluster.writeSecret({
+  await cluster.createSecret({
     namespace: target.namespace,
     name,
     type: current.type,

@@ -6,6 +6,7 @@ import { rootsOf } from '../domain/trust-bundle';
 import { leafSerial, materialFromSecret } from '../domain/secret-layout';
 import type { FanoutDeps } from './fanout-deps';
 import { issuerCrls } from './issuer-crls';
+import { mapBounded } from './bounded-map';
 
 /** The client identity certflow presents in handshakes, issued once per cold start. */
 export interface VerifierIdentity {
@@ -29,9 +30,22 @@ export async function verifyBatch(
 ): Promise<VerifyBatchOutput> {
   const active = await deps.pki.readIssuer(deps.settings.intermediateMount, 'default');
   const crls = await issuerCrls(deps.pki, [deps.settings.rootMount, deps.settings.intermediateMount]);
-  const verdicts: TargetVerdict[] = [];
   const client = clientIdentity(identity, options.allowServerOnly ?? false);
-  for (const target of input.targets) verdicts.push(await verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls }, client));
+  // One read of each namespace's trust bundle per batch, not one per target.
+  const bundles = new Map<string, Promise<string | undefined>>();
+  const bundleOf = (target: Target) => {
+    const key = `${target.cluster}/${target.namespace}`;
+    let bundle = bundles.get(key);
+    if (!bundle) {
+      bundle = deps
+        .cluster(target.cluster)
+        .readConfigMap(target.namespace, deps.trustBundleConfigMap)
+        .then((configMap) => configMap?.data[K8sNames.TrustBundleKey]);
+      bundles.set(key, bundle);
+    }
+    return bundle;
+  };
+  const verdicts: TargetVerdict[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls, bundleOf }, client));
   const allValid = verdicts.every((verdict) => verdict.valid);
   deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
   return { runId: input.runId, allValid, verdicts };
@@ -56,14 +70,19 @@ function clientIdentity(identity: () => Promise<VerifierIdentity>, allowServerOn
   };
 }
 
-async function verifyTarget(deps: FanoutDeps, target: Target, pki: { expectedIssuerPem: string; crls: string[] }, identity: ClientIdentity): Promise<TargetVerdict> {
+async function verifyTarget(
+  deps: FanoutDeps,
+  target: Target,
+  pki: { expectedIssuerPem: string; crls: string[]; bundleOf: (target: Target) => Promise<string | undefined> },
+  identity: ClientIdentity,
+): Promise<TargetVerdict> {
   const { expectedIssuerPem, crls } = pki;
   const base = { id: target.id, service: target.service };
   const cluster = deps.cluster(target.cluster);
   const now = deps.clock.now();
   const secret = await cluster.readSecret(target.namespace, target.secretName);
   if (!secret) return { ...base, valid: false, reason: 'SecretMissing', detail: `Secret ${target.namespace}/${target.secretName} does not exist`, handshake: false };
-  const bundle = (await cluster.readConfigMap(target.namespace, deps.trustBundleConfigMap))?.data[K8sNames.TrustBundleKey];
+  const bundle = await pki.bundleOf(target);
   if (!bundle) {
     return { ...base, valid: false, reason: 'UnknownIssuer', detail: `no trust bundle ${target.namespace}/${deps.trustBundleConfigMap}`, handshake: false };
   }

@@ -115,9 +115,8 @@ class Controller implements CertManagerController {
   }
 
   start(): void {
-    this.unsubscribe = this.store.onChange((change) => {
-      if (change.resource === 'certificates' || change.resource === 'secrets') this.queueSync();
-    });
+    const unsubscribers = [this.store.onChange(() => this.queueSync(), { resource: 'certificates' }), this.store.onChange(() => this.queueSync(), { resource: 'secrets' })];
+    this.unsubscribe = () => unsubscribers.forEach((unsubscribe) => unsubscribe());
     this.timer = setInterval(() => this.sync(), this.options.pollMs ?? 50);
     this.timer.unref();
     this.queueSync();

@@ -30,13 +30,13 @@ export class SecretLedger {
   /** Records every private key written into a Secret from now on; returns the unsubscribe function. */
   watchKubernetes(store: KubernetesStore): () => void {
     return store.onChange((change) => {
-      if (change.resource !== 'secrets' || change.type === 'DELETED') return;
+      if (change.type === 'DELETED') return;
       const data = ((change.object as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
       for (const value of Object.values(data)) {
         const text = Buffer.from(value, 'base64').toString('utf8');
         if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) this.record('private-key', text);
       }
-    });
+    }, { resource: 'secrets' });
   }
 
   /** The same routes, recording the secrets in what they answer. */

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   readonly url: string;
+  /** Connections accepted so far (TLS sessions, with `tls`): what proves a client keeps its connections alive. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       .catch((error: unknown) => write(res, errorAnswer(error)));
   };
   const server = options.tls ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, handler) : createServer(handler);
+  let connections = 0;
+  server.on(options.tls ? 'secureConnection' : 'connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -181,6 +187,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   return {
     url: `${options.tls ? 'https' : 'http'}://${serverAddress}`,
+    connections: () => connections,
     async close() {
       closing.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -59,6 +59,8 @@ export interface KubernetesEmulatorHandle {
   heldRollouts(namespace: string, deployment: string): readonly number[];
   /** Every authenticated resource request so far (verb, resource, namespace, name), oldest first. */
   requests(): ReadonlyArray<{ verb: string; resource: string; namespace?: string; name?: string }>;
+  /** Connections the API server accepted so far (TLS sessions with `tls`). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
       return decision.failure.kind === 'drop' ? new Error(`the connection to the API server dropped writing Secret ${namespace}/${name}`) : decision.failure.error;
     },
     requests: () => [...requests],
+    connections: () => server.connections(),
     async close() {
       rollouts.close();
       await server.close();

@@ -28,6 +28,17 @@ export interface StoreChange {
 
 export type ChangeListener = (change: StoreChange) => void;
 
+/**
+ * Which changes a listener wants: one resource, optionally one namespace and name. A service
+ * endpoint watches its one Secret; without an interest a listener hears every change, and with N
+ * endpoints every write would call N listeners (the sandbox's O(n^2)).
+ */
+export interface ChangeInterest {
+  readonly resource?: ResourceName;
+  readonly namespace?: string;
+  readonly name?: string;
+}
+
 export interface ListFilter {
   /** Only this namespace; every namespace when absent. */
   readonly namespace?: string;
@@ -48,6 +59,8 @@ export interface DeletePreconditions {
   readonly resourceVersion?: string;
 }
 
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 // Suffix alphabet of names.SimpleNameGenerator: no vowels, no look-alike digits.
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -55,9 +68,21 @@ function keyOf(kind: ResourceKind, namespace: string | undefined, name: string):
   return `${kind.resource}/${kind.namespaced ? (namespace ?? '') : ''}/${name}`;
 }
 
+function bucketOf(kind: ResourceKind, namespace: string | undefined): string {
+  return `${kind.resource}/${kind.namespaced ? (namespace ?? '') : ''}`;
+}
+
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
-  private readonly listeners = new Set<ChangeListener>();
+  /**
+   * The same objects by resource and namespace (`secrets/payments` -> name -> object), so that a
+   * list reads one namespace's objects instead of scanning, sorting and filtering all of them.
+   */
+  private readonly buckets = new Map<string, Map<string, KubeObject>>();
+  /** The namespaces holding objects of each resource, for lists across namespaces. */
+  private readonly namespacesOf = new Map<string, Set<string>>();
+  /** Listeners by interest: `''` every change, `secrets` one resource, `secrets/ns/name` one object. */
+  private readonly listeners = new Map<string, Set<ChangeListener>>();
   private revision = 0;
 
   constructor(private readonly clock: () => Date) {}
@@ -81,14 +106,19 @@ export class ObjectStore {
 
   /** Matching objects sorted by namespace, then name (etcd key order). */
   list(kind: ResourceKind, filter: ListFilter = {}): KubeObject[] {
-    const prefix = `${kind.resource}/${kind.namespaced && filter.namespace !== undefined ? `${filter.namespace}/` : ''}`;
-    return [...this.objects.entries()]
-      .filter(([key]) => key.startsWith(prefix))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, object]) => object)
-      .filter((object) => labelsMatch(filter.labels ?? [], object.metadata.labels))
-      .filter((object) => fieldsMatch(kind.resource, filter.fields ?? [], object))
-      .map((object) => cloneJson(object));
+    const namespaces = !kind.namespaced ? [''] : filter.namespace !== undefined ? [filter.namespace] : [...(this.namespacesOf.get(kind.resource) ?? [])].sort((a, b) => byKey(`${a}/`, `${b}/`)); // etcd key order: `ns/name`
+    const found: KubeObject[] = [];
+    for (const namespace of namespaces) {
+      const bucket = this.buckets.get(`${kind.resource}/${namespace}`);
+      if (!bucket) continue;
+      for (const name of [...bucket.keys()].sort(byKey)) {
+        const object = bucket.get(name)!;
+        if (!labelsMatch(filter.labels ?? [], object.metadata.labels)) continue;
+        if (!fieldsMatch(kind.resource, filter.fields ?? [], object)) continue;
+        found.push(cloneJson(object));
+      }
+    }
+    return found;
   }
 
   create(kind: ResourceKind, input: KubeObject): KubeObject {
@@ -120,8 +150,8 @@ export class ObjectStore {
     else object.metadata.generation = generation;
     delete object.metadata.deletionTimestamp;
     object.metadata.resourceVersion = this.bump();
-    this.objects.set(key, object);
-    this.emit({ type: 'ADDED', kind, object: cloneJson(object) });
+    this.put(kind, namespace, name, object);
+    this.emit('ADDED', kind, object);
     return cloneJson(object);
   }
 
@@ -161,8 +191,8 @@ export class ObjectStore {
     object.metadata.resourceVersion = old.metadata.resourceVersion;
     if (jsonEqual(object, old)) return cloneJson(old);
     object.metadata.resourceVersion = this.bump();
-    this.objects.set(keyOf(kind, namespace, name), object);
-    this.emit({ type: 'MODIFIED', kind, object: cloneJson(object), previous: cloneJson(old) });
+    this.put(kind, namespace, name, object);
+    this.emit('MODIFIED', kind, object, old);
     return cloneJson(object);
   }
 
@@ -182,24 +212,55 @@ export class ObjectStore {
       );
     }
     if (kind.resource === 'namespaces') this.deleteContentsOf(name);
-    this.objects.delete(key);
+    this.remove(kind, namespace, name);
     this.bump();
-    this.emit({ type: 'DELETED', kind, object: cloneJson(old) });
+    this.emit('DELETED', kind, old);
     return cloneJson(old);
   }
 
-  /** Called synchronously after every write; returns the unsubscribe function. */
-  onChange(listener: ChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Called synchronously after every write it is interested in; returns the unsubscribe function. */
+  onChange(listener: ChangeListener, interest: ChangeInterest = {}): () => void {
+    const key = interest.resource === undefined ? '' : interest.name === undefined ? interest.resource : `${interest.resource}/${interest.namespace ?? ''}/${interest.name}`;
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => set!.delete(listener);
+  }
+
+  private put(kind: ResourceKind, namespace: string | undefined, name: string, object: KubeObject): void {
+    this.objects.set(keyOf(kind, namespace, name), object);
+    const bucketKey = bucketOf(kind, namespace);
+    let bucket = this.buckets.get(bucketKey);
+    if (!bucket) {
+      this.buckets.set(bucketKey, (bucket = new Map()));
+      let namespaces = this.namespacesOf.get(kind.resource);
+      if (!namespaces) this.namespacesOf.set(kind.resource, (namespaces = new Set()));
+      namespaces.add(kind.namespaced ? (namespace ?? '') : '');
+    }
+    bucket.set(name, object);
+  }
+
+  private remove(kind: ResourceKind, namespace: string | undefined, name: string): void {
+    this.objects.delete(keyOf(kind, namespace, name));
+    const bucketKey = bucketOf(kind, namespace);
+    const bucket = this.buckets.get(bucketKey);
+    if (!bucket) return;
+    bucket.delete(name);
+    if (bucket.size === 0) {
+      this.buckets.delete(bucketKey);
+      this.namespacesOf.get(kind.resource)?.delete(kind.namespaced ? (namespace ?? '') : '');
+    }
   }
 
   private deleteContentsOf(namespace: string): void {
-    for (const [key, object] of [...this.objects.entries()]) {
-      const [resource, objectNamespace] = key.split('/');
-      if (objectNamespace !== namespace || resource === 'namespaces') continue;
-      this.objects.delete(key);
-      this.emit({ type: 'DELETED', kind: kindOf(resource as ResourceName), object: cloneJson(object) });
+    for (const [resource, namespaces] of [...this.namespacesOf.entries()]) {
+      if (resource === 'namespaces' || !namespaces.has(namespace)) continue;
+      const kind = kindOf(resource as ResourceName);
+      const bucket = this.buckets.get(`${resource}/${namespace}`);
+      for (const [name, object] of [...(bucket?.entries() ?? [])]) {
+        this.remove(kind, namespace, name);
+        this.emit('DELETED', kind, object);
+      }
     }
   }
 
@@ -222,8 +283,17 @@ export class ObjectStore {
     return this.clock().toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
-  private emit(change: StoreChange): void {
-    for (const listener of [...this.listeners]) {
+  /** Copies go only to interested listeners, made once per change and only when someone listens. */
+  private emit(type: ChangeType, kind: ResourceKind, object: KubeObject, previous?: KubeObject): void {
+    const namespace = kind.namespaced ? (object.metadata.namespace ?? '') : '';
+    const interested = [
+      ...(this.listeners.get('') ?? []),
+      ...(this.listeners.get(kind.resource) ?? []),
+      ...(this.listeners.get(`${kind.resource}/${namespace}/${object.metadata.name ?? ''}`) ?? []),
+    ];
+    if (interested.length === 0) return;
+    const change: StoreChange = { type, kind, object: cloneJson(object), ...(previous ? { previous: cloneJson(previous) } : {}) };
+    for (const listener of interested) {
       try {
         listener(change);
       } catch (error) {

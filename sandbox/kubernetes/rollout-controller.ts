@@ -73,7 +73,7 @@ export class RolloutController {
     private readonly delayMs: number,
     private readonly clock: () => Date,
   ) {
-    this.unsubscribe = store.onChange((change) => this.observe(change));
+    this.unsubscribe = store.onChange((change) => this.observe(change), { resource: 'deployments' });
   }
 
   onRollout(listener: RolloutListener): () => void {

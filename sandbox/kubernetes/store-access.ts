@@ -24,8 +24,14 @@ export interface KubernetesStore {
   delete(resource: ResourceName, key: ObjectKey): boolean;
   /** The global resourceVersion now. */
   resourceVersion(): string;
-  /** Called synchronously after every write, whoever made it; returns the unsubscribe function. */
-  onChange(listener: (change: { type: ChangeType; resource: ResourceName; object: ResourceTypes[ResourceName] }) => void): () => void;
+  /**
+   * Called synchronously after every write, whoever made it, or only those of one resource (and
+   * one object, with `namespace` and `name`); returns the unsubscribe function.
+   */
+  onChange(
+    listener: (change: { type: ChangeType; resource: ResourceName; object: ResourceTypes[ResourceName] }) => void,
+    interest?: { resource?: ResourceName; namespace?: string; name?: string },
+  ): () => void;
 }
 
 export function storeAccess(store: ObjectStore): KubernetesStore {
@@ -53,6 +59,6 @@ export function storeAccess(store: ObjectStore): KubernetesStore {
       return true;
     },
     resourceVersion: () => store.resourceVersion(),
-    onChange: (listener) => store.onChange((change) => listener({ type: change.type, resource: change.kind.resource, object: change.object as never })),
+    onChange: (listener, interest) => store.onChange((change) => listener({ type: change.type, resource: change.kind.resource, object: change.object as never }), interest),
   };
 }

@@ -82,11 +82,14 @@ export class ServiceEndpoint {
   ) {
     this.net = createNetServer((socket) => this.accept(socket));
     // A pod waiting for its Secret volume starts once the Secret exists; after that, only a rollout reloads.
-    this.unsubscribeStore = store.onChange((change) => {
-      if (this.material || change.resource !== 'secrets' || change.type === 'DELETED') return;
-      const { namespace, name } = change.object.metadata;
-      if (namespace === service.namespace && name === service.secretName) this.load();
-    });
+    this.unsubscribeStore = store.onChange(
+      (change) => {
+        if (this.material || change.type === 'DELETED') return;
+        this.load();
+      },
+      // Only its own Secret: N endpoints must not each hear every write.
+      { resource: 'secrets', namespace: service.namespace, name: service.secretName },
+    );
     this.load();
   }
 
@@ -172,11 +175,17 @@ export class ServiceEndpoint {
 
   private createTlsServer(options: { cert: string; key: string; ca: string[] }): TlsServer {
     const server = createTlsServer({ ...options, requestCert: true, rejectUnauthorized: false });
-    server.on('secureConnection', (socket) => this.converse(socket));
+    server.on('secureConnection', (socket) => {
+      this.handshakes += 1;
+      this.converse(socket);
+    });
     // A failed handshake (a client that gives up, a protocol mismatch) concerns only that client.
     server.on('tlsClientError', () => undefined);
     return server;
   }
+
+  /** Handshakes completed so far (any client, accepted or not). */
+  handshakes = 0;
 
   /** Fault injection: while set, every connection is dropped before the handshake. */
   handshakeFault = false;

@@ -34,6 +34,8 @@ export interface ServiceEndpoints {
   failHandshakes(service: string, failing: boolean): void;
   /** When the handshake fault dropped a connection to the service (epoch ms). */
   droppedHandshakes(service: string): readonly number[];
+  /** TLS handshakes the service completed so far, with any client. */
+  handshakes(service: string): number;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startServiceEndpoints(options: ServiceEndpointsOptions): P
       of(service).handshakeFault = failing;
     },
     droppedHandshakes: (service) => of(service).droppedHandshakes,
+    handshakes: (service) => of(service).handshakes,
     close: () => (closed ??= closeAll()),
   };
 }

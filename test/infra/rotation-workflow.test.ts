@@ -683,6 +683,7 @@ describe('around the Rotation state machine', () => {
     expect(JSON.parse(clusters.value)).toEqual(config.kubernetes.clusters.map((cluster) => ({ ...cluster, tokenSecretArn: tokenSecretId })));
     expect(variables[RotationEnvNames.TrustBundleConfigMap]).toBe(config.kubernetes.trustBundleConfigMap);
     expect(variables[RotationEnvNames.BatchSize]).toBe(String(config.policy.batchSize));
+    expect(variables[RotationEnvNames.TargetConcurrency]).toBe(String(config.policy.targetConcurrency));
     expect(variables[RotationEnvNames.Namespace]).toBe(config.kubernetes.namespace);
     expect(runTimeParameter(raw, config.name, EnvNames.VaultNodes).namedBy(fn.logicalId)).toBe(true);
     expect(runTimeParameter(raw, config.name, RotationEnvNames.MaxRolloutChecks).value).toBe(String(config.policy.maxRolloutChecks));

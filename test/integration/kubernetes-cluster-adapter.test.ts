@@ -173,6 +173,48 @@ describe('KubernetesCluster over @kubernetes/client-node against the Kubernetes 
       expect(emulator.store.get('secrets', { namespace, name: 'web-tls' })?.data?.v).toBe(Buffer.from('1').toString('base64'));
     });
 
+    it('writes against a snapshot it just read in one request, and re-reads when another writer came in between', async () => {
+      const cluster = clusterFor();
+      await cluster.writeSecret({ namespace, name: 'web-tls', type: 'Opaque', data: { v: Buffer.from('1') }, labels: { app: 'web' } });
+      const read = await cluster.readSecret(namespace, 'web-tls');
+      const before = emulator.requests().length;
+
+      await cluster.writeSecret({ namespace, name: 'web-tls', type: 'Opaque', data: { v: Buffer.from('2') } }, read);
+
+      expect(emulator.requests().slice(before).map((request) => request.verb)).toEqual(['update']);
+      emulator.store.mutate('secrets', { namespace, name: 'web-tls' }, (secret) => {
+        secret.metadata.labels = { app: 'web', touched: 'yes' };
+      });
+      const stale = await cluster.readSecret(namespace, 'web-tls');
+      emulator.store.mutate('secrets', { namespace, name: 'web-tls' }, (secret) => {
+        secret.metadata.annotations = { other: 'writer' };
+      });
+      const written = await cluster.writeSecret({ namespace, name: 'web-tls', type: 'Opaque', data: { v: Buffer.from('3') } }, stale);
+      expect(written.data.v!.toString()).toBe('3');
+      expect(written.annotations).toEqual({ other: 'writer' });
+    });
+
+    it('creates a Secret only when none of that name exists, leaving an existing one as it is, in one request', async () => {
+      const cluster = clusterFor();
+      const before = emulator.requests().length;
+
+      expect(await cluster.createSecret({ namespace, name: 'backup', type: 'Opaque', data: { v: Buffer.from('old') } })).toBe('created');
+      expect(await cluster.createSecret({ namespace, name: 'backup', type: 'Opaque', data: { v: Buffer.from('new') } })).toBe('exists');
+
+      expect(emulator.requests().slice(before).map((request) => request.verb)).toEqual(['create', 'create']);
+      expect(emulator.store.get('secrets', { namespace, name: 'backup' })?.data).toEqual({ v: Buffer.from('old').toString('base64') });
+    });
+
+    it('keeps one connection alive for a sequence of calls instead of one connection per call', async () => {
+      const cluster = clusterFor();
+      await cluster.writeSecret({ namespace, name: 'web-tls', type: 'Opaque', data: { v: Buffer.from('1') } });
+      const before = emulator.connections();
+
+      for (let call = 0; call < 10; call += 1) await cluster.readSecret(namespace, 'web-tls');
+
+      expect(emulator.connections() - before).toBe(0);
+    });
+
     it('turns a create that lost a race (409 AlreadyExists) into a replace', async () => {
       const cluster = clusterFor();
       emulator.faults.inject({ verb: 'create', resource: 'secrets', status: 409, times: 1 });

@@ -14,6 +14,9 @@ import {
   type V1Deployment,
   type V1Secret,
 } from '@kubernetes/client-node';
+
+/** undici's Dispatcher, as client-node's RequestContext types it (undici is not a direct dependency). */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 import { KubernetesConflictError } from '../../contracts/errors';
 import { K8sNames } from '../../contracts/targets';
 import { systemClock, type Clock } from '../../ports/clock';
@@ -160,6 +163,17 @@ interface Clients {
   core: CoreV1Api;
   apps: AppsV1Api;
   custom: CustomObjectsApi;
+  /**
+   * The one connection pool of this KubeConfig. client-node 2.0.x builds a new undici Agent in
+   * every request's applySecurityAuthentication (KubeConfig.createDispatcher), so each call would
+   * open, handshake and drop its own TLS connection: in AWS a network handshake to the EKS
+   * endpoint per call. The first Agent it builds for this KubeConfig is kept and set on every
+   * later request (RequestContext.setDispatcher, from a middleware, which runs after the auth);
+   * its TLS options (CA, client certificate, proxy) are this KubeConfig's, so nothing else
+   * changes. Undefined while no request has run, or when client-node uses undici's global
+   * dispatcher (no TLS options), which is already one kept-alive pool.
+   */
+  pool?: Dispatcher;
 }
 
 /**
@@ -177,6 +191,7 @@ export class KubernetesCluster implements Cluster {
   private readonly requestTimeoutMs: number;
   private readonly pageSize: number;
   private clients?: Clients;
+  private readonly readObjects = new WeakMap<SecretSnapshot, V1Secret>();
 
   constructor(options: KubernetesClusterOptions) {
     this.name = options.name;
@@ -190,7 +205,7 @@ export class KubernetesCluster implements Cluster {
 
   async readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined> {
     const secret = await this.getSecret(namespace, name);
-    return secret && snapshotOf(secret);
+    return secret && this.remember(secret);
   }
 
   /**
@@ -198,19 +213,18 @@ export class KubernetesCluster implements Cluster {
    * when given, are the complete new sets; when absent the Secret's own are kept. Everything
    * else in its metadata (owner references, finalizers) is kept.
    */
-  async writeSecret(secret: SecretWrite): Promise<SecretSnapshot> {
+  async writeSecret(secret: SecretWrite, known?: SecretSnapshot): Promise<SecretSnapshot> {
     const ref = this.ref('Secret', 'write', secret.namespace, secret.name);
     const data = encodeData(secret.data);
+    // The object behind a snapshot this adapter handed out, when it is of this very Secret: the
+    // first attempt writes against it instead of reading it again; a 409 re-reads as always.
+    let reuse = known && known.namespace === secret.namespace && known.name === secret.name ? this.readObjects.get(known) : undefined;
     return this.retryingConflicts(ref, async () => {
       const { core } = await this.api();
-      const current = await this.getSecret(secret.namespace, secret.name);
+      const current = reuse ?? (await this.getSecret(secret.namespace, secret.name));
+      reuse = undefined;
       if (current === undefined) {
-        const body: V1Secret = {
-          metadata: { name: secret.name, namespace: secret.namespace, ...(secret.labels && { labels: secret.labels }), ...(secret.annotations && { annotations: secret.annotations }) },
-          type: secret.type,
-          data,
-        };
-        return snapshotOf(await core.createNamespacedSecret({ namespace: secret.namespace, body }, this.options()));
+        return this.remember(await core.createNamespacedSecret({ namespace: secret.namespace, body: this.newSecretBody(secret, data) }, this.options()));
       }
       const { stringData: _stringData, ...rest } = current;
       const body: V1Secret = {
@@ -223,8 +237,39 @@ export class KubernetesCluster implements Cluster {
           annotations: secret.annotations ?? current.metadata?.annotations,
         },
       };
-      return snapshotOf(await core.replaceNamespacedSecret({ namespace: secret.namespace, name: secret.name, body }, this.options()));
+      return this.remember(await core.replaceNamespacedSecret({ namespace: secret.namespace, name: secret.name, body }, this.options()));
     });
+  }
+
+  /** A create answered 409 AlreadyExists means the Secret is there: left untouched, reported `exists`. */
+  async createSecret(secret: SecretWrite): Promise<'created' | 'exists'> {
+    const ref = this.ref('Secret', 'create', secret.namespace, secret.name);
+    try {
+      const { core } = await this.api();
+      await core.createNamespacedSecret({ namespace: secret.namespace, body: this.newSecretBody(secret, encodeData(secret.data)) }, this.options());
+      return 'created';
+    } catch (error) {
+      if (httpStatusOf(error) === 409) return 'exists';
+      throw mapKubernetesError(error, ref);
+    }
+  }
+
+  private newSecretBody(secret: SecretWrite, data: Record<string, string>): V1Secret {
+    return {
+      metadata: { name: secret.name, namespace: secret.namespace, ...(secret.labels && { labels: secret.labels }), ...(secret.annotations && { annotations: secret.annotations }) },
+      type: secret.type,
+      data,
+    };
+  }
+
+  /**
+   * The snapshot of a Secret read or written, remembering the object it came from (weakly: it
+   * goes with the snapshot) so that writeSecret can write against it without a second read.
+   */
+  private remember(secret: V1Secret): SecretSnapshot {
+    const snapshot = snapshotOf(secret);
+    this.readObjects.set(snapshot, secret);
+    return snapshot;
   }
 
   /** Deleting a Secret that is already gone succeeds: the end state is the same (I4). */
@@ -248,7 +293,8 @@ export class KubernetesCluster implements Cluster {
         const { core } = await this.api();
         const query = { labelSelector: labelSelector || undefined, limit: this.pageSize, _continue: page };
         const list = namespace === undefined ? await core.listSecretForAllNamespaces(query, this.options()) : await core.listNamespacedSecret({ namespace, ...query }, this.options());
-        secrets.push(...list.items.map(snapshotOf));
+        // List items carry no kind; a replace built from one sends it as a GET's object would.
+        secrets.push(...list.items.map((item) => this.remember({ apiVersion: 'v1', kind: 'Secret', ...item })));
         page = list.metadata?._continue || undefined;
       } while (page !== undefined);
     } catch (error) {
@@ -368,21 +414,37 @@ export class KubernetesCluster implements Cluster {
     return { cluster: this.name, kind, operation, ...(namespace !== undefined && { namespace }), ...(name !== undefined && { name }) };
   }
 
-  /** API clients for the current KubeConfig; rebuilt only when the source hands out a new one. */
+  /**
+   * API clients for the current KubeConfig; rebuilt only when the source hands out a new one (an
+   * EKS token every ten minutes), whose pool then replaces the old one. The old pool is closed
+   * gracefully: requests in flight on it finish first.
+   */
   private async api(): Promise<Clients> {
     const kc = await this.kubeConfig();
     if (this.clients?.kc !== kc) {
+      const previous = this.clients?.pool;
       this.clients = { kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
+      previous?.close().catch(() => undefined);
     }
     return this.clients;
   }
 
-  /** Per-call options: a fresh timeout signal on every request. */
+  /** Per-call options: a fresh timeout signal on every request, and the KubeConfig's one pool. */
   private options(): ConfigurationOptions<ObservableMiddleware> {
     const timeoutMs = this.requestTimeoutMs;
+    const clients = this.clients;
     const timeout: ObservableMiddleware = {
       pre: (context: RequestContext) => {
         context.setSignal(AbortSignal.timeout(timeoutMs));
+        if (clients) {
+          const built = context.getDispatcher();
+          if (clients.pool === undefined) clients.pool = built;
+          else if (built !== clients.pool) {
+            context.setDispatcher(clients.pool);
+            // The Agent client-node just built has no connection yet; closing it frees nothing but its handle.
+            built?.close().catch(() => undefined);
+          }
+        }
         return new Observable(Promise.resolve(context));
       },
       post: (response: ResponseContext) => new Observable(Promise.resolve(response)),

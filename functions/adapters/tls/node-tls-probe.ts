@@ -1,4 +1,4 @@
-import { connect, type DetailedPeerCertificate } from 'node:tls';
+import { connect, createSecureContext, type DetailedPeerCertificate, type SecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { EndpointUnreachableError } from '../../contracts/errors';
 import type { TlsProbe, TlsProbeRequest, TlsProbeResult } from '../../ports/tls-probe';
@@ -10,6 +10,25 @@ import type { TlsProbe, TlsProbeRequest, TlsProbeResult } from '../../ports/tls-
  * refuses still sees `secureConnect`, so acceptance is proven only by application data.
  */
 export class NodeTlsProbe implements TlsProbe {
+  /**
+   * One secure context per client identity: building one parses the certificate and key and sets
+   * up an OpenSSL SSL_CTX, which `connect` would otherwise do for every handshake. The verifier's
+   * identity lives for the cold start, so this holds one or two entries; keyed by the certificate
+   * (its key comes with it), never logged.
+   */
+  private readonly contexts = new Map<string, SecureContext>();
+
+  private contextFor(certificatePem: string | undefined, keyPem: string | undefined): SecureContext {
+    const key = certificatePem && keyPem ? certificatePem : '';
+    let context = this.contexts.get(key);
+    if (!context) {
+      context = createSecureContext({ ...(certificatePem && keyPem ? { cert: certificatePem, key: keyPem } : {}), minVersion: 'TLSv1.2' });
+      if (this.contexts.size >= 8) this.contexts.clear();
+      this.contexts.set(key, context);
+    }
+    return context;
+  }
+
   async probe(request: TlsProbeRequest): Promise<TlsProbeResult> {
     const timeoutMs = request.timeoutMs ?? 3000;
     const where = `${request.host}:${request.port} (${request.serverName})`;
@@ -22,9 +41,8 @@ export class NodeTlsProbe implements TlsProbe {
         host: request.host,
         port: request.port,
         servername: request.serverName,
-        ...(request.clientCertificatePem && request.clientKeyPem ? { cert: request.clientCertificatePem, key: request.clientKeyPem } : {}),
+        secureContext: this.contextFor(request.clientCertificatePem, request.clientKeyPem),
         rejectUnauthorized: false,
-        minVersion: 'TLSv1.2',
       });
       const finish = (error?: Error) => {
         if (settled) return;

@@ -18,12 +18,19 @@ export interface VaultClientOptions {
  * with VAULT_TOKEN exported, would send that token to every configured node URL. The fields are
  * therefore set again after construction, from the options only.
  */
+/** Idle connections live a little less than Vault's own idle timeout (its listener default is 5 min). */
+const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000 } as const;
+
 export function createVaultClient(options: VaultClientOptions): NodeVault.client {
   const client = NodeVault({
     apiVersion: 'v1',
     endpoint: options.endpoint,
     requestOptions: {
       ...(options.caPem ? { ca: options.caPem } : {}),
+      // node-vault builds one https.Agent per client from these (its index.js), but a new
+      // https.Agent does not keep connections alive unless told: every call would be a new TLS
+      // handshake with Vault. One object, so node-vault sees no per-call override.
+      agentOptions: KEEP_ALIVE,
       timeout: options.timeoutMs ?? 5000,
     },
   });

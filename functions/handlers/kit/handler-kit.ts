@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import { CertflowError, InvalidInputError } from '../../contracts/errors';
 import type { Env } from '../../contracts/env';
 import type { Log } from '../../ports/log';
+import type { MetricsSink } from '../../ports/metrics-sink';
+import { Metrics } from '../../contracts/functions';
+import { x509ParseCount } from '../../domain/x509-parse-count';
 
 /** What the local runner (or a test) may give a handler besides its environment. */
 export interface HandlerOptions {
@@ -67,4 +70,18 @@ export function logFailure(log: Log, error: unknown): never {
     log.error('step failed with an unexpected error', { errorName: (error as Error | undefined)?.name ?? typeof error });
   }
   throw error;
+}
+
+let reportedParses = 0;
+
+/**
+ * Publishes the X.509 parses since the last report (the X509Parses metric). Invocations of one
+ * bundle may overlap (the local runner runs a Map's items at once), so a report may carry a
+ * neighbour's parses: the sum over all reports is exact, which is what a count per service needs.
+ */
+export function reportX509Parses(metrics: MetricsSink, functionName: string): void {
+  const now = x509ParseCount();
+  const delta = now - reportedParses;
+  reportedParses = now;
+  metrics.gauge(Metrics.X509Parses, delta, { [Metrics.FunctionDimension]: functionName });
 }

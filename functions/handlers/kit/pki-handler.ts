@@ -5,7 +5,7 @@ import { createTelemetry } from '../../adapters/aws/telemetry';
 import { buildPkiAdapters } from '../../adapters/pki-wiring';
 import { resolveRunTimeValues } from '../../adapters/run-time-values';
 import type { PkiStepDeps } from '../../steps/prepare-intermediate';
-import { logFailure, onceAsync, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
+import { logFailure, once, onceAsync, reportX509Parses, parseEnv, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
 
 /**
  * The shape every PKI step handler shares: parse the event at the edge, build the Vault client
@@ -31,6 +31,8 @@ export function pkiHandler<S extends z.ZodType<{ runId: string }>, TOut>(
         return await step({ pki: adapters.pki, settings: adapters.settings, clock: systemClock, log }, input);
       } catch (error) {
         logFailure(log, error);
+      } finally {
+        reportX509Parses(telemetry.metrics, functionName);
       }
     };
   };

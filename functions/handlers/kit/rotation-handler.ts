@@ -6,7 +6,7 @@ import { createTelemetry } from '../../adapters/aws/telemetry';
 import { buildRotationRuntime } from '../../adapters/rotation-wiring';
 import { resolveRunTimeValues } from '../../adapters/run-time-values';
 import type { RotationRuntime } from '../../steps/rotation-deps';
-import { logFailure, onceAsync, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
+import { logFailure, once, onceAsync, reportX509Parses, parseEvent, type HandlerOptions, type LambdaHandler } from './handler-kit';
 
 /**
  * The shape every rotation task handler shares: parse the event at the edge, build the runtime
@@ -31,6 +31,8 @@ export function rotationHandler<S extends z.ZodType, TOut>(
         return await step(built.runtime, input, log);
       } catch (error) {
         logFailure(log, error);
+      } finally {
+        reportX509Parses(built.telemetry.metrics, functionName);
       }
     };
   };

@@ -28,15 +28,24 @@ export interface AuthRoutes {
    */
   registerAwsPrincipal(accessKeyId: string, arn: string, options?: AwsPrincipalOptions): void;
   readonly principals: AwsPrincipalTable;
+  /** Tokens issued by a login (`auth/<mount>/login`, any method) so far: what a test counts to prove a client logs in once. */
+  logins(): number;
 }
 
 export function createAuthRoutes(options: AuthRoutesOptions = {}): AuthRoutes {
   const principals = new AwsPrincipalTable();
+  let logins = 0;
   return {
     principals,
+    logins: () => logins,
     registerAwsPrincipal: (accessKeyId, arn, principalOptions) => principals.register(accessKeyId, arn, principalOptions),
     routes: (cluster) => {
       const tokens = new AuthTokens(cluster.storage.tokens, cluster.storage.now);
+      const issue = tokens.issue.bind(tokens);
+      tokens.issue = (request) => {
+        if (request.path?.endsWith('/login')) logins += 1;
+        return issue(request);
+      };
       return [
         ...tokenRoutes(cluster, tokens),
         ...approleRoutes(cluster, tokens, options.approleMount ?? 'approle'),
