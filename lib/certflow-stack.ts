@@ -7,6 +7,7 @@ import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import type { CertflowConfig } from './config';
 import { pkiEnvironment as pkiEnvironmentOf } from './pki-environment';
 import { UnsealAlarms } from './constructs/alarms';
+import { CertflowDashboard } from './dashboards/cloudwatch-dashboard';
 import { CompromiseRule } from './constructs/compromise-rule';
 import { CompromiseAlarms, CompromiseWorkflow } from './constructs/compromise-workflow';
 import { CertflowFunctions } from './constructs/certflow-functions';
@@ -194,6 +195,8 @@ export class CertflowStack extends Stack {
       stateMachine: this.compromiseWorkflow.stateMachine,
       topic: notifications.topic,
     });
+
+    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine } });
 
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });
