@@ -89,7 +89,9 @@ const KubernetesClusterSchema = z.discriminatedUnion('auth', [
     auth: z.literal('token'),
     name: ClusterNameSchema,
     server: HttpsUrl,
-    tokenSecretArn: SecretArnSchema,
+    // Absent: the stack creates the secret `certflow/<deployment>/clusters/<name>/token` for the
+    // operator to fill (lib/constructs/run-time-parameters.ts); never the token itself.
+    tokenSecretArn: SecretArnSchema.optional(),
     caData: base64.optional(),
     token: refused(`${INLINE_CREDENTIAL} (tokenSecretArn)`),
     skipTlsVerify: refused('skipTlsVerify is refused: give the cluster CA as caData'),

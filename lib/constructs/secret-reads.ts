@@ -10,14 +10,14 @@ import type { CertflowConfig } from '../config';
 export interface ConfigSecrets {
   /** `vault.auth.secretArn` (AppRole or token login), when the method uses one. */
   readonly vaultAuth: readonly string[];
-  /** Every `kubernetes.clusters[].secretArn` and `tokenSecretArn`. */
+  /** Every `kubernetes.clusters[].secretArn` and given `tokenSecretArn` (RunTimeParameters grants the token secrets it creates). */
   readonly clusters: readonly string[];
 }
 
 export function configSecrets(config: CertflowConfig): ConfigSecrets {
   const auth = config.vault.auth;
   const clusters = config.kubernetes.clusters.flatMap((cluster) =>
-    cluster.auth === 'kubeconfig-secret' ? [cluster.secretArn] : cluster.auth === 'token' ? [cluster.tokenSecretArn] : [],
+    cluster.auth === 'kubeconfig-secret' ? [cluster.secretArn] : cluster.auth === 'token' && cluster.tokenSecretArn ? [cluster.tokenSecretArn] : [],
   );
   return { vaultAuth: auth.method === 'aws-iam' ? [] : [auth.secretArn], clusters: [...new Set(clusters)] };
 }

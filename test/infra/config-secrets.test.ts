@@ -70,12 +70,14 @@ describe('secrets and the Vault CA named in the config', () => {
 
   it('pins the configured Vault CA in every function that talks to Vault', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn['Properties']['Environment']['Variables'] as Record<string, unknown>);
-    const talkToVault = functions.filter((variables) => variables[EnvNames.VaultNodes] !== undefined || variables[PkiEnvNames.VaultAddress] !== undefined);
+    // The node list and the API address are read by reference (SSM); the pinned CA stays inline.
+    const talkToVault = functions.filter((variables) => variables[`${EnvNames.VaultNodes}_PARAMETER`] !== undefined || variables[`${PkiEnvNames.VaultAddress}_PARAMETER`] !== undefined);
     expect(talkToVault.length).toBeGreaterThan(10);
     for (const variables of talkToVault) expect(variables[EnvNames.VaultCaPem]).toBe(caPem);
   });
 
   it('grants no secret read at all when Vault login is by IAM and the clusters are EKS', () => {
-    expect(secretReaders(synthesize(() => undefined))).toEqual({});
+    const eks = { name: 'primary', auth: 'eks', endpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.eu-west-1.eks.amazonaws.com', caData: 'Q0E=', region: 'eu-west-1' };
+    expect(secretReaders(synthesize((config) => (config['kubernetes']['clusters'] = [eks])))).toEqual({});
   });
 });

@@ -7,12 +7,14 @@ const SLOW_FIRST = [
   'test/faults/rotation-faults-kubernetes-endpoints.test.ts',
   'test/unit/trust-differential.test.ts',
   'test/faults/rotation-faults-vault-kms-lock.test.ts',
+  'test/faults/rotation-faults-rollback.test.ts',
   'test/cli/certflow-cli.test.ts',
   'test/workflow/rotation.test.ts',
   'test/workflow/compromise-response.test.ts',
   'test/workflow/compromise-gate.test.ts',
   'test/cli/operator-commands.test.ts',
   'test/workflow/compromise-preemption.test.ts',
+  'test/workflow/rotation-counters.test.ts',
 ];
 
 class SlowFirstSequencer extends Sequencer {
