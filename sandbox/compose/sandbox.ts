@@ -210,10 +210,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           vaultNodes: config.vault.nodes,
           vaultAddress: config.vault.nodes[0]!.url,
           // Sandbox rollouts take milliseconds and Wait states 25 ms: a seed rotation's canary and
-          // batch were each ready at their second look, on 2 loaded cores. Ten looks is five times
-          // that, plus one per service, since a large fleet shares one event loop with its emulators;
-          // a rollout that never completes then fails after 15 looks, not 45.
-          maxRolloutChecks: 10 + declaredServices(config).length,
+          // batch are ready at their second look, but cert-manager backs off after failed writes
+          // (200 ms, doubling), so a 409 storm needs about a second and a half: 40 looks, plus one
+          // per service, since a large fleet shares one event loop with its emulators (15 looks was
+          // tried and rolled back the storm).
+          maxRolloutChecks: 40 + declaredServices(config).length,
           targetPolicy: sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined)),
           // The one sandbox cluster, over HTTPS with its CA; its token goes only into the cluster's secret.
           cluster: { server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },

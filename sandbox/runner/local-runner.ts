@@ -256,6 +256,20 @@ export class LocalRunner {
   }
 
   /**
+   * Replaces template values in every function's environment: a deliberate divergence from what
+   * deploys, for the one test that must hold a policy value (the batch size) at a size the seed
+   * config does not have without synthesizing a second template. Only template variables that
+   * exist may be replaced; nothing else is added. Call before anything runs.
+   */
+  overrideTemplateValuesForTest(variables: Env): void {
+    for (const fn of this.functions.values()) {
+      for (const [name, value] of Object.entries(variables)) {
+        if (name in fn.env) (fn.env as Record<string, string | undefined>)[name] = value;
+      }
+    }
+  }
+
+  /**
    * Invokes one function as Lambda would (its bundle, its environment), outside any state machine:
    * for tests that drive a single step many times.
    */

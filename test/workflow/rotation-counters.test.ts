@@ -64,7 +64,7 @@ describe('the cost of a rotation per service, counted at the emulators', () => {
     try {
       // Batches of 3, so that both runs keep the Map's four batches busy at once: then what a
       // connection pool opens depends on the concurrency alone, and the two runs must open alike.
-      cloud.runner.extendEnv({ [RotationEnvNames.BatchSize]: String(BATCH_SIZE) });
+      cloud.runner.overrideTemplateValuesForTest({ [RotationEnvNames.BatchSize]: String(BATCH_SIZE) });
       await readyFleet(cloud);
     } catch (error) {
       await cloud.sandbox.close();
