@@ -27,6 +27,17 @@ export interface UnsealAlarmsProps {
 }
 
 /** Alarms of the Unseal capability, each with a short runbook in its description. */
+/** A per-cluster gauge the unseal report publishes every minute, read at its worst minute. */
+function clusterGauge(metricName: string, clusterId: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: Metrics.Namespace,
+    metricName,
+    dimensionsMap: { [Metrics.ClusterDimension]: clusterId },
+    statistic: cloudwatch.Stats.MAXIMUM,
+    period: Duration.minutes(1),
+  });
+}
+
 export class UnsealAlarms extends Construct {
   readonly vaultSealed: cloudwatch.Alarm;
   readonly executionsFailed: cloudwatch.Alarm;
@@ -48,13 +59,7 @@ export class UnsealAlarms extends Construct {
         '4b) Paused (UnsealPausedNodes >= 1): the kill switch holds unseal on purpose (certflow pause unseal); certflow resume unseal ends it.',
         '5) No data: the Unseal workflow is not running; check the schedule, its dead-letter queue and failed executions.',
       ].join(' '),
-      metric: new cloudwatch.Metric({
-        namespace: Metrics.Namespace,
-        metricName: Metrics.VaultSealedNodes,
-        dimensionsMap: { [Metrics.ClusterDimension]: props.clusterId },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(1),
-      }),
+      metric: clusterGauge(Metrics.VaultSealedNodes, props.clusterId),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: 1,
       evaluationPeriods: props.sealedMinutes,
@@ -91,13 +96,7 @@ export class UnsealAlarms extends Construct {
         '2) check the node address resolves to the Vault pod (DNS, load balancer, TLS certificate under the pinned CA); 3) if Vault was rekeyed, update vault.threshold/vault.shares and redeploy;',
         '4) if a message says shares were sent (the cluster id differed only after unsealing), rekey Vault.',
       ].join(' '),
-      metric: new cloudwatch.Metric({
-        namespace: Metrics.Namespace,
-        metricName: Metrics.VaultImpostorNodes,
-        dimensionsMap: { [Metrics.ClusterDimension]: props.clusterId },
-        statistic: cloudwatch.Stats.MAXIMUM,
-        period: Duration.minutes(1),
-      }),
+      metric: clusterGauge(Metrics.VaultImpostorNodes, props.clusterId),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: 1,
       // One refused node is already an incident: no waiting for a second minute.
