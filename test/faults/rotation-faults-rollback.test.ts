@@ -98,7 +98,10 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
    * endpoint drops every handshake, so VerifyCanary fails and the run rolls back, and the endpoint
    * recovers when the rollback's first task starts (so the rollback can be verified).
    */
-  async function rotateIntoRollback(faults: string[], options: { canary?: 'failing' | 'free'; duringRollback?: (state: string) => void } = {}) {
+  async function rotateIntoRollback(
+    faults: string[],
+    options: { canary?: 'failing' | 'free'; duringRollback?: (state: string) => void; healAfter?: () => Promise<unknown> | undefined } = {},
+  ) {
     const canary = options.canary === 'free' ? undefined : await injectFault(cloud, parseFault('endpoint:handshake:service=frontend'));
     const armed: ArmedFault[] = [];
     for (const fault of faults) armed.push(await injectFault(cloud, parseFault(fault)));
@@ -115,6 +118,9 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
     } finally {
       stopListening();
       canary?.heal();
+      // A run started during the rollback must meet the faults too: on a loaded machine the
+      // rollback can end (and heal them) before that run reaches the faulty call.
+      await options.healAfter?.()?.catch(() => undefined);
       for (const fault of armed) fault.heal();
     }
     const after = await snapshot(cloud, fleet.seed);
@@ -159,6 +165,7 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
       duringRollback: (state) => {
         if (state === 'RestoreIssuer') unseal ??= cloud.runner.run(unsealMachine, { trigger: 'schedule' });
       },
+      healAfter: () => unseal,
     });
     const unsealRun = await unseal!;
 
