@@ -157,12 +157,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     closers.push(() => vault.close());
 
     // kubectl sends no token over plain HTTP: the emulator serves HTTPS.
-    const kubernetes = await startKubernetesEmulator({ tls: true });
+    // A Deployment rolls out in 20 ms, as the runner's Wait states wait 10 ms: time runs fast here.
+    const kubernetes = await startKubernetesEmulator({ tls: true, rolloutDelayMs: 20 });
     closers.push(() => kubernetes.close());
     secretLedger.watchKubernetes(kubernetes.store);
     const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
-    const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF });
+    // cert-manager backs off for seconds to hours after a failed issuance; the sandbox compresses
+    // time as its Wait states do, so a 409 storm clears in a few rollout looks.
+    const certManager = startCertManagerController({ kubernetes, vault: { ...vaultIssuer, token: () => vault.rootToken() }, issuerRef: DEFAULT_ISSUER_REF, retry: { initialMs: 20, maxMs: 500 } });
     closers.push(() => certManager.close());
     const services = await startServiceEndpoints({ kubernetes, services: managedServices(options.config) });
     const managed = new Set(services.services.map((service) => service.name));
@@ -209,12 +212,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         fillRunTimeValues({ ssm, secretsManager }, options.config.name, Object.values(provisioned.secrets), {
           vaultNodes: config.vault.nodes,
           vaultAddress: config.vault.nodes[0]!.url,
-          // Sandbox rollouts take milliseconds and Wait states 25 ms: a seed rotation's canary and
+          // Sandbox rollouts take milliseconds and Wait states 10 ms: a seed rotation's canary and
           // batch are ready at their second look, but cert-manager backs off after failed writes
-          // (200 ms, doubling), so a 409 storm needs about a second and a half: 40 looks, plus one
-          // per service, since a large fleet shares one event loop with its emulators (15 looks was
-          // tried and rolled back the storm).
-          maxRolloutChecks: 40 + declaredServices(config).length,
+          // (20 ms here, doubling), so a 409 storm needs a few looks: 25 leave room for a loaded
+          // machine, plus one per service, since a large fleet shares one event loop with its emulators.
+          maxRolloutChecks: 25 + declaredServices(config).length,
           targetPolicy: sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined)),
           // The one sandbox cluster, over HTTPS with its CA; its token goes only into the cluster's secret.
           cluster: { server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },

@@ -1,5 +1,4 @@
 import './polyfills';
-import { Module } from 'node:module';
 import { resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { StateMachine, ExecutionError, ExecutionTimeoutError, ExecutionAbortedError } from 'aws-local-stepfunctions';
@@ -15,6 +14,7 @@ import type { HandlerOptions, LambdaHandler } from '../../functions/handlers/kit
 import { lambdaFunctions, listStateMachines, resolveDefinition, stateMachineRoleArn, type CfnTemplate, type LambdaFunctionInfo } from './template-resolver';
 import { listStatesOfType, listTaskStates, type AslMachine, type TaskState } from './task-walker';
 import { TaskTokens } from './task-tokens';
+import { loadBundle } from './bundle-loader';
 
 /**
  * Runs the state machines of the synthesized template with aws-local-stepfunctions: the
@@ -66,7 +66,7 @@ export interface LocalRunnerOptions {
   output?: NodeJS.WritableStream;
   /** Milliseconds between retries (Step Functions' real intervals are seconds). */
   retryIntervalMs?: number;
-  /** Milliseconds every Wait state waits locally (the definitions wait seconds). @default 25 */
+  /** Milliseconds every Wait state waits locally (the definitions wait seconds). @default 10 */
   waitMs?: number;
 }
 
@@ -116,18 +116,6 @@ interface HandlerModule {
 }
 
 /**
- * Loads a bundle with Node's own CommonJS loader, as Lambda's runtime does, and once per process.
- * Inside jest, `require` and even `createRequire` go through jest's module registry, which
- * compiles each 4 MB bundle again in every test file and, on each stack trace, parses the bundle's
- * source map for jest's stack formatting; `Module._load` (kept by jest's wrapper of `node:module`)
- * is Node's loader itself. A bundle is compiled once per process; its handlers are made per runner,
- * from the environment given to `makeHandler`, so runners do not share a function's state.
- */
-function nativeRequire(path: string): unknown {
-  return (Module as unknown as { _load(request: string, parent: null, isMain: boolean): unknown })._load(path, null, false);
-}
-
-/**
  * One machine per definition text, built without validation: aws-local-stepfunctions would
  * validate the definition with asl-validator (compiling its JSON schemas, about a quarter of a
  * second) every time a machine is built, and the runner runs the same definitions many times.
@@ -152,19 +140,21 @@ function machineFor(definition: AslMachine): StateMachine {
  * the runner calls the same bundle's `makeHandler` with the function's own environment, so many
  * functions share this process without sharing one `process.env`.
  */
-function loadHandlerModule(fn: LambdaFunctionInfo, options: LocalRunnerOptions): HandlerModule {
+function loadHandlerModule(fn: LambdaFunctionInfo, options: LocalRunnerOptions): { module: HandlerModule; invoked(): void } {
   const functionId = fn.functionId as FunctionId;
   const mode = options.code ?? (process.env.CERTFLOW_RUN_SOURCE === '1' ? 'source' : 'bundle');
-  if (mode === 'source') return require(resolvePath(repoRoot(), FunctionRegistry[functionId].entry)) as HandlerModule;
+  if (mode === 'source') return { module: require(resolvePath(repoRoot(), FunctionRegistry[functionId].entry)) as HandlerModule, invoked: () => undefined };
   if (!options.assemblyDir) throw new Error('the local runner needs the cloud assembly directory to run the synthesized bundles');
   const [file, exported] = (fn.handler ?? '').split('.');
   if (!fn.assetDir || !file || !exported) throw new Error(`function ${fn.logicalId} has no bundle in the template (Handler ${fn.handler ?? 'none'})`);
   const bundlePath = resolvePath(options.assemblyDir, fn.assetDir, `${file}.js`);
-  const module = nativeRequire(bundlePath) as Partial<HandlerModule> & Record<string, unknown>;
+  // Node's loader, not jest's registry, with V8's code cache (bundle-loader.ts): once per process.
+  const bundle = loadBundle(bundlePath);
+  const module = bundle.exports as Partial<HandlerModule> & Record<string, unknown>;
   if (typeof module[exported] !== 'function' || typeof module.makeHandler !== 'function') {
     throw new Error(`bundle ${bundlePath} of ${fn.logicalId} exports no ${exported} and makeHandler`);
   }
-  return module as HandlerModule;
+  return { module: module as HandlerModule, invoked: () => bundle.saveCodeCache() };
 }
 
 /** The AWS credential variables of a function running as `roleArn` (no session token in the sandbox). */
@@ -233,13 +223,24 @@ export class LocalRunner {
       const handlerOptions: HandlerOptions = options.output ? { output: options.output } : {};
       // A bundle is loaded on its function's first invocation (a cold start), not for every runner.
       let handler: LambdaHandler<unknown> | undefined;
+      let firstInvocationDone: (() => void) | undefined;
       const lazyHandler: LambdaHandler<unknown> = async (event, context) => {
         if (!handler) {
           // Lambda assumes the function's role before its first invocation; a trust policy that does not let it, fails it.
           if (fn.roleArn && options.assumeRole) await options.assumeRole('lambda.amazonaws.com', fn.roleArn, fn.arn);
-          handler ??= loadHandlerModule(fn, options).makeHandler(env, handlerOptions);
+          if (!handler) {
+            const loaded = loadHandlerModule(fn, options);
+            handler = loaded.module.makeHandler(env, handlerOptions);
+            firstInvocationDone = loaded.invoked;
+          }
         }
-        return handler(event, context);
+        try {
+          return await handler(event, context);
+        } finally {
+          // The code cache is taken after a first invocation, so it holds the code that ran.
+          firstInvocationDone?.();
+          firstInvocationDone = undefined;
+        }
       };
       this.functions.set(fn.arn, { logicalId: fn.logicalId, functionId: functionId as FunctionId, env, handler: lazyHandler });
     }
@@ -367,7 +368,7 @@ export class LocalRunner {
       overrides: {
         taskResourceLocalHandlers: overrides as never,
         retryIntervalOverrides: Object.fromEntries(listTaskStates(definition).map((task) => [task.name, retryInterval])),
-        waitTimeOverrides: Object.fromEntries(listStatesOfType(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 25])),
+        waitTimeOverrides: Object.fromEntries(listStatesOfType(definition, 'Wait').map((name) => [name, this.options.waitMs ?? 10])),
       },
       context: {
         Execution: { Id: executionArn, Name: name, Input: input as never, StartTime: startedAt.toISOString(), RoleArn: roleArn ?? `arn:aws:iam::${this.options.accountId}:role/local` },

@@ -5,6 +5,7 @@ import * as errors from '../../functions/contracts/errors';
 import { ErrorNames } from '../../functions/contracts/errors';
 import { EnvNames } from '../../functions/contracts/env';
 import { lambdaFunctions, type LambdaFunctionInfo } from '../../sandbox/runner/template-resolver';
+import { loadBundle } from '../../sandbox/runner/bundle-loader';
 import { assemblyDir, loadTemplate, stateMachineDefinitions } from '../support/template';
 
 /**
@@ -26,7 +27,8 @@ function bundlePath(fn: { assetDir: string }): string {
 function load(fn: LambdaFunctionInfo & { assetDir: string }, extraEnv: Record<string, string> = {}) {
   const env: Record<string, string> = { AWS_REGION: 'us-east-1' };
   for (const [name, value] of Object.entries(fn.environment)) env[name] = typeof value === 'string' ? value : JSON.stringify(value);
-  const module = require(bundlePath(fn)) as HandlerModule;
+  // As the local runner loads it: Node's loader, once per process, with V8's code cache.
+  const module = loadBundle(bundlePath(fn)).exports as HandlerModule;
   return module.makeHandler({ ...env, ...extraEnv }, { output: quiet() });
 }
 
