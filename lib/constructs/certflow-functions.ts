@@ -3,10 +3,10 @@ import { repoRoot } from '../repo-root';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvNames } from '../../functions/contracts/env';
+import { FunctionBundles } from '../bundling/function-bundles';
 import { FunctionIds, FunctionRegistry, Metrics, functionRoleName, type FunctionId } from '../../functions/contracts/functions';
 
 /** The repository root: FunctionRegistry entry paths are relative to it. */
@@ -54,11 +54,12 @@ export interface CertflowFunctionsProps {
  * each with its own role (no managed policies) and its own log group.
  */
 export class CertflowFunctions extends Construct {
-  private readonly byId: Record<FunctionId, nodejs.NodejsFunction>;
+  private readonly byId: Record<FunctionId, lambda.Function>;
 
   constructor(scope: Construct, id: string, props: CertflowFunctionsProps) {
     super(scope, id);
     const projectRoot = props.projectRoot ?? REPO_ROOT;
+    const bundles = new FunctionBundles({ projectRoot, entries: Object.fromEntries(FunctionIds.map((functionId) => [functionId, FunctionRegistry[functionId].entry])) });
 
     const entries = FunctionIds.map((functionId) => {
       const spec = FunctionRegistry[functionId];
@@ -75,11 +76,10 @@ export class CertflowFunctions extends Construct {
       });
       logGroup.grantWrite(role);
 
-      const fn = new nodejs.NodejsFunction(this, functionId, {
-        entry: path.join(projectRoot, spec.entry),
-        handler: 'handler',
-        projectRoot,
-        depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      const fn = new lambda.Function(this, functionId, {
+        // One esbuild build makes every function's bundle (lib/bundling/function-bundles.ts).
+        code: bundles.code(functionId),
+        handler: 'index.handler',
         description: spec.description,
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
@@ -88,29 +88,6 @@ export class CertflowFunctions extends Construct {
         role,
         logGroup,
         tracing: lambda.Tracing.ACTIVE,
-        bundling: {
-          forceDockerBundling: false,
-          minify: true,
-          // Error names are the Retry/Catch contract; every CertflowError also carries a literal
-          // name, and keepNames keeps the classes of the libraries' errors readable in logs too.
-          keepNames: true,
-          sourceMap: true,
-          // Lambda's --enable-source-maps needs the mappings, not the sources: without their text
-          // the maps are a fraction of the size to upload, read and parse at each cold start.
-          sourcesContent: false,
-          // The oldest Node the bundles run on: 20 locally (the sandbox and tests), 24 in Lambda.
-          target: 'node20',
-          format: nodejs.OutputFormat.CJS,
-          // esbuild's per-bundle size lines drown synth output; errors still print.
-          logLevel: nodejs.LogLevel.ERROR,
-          // Bundle everything, the AWS SDK included: the bundle is what runs (and what we measure),
-          // not whichever SDK version the runtime happens to ship.
-          externalModules: [],
-          // axios (inside node-vault) pulls in form-data -> mime-types -> mime-db, a 134 KB table
-          // of MIME types used only for multipart uploads, which certflow never sends. The stub
-          // keeps every bundle under the 1 MB budget; form-data falls back to octet-stream.
-          esbuildArgs: { '--alias:mime-db': './lib/bundling/mime-db-stub.json' },
-        },
         environment: {
           [EnvNames.Function]: functionId,
           [EnvNames.ServiceName]: SERVICE_NAME,
@@ -128,16 +105,16 @@ export class CertflowFunctions extends Construct {
       });
       return [functionId, fn] as const;
     });
-    this.byId = Object.fromEntries(entries) as Record<FunctionId, nodejs.NodejsFunction>;
+    this.byId = Object.fromEntries(entries) as Record<FunctionId, lambda.Function>;
   }
 
   /** The function of one registry entry. */
-  get(functionId: FunctionId): nodejs.NodejsFunction {
+  get(functionId: FunctionId): lambda.Function {
     return this.byId[functionId];
   }
 
   /** Every function, keyed by registry id. */
-  get all(): Readonly<Record<FunctionId, nodejs.NodejsFunction>> {
+  get all(): Readonly<Record<FunctionId, lambda.Function>> {
     return this.byId;
   }
 }
