@@ -55,6 +55,11 @@ export interface CertManagerController {
   stall(stalled: boolean): void;
   /** When each Certificate was first held back by a stall (epoch ms; one per Certificate per stall). */
   held(): readonly number[];
+  /**
+   * Resolves once nothing is queued or in flight: the controller has answered the world as it is
+   * now (a Certificate in backoff waits for its next attempt, which this does not wait for).
+   */
+  settled(): Promise<void>;
   /** Stops watching and waits for issuances in flight. */
   close(): Promise<void>;
 }
@@ -139,6 +144,16 @@ class Controller implements CertManagerController {
     if (name.includes('/')) return this.errors.get(name);
     for (const [key, message] of this.errors) if (key.endsWith(`/${name}`)) return message;
     return undefined;
+  }
+
+  async settled(): Promise<void> {
+    for (;;) {
+      // Store listeners queue a sync for the next turn: let it run and start what it starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.syncQueued) continue;
+      if (this.inFlight.size === 0) return;
+      await Promise.allSettled([...this.inFlight.values()]);
+    }
   }
 
   async close(): Promise<void> {

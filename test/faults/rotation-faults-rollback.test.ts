@@ -182,7 +182,8 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
 
   it("the sandbox's cert-manager stalled: the canary never renews, the run rolls back verified, and cert-manager resumed does not overwrite the restored Secret", async () => {
     const run = await rotateIntoRollback(['cert-manager:stall'], { canary: 'free' });
-    await new Promise((resolve) => setTimeout(resolve, 150)); // cert-manager resumed: give it a chance to (wrongly) issue.
+    // cert-manager resumed: whatever it would (wrongly) issue, it has issued once it has settled.
+    await cloud.sandbox.certManager.settled();
     const later = await snapshot(cloud, fleet.seed);
 
     expect({ outcome: outcomeOf(run.rotation), fired: run.fired[0]! > 0 }).toEqual({ outcome: 'RolledBack', fired: true });

@@ -57,7 +57,8 @@ export async function runWithFault(cloud: LocalCloud, fleet: ReadyFleet, fault: 
           : execution.error === 'RotationAborted'
             ? 'Stopped'
             : 'Other';
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // What cert-manager does in answer to the run's last writes belongs to the snapshot.
+  await cloud.sandbox.certManager.settled();
   const after = await snapshot(cloud, fleet.seed);
   return { outcome, execution, before, after, fired: armed.firings(execution.history).length, broken: await trustBreaks(cloud, fleet.seed) };
 }
