@@ -40,7 +40,8 @@ export function workflowTarget(options: { configPath: string; local: boolean; st
       if (arn) arns[name] = arn;
     }
     const sfn = new SFNClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint: state.stepFunctionsEndpoint, maxAttempts: 1 });
-    return { sfn, stateMachineArns: arns, pollMs: 250 };
+    // A local run ends in seconds and a DescribeExecution on loopback costs nothing: look often.
+    return { sfn, stateMachineArns: arns, pollMs: 100 };
   }
   const arns: Partial<Record<WorkflowName, string>> = {};
   for (const name of WORKFLOW_NAMES) {
