@@ -91,10 +91,11 @@ export interface Sandbox {
   /** The template's roles and their keys, once provisioned. */
   identities(): ProvisionedIdentities | undefined;
   /**
-   * The role ARNs Vault's AWS IAM auth role binds: the functions that log in to Vault, or the
-   * operator's before a template is provisioned (emulator tests with no functions).
+   * The role ARNs one Vault AWS IAM auth role binds: the functions whose environment names it (one
+   * group of functions), or the operator's before a template is provisioned (emulator tests with
+   * no functions).
    */
-  vaultLoginRoleArns(): string[];
+  vaultLoginRoleArns(vaultRole: string): string[];
   /**
    * What a certflow function gets on top of its template environment: the AWS region and the
    * sandbox's endpoints, nothing else (the runner adds each function's own credentials).
@@ -240,7 +241,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       iam,
       secretLedger,
       identities: () => identities,
-      vaultLoginRoleArns: () => identities?.vaultLoginRoleArns ?? [SANDBOX_OPERATOR_ROLE_ARN],
+      vaultLoginRoleArns: (vaultRole) => (identities ? (identities.vaultLoginRoleArns[vaultRole] ?? []) : [SANDBOX_OPERATOR_ROLE_ARN]),
       functionAwsEnv: () => functionAwsEnv,
       onClose(close) {
         closers.push(close);
