@@ -1,11 +1,11 @@
 import { CfnOutput, type CfnResource, Duration, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { EnvNames } from '../functions/contracts/env';
-import { PreemptEnvNames, functionsOf, type FunctionId } from '../functions/contracts/functions';
+import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
+import { FunctionIds, PreemptEnvNames, functionsOf, vaultIdentityOf, type FunctionId } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import type { CertflowConfig } from './config';
-import { pkiEnvironment as pkiEnvironmentOf } from './pki-environment';
+import { pkiEnvironment as pkiEnvironmentOf, vaultAuthOf } from './pki-environment';
 import { UnsealAlarms } from './constructs/alarms';
 import { CertflowDashboard } from './dashboards/cloudwatch-dashboard';
 import { CompromiseRule } from './constructs/compromise-rule';
@@ -91,10 +91,12 @@ export class CertflowStack extends Stack {
     };
     // The rotation steps reach Vault (Preflight may unseal), the PKI mounts and the clusters.
     const rotationEnvironment = { ...unsealEnvironment, ...pkiEnvironment, ...kubernetesEnvironment };
+    // Each function logs in to Vault as its group (or not at all): its own auth role, its own policy.
+    const withVaultIdentity = (functionId: FunctionId, variables: Record<string, string>) => ({ ...variables, [PkiEnvNames.VaultAuth]: JSON.stringify(vaultAuthOf(config, vaultIdentityOf(functionId))) });
     const environment: Partial<Record<FunctionId, Record<string, string>>> = {
       ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, runTime.byReference(unsealEnvironment)])),
-      ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, runTime.byReference(pkiEnvironment)])),
-      ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, runTime.byReference(rotationEnvironment)])),
+      ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, runTime.byReference(withVaultIdentity(functionId, pkiEnvironment))])),
+      ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, runTime.byReference(withVaultIdentity(functionId, rotationEnvironment))])),
     };
     // One retention for every log group (config logs.retentionDays; one year by default).
     const logRetention = config.logs.retentionDays as logs.RetentionDays;
@@ -111,7 +113,7 @@ export class CertflowStack extends Stack {
     ledger.table.grant(functions.get('UnsealNode'), 'dynamodb:GetItem');
     // Secrets by reference only: each is readable by exactly the functions whose environment names it.
     const secrets = configSecrets(config);
-    grantSecretReads([...functionsOf('pki'), ...functionsOf('rotation')].map((functionId) => functions.get(functionId)), secrets.vaultAuth);
+    grantSecretReads(FunctionIds.filter((functionId) => vaultIdentityOf(functionId) !== undefined).map((functionId) => functions.get(functionId)), secrets.vaultAuth);
     grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {

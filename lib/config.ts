@@ -110,7 +110,22 @@ const DEFAULT_SCHEDULES = {
 const ScheduleExpression = z.string().regex(/^(rate|cron|at)\([^()]+\)$/, 'a schedule expression: rate(...), cron(...) or at(...)');
 
 const VaultAuthSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('aws-iam'), role: VaultRoleName, mount: AuthMountPath.default('aws') }),
+  z.strictObject({
+    method: z.literal('aws-iam'),
+    /**
+     * One Vault auth role per group of functions (contracts/functions.ts VaultIdentityGroups), each
+     * bound to exactly its group's IAM roles and granting its own shipped policy (deploy/vault/).
+     * @default { rotation: 'certflow-rotation', compromise: 'certflow-compromise' }
+     */
+    roles: z.strictObject({ rotation: VaultRoleName, compromise: VaultRoleName }).default({ rotation: 'certflow-rotation', compromise: 'certflow-compromise' }),
+    mount: AuthMountPath.default('aws'),
+    /**
+     * The mount's `iam_server_id_header_value`: sent, signed, as X-Vault-AWS-IAM-Server-ID by every
+     * login, so a captured login request is refused by any other Vault. @default none (not for a regulated account)
+     */
+    iamServerIdHeader: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host-like value (letters, digits, ".", ":" and "-"), usually the Vault address\'s host').optional(),
+    role: refused('one Vault auth role per group of functions now: give roles.rotation and roles.compromise (see README, "The shipped Vault policies")'),
+  }),
   z.strictObject({ method: z.literal('approle'), secretArn: SecretArnSchema, mount: AuthMountPath.default('approle'), roleId: refused(INLINE_CREDENTIAL), secretId: refused(INLINE_CREDENTIAL) }),
   z.strictObject({ method: z.literal('token'), secretArn: SecretArnSchema, token: refused(INLINE_CREDENTIAL) }),
 ]);

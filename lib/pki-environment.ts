@@ -1,15 +1,35 @@
-import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
+import { EnvNames, PkiEnvNames, type VaultAuth } from '../functions/contracts/env';
+import type { VaultIdentityGroup } from '../functions/contracts/functions';
 import { parseDuration, type CertflowConfig } from './config';
 
 /**
- * The environment of every function that talks to Vault's PKI, from the deployment config: set
- * on the Lambdas by the stack, and built the same way by the CLI for `certflow plan` against AWS.
+ * How a function of `group` logs in to Vault (undefined: it has no Vault identity). AWS IAM gives
+ * each group its own Vault auth role; AppRole and a stored token are one credential, shared by
+ * the groups that log in (only AWS IAM can tell the functions apart).
  */
-export function pkiEnvironment(config: CertflowConfig): Record<string, string> {
+export function vaultAuthOf(config: CertflowConfig, group: VaultIdentityGroup | undefined): VaultAuth {
+  const auth = config.vault.auth;
+  if (group === undefined) return { method: 'none' };
+  switch (auth.method) {
+    case 'aws-iam':
+      return { method: 'aws-iam', role: auth.roles[group], mount: auth.mount, stsRegion: 'us-east-1', ...(auth.iamServerIdHeader ? { serverIdHeader: auth.iamServerIdHeader } : {}) };
+    case 'approle':
+      return { method: 'approle', secretArn: auth.secretArn, mount: auth.mount };
+    case 'token':
+      return { method: 'token', secretArn: auth.secretArn };
+  }
+}
+
+/**
+ * The environment of every function that talks to Vault's PKI, from the deployment config: set
+ * on the Lambdas by the stack (each with its group's Vault identity), and built the same way by
+ * the CLI for `certflow plan` against AWS (the rotation group's, which reads issuers).
+ */
+export function pkiEnvironment(config: CertflowConfig, group: VaultIdentityGroup | undefined = 'rotation'): Record<string, string> {
   return {
     [PkiEnvNames.VaultAddress]: config.vault.address,
     ...(config.vault.caCertificate ? { [EnvNames.VaultCaPem]: config.vault.caCertificate } : {}),
-    [PkiEnvNames.VaultAuth]: JSON.stringify(config.vault.auth),
+    [PkiEnvNames.VaultAuth]: JSON.stringify(vaultAuthOf(config, group)),
     [PkiEnvNames.RootMount]: config.vault.rootMount,
     [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,
     [PkiEnvNames.Role]: config.vault.role,

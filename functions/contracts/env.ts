@@ -75,9 +75,15 @@ export type UnsealEnv = z.infer<typeof UnsealEnvSchema>;
 /** A plain map of environment variables (process.env, or what the local runner builds). */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** How the PKI functions log in to Vault (VAULT_API.md 6). */
+/**
+ * How a function logs in to Vault (VAULT_API.md 6): with AWS IAM, `role` is its group's Vault
+ * auth role (contracts/functions.ts VaultIdentityGroups) and `serverIdHeader` the value the
+ * mount's iam_server_id_header_value expects (signed, so a captured login cannot be replayed
+ * against another Vault). `none`: the function has no Vault identity and never logs in.
+ */
 export const VaultAuthSchema = z.discriminatedUnion('method', [
-  z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws'), stsRegion: z.string().default('us-east-1') }),
+  z.object({ method: z.literal('aws-iam'), role: z.string().min(1), mount: z.string().default('aws'), stsRegion: z.string().default('us-east-1'), serverIdHeader: z.string().min(1).optional() }),
+  z.object({ method: z.literal('none') }),
   z.object({ method: z.literal('approle'), secretArn: z.string().min(1), mount: z.string().default('approle') }),
   z.object({ method: z.literal('token'), secretArn: z.string().min(1) }),
 ]);

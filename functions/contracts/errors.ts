@@ -293,6 +293,16 @@ export class TargetRefusedError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * Vault has no audit device enabled (`sys/audit` lists none): Preflight refuses to rotate, since
+ * nothing would record what certflow signs and revokes. Terminal: an operator enables a device.
+ */
+export class VaultAuditMissingError extends CertflowError {
+  override readonly name = 'VaultAuditMissingError';
+  readonly code = 'VAULT_AUDIT_MISSING';
+  readonly retryable = false;
+}
+
 /** Every error name a Retry or Catch may match: the contract between lib/ and functions/. */
 export const ErrorNames = {
   InvalidInput: 'InvalidInputError',
@@ -328,6 +338,7 @@ export const ErrorNames = {
   TlsIdentity: 'TlsIdentityError',
   LedgerConflict: 'LedgerConflictError',
   TargetRefused: 'TargetRefusedError',
+  VaultAuditMissing: 'VaultAuditMissingError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

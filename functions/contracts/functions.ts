@@ -6,6 +6,16 @@ import { createHash } from 'node:crypto';
  */
 export type Capability = 'unseal' | 'pki' | 'rotation';
 
+/**
+ * The Vault identity a function logs in with: one Vault auth role and one policy per group
+ * (deploy/vault/certflow-<group>.json), the role bound to exactly the IAM roles of the group's
+ * functions. A function without one never logs in: the unseal functions call only Vault's
+ * unauthenticated sys/seal-status and sys/unseal, and the others touch no Vault at all. The
+ * compromise group alone may revoke; the rotation group alone issues and switches issuers.
+ */
+export const VaultIdentityGroups = ['rotation', 'compromise'] as const;
+export type VaultIdentityGroup = (typeof VaultIdentityGroups)[number];
+
 export const FunctionRegistry = {
   UnsealDiscover: {
     capability: 'unseal',
@@ -27,42 +37,49 @@ export const FunctionRegistry = {
   },
   PrepareIntermediate: {
     capability: 'pki',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/prepare-intermediate.handler.ts',
     description: 'Makes, signs, imports and verifies the run\'s new intermediate issuer (not default yet).',
     timeoutSeconds: 120,
   },
   ActivateIssuer: {
     capability: 'pki',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/activate-issuer.handler.ts',
     description: 'Makes the run\'s intermediate the default issuer.',
     timeoutSeconds: 30,
   },
   RetireIssuer: {
     capability: 'pki',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/retire-issuer.handler.ts',
     description: 'Stops the old intermediate issuing; it keeps signing its CRL.',
     timeoutSeconds: 30,
   },
   RestoreIssuer: {
     capability: 'pki',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/restore-issuer.handler.ts',
     description: 'Rollback: issuance back on the previous default issuer.',
     timeoutSeconds: 30,
   },
   Preflight: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/preflight.handler.ts',
     description: 'Checks Vault (unsealing sealed nodes), the token, mounts, role and clusters; records the default issuer.',
     timeoutSeconds: 120,
   },
   PlanRotation: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/plan-rotation.handler.ts',
     description: 'Discovers targets, decides what is due, stores the batches in the ledger.',
     timeoutSeconds: 300,
   },
   RenewBatch: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/renew-batch.handler.ts',
     description: 'Backs up and renews one batch of targets.',
     timeoutSeconds: 300,
@@ -75,6 +92,7 @@ export const FunctionRegistry = {
   },
   VerifyBatch: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/verify-batch.handler.ts',
     description: 'Verifies one batch: chains, names, keys, issuer, and an mTLS handshake per endpoint.',
     timeoutSeconds: 300,
@@ -87,12 +105,14 @@ export const FunctionRegistry = {
   },
   PublishTrust: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/publish-trust.handler.ts',
     description: 'Publishes (or restores) each namespace trust bundle.',
     timeoutSeconds: 120,
   },
   FinalizeRotation: {
     capability: 'rotation',
+    vaultIdentity: 'rotation',
     entry: 'functions/handlers/finalize-rotation.handler.ts',
     description: 'Retires the old issuer, cleans old backups, writes the ledger, builds the success event.',
     timeoutSeconds: 120,
@@ -117,12 +137,14 @@ export const FunctionRegistry = {
   },
   CompromisePlan: {
     capability: 'rotation',
+    vaultIdentity: 'compromise',
     entry: 'functions/handlers/compromise-plan.handler.ts',
     description: 'Finds the blast radius of a compromise report and stores the affected targets as batches.',
     timeoutSeconds: 300,
   },
   CompromiseRevoke: {
     capability: 'rotation',
+    vaultIdentity: 'compromise',
     entry: 'functions/handlers/compromise-revoke.handler.ts',
     description: 'Revokes the compromised serials (and issuer), rebuilds the CRLs and confirms each serial on them.',
     timeoutSeconds: 300,
@@ -139,7 +161,7 @@ export const FunctionRegistry = {
     description: 'Releases the rotation lock held by an execution that was aborted or timed out.',
     timeoutSeconds: 30,
   },
-} as const satisfies Record<string, { capability: Capability; entry: string; description: string; timeoutSeconds: number }>;
+} as const satisfies Record<string, { capability: Capability; vaultIdentity?: VaultIdentityGroup; entry: string; description: string; timeoutSeconds: number }>;
 
 export type FunctionId = keyof typeof FunctionRegistry;
 export const FunctionIds = Object.keys(FunctionRegistry) as FunctionId[];
@@ -147,6 +169,17 @@ export const FunctionIds = Object.keys(FunctionRegistry) as FunctionId[];
 /** The functions of one capability (each capability's functions share one environment). */
 export function functionsOf(capability: Capability): FunctionId[] {
   return FunctionIds.filter((id) => FunctionRegistry[id].capability === capability);
+}
+
+/** The Vault identity of a function, or undefined when it has none (it never logs in to Vault). */
+export function vaultIdentityOf(functionId: FunctionId): VaultIdentityGroup | undefined {
+  const entry = FunctionRegistry[functionId];
+  return 'vaultIdentity' in entry ? entry.vaultIdentity : undefined;
+}
+
+/** The functions that log in to Vault as `group`. */
+export function functionsWithVaultIdentity(group: VaultIdentityGroup): FunctionId[] {
+  return FunctionIds.filter((id) => vaultIdentityOf(id) === group);
 }
 
 /**

@@ -185,6 +185,12 @@ export const ROTATION_ROLLED_BACK_ERROR = 'RotationRolledBack';
 /** The lock item in the ledger table. */
 export const RotationLock = { pk: 'lock#rotation', sk: 'lock' } as const;
 /**
+ * A compromise report waiting for approval claims its scope here (pk, sk = its scope key; owner =
+ * execution ARN), so a second report for the same scope is refused at once instead of waiting too.
+ * Released when the wait ends; ReleaseStaleLock releases the claims of an aborted or timed-out run.
+ */
+export const PendingScopeClaim = { pk: 'compromise#pending' } as const;
+/**
  * A rotation marks its lock when its rollback starts (`phase` = `rollback`): a compromise response
  * then waits for the lock instead of stopping a rollback halfway, which would leave the fleet half
  * restored (issue 14).

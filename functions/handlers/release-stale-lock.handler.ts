@@ -15,7 +15,8 @@ const EnvSchema = z.object({ [EnvNames.LedgerTable]: z.string().min(1) });
 
 /**
  * ReleaseStaleLock: an aborted or timed-out execution never reaches its ReleaseLock state, so a
- * rule on the status-change event calls this. It deletes the lock only if that execution holds it.
+ * rule on the status-change event calls this. It deletes the lock only if that execution holds it,
+ * and the scope claims of a compromise report that was waiting for approval (PendingScopeClaim).
  */
 export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandler<{ released: boolean; executionArn: string }> {
   const runtime = once(() => {
@@ -30,6 +31,9 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
       if (input.detail.status !== 'ABORTED' && input.detail.status !== 'TIMED_OUT') return { released: false, executionArn: input.detail.executionArn };
       const released = await lock.releaseIfOwnedBy(input.detail.executionArn);
       log.info(released ? 'stale rotation lock released' : 'the execution did not hold the lock', { status: input.detail.status });
+      // A compromise report aborted while it waited for approval still claims its scope.
+      const claims = await lock.releasePendingClaimsOf(input.detail.executionArn);
+      if (claims.length > 0) log.info('stale pending scope claims released', { scopes: claims.length });
       return { released, executionArn: input.detail.executionArn };
     } catch (error) {
       logFailure(log, error);

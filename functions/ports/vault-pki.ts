@@ -96,6 +96,8 @@ export interface VaultPki {
   issueLeaf(mount: string, role: string, request: LeafRequest): Promise<IssuedLeaf>;
   signLeaf(mount: string, role: string, request: LeafRequest & { csrPem: string }): Promise<IssuedLeaf>;
   listCertificates(mount: string): Promise<string[]>;
+  /** The paths of Vault's enabled audit devices (`sys/audit`, a sudo path; preflight). */
+  auditDevices(): Promise<string[]>;
   /** Whether a role exists on the mount (preflight). */
   roleExists(mount: string, role: string): Promise<boolean>;
   readCertificate(mount: string, serialNumber: string): Promise<{ certificatePem: string; revocationTime: number } | undefined>;

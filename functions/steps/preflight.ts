@@ -1,5 +1,5 @@
 import type { PreflightInput, RunContext } from '../contracts/rotation-payloads';
-import { IssuerNotFoundError, VaultSealedError, VaultUninitializedError, WorkflowPausedError } from '../contracts/errors';
+import { IssuerNotFoundError, VaultAuditMissingError, VaultSealedError, VaultUninitializedError, WorkflowPausedError } from '../contracts/errors';
 import { decideUnseal } from '../domain/unseal-decision';
 import { unsealNode } from './unseal-node';
 import type { RotationRuntime } from './rotation-deps';
@@ -8,7 +8,7 @@ import type { Log } from '../ports/log';
 /**
  * Preflight (DESIGN.md Rotation step 2): every Vault node unsealed (running the unseal step on a
  * Shamir-sealed one), the token valid (a login happens here), both mounts have a default issuer,
- * the role exists, every cluster answers. Records the default issuer a rollback restores.
+ * the role exists, an audit device is enabled, every cluster answers. Records the default issuer a rollback restores.
  * Changes nothing but a sealed node's seal.
  */
 export async function preflight(runtime: RotationRuntime, input: PreflightInput, log: Log): Promise<RunContext> {
@@ -29,6 +29,8 @@ export async function preflight(runtime: RotationRuntime, input: PreflightInput,
     unsealed.push(node.id);
   }
   const { pki, settings } = runtime.fanout;
+  // A Vault that records nothing is refused before anything is signed (issue 13 item 3).
+  if ((await pki.auditDevices()).length === 0) throw new VaultAuditMissingError('Vault has no audit device enabled (sys/audit lists none): enable one (vault audit enable file file_path=...) before certflow rotates');
   const previousDefault = await pki.defaultIssuer(settings.intermediateMount);
   if (!previousDefault) throw new IssuerNotFoundError(`${settings.intermediateMount} has no default issuer: issuance does not work until one is set (P1)`);
   if (!(await pki.defaultIssuer(settings.rootMount))) throw new IssuerNotFoundError(`${settings.rootMount} has no default issuer to sign intermediates with`);

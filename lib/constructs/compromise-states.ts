@@ -33,6 +33,21 @@ export const CompromiseStates = {
    * failed (alarmed), nothing changed.
    */
   NeedsApproval: 'NeedsApproval?',
+  /**
+   * Before waiting: a response for the same scope that holds the lock, or a report for the same
+   * scope already waiting for approval (its claim), refuses this one at once, named in that run's
+   * ledger. Otherwise this run claims the scope until its wait ends (approved, denied, timed out, failed).
+   */
+  ReadLockBeforeApproval: 'ReadLockBeforeApproval',
+  SameScopeRunningBeforeApproval: 'SameScopeRunningBeforeApproval?',
+  ClaimPendingScope: 'ClaimPendingScope',
+  ReadPendingClaim: 'ReadPendingClaim',
+  PendingClaimHeld: 'PendingClaimHeld?',
+  DuplicatePendingOf: 'DuplicatePendingOf',
+  ReleaseClaimApproved: 'ReleaseClaimApproved',
+  ReleaseClaimDenied: 'ReleaseClaimDenied',
+  ReleaseClaimTimedOut: 'ReleaseClaimTimedOut',
+  ReleaseClaimFailed: 'ReleaseClaimFailed',
   ApprovalRequest: 'ApprovalRequest',
   RecordPendingApproval: 'RecordPendingApproval',
   AwaitApproval: 'AwaitApproval',

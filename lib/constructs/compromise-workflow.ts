@@ -10,7 +10,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
-import { RotationLock, RotationLockPhase, type BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { PendingScopeClaim, RotationLock, RotationLockPhase, type BatchProgress } from '../../functions/contracts/rotation-payloads';
 import { EventSource } from '../../functions/contracts/events';
 import { CompromiseApprovalEntry, CompromiseApprovalErrors, CompromiseDetailTypes, CompromiseErrors, CompromiseLockAttributes, CompromiseOutcomes, CompromiseStates as S } from './compromise-states';
 import { LockTableRetry } from './retry-policies';
@@ -302,14 +302,8 @@ export class CompromiseWorkflow extends Construct {
       },
       resultPath: '$.duplicate',
     }).next(recordDuplicate);
-    readHeldLock.next(
-      new sfn.Choice(this, S.SameScopeRunning)
-        .when(
-          sfn.Condition.and(sfn.Condition.isPresent('$.heldLock.Item.scopeKey.S'), sfn.Condition.stringEqualsJsonPath('$.heldLock.Item.scopeKey.S', '$.plan.scopeKey')),
-          duplicate,
-        )
-        .otherwise(waitForLock),
-    );
+    const sameScopeHeld = sfn.Condition.and(sfn.Condition.isPresent('$.heldLock.Item.scopeKey.S'), sfn.Condition.stringEqualsJsonPath('$.heldLock.Item.scopeKey.S', '$.plan.scopeKey'));
+    readHeldLock.next(new sfn.Choice(this, S.SameScopeRunning).when(sameScopeHeld, duplicate).otherwise(waitForLock));
 
     // ---- dual control: an intermediate report waits for an operator, before the lock ------------
 
@@ -371,11 +365,54 @@ export class CompromiseWorkflow extends Construct {
         taskTimeout: sfn.Timeout.duration(approval.timeout),
         resultPath: '$.approval',
       });
-      awaitApproval.addCatch(approvalDenied, { errors: [CompromiseApprovalErrors.Denied], resultPath: '$.approvalFailure' });
-      awaitApproval.addCatch(emitApprovalTimedOut, { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalFailure' });
-      catchFailure(awaitApproval).next(takeLock);
+      // The claim on the scope ends with the wait, whichever way it ends (a DeleteItem of a claim
+      // this execution no longer holds changes nothing).
+      const claimKey = { pk: tasks.DynamoAttributeValue.fromString(PendingScopeClaim.pk), sk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.plan.scopeKey')) };
+      const releaseClaim = (stateName: string, then: sfn.IChainable) => {
+        const release = new tasks.DynamoDeleteItem(this, stateName, { table: props.ledgerTable, key: claimKey, conditionExpression: '#owner = :owner', ...kit.ownedByThisExecution, resultPath: sfn.JsonPath.DISCARD });
+        release.addRetry(LockTableRetry);
+        release.addCatch(then, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+        return release.next(then);
+      };
+      awaitApproval.addCatch(releaseClaim(S.ReleaseClaimDenied, approvalDenied), { errors: [CompromiseApprovalErrors.Denied], resultPath: '$.approvalFailure' });
+      awaitApproval.addCatch(releaseClaim(S.ReleaseClaimTimedOut, emitApprovalTimedOut), { errors: [sfn.Errors.TIMEOUT], resultPath: '$.approvalFailure' });
+      awaitApproval.addCatch(releaseClaim(S.ReleaseClaimFailed, emitResponseFailed), { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
+      awaitApproval.next(releaseClaim(S.ReleaseClaimApproved, takeLock));
       approvalRequest.next(catchFailure(recordPendingApproval)).next(awaitApproval);
-      accepted = new sfn.Choice(this, S.NeedsApproval).when(sfn.Condition.stringEquals('$.plan.scope', 'intermediate'), approvalRequest).otherwise(takeLock);
+
+      // A second report for the same scope is refused before it waits: while the first waits for
+      // approval (its claim) or runs (the lock), named in that run's ledger (RecordDuplicate).
+      const duplicatePending = new sfn.Pass(this, S.DuplicatePendingOf, {
+        parameters: {
+          refusedRunId: runId,
+          reportedBy: sfn.JsonPath.stringAt('$.validation.report.reportedBy'),
+          reason: sfn.JsonPath.format('a compromise report for the same scope is already waiting for approval ({}); this report changed nothing', sfn.JsonPath.stringAt('$.heldLock.Item.runId.S')),
+        },
+        resultPath: '$.duplicate',
+      }).next(recordDuplicate);
+      const readPendingClaim = new tasks.DynamoGetItem(this, S.ReadPendingClaim, { table: props.ledgerTable, key: claimKey, consistentRead: true, resultPath: '$.heldLock' });
+      readPendingClaim.addRetry(LockTableRetry);
+      // The claim vanished between the two calls (its wait ended): claim again.
+      const claimPendingScope = new tasks.DynamoPutItem(this, S.ClaimPendingScope, {
+        table: props.ledgerTable,
+        item: {
+          ...claimKey,
+          owner: kit.owner,
+          runId: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Name')),
+          at: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+        },
+        conditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+        ...kit.ownedByThisExecution,
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      claimPendingScope.addRetry(LockTableRetry);
+      claimPendingScope.addCatch(readPendingClaim, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+      catchFailure(claimPendingScope).next(approvalRequest);
+      catchFailure(readPendingClaim).next(new sfn.Choice(this, S.PendingClaimHeld).when(sfn.Condition.isPresent('$.heldLock.Item.runId.S'), duplicatePending).otherwise(claimPendingScope));
+      const readLockBeforeApproval = new tasks.DynamoGetItem(this, S.ReadLockBeforeApproval, { table: props.ledgerTable, key: kit.lockKey, consistentRead: true, resultPath: '$.heldLock' });
+      readLockBeforeApproval.addRetry(LockTableRetry);
+      catchFailure(readLockBeforeApproval).next(new sfn.Choice(this, S.SameScopeRunningBeforeApproval).when(sameScopeHeld, duplicate).otherwise(claimPendingScope));
+      accepted = new sfn.Choice(this, S.NeedsApproval).when(sfn.Condition.stringEquals('$.plan.scope', 'intermediate'), readLockBeforeApproval).otherwise(takeLock);
     }
 
     // ---- the gate: plan the blast radius before touching anything -------------------------------

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import NodeVault = require('node-vault');
 import { repoRoot } from '../../lib/repo-root';
+import { VaultIdentityGroups, type VaultIdentityGroup } from '../../functions/contracts/functions';
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
 import type { Sandbox } from './sandbox';
 import { declaredServices } from './declared-services';
@@ -15,8 +16,18 @@ export interface SandboxPki extends PkiBootstrapResult {
   rootToken: string;
 }
 
-/** The Vault policy the functions' auth role grants (deploy/vault/certflow.json). */
-export const CERTFLOW_VAULT_POLICY = 'certflow';
+/** The audit device the sandbox's set-up enables (`sys/audit/<path>`). */
+export const SANDBOX_AUDIT_DEVICE = 'file';
+
+/** The Vault policy of one group of functions: `certflow-<group>`, shipped as deploy/vault/certflow-<group>.json. */
+export function vaultPolicyName(group: VaultIdentityGroup): string {
+  return `certflow-${group}`;
+}
+
+/** The shipped policy file of one group, as an operator applies it (`vault policy write certflow-<group> <file>`). */
+export function shippedVaultPolicyPath(group: VaultIdentityGroup): string {
+  return join(repoRoot(), 'deploy', 'vault', `${vaultPolicyName(group)}.json`);
+}
 
 export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
   const { config } = sandbox;
@@ -35,17 +46,26 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
   const client = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
-  // The shipped policy, exactly as an operator applies it (`vault policy write certflow deploy/vault/certflow.json`):
-  // every function's token carries it, and the emulator enforces it on every path.
-  await client.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: readFileSync(join(repoRoot(), 'deploy', 'vault', 'certflow.json'), 'utf8') });
-  if (config.vault.auth.method === 'aws-iam') {
-    await client.write(`auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`, {
-      auth_type: 'iam',
-      // Exactly the roles of the functions that log in (certflow-<deployment>-<FunctionId>).
-      bound_iam_principal_arn: sandbox.vaultLoginRoleArns(),
-      token_policies: [CERTFLOW_VAULT_POLICY],
-      token_ttl: '15m',
-    });
+  // The shipped policies, exactly as an operator applies them (README, "The shipped Vault
+  // policies"): each group's token carries its own, and the emulator enforces it on every path.
+  for (const group of VaultIdentityGroups) {
+    await client.write(`sys/policies/acl/${vaultPolicyName(group)}`, { policy: readFileSync(shippedVaultPolicyPath(group), 'utf8') });
+  }
+  // An audit device, as every regulated Vault has one: Preflight refuses a Vault without one.
+  await client.write(`sys/audit/${SANDBOX_AUDIT_DEVICE}`, { type: 'file', description: 'the sandbox keeps no audit log; the device is its configuration only', options: { file_path: 'stdout' } });
+  const auth = config.vault.auth;
+  if (auth.method === 'aws-iam') {
+    // A login must carry (signed) the server id this Vault expects: a captured one is refused elsewhere.
+    if (auth.iamServerIdHeader) await client.write(`auth/${auth.mount}/config/client`, { iam_server_id_header_value: auth.iamServerIdHeader });
+    for (const group of VaultIdentityGroups) {
+      await client.write(`auth/${auth.mount}/role/${auth.roles[group]}`, {
+        auth_type: 'iam',
+        // Exactly the roles of the group's functions (certflow-<deployment>-<FunctionId>).
+        bound_iam_principal_arn: sandbox.vaultLoginRoleArns(auth.roles[group]),
+        token_policies: [vaultPolicyName(group)],
+        token_ttl: '15m',
+      });
+    }
   }
   return { ...result, rootToken };
 }

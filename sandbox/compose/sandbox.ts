@@ -20,6 +20,7 @@ import { IamAuthorizer } from '../iam/iam-authorizer';
 import { SecretLedger } from './secret-ledger';
 import { addKeyOperators, addOperator, addReporters, provisionIdentities, reporterRoleArns, type ProvisionedIdentities } from '../iam/sandbox-identities';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../kubernetes/kubernetes-emulator';
+import { applyShippedRbac } from './shipped-rbac';
 import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
 import { startServiceEndpoints, type ServiceEndpoints } from '../services/service-endpoints';
 import { DEFAULT_ISSUER_REF, managedServices, seedKubernetes, type KubernetesSeed } from './kubernetes-seed';
@@ -63,6 +64,8 @@ export interface Sandbox {
   ssm: SsmEmulatorHandle;
   /** The Kubernetes API emulator (HTTPS, so kubectl works with its kubeconfig()). */
   kubernetes: KubernetesEmulatorHandle;
+  /** The bearer token the functions reach the cluster with: user `certflow`, bound by the shipped RBAC only. */
+  kubernetesFunctionToken: string;
   /** cert-manager for the emulator, signing through the Vault emulator once Vault has a PKI. */
   certManager: CertManagerController;
   /** One mTLS endpoint per configured service; each serves once its Secret exists. */
@@ -91,10 +94,11 @@ export interface Sandbox {
   /** The template's roles and their keys, once provisioned. */
   identities(): ProvisionedIdentities | undefined;
   /**
-   * The role ARNs Vault's AWS IAM auth role binds: the functions that log in to Vault, or the
-   * operator's before a template is provisioned (emulator tests with no functions).
+   * The role ARNs one Vault AWS IAM auth role binds: the functions whose environment names it (one
+   * group of functions), or the operator's before a template is provisioned (emulator tests with
+   * no functions).
    */
-  vaultLoginRoleArns(): string[];
+  vaultLoginRoleArns(vaultRole: string): string[];
   /**
    * What a certflow function gets on top of its template environment: the AWS region and the
    * sandbox's endpoints, nothing else (the runner adds each function's own credentials).
@@ -160,6 +164,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // A Deployment rolls out in 20 ms, as the runner's Wait states wait 10 ms: time runs fast here.
     const kubernetes = await startKubernetesEmulator({ tls: true, rolloutDelayMs: 20 });
     closers.push(() => kubernetes.close());
+    // The functions' token is a user bound by the shipped RBAC only (deploy/kubernetes/rbac.yaml).
+    const functionsClusterToken = applyShippedRbac(kubernetes);
     secretLedger.watchKubernetes(kubernetes.store);
     const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
@@ -196,6 +202,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       secretsManager,
       ssm,
       kubernetes,
+      kubernetesFunctionToken: functionsClusterToken,
       certManager,
       services,
       seedKubernetes: (pki) =>
@@ -218,11 +225,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           // machine, plus one per service, since a large fleet shares one event loop with its emulators.
           maxRolloutChecks: 25 + declaredServices(config).length,
           targetPolicy: sandboxTargetPolicy(config, (name) => (managed.has(name) ? services.endpoint(name) : undefined)),
-          // The one sandbox cluster, over HTTPS with its CA; its token goes only into the cluster's secret.
-          cluster: { server: kubernetes.url, token: kubernetes.token, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
+          // The one sandbox cluster, over HTTPS with its CA; the functions' token (the shipped RBAC's
+          // user, not the administrator) goes only into the cluster's secret.
+          cluster: { server: kubernetes.url, token: functionsClusterToken, caData: Buffer.from(kubernetes.caCertificate ?? '').toString('base64') },
         });
         // The functions now read this token from Secrets Manager: the scan looks for it too.
-        secretLedger.record('cluster-token', kubernetes.token);
+        secretLedger.record('cluster-token', functionsClusterToken);
         identities = await provisionIdentities(iam, {
           template,
           region: SANDBOX_REGION,
@@ -242,7 +250,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       iam,
       secretLedger,
       identities: () => identities,
-      vaultLoginRoleArns: () => identities?.vaultLoginRoleArns ?? [SANDBOX_OPERATOR_ROLE_ARN],
+      vaultLoginRoleArns: (vaultRole) => (identities ? (identities.vaultLoginRoleArns[vaultRole] ?? []) : [SANDBOX_OPERATOR_ROLE_ARN]),
       functionAwsEnv: () => functionAwsEnv,
       onClose(close) {
         closers.push(close);

@@ -23,8 +23,11 @@ export interface IdentityProvisioning {
 export interface ProvisionedIdentities {
   /** Every role of the template (ARN) with the key the sandbox minted for it. */
   roles: Array<{ roleArn: string; sessionArn: string; credentials: RoleCredentials }>;
-  /** The roles of the functions that log in to Vault (their environment names a Vault auth method). */
-  vaultLoginRoleArns: string[];
+  /**
+   * The roles of the functions that log in to Vault with AWS IAM, by the Vault auth role their
+   * environment names (one per group of functions); a function with no Vault identity is in none.
+   */
+  vaultLoginRoleArns: Record<string, string[]>;
 }
 
 /**
@@ -70,17 +73,29 @@ export function addKeyOperators(authorizer: IamAuthorizer, roleArns: readonly st
   }
 }
 
+/** The Vault auth role a function's CERTFLOW_VAULT_AUTH names for an AWS IAM login, if any. */
+function awsIamRoleOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const auth = JSON.parse(value) as { method?: unknown; role?: unknown };
+    return auth.method === 'aws-iam' && typeof auth.role === 'string' ? auth.role : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Registers every role of the template and every resource policy with the authorizer. */
 export async function provisionIdentities(authorizer: IamAuthorizer, input: IdentityProvisioning): Promise<ProvisionedIdentities> {
   const iam = templateIam(input.template, { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes });
   // STS names a Lambda's session after its function; other roles (state machines, rules) get one fixed name.
   const sessionNames = new Map<string, string>();
-  const vaultLoginRoleArns: string[] = [];
+  const vaultLoginRoleArns: Record<string, string[]> = {};
   const resolveOptions = { region: input.region, accountId: input.accountId, refs: input.refs, attributes: input.attributes };
   for (const fn of lambdaFunctions(input.template, resolveOptions)) {
     if (!fn.roleArn) continue;
     sessionNames.set(fn.roleArn, String(fn.environment[EnvNames.Function] ?? fn.logicalId));
-    if (fn.environment[PkiEnvNames.VaultAuth] !== undefined) vaultLoginRoleArns.push(fn.roleArn);
+    const vaultRole = awsIamRoleOf(fn.environment[PkiEnvNames.VaultAuth]);
+    if (vaultRole !== undefined) (vaultLoginRoleArns[vaultRole] ??= []).push(fn.roleArn);
   }
   const roles = iam.roles.map((role) => {
     const credentials = credentialsForRole(role.arn);

@@ -9,17 +9,22 @@ import type { KubernetesFaultPlan } from './fault-plan';
 import type { ObjectStore } from './object-store';
 import { isPublicPath, resolveTarget, type ApiTarget, type ResourceTarget } from './request-path';
 import { handleResourceRequest } from './resource-handlers';
+import type { KubernetesUser, RbacAuthorizer } from './rbac-authorizer';
 import { includeObjectOf, toTable, wantsTable } from './table-output';
 
 /**
- * The API server's HTTP front: body limit → public paths → bearer token → route → faults →
- * handler → JSON (or Table) answer. Every error is a `Status` with the matching code.
+ * The API server's HTTP front: body limit → public paths → bearer token (who the caller is) →
+ * route → RBAC → faults → handler → JSON (or Table) answer. Every error is a `Status` with the
+ * matching code.
  */
 
 export interface ApiServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly token: string;
+  /** The users the bearer tokens authenticate (a token unknown here is 401). */
+  readonly users: ReadonlyMap<string, KubernetesUser>;
+  /** Decides every resource request of an authenticated user (403 Forbidden when no rule allows it). */
+  readonly rbac: RbacAuthorizer;
   readonly store: ObjectStore;
   readonly faults: KubernetesFaultPlan;
   readonly clock: () => Date;
@@ -60,12 +65,17 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function tokenMatches(header: string | undefined, expected: string): boolean {
+/** The user of a request's bearer token, compared in constant time with each known token. */
+function userOf(header: string | undefined, users: ReadonlyMap<string, KubernetesUser>): KubernetesUser | undefined {
   const match = header ? /^Bearer\s+(.+)$/i.exec(header) : null;
-  if (!match) return false;
+  if (!match) return undefined;
   const given = Buffer.from(match[1]!.trim());
-  const wanted = Buffer.from(expected);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  let found: KubernetesUser | undefined;
+  for (const [token, user] of users) {
+    const wanted = Buffer.from(token);
+    if (given.length === wanted.length && timingSafeEqual(given, wanted)) found = user;
+  }
+  return found;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -141,11 +151,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const url = new URL(req.url ?? '/', 'http://kubernetes.emulator');
     const method = (req.method ?? 'GET').toUpperCase();
-    if (!isPublicPath(url.pathname) && !tokenMatches(req.headers.authorization, options.token)) throw unauthorized();
+    const user = userOf(req.headers.authorization, options.users);
+    if (!isPublicPath(url.pathname) && !user) throw unauthorized();
 
     const target = resolveTarget(method, url.pathname);
     if (target.type !== 'resource') return discoveryAnswer(target, serverAddress);
     options.onRequest?.(target);
+    // Discovery is open to every authenticated user (system:discovery); resources go through RBAC.
+    options.rbac.authorize(user!, target);
 
     const decision = options.faults.take(target);
     if (decision.latencyMs > 0) await sleep(decision.latencyMs, closing.signal);

@@ -6,6 +6,7 @@ import { ObjectStore } from './object-store';
 import { kindOf } from './resource-kinds';
 import { RolloutController, type RolloutListener } from './rollout-controller';
 import { storeAccess, type KubernetesStore } from './store-access';
+import { RbacAuthorizer, SYSTEM_MASTERS, type KubernetesUser } from './rbac-authorizer';
 
 export type { KubernetesFaultControls, KubernetesFaultSpec } from './fault-plan';
 export type { RolloutEvent, RolloutListener } from './rollout-controller';
@@ -19,7 +20,11 @@ export interface KubernetesEmulatorOptions {
   host?: string;
   /** @default 0 (OS-assigned, so parallel test files never collide) */
   port?: number;
-  /** The bearer token every request but /version and the health checks must carry. @default random */
+  /**
+   * The administrator's bearer token (user `kubernetes-admin`, group `system:masters`, allowed
+   * everything). Every request but /version and the health checks must carry a known token: this
+   * one or one of `addUser`. @default random
+   */
   token?: string;
   /** Server time: creationTimestamp, condition times, the AGE column. @default () => new Date() */
   clock?: () => Date;
@@ -38,7 +43,12 @@ export interface KubernetesEmulatorOptions {
 export interface KubernetesEmulatorHandle {
   /** `http://127.0.0.1:<port>` (`https://` with `tls`): the cluster `server`; @kubernetes/client-node needs `skipTLSVerify: true` for http. */
   readonly url: string;
+  /** The administrator's token (system:masters): seeding, kubectl, tests. */
   readonly token: string;
+  /** A new bearer token for `name` (and its groups), which RBAC alone decides: what a workload's service account token is. */
+  addUser(name: string, groups?: readonly string[]): string;
+  /** Applies Roles, ClusterRoles and their bindings (the parsed documents of an RBAC manifest). */
+  applyRbac(objects: readonly unknown[]): void;
   /** The serving certificate (PEM) to trust, with `tls`; undefined over plain HTTP. */
   readonly caCertificate?: string;
   /** A kubeconfig YAML for kubectl or `KubeConfig.loadFromString`, context namespace `default` unless told. */
@@ -83,11 +93,19 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   const requests: Array<{ verb: string; resource: string; namespace?: string; name?: string }> = [];
   const onRequest = (target: { verb: string; kind: { resource: string }; namespace?: string; name?: string }) =>
     requests.push({ verb: target.verb, resource: target.kind.resource, ...(target.namespace ? { namespace: target.namespace } : {}), ...(target.name ? { name: target.name } : {}) });
-  const server = await startApiServer({ host, port: options.port ?? 0, token, store, faults, clock, tls, onRequest });
+  const users = new Map<string, KubernetesUser>([[token, { name: 'kubernetes-admin', groups: [SYSTEM_MASTERS, 'system:authenticated'] }]]);
+  const rbac = new RbacAuthorizer();
+  const server = await startApiServer({ host, port: options.port ?? 0, users, rbac, store, faults, clock, tls, onRequest });
 
   return {
     url: server.url,
     token,
+    addUser: (name, groups = []) => {
+      const userToken = randomBytes(24).toString('base64url');
+      users.set(userToken, { name, groups: [...groups, 'system:authenticated'] });
+      return userToken;
+    },
+    applyRbac: (objects) => rbac.apply(objects),
     ...(tls ? { caCertificate: tls.certPem } : {}),
     kubeconfig: (kubeconfigOptions = {}) => renderKubeconfig({ server: server.url, token, namespace: kubeconfigOptions.namespace, caCertificate: tls?.certPem }),
     store: storeAccess(store),

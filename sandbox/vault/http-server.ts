@@ -169,7 +169,7 @@ async function dispatch(
   if (auth !== 'none' && (!token || (auth === 'root' && !cluster.storage.tokens.isRoot(token)))) {
     throw new VaultApiError(403, PERMISSION_DENIED_MESSAGE);
   }
-  if (auth === 'token' && token && !cluster.storage.tokens.isRoot(token) && !aclAllows(cluster, token.policies, operation, path)) {
+  if (auth === 'token' && token && !cluster.storage.tokens.isRoot(token) && !aclAllows(cluster, token.policies, operation, path, match.route.sudo ?? false)) {
     throw new VaultApiError(403, ACL_DENIED_MESSAGE);
   }
 
@@ -195,9 +195,10 @@ const ACL_DENIED_MESSAGE = `1 error occurred:\n\t* ${PERMISSION_DENIED_MESSAGE}\
  * Whether the token's policies grant the operation on the path. A write needs `create` or
  * `update` (Vault picks one by whether the object exists; the sandbox accepts either), HEAD reads.
  */
-function aclAllows(cluster: ClusterContext, policies: readonly string[], operation: Operation, path: string): boolean {
+function aclAllows(cluster: ClusterContext, policies: readonly string[], operation: Operation, path: string, sudo: boolean): boolean {
   const documents = new Map([...cluster.storage.aclPolicies].map(([name, stored]) => [name, stored.document]));
   const granted = tokenCapabilities(documents, policies, path);
+  if (sudo && !granted.has('sudo')) return false;
   if (operation === 'update') return granted.has('create') || granted.has('update');
   if (operation === 'head') return granted.has('read');
   return granted.has(operation);

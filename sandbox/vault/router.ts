@@ -74,6 +74,11 @@ export interface RouteDefinition {
    */
   readonly auth?: 'none' | 'token' | 'root';
   /**
+   * A root-protected path (Vault's `sudo` paths, such as `sys/audit`): a non-root token needs the
+   * `sudo` capability on it besides the operation's own. @default false
+   */
+  readonly sudo?: boolean;
+  /**
    * Extra condition on the matched params, e.g. "`:mount` is a PKI mount", so a module can claim
    * dynamic paths without shadowing others.
    */

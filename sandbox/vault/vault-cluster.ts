@@ -6,6 +6,7 @@ import { createNodeServer, DEFAULT_MAX_REQUEST_BYTES, type NodeServer, type TlsM
 import { type ClusterContext, type RouteModule, RouteTable } from './router';
 import { createSysRoutes } from './sys-routes';
 import { createPolicyRoutes } from './policy-routes';
+import { createAuditRoutes } from './audit-routes';
 import { type NodeState, VaultNode } from './vault-node';
 
 /**
@@ -138,6 +139,7 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
   const registerRoutes = (module: RouteModule): void => routes.register(module(cluster));
   registerRoutes(createSysRoutes({ autoUnseal, version }));
   registerRoutes(createPolicyRoutes);
+  registerRoutes(createAuditRoutes);
   (options.routes ?? []).forEach(registerRoutes);
 
   const faults = new FaultRegistry();

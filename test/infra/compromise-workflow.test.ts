@@ -115,21 +115,38 @@ describe('the CompromiseResponse state machine definition', () => {
     const config = loadConfig(DEFAULT_CONFIG_PATH);
     expect(config.compromise.intermediateApproval.automatic).toBe(false);
     expect(state(CompromiseStates.ScopeAccepted).Choices?.[0]?.Next).toBe(CompromiseStates.NeedsApproval);
-    expect(state(CompromiseStates.NeedsApproval)).toEqual(expect.objectContaining({ Default: CompromiseStates.TakeLock, Choices: [expect.objectContaining({ Variable: '$.plan.scope', StringEquals: 'intermediate', Next: CompromiseStates.ApprovalRequest })] }));
+    expect(state(CompromiseStates.NeedsApproval)).toEqual(expect.objectContaining({ Default: CompromiseStates.TakeLock, Choices: [expect.objectContaining({ Variable: '$.plan.scope', StringEquals: 'intermediate', Next: CompromiseStates.ReadLockBeforeApproval })] }));
+    // Before waiting: the same scope running (the lock) or waiting (a claim) refuses this report at once.
+    expect(state(CompromiseStates.ReadLockBeforeApproval).Next).toBe(CompromiseStates.SameScopeRunningBeforeApproval);
+    expect(state(CompromiseStates.SameScopeRunningBeforeApproval)).toEqual(expect.objectContaining({ Default: CompromiseStates.ClaimPendingScope, Choices: [expect.objectContaining({ Next: CompromiseStates.DuplicateOf })] }));
+    const claim = state(CompromiseStates.ClaimPendingScope);
+    expect(claim.Parameters?.['ConditionExpression']).toBe('attribute_not_exists(pk) OR #owner = :owner');
+    expect(claim.Next).toBe(CompromiseStates.ApprovalRequest);
+    expect(claim.Catch?.find((c) => c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'))?.Next).toBe(CompromiseStates.ReadPendingClaim);
+    expect(state(CompromiseStates.PendingClaimHeld)).toEqual(expect.objectContaining({ Default: CompromiseStates.ClaimPendingScope, Choices: [expect.objectContaining({ Next: CompromiseStates.DuplicatePendingOf })] }));
+    expect(state(CompromiseStates.DuplicatePendingOf).Next).toBe(CompromiseStates.RecordDuplicate);
     expect(state(CompromiseStates.ApprovalRequest).Next).toBe(CompromiseStates.RecordPendingApproval);
     expect(state(CompromiseStates.RecordPendingApproval).Next).toBe(CompromiseStates.AwaitApproval);
     const wait = state(CompromiseStates.AwaitApproval);
     expect(wait.Resource).toBe('arn:aws:states:::events:putEvents.waitForTaskToken');
     expect(wait['TimeoutSeconds']).toBe(config.compromise.intermediateApproval.timeoutMinutes * 60);
     expect(wait.Retry ?? []).toEqual([]);
-    expect(wait.Next).toBe(CompromiseStates.TakeLock);
+    // Every ending of the wait releases the scope's claim first (conditional on owning it).
+    expect(wait.Next).toBe(CompromiseStates.ReleaseClaimApproved);
+    expect(state(CompromiseStates.ReleaseClaimApproved).Next).toBe(CompromiseStates.TakeLock);
+    for (const name of [CompromiseStates.ReleaseClaimApproved, CompromiseStates.ReleaseClaimDenied, CompromiseStates.ReleaseClaimTimedOut, CompromiseStates.ReleaseClaimFailed]) {
+      expect(state(name).Parameters?.['ConditionExpression']).toBe('#owner = :owner');
+    }
     const entry = (wait.Parameters?.['Entries'] as Array<{ DetailType: string; Detail: Record<string, unknown> }>)[0]!;
     expect(entry.DetailType).toBe(CompromiseDetailTypes.ApprovalRequested);
     expect(entry.Detail['taskToken.$']).toBe('$$.Task.Token');
     const catchOf = (error: string) => wait.Catch?.find((c) => c.ErrorEquals.includes(error))?.Next;
-    expect(catchOf(CompromiseApprovalErrors.Denied)).toBe(CompromiseStates.ApprovalDenied);
-    expect(catchOf('States.Timeout')).toBe(CompromiseStates.EmitApprovalTimedOut);
-    expect(catchOf('States.ALL')).toBe(CompromiseStates.EmitResponseFailed);
+    expect(catchOf(CompromiseApprovalErrors.Denied)).toBe(CompromiseStates.ReleaseClaimDenied);
+    expect(state(CompromiseStates.ReleaseClaimDenied).Next).toBe(CompromiseStates.ApprovalDenied);
+    expect(catchOf('States.Timeout')).toBe(CompromiseStates.ReleaseClaimTimedOut);
+    expect(state(CompromiseStates.ReleaseClaimTimedOut).Next).toBe(CompromiseStates.EmitApprovalTimedOut);
+    expect(catchOf('States.ALL')).toBe(CompromiseStates.ReleaseClaimFailed);
+    expect(state(CompromiseStates.ReleaseClaimFailed).Next).toBe(CompromiseStates.EmitResponseFailed);
     expect(wait.Catch?.map((c) => c.ErrorEquals[0]).at(-1)).toBe('States.ALL');
     expect(state(CompromiseStates.EmitApprovalTimedOut).Next).toBe(CompromiseStates.ApprovalTimedOut);
     expect(state(CompromiseStates.ApprovalTimedOut)).toEqual(expect.objectContaining({ Type: 'Fail', Error: CompromiseErrors.ApprovalTimedOut }));

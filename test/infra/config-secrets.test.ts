@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, DEFAULT_CONFIG_PATH } from '../../bin/app';
-import { FunctionIds, functionsOf, type FunctionId } from '../../functions/contracts/functions';
+import { FunctionIds, functionsOf, vaultIdentityOf, type FunctionId } from '../../functions/contracts/functions';
 import { EnvNames, PkiEnvNames } from '../../functions/contracts/env';
 import { makeKeys, makeRoot } from '../support/pki-fixtures';
 
@@ -57,11 +57,12 @@ describe('secrets and the Vault CA named in the config', () => {
     });
   });
 
-  it('lets exactly the PKI and rotation functions read the Vault login secret, and only the rotation functions read a cluster secret', () => {
+  it('lets exactly the functions with a Vault identity read the Vault login secret, and only the rotation functions read a cluster secret', () => {
     const readers = secretReaders(template);
     const expected: Partial<Record<FunctionId, unknown[]>> = {};
-    for (const functionId of functionsOf('pki')) expected[functionId] = [VAULT_SECRET];
-    for (const functionId of functionsOf('rotation')) expected[functionId] = [VAULT_SECRET, CLUSTER_SECRET];
+    const vault = (functionId: FunctionId) => (vaultIdentityOf(functionId) ? [VAULT_SECRET] : []);
+    for (const functionId of functionsOf('pki')) expected[functionId] = vault(functionId);
+    for (const functionId of functionsOf('rotation')) expected[functionId] = [...vault(functionId), CLUSTER_SECRET];
     expect(readers).toEqual(expected);
     // Only GetSecretValue: no DescribeSecret, ListSecrets or wildcard action.
     const raw = JSON.stringify(template.toJSON());

@@ -120,6 +120,27 @@ describe('Vault emulator: ACL policies', () => {
     expect((await rejection(both.tokenLookupSelf())).response?.statusCode).toBe(403);
     expect(((await root.read('sys/policies/acl/reader')) as Reply).data.policy).toContain('auth/token/look*');
   });
+
+  it('lists, enables and disables audit devices at sys/audit, a sudo path: read alone is 403, read with sudo lists', async () => {
+    const { root, url } = await cluster();
+    expect(((await root.read('sys/audit')) as Reply).data).toEqual({});
+    await root.write('sys/audit/file', { type: 'file', options: { file_path: 'stdout' } });
+    const listed = (await root.read('sys/audit')) as Reply & Record<string, unknown>;
+    expect(listed.data).toEqual({ 'file/': { type: 'file', description: '', options: { file_path: 'stdout' }, local: false, path: 'file/' } });
+    expect(listed['file/']).toEqual(listed.data['file/']);
+    expect((await rejection(root.write('sys/audit/file', { type: 'file', options: { file_path: 'stdout' } }))).response?.body).toEqual({ errors: ['path already in use'] });
+    expect((await rejection(root.write('sys/audit/other', { type: 'nope' }))).response?.body).toEqual({ errors: ['unknown backend type: "nope"'] });
+    expect((await rejection(root.write('sys/audit/other', { type: 'file' }))).response?.body).toEqual({ errors: ['file_path is required'] });
+
+    await root.write('sys/policies/acl/audit-read', { policy: JSON.stringify({ path: { 'sys/audit': { capabilities: ['read'] } } }) });
+    await root.write('sys/policies/acl/audit-sudo', { policy: JSON.stringify({ path: { 'sys/audit': { capabilities: ['read', 'sudo'] } } }) });
+    const tokenWith = async (policies: string[]) => ((await root.write('auth/token/create', { policies })) as Reply).auth.client_token as string;
+    expect((await rejection(NodeVault({ endpoint: url, token: await tokenWith(['audit-read']) }).read('sys/audit'))).response?.statusCode).toBe(403);
+    expect(Object.keys(((await NodeVault({ endpoint: url, token: await tokenWith(['audit-sudo']) }).read('sys/audit')) as Reply).data)).toEqual(['file/']);
+
+    await root.delete('sys/audit/file');
+    expect(((await root.read('sys/audit')) as Reply).data).toEqual({});
+  });
 });
 
 describe('Vault auth emulator: token', () => {

@@ -135,7 +135,7 @@ describe('Vault logins for the Lambdas', () => {
     let calls = 0;
     const env = cloud.runner.functionEnv('PrepareIntermediate');
     const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! };
-    const login = awsIamLogin(client(), { role: 'certflow-lambda', credentials: async () => credentials, clock });
+    const login = awsIamLogin(client(), { role: 'certflow-rotation', serverIdHeader: 'vault.econ-graph.internal', credentials: async () => credentials, clock });
     const tokens = new CachedLogin(async () => {
       calls += 1;
       return login();
@@ -163,19 +163,19 @@ describe('Vault logins for the Lambdas', () => {
   });
 
   it('binds the AWS IAM auth role to the functions\' own roles, so the operator cannot log in as certflow', async () => {
-    const login = awsIamLogin(client(), { role: 'certflow-lambda', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
-    await expect(login()).rejects.toThrow(/assumed-role\/certflow-sandbox-operator\/operator" does not belong to the role "certflow-lambda"/);
+    const login = awsIamLogin(client(), { role: 'certflow-rotation', serverIdHeader: 'vault.econ-graph.internal', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
+    await expect(login()).rejects.toThrow(/assumed-role\/certflow-sandbox-operator\/operator" does not belong to the role "certflow-rotation"/);
   });
 
   it('refuses an AWS IAM login for a role that does not exist with a typed error', async () => {
-    const login = awsIamLogin(client(), { role: 'nobody', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
+    const login = awsIamLogin(client(), { role: 'nobody', serverIdHeader: 'vault.econ-graph.internal', credentials: async () => ({ ...SANDBOX_CREDENTIALS }), clock });
     await expect(login()).rejects.toBeInstanceOf(VaultRequestError);
     await expect(login()).rejects.toThrow(/entry for role "nobody" not found/);
   });
 
   it('logs in with AppRole credentials read from Secrets Manager', async () => {
     const root = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: sandboxPki.rootToken });
-    await root.write('auth/approle/role/certflow', { token_policies: ['certflow'] });
+    await root.write('auth/approle/role/certflow', { token_policies: ['certflow-rotation'] });
     const roleId = ((await root.read('auth/approle/role/certflow/role-id')).data as { role_id: string }).role_id;
     const secretId = ((await root.write('auth/approle/role/certflow/secret-id', {})).data as { secret_id: string }).secret_id;
     const arn = cloud.sandbox.secretsManager.putSecret('certflow/approle', JSON.stringify({ role_id: roleId, secret_id: secretId }));

@@ -1,3 +1,5 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { PendingScopeClaim } from '../../functions/contracts/rotation-payloads';
 import { compromiseEnvelope } from '../support/local-cloud-fixture';
 import { spawnSync } from 'node:child_process';
 import { randomUUID, X509Certificate } from 'node:crypto';
@@ -56,6 +58,13 @@ describe('the CompromiseResponse workflow', () => {
   // (certflow approve) through the sandbox's Step Functions API, which checks IAM.
   const sfnAs = (credentials: { accessKeyId: string; secretAccessKey: string }) => new SFNClient({ region: SANDBOX_REGION, credentials, endpoint: cloud.stepFunctions.endpoint, maxAttempts: 1 });
   /** Starts a run and resolves with its first waiting task (undefined if the run ended without one). */
+  /** The scope claims of reports waiting for approval (PendingScopeClaim), as the ledger table holds them. */
+  const pendingClaims = async () =>
+    (
+      await cloud.sandbox.dynamoDbClient.send(
+        new QueryCommand({ TableName: cloud.runner.functionEnv('CompromisePlan').CERTFLOW_LEDGER_TABLE!, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: PendingScopeClaim.pk } } }),
+      )
+    ).Items ?? [];
   const startUntilApproval = async (input: unknown) => {
     let stopListening = () => {};
     const asked = new Promise<PendingTask>((resolve) => {
@@ -138,6 +147,15 @@ describe('the CompromiseResponse workflow', () => {
     const asFunction = sfnAs({ accessKeyId: plan.AWS_ACCESS_KEY_ID!, secretAccessKey: plan.AWS_SECRET_ACCESS_KEY! });
     await expect(asFunction.send(new SendTaskFailureCommand({ taskToken: task!.token, error: CompromiseApprovalErrors.Denied }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     asFunction.destroy();
+    // A second report for the same scope while the first waits: refused at once (it never waits
+    // itself), and named in the waiting run's ledger.
+    expect(await pendingClaims()).toHaveLength(1);
+    const second = await cloud.runner.run(machine(), envelope({ ...report({ kind: 'intermediate', issuerId: compromised }), reportedBy: 'second-reporter' }));
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.output).toEqual(expect.objectContaining({ outcome: CompromiseOutcomes.Rejected, reason: `a compromise report for the same scope is already waiting for approval (${runId}); this report changed nothing` }));
+    expect(new Set(second.history.map((event) => event.state?.name)).has(CompromiseStates.AwaitApproval)).toBe(false);
+    const named = (await ledger.records(runId)).find((record) => record.entry === `compromise#duplicate#${second.name}`);
+    expect(named?.fields).toEqual(expect.objectContaining({ refusedRunId: second.name, reportedBy: 'second-reporter' }));
     const operator = sfnAs(SANDBOX_CREDENTIALS);
     await operator.send(new SendTaskFailureCommand({ taskToken: task!.token, error: CompromiseApprovalErrors.Denied, cause: 'denied by test' }));
     // A token answers once.
@@ -153,6 +171,8 @@ describe('the CompromiseResponse workflow', () => {
     for (const state of [CompromiseStates.TakeLock, CompromiseStates.PreemptRotation, CompromiseStates.PrepareNewIntermediate]) expect(visited.has(state)).toBe(false);
     expect(await defaultIssuer()).toBe(compromised);
     expect(await snapshot(cloud, fleet.seed)).toEqual(before);
+    // The claim on the scope ended with the wait: the scope can be reported again.
+    expect(await pendingClaims()).toEqual([]);
   });
 
   it('fails an intermediate report nobody approves in time with CompromiseApprovalTimedOut (alarmed), changing nothing', async () => {
@@ -168,6 +188,7 @@ describe('the CompromiseResponse workflow', () => {
     }
 
     expect({ status: execution.status, error: execution.error }).toEqual({ status: 'FAILED', error: CompromiseErrors.ApprovalTimedOut });
+    expect(await pendingClaims()).toEqual([]);
     expect(eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.ResponseFailed).map((event) => event.detail['error'])).toEqual([CompromiseErrors.ApprovalTimedOut]);
     const visited = new Set(execution.history.map((event) => event.state?.name));
     for (const state of [CompromiseStates.TakeLock, CompromiseStates.PreemptRotation, CompromiseStates.PrepareNewIntermediate]) expect(visited.has(state)).toBe(false);

@@ -1,4 +1,6 @@
-import type { FunctionId } from '../../functions/contracts/functions';
+import { functionRoleName, functionsWithVaultIdentity, VaultIdentityGroups, type FunctionId } from '../../functions/contracts/functions';
+import { signedGetCallerIdentity } from '../../functions/adapters/vault/vault-login';
+import { systemClock } from '../../functions/ports/clock';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,8 @@ import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
 import { repoRoot } from '../../lib/repo-root';
 import { RotationTransientRetry, VaultSealedRetry } from '../../lib/constructs/retry-policies';
-import { CERTFLOW_VAULT_POLICY } from '../../sandbox/compose/pki-setup';
+import { SANDBOX_AUDIT_DEVICE, shippedVaultPolicyPath, vaultPolicyName } from '../../sandbox/compose/pki-setup';
+import { SANDBOX_ACCOUNT } from '../../sandbox/compose/sandbox';
 import { snapshot, trustBreaks } from '../support/invariants';
 
 /**
@@ -102,21 +105,87 @@ describe('the compromise response steps', () => {
     expect(plan).toEqual(expect.objectContaining({ accepted: false, batchIds: [], rejectedReason: expect.stringContaining(reason) }));
   });
 
-  it('runs under the shipped Vault policy: a capability missing from it fails the step typed and unretried, and creates nothing', async () => {
-    const shipped = readFileSync(join(repoRoot(), 'deploy', 'vault', 'certflow.json'), 'utf8');
-    expect(((await vault.read(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`)).data as { policy: string }).policy).toBe(shipped);
-    const lacking = JSON.parse(shipped) as { path: Record<string, unknown> };
-    delete lacking.path[`${cloud.sandbox.config.vault.intermediateMount}/issuers/generate/intermediate/internal`];
-    const issuersBefore = ((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys;
-    await vault.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: JSON.stringify(lacking) });
-    try {
-      await expect(call('PrepareIntermediate')({ runId: randomUUID() })).rejects.toMatchObject({ name: 'VaultPermissionError', message: expect.stringContaining('permission denied') });
-    } finally {
-      await vault.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: shipped });
+  describe('the Vault identities per group of functions', () => {
+    const awsAuth = () => {
+      const auth = cloud.sandbox.config.vault.auth;
+      if (auth.method !== 'aws-iam') throw new Error('the seed logs in with AWS IAM');
+      return auth;
+    };
+    /** An AWS IAM login to `vaultRole` signed with `functionId`'s own role credentials, as its bundle signs it. */
+    async function loginAs(functionId: FunctionId, vaultRole: string, serverIdHeader: string | null = awsAuth().iamServerIdHeader ?? null) {
+      const roleArn = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${functionRoleName(cloud.sandbox.config.name, functionId)}`;
+      const role = cloud.sandbox.identities()!.roles.find((entry) => entry.roleArn === roleArn)!;
+      const request = await signedGetCallerIdentity({ credentials: async () => ({ ...role.credentials }), clock: systemClock, ...(serverIdHeader ? { serverIdHeader } : {}) });
+      const answer = (await NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url }).write(`auth/${awsAuth().mount}/login`, { role: vaultRole, ...request })) as { auth: { client_token: string } };
+      return NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: answer.auth.client_token });
     }
-    expect(((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys).toEqual(issuersBefore);
-    // Unretried: no retry policy of the state machines names it.
-    expect([RotationTransientRetry, VaultSealedRetry].flatMap((retry) => retry.errors ?? [])).not.toContain('VaultPermissionError');
+
+    it('loads exactly the shipped policies, each group’s Vault role bound to exactly its functions’ IAM roles and granting only its policy', async () => {
+      const policies = ((await vault.list('sys/policies/acl')).data as { keys: string[] }).keys;
+      expect(policies.sort()).toEqual(['certflow-compromise', 'certflow-rotation', 'default', 'root']);
+      for (const group of VaultIdentityGroups) {
+        expect(((await vault.read(`sys/policies/acl/${vaultPolicyName(group)}`)).data as { policy: string }).policy).toBe(readFileSync(shippedVaultPolicyPath(group), 'utf8'));
+        const role = (await vault.read(`auth/${awsAuth().mount}/role/${awsAuth().roles[group]}`)).data as { bound_iam_principal_arn: string[]; token_policies: string[] };
+        const expected = functionsWithVaultIdentity(group).map((functionId) => `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${functionRoleName(cloud.sandbox.config.name, functionId)}`);
+        expect([...role.bound_iam_principal_arn].sort()).toEqual(expected.sort());
+        expect(role.token_policies).toEqual([vaultPolicyName(group)]);
+      }
+      expect(functionsWithVaultIdentity('compromise')).toEqual(['CompromisePlan', 'CompromiseRevoke']);
+    });
+
+    it('refuses a function of the rotation group the compromise group’s Vault role, and a login without the signed server id', async () => {
+      await expect(loginAs('RenewBatch', awsAuth().roles.compromise)).rejects.toThrow(/IAM Principal "arn:aws:sts::000000000000:assumed-role\/certflow-econgraph-RenewBatch\/RenewBatch" does not belong to the role "certflow-compromise"/);
+      await expect(loginAs('CompromiseRevoke', awsAuth().roles.rotation)).rejects.toThrow(/does not belong to the role "certflow-rotation"/);
+      await expect(loginAs('RenewBatch', awsAuth().roles.rotation, null)).rejects.toThrow(/error validating X-Vault-AWS-IAM-Server-ID header: missing header/);
+      await expect(loginAs('RenewBatch', awsAuth().roles.rotation, 'vault.elsewhere.internal')).rejects.toThrow(/expected "vault.econ-graph.internal" but got "vault.elsewhere.internal"/);
+    });
+
+    it('lets the rotation group issue but never revoke, and the compromise group revoke but never switch issuers', async () => {
+      const mount = cloud.sandbox.config.vault.intermediateMount;
+      const rotation = await loginAs('RenewBatch', awsAuth().roles.rotation);
+      const compromise = await loginAs('CompromiseRevoke', awsAuth().roles.compromise);
+      await expect(rotation.write(`${mount}/revoke`, { serial_number: '01' })).rejects.toThrow(/permission denied/);
+      await expect(compromise.write(`${mount}/config/issuers`, { default: fleet.pki.intermediateIssuerId })).rejects.toThrow(/permission denied/);
+      await expect(compromise.write(`${mount}/issuers/generate/intermediate/internal`, { common_name: 'x' })).rejects.toThrow(/permission denied/);
+      await expect(compromise.read(`${mount}/config/issuers`)).rejects.toThrow(/permission denied/);
+      expect(((await rotation.read(`${mount}/config/issuers`)).data as { default: string }).default).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('gives a function outside every group no Vault identity at all', async () => {
+      const env = await cloud.runner.resolvedFunctionEnv('CheckBatch');
+      expect(JSON.parse(env.CERTFLOW_VAULT_AUTH!)).toEqual({ method: 'none' });
+      await expect(loginAs('CheckBatch', awsAuth().roles.rotation)).rejects.toThrow(/does not belong to the role/);
+    });
+
+    it('refuses to rotate, typed and unretried, when Vault has no audit device, and passes Preflight once one is enabled again', async () => {
+      const preflight = () => call<{ previousDefault: string }>('Preflight')({ runId: randomUUID(), startedAt: new Date().toISOString(), request: { trigger: 'sandbox' } });
+      const device = ((await vault.read('sys/audit')).data as Record<string, { type: string; options: Record<string, string> }>)[`${SANDBOX_AUDIT_DEVICE}/`]!;
+      await vault.delete(`sys/audit/${SANDBOX_AUDIT_DEVICE}`);
+      try {
+        await expect(preflight()).rejects.toMatchObject({ name: 'VaultAuditMissingError', message: expect.stringContaining('no audit device') });
+      } finally {
+        await vault.write(`sys/audit/${SANDBOX_AUDIT_DEVICE}`, { type: device.type, options: device.options });
+      }
+      expect([RotationTransientRetry, VaultSealedRetry].flatMap((retry) => retry.errors ?? [])).not.toContain('VaultAuditMissingError');
+      expect((await preflight()).previousDefault).toBe(fleet.pki.intermediateIssuerId);
+    });
+
+    it('runs under the shipped Vault policy: a capability missing from it fails the step typed and unretried, and creates nothing', async () => {
+      const name = vaultPolicyName('rotation');
+      const shipped = readFileSync(shippedVaultPolicyPath('rotation'), 'utf8');
+      const lacking = JSON.parse(shipped) as { path: Record<string, unknown> };
+      delete lacking.path[`${cloud.sandbox.config.vault.intermediateMount}/issuers/generate/intermediate/internal`];
+      const issuersBefore = ((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys;
+      await vault.write(`sys/policies/acl/${name}`, { policy: JSON.stringify(lacking) });
+      try {
+        await expect(call('PrepareIntermediate')({ runId: randomUUID() })).rejects.toMatchObject({ name: 'VaultPermissionError', message: expect.stringContaining('permission denied') });
+      } finally {
+        await vault.write(`sys/policies/acl/${name}`, { policy: shipped });
+      }
+      expect(((await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)).data as { keys: string[] }).keys).toEqual(issuersBefore);
+      // Unretried: no retry policy of the state machines names it.
+      expect([RotationTransientRetry, VaultSealedRetry].flatMap((retry) => retry.errors ?? [])).not.toContain('VaultPermissionError');
+    });
   });
 
   describe('a compromised service certificate (services scope, backend)', () => {

@@ -27,6 +27,8 @@ import { parameterVariableOf, RunTimeValueNames } from '../../functions/contract
 import { FUNCTION_AWS_VARIABLES } from '../../sandbox/runner/local-runner';
 import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import type { FunctionId } from '../../functions/contracts/functions';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { renderKubeconfig } from '../../sandbox/kubernetes/kubeconfig';
 
 const config = seedConfig();
 const role = (functionId: string) => `certflow-${config.name}-${functionId}`;
@@ -231,6 +233,30 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     expect(reports()).toBe(reportsBefore);
     operator.destroy();
   });
+  it('holds the functions’ cluster token to the shipped RBAC: outside deploy/kubernetes/rbac.yaml is 403 Forbidden as the API server words it', async () => {
+    const { kubernetes, kubernetesFunctionToken } = cloud.sandbox;
+    const coreAs = (token: string) => {
+      const kubeconfig = new KubeConfig();
+      kubeconfig.loadFromString(renderKubeconfig({ server: kubernetes.url, token, caCertificate: kubernetes.caCertificate! }));
+      return kubeconfig.makeApiClient(CoreV1Api);
+    };
+    const refusal = async (call: Promise<unknown>) => {
+      const error = (await call.catch((failure: unknown) => failure)) as ApiException<string>;
+      expect(error).toBeInstanceOf(ApiException);
+      return { code: error.code, ...(JSON.parse(error.body) as { reason: string; message: string }) };
+    };
+    const certflow = coreAs(kubernetesFunctionToken);
+    expect(await refusal(certflow.readNamespacedSecret({ name: 'anything', namespace: 'kube-system' }))).toMatchObject({
+      code: 403,
+      reason: 'Forbidden',
+      message: 'secrets "anything" is forbidden: User "certflow" cannot get resource "secrets" in API group "" in the namespace "kube-system"',
+    });
+    expect(await refusal(certflow.listSecretForAllNamespaces())).toMatchObject({ code: 403, message: 'secrets is forbidden: User "certflow" cannot list resource "secrets" in API group "" at the cluster scope' });
+    // Inside it: the declared namespace's Secrets; the administrator's token is not bound by it.
+    expect((await certflow.listNamespacedSecret({ namespace: 'econ-graph' })).items).toBeDefined();
+    expect((await coreAs(kubernetes.token).listSecretForAllNamespaces()).items).toBeDefined();
+  });
+
   describe('KMS conditions on the unseal key: kms:ViaService', () => {
     it('lets UnsealNode read the encrypted share table, DynamoDB decrypting the table key for it via kms:ViaService', async () => {
       const env = cloud.runner.functionEnv('UnsealNode');
@@ -329,6 +355,7 @@ describe('IAM in the sandbox, from the synthesized template', () => {
         // No run-time value travels in an environment: only the name of its parameter does.
         for (const variable of RunTimeValueNames) expect(env[variable]).toBeUndefined();
         expect(Object.values(env).join('\n')).not.toContain(cloud.sandbox.kubernetes.token);
+        expect(Object.values(env).join('\n')).not.toContain(cloud.sandbox.kubernetesFunctionToken);
       }
     });
 
@@ -354,7 +381,7 @@ describe('IAM in the sandbox, from the synthesized template', () => {
         return new SecretsManagerClient({ region: SANDBOX_REGION, endpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER!, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 });
       };
       const [renew, unseal] = [secretsAs('RenewBatch'), secretsAs('UnsealNode')];
-      expect((await renew.send(new GetSecretValueCommand({ SecretId: cluster!.tokenSecretArn }))).SecretString).toBe(cloud.sandbox.kubernetes.token);
+      expect((await renew.send(new GetSecretValueCommand({ SecretId: cluster!.tokenSecretArn }))).SecretString).toBe(cloud.sandbox.kubernetesFunctionToken);
       await expect(unseal.send(new GetSecretValueCommand({ SecretId: cluster!.tokenSecretArn }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
       renew.destroy();
       unseal.destroy();

@@ -179,6 +179,12 @@ export class NodeVaultPki implements VaultPki {
     return body?.keys ?? [];
   }
 
+  async auditDevices(): Promise<string[]> {
+    // The devices are the keys of `data` (Vault repeats them at the top level for old clients).
+    const data = await this.call<Record<string, unknown>>('GET sys/audit', () => this.client.read('sys/audit'));
+    return Object.keys(data ?? {}).sort();
+  }
+
   async roleExists(mount: string, role: string): Promise<boolean> {
     try {
       return (await this.call(`GET ${mount}/roles/${role}`, () => this.client.read(`${mount}/roles/${encodeURIComponent(role)}`))) !== undefined;

@@ -2,7 +2,7 @@ import type NodeVault = require('node-vault');
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { Env, VaultAuth } from '../../contracts/env';
-import { InvalidInputError, AwsUnavailableError } from '../../contracts/errors';
+import { InvalidInputError, AwsUnavailableError, VaultPermissionError } from '../../contracts/errors';
 import type { Clock } from '../../ports/clock';
 import { awsClientConfigFromEnv } from '../aws/client-config';
 import { appRoleLogin, awsIamLogin, CachedLogin, type TokenProvider } from './vault-login';
@@ -22,8 +22,20 @@ export function tokenProviderFromEnv(auth: VaultAuth, client: NodeVault.client, 
         accessKeyId && secretAccessKey
           ? async () => ({ accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) })
           : defaultProvider();
-      return new CachedLogin(awsIamLogin(client, { role: auth.role, mount: auth.mount, stsRegion: auth.stsRegion, credentials, clock }), clock);
+      return new CachedLogin(
+        awsIamLogin(client, { role: auth.role, mount: auth.mount, stsRegion: auth.stsRegion, credentials, clock, ...(auth.serverIdHeader ? { serverIdHeader: auth.serverIdHeader } : {}) }),
+        clock,
+      );
     }
+    case 'none':
+      // A function outside every Vault identity group: a call that needs a token is a bug in the
+      // grouping, refused typed (terminal) rather than tried with some other function's identity.
+      return {
+        token: async () => {
+          throw new VaultPermissionError('this function has no Vault identity (contracts/functions.ts vaultIdentity): it may not log in to Vault');
+        },
+        invalidate: () => undefined,
+      };
     case 'approle': {
       const secrets = new SecretsManagerClient(awsClientConfigFromEnv(env, 'AWS_ENDPOINT_URL_SECRETS_MANAGER'));
       return new CachedLogin(
