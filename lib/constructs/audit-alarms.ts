@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { CompromiseDetailTypes } from '../../functions/contracts/compromise';
 import { EventSource } from '../../functions/contracts/events';
 import { RotationLock } from '../../functions/contracts/rotation-payloads';
+import { boundedName } from './bounded-name';
 import { deadLetterQueue } from './dead-letter-queue';
 import type { Notifications } from './notifications';
 
@@ -84,7 +85,7 @@ export class AuditAlarms extends Construct {
 
     // Every revocation of an intermediate, one notification each (what it revoked, which run).
     const undelivered = deadLetterQueue(this, 'the revoked-intermediate notification rule (notifications SNS refused)');
-    const ruleName = `${prefix}-IntermediateRevoked`;
+    const ruleName = boundedName(`${prefix}-IntermediateRevoked`, 64);
     this.intermediateRevoked = new events.Rule(this, 'IntermediateRevoked', {
       ruleName,
       description: 'certflow: notify on every compromise response that revoked an intermediate issuer',

@@ -4,6 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { boundedName } from './bounded-name';
 
 export interface TableBackupsProps {
   /** Deployment name: the vault and plan are `certflow-<name>`. */
@@ -32,8 +33,8 @@ export class TableBackups extends Construct {
     super(scope, id);
     // The vault is encrypted with AWS Backup's key for the account (aws/backup); it keeps the
     // backups if the stack is deleted, as the tables themselves are kept.
-    const vault = new backup.BackupVault(this, 'Vault', { backupVaultName: `certflow-${props.deploymentName}`, removalPolicy: RemovalPolicy.RETAIN });
-    this.plan = new backup.BackupPlan(this, 'Plan', { backupPlanName: `certflow-${props.deploymentName}`, backupVault: vault });
+    const vault = new backup.BackupVault(this, 'Vault', { backupVaultName: boundedName(`certflow-${props.deploymentName}`, 50), removalPolicy: RemovalPolicy.RETAIN });
+    this.plan = new backup.BackupPlan(this, 'Plan', { backupPlanName: boundedName(`certflow-${props.deploymentName}`, 50), backupVault: vault });
     this.plan.addRule(
       new backup.BackupPlanRule({
         ruleName: 'Daily',

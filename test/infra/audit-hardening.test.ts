@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_CONFIG_PATH } from '../../bin/app';
 import { loadConfig } from '../../lib/config';
+import { boundedName } from '../../lib/constructs/bounded-name';
 import { EksAccessEntries } from '../../lib/constructs/eks-access-entries';
 import { keyAdministrators } from '../../lib/constructs/key-administrators';
 import { ENDPOINT_SERVICES } from '../../lib/constructs/network-placement';
@@ -157,5 +158,14 @@ describe('key administration and EKS access (constructs alone, no synthesis)', (
     expect(Object.values(entries).map((entry) => entry['Properties'])).toEqual(
       Object.keys(roles).map((roleId) => ({ ClusterName: 'prod-eks', PrincipalArn: { 'Fn::GetAtt': [expect.stringMatching(roleId === 'Preflight' ? /^A/ : /^B/), 'Arn'] }, Type: 'STANDARD', Username: 'certflow' })),
     );
+  });
+});
+
+describe('names with a lower limit than a deployment name', () => {
+  it('keep a short name as it is and cut a long one to the limit, with a digest of the whole', () => {
+    expect(boundedName('certflow-econgraph', 50)).toBe('certflow-econgraph');
+    const long = `certflow-${'a'.repeat(63)}`;
+    expect(boundedName(long, 50)).toHaveLength(50);
+    expect(boundedName(long, 50)).not.toBe(boundedName(`certflow-${'a'.repeat(62)}b`, 50));
   });
 });
