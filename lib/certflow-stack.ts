@@ -23,6 +23,11 @@ import { configSecrets, grantSecretReads } from './constructs/secret-reads';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
+import { AuditAlarms } from './constructs/audit-alarms';
+import { EksAccessEntries } from './constructs/eks-access-entries';
+import { LogKey } from './constructs/log-key';
+import { NetworkPlacement } from './constructs/network-placement';
+import { TableBackups } from './constructs/table-backups';
 
 export interface CertflowStackProps extends StackProps {
   /** The validated deployment config. */
@@ -54,17 +59,26 @@ export class CertflowStack extends Stack {
 
     // `role/<name>` is a role of the deployment account: the template stays account-agnostic.
     const roleArn = (entry: string) => (entry.startsWith('arn:') ? entry : `arn:${this.partition}:iam::${this.account}:${entry}`);
+    // Who administers every certflow key: the configured admin roles and the CloudFormation
+    // execution role (config kms), or the account root when no admin role is named.
+    const keyAdministration = {
+      ...(config.kms.adminRoles ? { adminRoleArns: config.kms.adminRoles.map(roleArn) } : {}),
+      ...(config.kms.cloudFormationExecutionRole ? { cloudFormationExecutionRoleArn: roleArn(config.kms.cloudFormationExecutionRole) } : {}),
+    };
     const keys = new UnsealKeys(this, 'UnsealKeys', {
       clusterId: config.vault.clusterId,
       keyAlias: config.kms.unsealKeyAlias,
       operatorRoleArns: config.kms.operatorRoles.map(roleArn),
-      ...(config.kms.adminRoles ? { adminRoleArns: config.kms.adminRoles.map(roleArn) } : {}),
+      ...keyAdministration,
     });
     const ledger = new Ledger(this, 'Ledger');
-    const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name });
+    // Both tables in an AWS Backup plan, kept as long as the logs.
+    new TableBackups(this, 'TableBackups', { deploymentName: config.name, tables: [keys.shareTable, ledger.table], retention: Duration.days(config.logs.retentionDays) });
+    // The archive keeps certflow's and its reporters' events as long as the logs.
+    const bus = new CertflowEventBus(this, 'EventBus', { deploymentName: config.name, archiveRetention: Duration.days(config.logs.retentionDays) });
 
     // Values that may change without a deployment reach the functions through SSM parameters.
-    const runTime = new RunTimeParameters(this, 'RunTimeValues', { deploymentName: config.name });
+    const runTime = new RunTimeParameters(this, 'RunTimeValues', { deploymentName: config.name, keyAdministration });
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
@@ -100,7 +114,20 @@ export class CertflowStack extends Stack {
     };
     // One retention for every log group (config logs.retentionDays; one year by default).
     const logRetention = config.logs.retentionDays as logs.RetentionDays;
-    const functions = new CertflowFunctions(this, 'Functions', { deploymentName: config.name, logRetention, environment });
+    // Every log group is encrypted under certflow's own log key.
+    const logKey = new LogKey(this, 'LogKey', keyAdministration).key;
+    const network = config.network.vpc === 'none' ? { none: config.network.reason! } : { placement: new NetworkPlacement(this, 'Network', { vpc: config.network.vpc }) };
+    const reservedConcurrency = Object.fromEntries(FunctionIds.map((functionId) => [functionId, config.functions.reservedConcurrencyOf[functionId] ?? config.functions.reservedConcurrency])) as Record<FunctionId, number>;
+    const functions = new CertflowFunctions(this, 'Functions', {
+      deploymentName: config.name,
+      logRetention,
+      logKey,
+      reservedConcurrency,
+      network,
+      // The stale-lock rule invokes ReleaseStaleLock asynchronously; every other function is a state machine task.
+      asynchronous: ['ReleaseStaleLock'],
+      environment,
+    });
     for (const [functionId, variables] of Object.entries(environment)) runTime.grantRead(functions.get(functionId as FunctionId), variables);
     // UnsealNode unseals on schedule; Preflight unseals a node it finds sealed before a rotation.
     keys.allowUnseal([functions.get('UnsealNode'), functions.get('Preflight')]);
@@ -118,6 +145,7 @@ export class CertflowStack extends Stack {
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       logRetention,
+      logKey,
       deploymentName: config.name,
       discoverFunction: functions.get('UnsealDiscover'),
       unsealNodeFunction: functions.get('UnsealNode'),
@@ -141,6 +169,7 @@ export class CertflowStack extends Stack {
 
     this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
       logRetention,
+      logKey,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,
@@ -177,6 +206,7 @@ export class CertflowStack extends Stack {
     });
     this.compromiseWorkflow = new CompromiseWorkflow(this, 'CompromiseWorkflow', {
       logRetention,
+      logKey,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,
@@ -186,7 +216,7 @@ export class CertflowStack extends Stack {
     });
     // An aborted or timed-out response holds the lock as a rotation would: the same rule frees it.
     lockRelease.alsoFor(this.compromiseWorkflow.stateMachine);
-    new CompromiseRule(this, 'CompromiseRule', {
+    const compromiseRule = new CompromiseRule(this, 'CompromiseRule', {
       eventBus: bus.bus,
       stateMachine: this.compromiseWorkflow.stateMachine,
       // `role/<name>` is a role of the deployment account: the template stays account-agnostic.
@@ -197,6 +227,22 @@ export class CertflowStack extends Stack {
       stateMachine: this.compromiseWorkflow.stateMachine,
       topic: notifications.topic,
     });
+
+    new AuditAlarms(this, 'AuditAlarms', {
+      deploymentName: config.name,
+      eventBus: bus.bus,
+      eventBusName: `certflow-${config.name}`,
+      compromiseStateMachine: this.compromiseWorkflow.stateMachine,
+      compromiseDeadLetterQueue: compromiseRule.deadLetterQueue,
+      lockReleaseFailures: functions.failureQueue('ReleaseStaleLock'),
+      notifications,
+    });
+
+    // EKS clusters that ask for it map the Kubernetes-facing roles to rbac.yaml's user.
+    const eksClusters = config.kubernetes.clusters.flatMap((cluster) => (cluster.auth === 'eks' && cluster.accessEntries ? [{ name: cluster.name, accessEntries: cluster.accessEntries }] : []));
+    if (eksClusters.length > 0) {
+      new EksAccessEntries(this, 'EksAccessEntries', { clusters: eksClusters, roles: Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, functions.get(functionId).role!])) });
+    }
 
     new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine } });
 

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { ConfigError } from '../functions/contracts/errors';
 import { ClusterNameSchema } from '../functions/contracts/clusters';
 import { VaultNodeSchema } from '../functions/contracts/env';
+import { FunctionIds } from '../functions/contracts/functions';
 import { TargetPolicySchema } from '../functions/contracts/target-policy';
 import { configErrorMap, jsonErrorLine, lineLocator } from './config-diagnostics';
 
@@ -83,6 +84,12 @@ const KubernetesClusterSchema = z.discriminatedUnion('auth', [
     endpoint: HttpsUrl,
     caData: base64,
     region: AwsRegion,
+    /**
+     * An EKS cluster of the deployment's account and region whose access entries the stack
+     * creates: one per function role that talks to Kubernetes, as the user deploy/kubernetes/rbac.yaml
+     * binds. @default no access entries (map the roles into the cluster yourself)
+     */
+    accessEntries: z.strictObject({ clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'an EKS cluster name'), username: z.string().regex(/^[a-z0-9:._-]{1,64}$/).default('certflow') }).optional(),
   }),
   z.strictObject({ auth: z.literal('kubeconfig-secret'), name: ClusterNameSchema, secretArn: SecretArnSchema }),
   z.strictObject({
@@ -134,6 +141,58 @@ const VaultAuthSchema = z.discriminatedUnion('method', [
 const RoleReference = z
   .string()
   .regex(/^(arn:aws[a-z-]*:iam::[0-9]{12}:)?role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN, or role/<name> of the deployment account (not a user, not an account root)');
+
+/** AWS resource ids as EC2 writes them. */
+const ec2Id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[0-9a-f]{8,17}$`), `an EC2 id like ${prefix}-0123456789abcdef0`);
+/**
+ * Where the functions run. Either a VPC (subnets and security groups the operator owns, which
+ * must reach every Vault node and cluster endpoint) or, said explicitly with the reason, none:
+ * the NIST 800-53 and PCI DSS "Lambda inside a VPC" finding is acknowledged only then, with that
+ * reason. No default, so a regulated deployment never leaves the VPC out by accident.
+ */
+const VpcSchema = z.strictObject({
+  vpcId: ec2Id('vpc'),
+  /** Private subnets, each with its availability zone (interface endpoints take one per zone). */
+  subnets: z.array(z.strictObject({ id: ec2Id('subnet'), availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/, 'an availability zone such as eu-west-1a') })).min(1),
+  /** The functions' security groups: egress to the Vault nodes, the cluster endpoints and the VPC endpoints on 443. */
+  securityGroupIds: z.array(ec2Id('sg')).min(1),
+  /**
+   * `create`: the stack creates the interface endpoints the functions call (lib/constructs/
+   * network-placement.ts ENDPOINT_SERVICES), reachable from the security groups above on 443.
+   * `existing`: the VPC already has them (a shared-services VPC), with private DNS.
+   */
+  endpoints: z.enum(['create', 'existing']).default('create'),
+});
+const NETWORK_REQUIRED = 'required: network.vpc names the VPC the functions run in ({ vpcId, subnets, securityGroupIds }), or is "none" with a reason';
+const NetworkSchema = z
+  .strictObject(
+    {
+      vpc: z.union([z.literal('none'), VpcSchema], { error: (issue) => (typeof issue.input === 'object' ? undefined : NETWORK_REQUIRED) }),
+      /** Only with `vpc: "none"`: why the functions may run outside a VPC (the acknowledgement's reason). */
+      reason: z.string().min(20, 'say why the functions may run outside a VPC (at least 20 characters): it becomes the acknowledgement of the cdk-nag finding').optional(),
+    },
+    { error: (issue) => (issue.input === undefined ? NETWORK_REQUIRED : undefined) },
+  )
+  .superRefine((network, ctx) => {
+    if (network.vpc === 'none' && network.reason === undefined) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'required with vpc "none": say why the functions may run outside a VPC' });
+    if (network.vpc !== 'none' && network.reason !== undefined) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'only with vpc "none" (a VPC needs no reason)' });
+  });
+
+/** Reserved concurrency per function: a default, and per-function values (function ids only). */
+const ReservedConcurrency = z.number().int().min(1).max(1000);
+const FunctionsSchema = z
+  .strictObject({
+    /**
+     * Each function's reserved concurrency (Lambda's ReservedConcurrentExecutions): a runaway
+     * caller cannot take the account's pool, and certflow cannot be starved by another workload.
+     * It must cover policy.concurrency batches and one UnsealNode per Vault node at once.
+     * @default 10
+     */
+    reservedConcurrency: ReservedConcurrency.default(10),
+    /** A function's own value, by function id (functions/contracts/functions.ts). */
+    reservedConcurrencyOf: z.strictObject(Object.fromEntries(FunctionIds.map((functionId) => [functionId, ReservedConcurrency.optional()])) as Record<(typeof FunctionIds)[number], z.ZodOptional<typeof ReservedConcurrency>>).default({}),
+  })
+  .default({ reservedConcurrency: 10, reservedConcurrencyOf: {} });
 
 /** The retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -197,6 +256,12 @@ export const ConfigSchema = z
        * locked out, and that is the one action to alert on. @default the account root (not for a regulated account)
        */
       adminRoles: z.array(RoleReference).min(1).optional(),
+      /**
+       * The role CloudFormation deploys the stack with: a key administrator besides adminRoles
+       * (it writes the key policies, and KMS refuses a policy that locks its author out).
+       * @default the CDK bootstrap's execution role (cdk-hnb659fds-cfn-exec-role-...)
+       */
+      cloudFormationExecutionRole: RoleReference.optional(),
     }),
     pki: z.strictObject({
       rootTtl: Duration,
@@ -269,6 +334,8 @@ export const ConfigSchema = z
           .strict()
           .default({ automatic: false, timeoutMinutes: 30 }),
       }),
+    network: NetworkSchema,
+    functions: FunctionsSchema,
     /** CloudWatch Logs retention of every function's and state machine's log group. */
     logs: z
       .strictObject({
@@ -286,6 +353,15 @@ export const ConfigSchema = z
   .superRefine((config, ctx) => {
     if (config.vault.threshold > config.vault.shares) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'threshold'], message: 'must not exceed vault.shares' });
+    }
+    // Enough concurrency for the work certflow itself runs at once (policy.concurrency batches, one
+    // UnsealNode per node), or the workflows would throttle themselves.
+    const needed = Math.max(config.policy.concurrency, config.vault.nodes.length);
+    if (config.functions.reservedConcurrency < needed) {
+      ctx.addIssue({ code: 'custom', path: ['functions', 'reservedConcurrency'], message: `must be at least ${needed} (policy.concurrency and the number of Vault nodes)` });
+    }
+    for (const [functionId, value] of Object.entries(config.functions.reservedConcurrencyOf)) {
+      if (value !== undefined && value < needed) ctx.addIssue({ code: 'custom', path: ['functions', 'reservedConcurrencyOf', functionId], message: `must be at least ${needed} (policy.concurrency and the number of Vault nodes)` });
     }
     const ids = config.vault.nodes.map((node) => node.id);
     if (new Set(ids).size !== ids.length) {

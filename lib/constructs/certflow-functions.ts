@@ -2,9 +2,13 @@ import * as path from 'node:path';
 import { repoRoot } from '../repo-root';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
+import type { NetworkPlacement } from './network-placement';
 import { EnvNames } from '../../functions/contracts/env';
 import { FunctionBundles } from '../bundling/function-bundles';
 import { FunctionIds, FunctionRegistry, Metrics, functionRoleName, type FunctionId } from '../../functions/contracts/functions';
@@ -38,6 +42,29 @@ export interface CertflowFunctionsProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * The customer managed key of the functions' log groups (LogKey).
+   * @default - CloudWatch Logs' own encryption (not for a regulated account)
+   */
+  readonly logKey?: kms.IKey;
+  /**
+   * Reserved concurrency per function (config functions).
+   * @default - none reserved
+   */
+  readonly reservedConcurrency?: Readonly<Record<FunctionId, number>>;
+  /**
+   * Where the functions run: the config's VPC, or `{ none: reason }` when the config says there
+   * is none, which becomes the acknowledgement of the NIST/PCI "Lambda inside a VPC" finding.
+   * @default - outside any VPC, unacknowledged (synthesis fails under cdk-nag)
+   */
+  readonly network?: { placement: NetworkPlacement } | { none: string };
+  /**
+   * Functions invoked asynchronously (by an EventBridge rule): each gets a dead-letter queue for
+   * the invocations that fail after Lambda's own retries. Every other function is invoked
+   * synchronously by a state machine, which retries and catches its errors.
+   * @default - none
+   */
+  readonly asynchronous?: readonly FunctionId[];
+  /**
    * Powertools log level.
    * @default 'INFO'
    */
@@ -55,6 +82,7 @@ export interface CertflowFunctionsProps {
  */
 export class CertflowFunctions extends Construct {
   private readonly byId: Record<FunctionId, lambda.Function>;
+  private readonly failureQueues = new Map<FunctionId, sqs.Queue>();
 
   constructor(scope: Construct, id: string, props: CertflowFunctionsProps) {
     super(scope, id);
@@ -65,6 +93,7 @@ export class CertflowFunctions extends Construct {
       const spec = FunctionRegistry[functionId];
       const logGroup = new logs.LogGroup(this, `${functionId}Logs`, {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        ...(props.logKey ? { encryptionKey: props.logKey } : {}),
       });
       // An explicit role instead of AWSLambdaBasicExecutionRole (a managed policy that may write to
       // any log group): this one may write only to the function's own log group.
@@ -75,6 +104,9 @@ export class CertflowFunctions extends Construct {
         description: `certflow ${functionId}: ${spec.description}`,
       });
       logGroup.grantWrite(role);
+      const asynchronous = props.asynchronous?.includes(functionId) ?? false;
+      const failures = asynchronous ? deadLetterQueue(new Construct(this, `${functionId}Failures`), `${functionId}'s asynchronous invocations`, { ofFunction: true }) : undefined;
+      const placement = props.network && 'placement' in props.network ? props.network.placement.functionPlacement : {};
 
       const fn = new lambda.Function(this, functionId, {
         // One esbuild build makes every function's bundle (lib/bundling/function-bundles.ts).
@@ -88,6 +120,9 @@ export class CertflowFunctions extends Construct {
         role,
         logGroup,
         tracing: lambda.Tracing.ACTIVE,
+        ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency[functionId] } : {}),
+        ...(failures ? { deadLetterQueue: failures } : {}),
+        ...placement,
         environment: {
           [EnvNames.Function]: functionId,
           [EnvNames.ServiceName]: SERVICE_NAME,
@@ -103,9 +138,26 @@ export class CertflowFunctions extends Construct {
         reason:
           'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions (resource "*" is the only option); these are the only "*" resources of this role.',
       });
+      if (!asynchronous) {
+        const reason = 'Invoked only synchronously, by a state machine task that retries and catches its errors (and alarms when a run fails); a Lambda dead-letter queue receives failed asynchronous invocations, which this function never has.';
+        Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaDLQ', reason }, { id: 'Serverless-LambdaDLQ', reason });
+      }
+      if (props.network && 'none' in props.network) {
+        const reason = `The config says network.vpc is none: ${props.network.none}`;
+        Validations.of(fn).acknowledge({ id: 'NIST.800.53.R5-LambdaInsideVPC', reason }, { id: 'PCI.DSS.321-LambdaInsideVPC', reason });
+      }
+      if (failures) this.failureQueues.set(functionId, failures);
       return [functionId, fn] as const;
     });
     this.byId = Object.fromEntries(entries) as Record<FunctionId, lambda.Function>;
+    if (props.network && 'placement' in props.network) props.network.placement.allowNetworkInterfaces(entries.map(([, fn]) => fn.role!));
+  }
+
+  /** The dead-letter queue of an asynchronously invoked function (props.asynchronous). */
+  failureQueue(functionId: FunctionId): sqs.Queue {
+    const queue = this.failureQueues.get(functionId);
+    if (!queue) throw new Error(`${functionId} is not invoked asynchronously and has no dead-letter queue`);
+    return queue;
   }
 
   /** The function of one registry entry. */

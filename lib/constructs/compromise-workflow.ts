@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -69,6 +70,8 @@ export interface CompromiseWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /** The customer managed key of the state machine's log group (LogKey). @default CloudWatch Logs' own encryption */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -448,6 +451,7 @@ export class CompromiseWorkflow extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-compromise`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'certflow CompromiseResponse: preempt the rotation, reissue, verify, revoke and report a compromised certificate or intermediate',

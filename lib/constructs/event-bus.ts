@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
+import { CompromiseSource } from '../../functions/contracts/compromise';
 import { EventSource } from '../../functions/contracts/events';
 
 export interface CertflowEventBusProps {
@@ -13,7 +14,11 @@ export interface CertflowEventBusProps {
   readonly archiveRetention?: Duration;
 }
 
-/** The certflow EventBridge bus, with an archive of every event certflow emits. */
+/**
+ * The certflow EventBridge bus, with an archive of every event on it from certflow (`certflow`)
+ * and from its reporters (`certflow.security`: compromise reports, accepted or not), for replay
+ * and audit.
+ */
 export class CertflowEventBus extends Construct {
   readonly bus: events.EventBus;
 
@@ -24,8 +29,8 @@ export class CertflowEventBus extends Construct {
       description: 'certflow: unseal, rotation and compromise events',
     });
     this.bus.archive('Archive', {
-      description: 'Every event certflow emitted, for replay and audit',
-      eventPattern: { source: [EventSource] },
+      description: 'Every certflow and certflow.security event, for replay and audit',
+      eventPattern: { source: [EventSource, CompromiseSource] },
       retention: props.archiveRetention ?? Duration.days(90),
     });
   }

@@ -59,4 +59,22 @@ export class Notifications extends Construct {
       }),
     );
   }
+
+  /**
+   * Lets one EventBridge rule of this account publish to the encrypted topic: the key for
+   * EventBridge, for that rule's ARN only (the SnsTopic target adds the topic policy's publish
+   * statement; the key is what it cannot add). The ARN is spelled out from the rule's bus and
+   * name, not referenced: the rule refers to the topic, which refers to this key.
+   */
+  allowEventRule(busName: string, ruleName: string): void {
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeRulesPublishToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnEquals: { 'aws:SourceArn': `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/${busName}/${ruleName}` } },
+      }),
+    );
+  }
 }

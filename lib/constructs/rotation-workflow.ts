@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -80,6 +81,8 @@ export interface RotationWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /** The customer managed key of the state machine's log group (LogKey). @default CloudWatch Logs' own encryption */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -485,6 +488,7 @@ export class RotationWorkflow extends Construct {
       // with every log group that Step Functions delivers to.
       logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-rotation`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
     });
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

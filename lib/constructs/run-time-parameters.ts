@@ -1,14 +1,19 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ClusterSpec } from '../../functions/contracts/clusters';
+import { keyAdministrators, type KeyAdministration } from './key-administrators';
+import { KEY_ADMIN_ACTIONS } from './unseal-keys';
 import { parameterVariableOf, runTimeParameterName, RunTimeValueNames, type RunTimeValueName } from '../../functions/contracts/run-time-values';
 
 export interface RunTimeParametersProps {
   /** Deployment name: the parameters are `/certflow/<deployment>/<value>` (runTimeParameterName). */
   readonly deploymentName: string;
+  /** Who administers the key of the token secrets (config kms). @default the account root */
+  readonly keyAdministration?: KeyAdministration;
 }
 
 /**
@@ -26,6 +31,7 @@ export interface RunTimeParametersProps {
 export class RunTimeParameters extends Construct {
   private readonly parameters = new Map<RunTimeValueName, ssm.StringParameter>();
   private readonly tokenSecrets: secretsmanager.Secret[] = [];
+  private tokenKey: kms.Key | undefined;
 
   constructor(
     scope: Construct,
@@ -47,11 +53,10 @@ export class RunTimeParameters extends Construct {
       const secret = new secretsmanager.Secret(this, `ClusterToken-${name}`, {
         secretName: `certflow/${this.props.deploymentName}/clusters/${name}/token`,
         description: `certflow: the bearer token of Kubernetes cluster ${name} (the operator puts the service account's token here)`,
+        encryptionKey: this.tokenSecretsKey(),
       });
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'A service-account token issued by the cluster: it is rotated where it is issued (the cluster), then written here; Secrets Manager has no rotation function for it.',
-      });
+      const reason = 'A service-account token issued by the cluster: it is rotated where it is issued (the cluster), then written here; Secrets Manager has no rotation function for it.';
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason }, { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason });
       this.tokenSecrets.push(secret);
       return { ...cluster, tokenSecretArn: secret.secretArn } satisfies Partial<ClusterSpec> & Record<string, unknown>;
     });
@@ -83,7 +88,37 @@ export class RunTimeParameters extends Construct {
     if (arns.length > 0) grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: arns }));
     if (environment[parameterVariableOf('CERTFLOW_CLUSTERS')] !== undefined && this.tokenSecrets.length > 0) {
       grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: this.tokenSecrets.map((secret) => secret.secretArn) }));
+      // Secrets Manager decrypts the value with the caller's permission on the key, through itself only.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.tokenKey!.keyArn], conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}` } } }),
+      );
     }
+  }
+
+  /**
+   * The customer managed key of the token secrets (one for all of them): administered by the
+   * configured admins, used by the account's principals only through Secrets Manager (each
+   * function's identity policy still names the key, above), never directly.
+   */
+  private tokenSecretsKey(): kms.Key {
+    this.tokenKey ??= new kms.Key(this, 'TokenSecretsKey', {
+      description: `certflow ${this.props.deploymentName}: encrypts the Kubernetes token secrets`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({ sid: 'KeyAdministration', principals: keyAdministrators(this, this.props.keyAdministration ?? {}), actions: KEY_ADMIN_ACTIONS, resources: ['*'] }),
+          new iam.PolicyStatement({
+            sid: 'SecretsThroughSecretsManagerOnly',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey', 'kms:CreateGrant'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.${Aws.URL_SUFFIX}`, 'kms:CallerAccount': Aws.ACCOUNT_ID } },
+          }),
+        ],
+      }),
+    });
+    return this.tokenKey;
   }
 
   private parameterOf(variable: RunTimeValueName, value: string): ssm.StringParameter {

@@ -1,9 +1,10 @@
-import { Aws, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { keyAdministrators, type KeyAdministration } from './key-administrators';
 
 /** Encryption-context key that binds each wrapped share to its Vault cluster. */
 export const VAULT_CLUSTER_CONTEXT_KEY = 'vault-cluster';
@@ -40,7 +41,7 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:RotateKeyOnDemand',
 ];
 
-export interface UnsealKeysProps {
+export interface UnsealKeysProps extends KeyAdministration {
   /** Vault cluster id: the only `vault-cluster` encryption-context value this key serves. */
   readonly clusterId: string;
   /** Alias of the unseal key, e.g. `alias/certflow-unseal`. */
@@ -50,13 +51,6 @@ export interface UnsealKeysProps {
    * @default - nobody (the root token file cannot be opened)
    */
   readonly operatorRoleArns?: readonly string[];
-  /**
-   * Role ARNs that administer the key (config kms.adminRoles) instead of the account root. The
-   * CloudFormation execution role is added: it creates and updates the key policy, and KMS
-   * refuses a policy that would lock its author out.
-   * @default - the account root (every IAM principal with kms:* in its policy)
-   */
-  readonly adminRoleArns?: readonly string[];
   /**
    * What happens to the key and the share table when the stack is deleted. Losing either means
    * losing the shares, so Vault could never be unsealed by certflow again.
@@ -88,9 +82,7 @@ export class UnsealKeys extends Construct {
     this.clusterId = props.clusterId;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const account = new iam.AccountRootPrincipal();
-    const administrators = props.adminRoleArns?.length
-      ? [...props.adminRoleArns, cloudFormationExecutionRole(this)].map((arn) => new iam.ArnPrincipal(arn))
-      : [account];
+    const administrators = keyAdministrators(this, props);
 
     const policy = new iam.PolicyDocument({
       statements: [
@@ -188,11 +180,4 @@ export class UnsealKeys extends Construct {
     );
     for (const role of roles) this.shareTable.grantReadData(role);
   }
-}
-
-/** The role CloudFormation deploys with (the bootstrap's, under the default synthesizer). */
-function cloudFormationExecutionRole(scope: Construct): string {
-  const synthesizer = Stack.of(scope).synthesizer;
-  if (synthesizer instanceof DefaultStackSynthesizer) return synthesizer.cloudFormationExecutionRoleArn;
-  throw new Error('kms.adminRoles needs the default stack synthesizer, whose CloudFormation execution role becomes a key administrator');
 }

@@ -1,6 +1,7 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -46,6 +47,8 @@ export interface UnsealWorkflowProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /** The customer managed key of the state machine's log group (LogKey). @default CloudWatch Logs' own encryption */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -145,6 +148,7 @@ export class UnsealWorkflow extends Construct {
       // with every log group that Step Functions delivers to.
       logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-unseal`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
     });
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {

@@ -120,17 +120,26 @@ describe('the share table', () => {
     expect(shareTable.DeletionPolicy).toBe('Retain');
   });
 
-  it('is readable by the UnsealNode and Preflight roles and by no other role', () => {
-    const policies = template.findResources('AWS::IAM::Policy') as Record<string, Resource>;
-    const readers = Object.values(policies)
-      .filter((policy) =>
-        (policy.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement.some(
-          (s) => actions(s).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(s.Resource).includes(shareTableId),
-        ),
-      )
+  // What AWS Backup's role may do to the table: make and manage backups, never read an item.
+  const BACKUP_ACTIONS = ['dynamodb:DescribeTable', 'dynamodb:CreateBackup', 'dynamodb:StartAwsBackupJob', 'dynamodb:ListTagsOfResource', 'dynamodb:DescribeBackup', 'dynamodb:DeleteBackup'];
+  const policies = template.findResources('AWS::IAM::Policy') as Record<string, Resource>;
+  const rolesWith = (matches: (action: string) => boolean) =>
+    Object.values(policies)
+      .filter((policy) => (policy.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement.some((s) => actions(s).some(matches) && JSON.stringify(s.Resource).includes(shareTableId)))
       .flatMap((policy) => policy.Properties['Roles'] as unknown[]);
+
+  it('is readable by the UnsealNode and Preflight roles and by no other role', () => {
+    const readers = rolesWith((a) => a.startsWith('dynamodb:') && !BACKUP_ACTIONS.includes(a));
     expect(readers).toHaveLength(unsealerRoleIds.length);
     expect(readers).toEqual(expect.arrayContaining(unsealerRoleIds.map((roleId) => ({ Ref: roleId }))));
+  });
+
+  it('is in an AWS Backup plan whose role may only back it up', () => {
+    const [, selection] = only(template.findResources('AWS::Backup::BackupSelection') as Record<string, Resource>, 'backup selection');
+    expect(JSON.stringify(selection.Properties['BackupSelection'])).toContain(shareTableId);
+    const backupRoles = rolesWith((a) => BACKUP_ACTIONS.includes(a)).filter((role) => !unsealerRoleIds.some((roleId) => JSON.stringify(role).includes(roleId)));
+    expect(backupRoles).toHaveLength(1);
+    expect(JSON.stringify(selection.Properties['BackupSelection'])).toContain((backupRoles[0] as { Ref: string }).Ref);
   });
 });
 

@@ -21,6 +21,10 @@ const ALLOWED_ON_EVERY_RESOURCE: Record<string, string> = {
   'logs:ListLogDeliveries': 'state-machine logging',
   'logs:PutResourcePolicy': 'state-machine logging',
   'logs:UpdateLogDelivery': 'state-machine logging',
+  // Lambda places each function in the configured VPC with the function's role (lib/constructs/network-placement.ts).
+  'ec2:DescribeNetworkInterfaces': 'VPC placement',
+  'ec2:DescribeSubnets': 'VPC placement',
+  'ec2:DescribeSecurityGroups': 'VPC placement',
 };
 
 interface Statement {

@@ -118,10 +118,33 @@ describe('the strict deployment config (issue 13 item 4)', () => {
     ['no operator role for the root token', (c: any) => delete c.kms.operatorRoles, 'kms.operatorRoles'],
     ['an IAM user as a key administrator', (c: any) => (c.kms.adminRoles = ['user/alice']), 'kms.adminRoles.0'],
     ['the account root as a key operator', (c: any) => (c.kms.operatorRoles = ['arn:aws:iam::123456789012:root']), 'kms.operatorRoles.0'],
+    ['no network at all (no silent default outside a VPC)', (c: any) => delete c.network, 'network'],
+    ['vpc "none" without its reason', (c: any) => (c.network = { vpc: 'none' }), 'network.reason'],
+    ['vpc "none" with a reason too short to be one', (c: any) => (c.network = { vpc: 'none', reason: 'dev' }), 'network.reason'],
+    ['a reason given with a VPC', (c: any) => (c.network.reason = 'the functions run in the VPC anyway'), 'network.reason'],
+    ['a subnet that is not a subnet id', (c: any) => (c.network.vpc.subnets[0].id = 'subnet-xyz'), 'network.vpc.subnets.0.id'],
+    ['a misspelled VPC key', (c: any) => (c.network.vpc.subnetIds = []), 'network.vpc'],
+    ['no security group', (c: any) => (c.network.vpc.securityGroupIds = []), 'network.vpc.securityGroupIds'],
+    ['a reserved concurrency below the batches certflow runs at once', (c: any) => (c.functions = { reservedConcurrency: 2 }), 'functions.reservedConcurrency'],
+    ['a reserved concurrency for a function that does not exist', (c: any) => (c.functions = { reservedConcurrencyOf: { UnsealNod: 5 } }), 'functions.reservedConcurrencyOf'],
+    ['a function reserved below one UnsealNode per Vault node', (c: any) => (c.functions = { reservedConcurrencyOf: { UnsealNode: 1 } }), 'functions.reservedConcurrencyOf.UnsealNode'],
+    ['an IAM user as the CloudFormation execution role', (c: any) => (c.kms.cloudFormationExecutionRole = 'user/deployer'), 'kms.cloudFormationExecutionRole'],
+    ['EKS access entries without a cluster name', (c: any) => (c.kubernetes.clusters[0] = { name: 'primary', auth: 'eks', endpoint: 'https://x.eks.amazonaws.com', caData: 'Q0E=', region: 'eu-west-1', accessEntries: {} }), 'kubernetes.clusters.0.accessEntries.clusterName'],
   ])('refuses %s, naming the field', (_name, mutate, field) => {
     const raw = seed();
     mutate(raw);
     expect(problemsOf(raw)).toMatch(new RegExp(`(^|\\s)${field.replace(/\./g, '\\.')}: `));
+  });
+
+  it('accepts vpc "none" with its reason, and per-function concurrency and EKS access entries', () => {
+    const raw = seed();
+    raw.network = { vpc: 'none', reason: 'a sandbox account whose Vault nodes are public' };
+    raw.functions = { reservedConcurrency: 5, reservedConcurrencyOf: { UnsealNode: 6 } };
+    raw.kubernetes.clusters[0] = { name: 'primary', auth: 'eks', endpoint: 'https://x.eks.amazonaws.com', caData: 'Q0E=', region: 'eu-west-1', accessEntries: { clusterName: 'prod-eks' } };
+    const config = parseConfig(raw);
+    expect(config.network).toEqual({ vpc: 'none', reason: 'a sandbox account whose Vault nodes are public' });
+    expect(config.functions).toEqual({ reservedConcurrency: 5, reservedConcurrencyOf: { UnsealNode: 6 } });
+    expect(config.kubernetes.clusters[0]).toMatchObject({ accessEntries: { clusterName: 'prod-eks', username: 'certflow' } });
   });
 
   it('says why an inline credential or skipTlsVerify is refused', () => {
