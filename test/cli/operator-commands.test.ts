@@ -50,20 +50,18 @@ describe('the operator commands against a running sandbox', () => {
     expect(JSON.parse(readFileSync(statePath(), 'utf8')).pid).toBe(sandbox.pid);
   });
 
-  it('walks the --uninitialized sandbox through vault-init, unseal and pki-setup to a PKI that plan --local reads, and the cluster is seeded', async () => {
+  it('walks the --uninitialized sandbox through vault-init, unseal and pki-setup to a PKI, and the cluster is seeded (the rotation below runs on it)', async () => {
     const init = certflow('vault-init', '--local');
     const unseal = certflow('unseal', '--local');
     const setup = certflow('pki-setup', '--local', '--json');
-    const plan = certflow('plan', '--local', '--json');
 
-    expect([init.code, unseal.code, setup.code]).toEqual([0, 0, 0]);
+    expect([init.code, unseal.code, { code: setup.code, stderr: setup.stderr }]).toEqual([0, 0, { code: 0, stderr: '' }]);
     const pki = JSON.parse(setup.stdout) as { intermediateIssuerId: string; authRole: string; boundRoles: string[] };
+    expect(pki.intermediateIssuerId).toMatch(/^[0-9a-f-]{36}$/);
     expect(pki.authRole).toBe('auth/aws/role/certflow-lambda');
+    expect(pki.boundRoles.length).toBeGreaterThan(0);
     expect(pki.boundRoles.every((arn) => /^arn:aws:iam::000000000000:role\/certflow-econgraph-/.test(arn))).toBe(true);
     expect(setup.stdout).not.toMatch(/hvs\.[A-Za-z0-9]{10,}/);
-    expect({ code: plan.code, stderr: plan.stderr }).toEqual({ code: 0, stderr: '' });
-    const issuers = (JSON.parse(plan.stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> }).issuers;
-    expect(issuers.find((issuer) => issuer.isDefault)?.issuerId).toBe(pki.intermediateIssuerId);
     await outputMatching(sandbox, /seeded 5 services in econ-graph/, transcript);
   }, 120_000);
 
@@ -194,7 +192,10 @@ describe('the operator commands against a running sandbox', () => {
   }, 120_000);
 
   it('an intermediate report waits for approval; deny --local ends it Rejected, and approve of an ended run exits 5 (nothing changed: compromise-response.test.ts)', async () => {
-    const plan = JSON.parse(certflow('plan', '--local', '--json').stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> };
+    // plan --local on the walked-through PKI (it failed with `entry for role "certflow-lambda" not found` before pki-setup).
+    const planned = certflow('plan', '--local', '--json');
+    expect({ code: planned.code, stderr: planned.stderr }).toEqual({ code: 0, stderr: '' });
+    const plan = JSON.parse(planned.stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> };
     const issuer = plan.issuers.find((candidate) => candidate.isDefault)!.issuerId;
     expect(certflow('compromise', '--local', '--intermediate', issuer, '--reason', 'cACompromise', '--yes').code).toBe(0);
     await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Approval Requested \(certflow\)/, transcript);
