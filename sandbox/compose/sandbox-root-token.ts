@@ -3,7 +3,7 @@ import type { CertflowConfig } from '../../lib/config';
 import { rootTokenContext } from '../../functions/steps/vault-init';
 import { credentialsForRole } from '../iam/role-credentials';
 import { reporterRoleArns } from '../iam/sandbox-identities';
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from './sandbox-constants';
 
 /**
  * Opens the root token `vault-init` wrote KMS-wrapped, as the operator does with `aws kms decrypt`:

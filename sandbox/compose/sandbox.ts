@@ -38,17 +38,10 @@ export interface SandboxOptions {
   wrongKeyStatus?: 400 | 500;
 }
 
-export const SANDBOX_REGION = 'us-east-1';
-export const SANDBOX_ACCOUNT = '000000000000';
-/**
- * The operator's credentials: the CLI's, and the sandbox's own set-up calls. The functions never
- * use them: each runs with its own role's key (sandbox/iam/role-credentials.ts).
- */
-export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOXCERTFLOW0', secretAccessKey: 'sandbox-secret-not-a-secret' } as const;
-
-/** Who the operator is in the sandbox: an account administrator's role (sandbox-identities.ts). */
-export const SANDBOX_OPERATOR_ROLE_ARN = 'arn:aws:iam::000000000000:role/certflow-sandbox-operator';
-export const SANDBOX_OPERATOR_SESSION_ARN = 'arn:aws:sts::000000000000:assumed-role/certflow-sandbox-operator/operator';
+// The sandbox's fixed names, in a module of their own so that a CLI command that only talks to a
+// running sandbox does not load every emulator (and their libraries) to read them.
+export { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
+import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
 
 export interface Sandbox {
   /** The config with the Vault node addresses replaced by the sandbox's. */
