@@ -35,7 +35,7 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   }
 }
 
-async function startAndServe(options: { configPath: string; uninitialized: boolean }, config: ReturnType<typeof loadConfig>, out: Output): Promise<number> {
+async function startAndServe(options: { configPath: string; uninitialized: boolean }, config: CertflowConfig, out: Output): Promise<number> {
   const assembly = await cliAssembly(options.configPath, out);
   const { template, templatePath } = assembly;
   out.progress('starting the emulators');
