@@ -142,6 +142,22 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
+  const pkiSetup = command('pki-setup', 'the one-time PKI set-up after vault-init and unseal: root and intermediate CAs, role, policy, auth role', [
+    'certflow pki-setup --local',
+    'certflow pki-setup --local --root-token-file .certflow/econgraph-vault-root-token.kms',
+  ])
+    .option('--local', 'on the running sandbox (the only target: against a real Vault, see README "The shipped Vault policy")')
+    .option('--root-token-file <file>', 'the KMS-wrapped root token vault-init wrote (default: .certflow/<vault.clusterId>-root-token.kms)');
+  pkiSetup.action(
+    act(pkiSetup, async (out, global) => {
+      const opts = pkiSetup.opts<{ local?: boolean; rootTokenFile?: string }>();
+      const { loadConfig } = await import('../../lib/config');
+      const rootTokenFile = resolve(opts.rootTokenFile ?? `.certflow/${loadConfig(global.configPath).vault.clusterId}-root-token.kms`);
+      const { pkiSetup: run } = await import('./commands/pki-setup');
+      return run({ configPath: global.configPath, local: opts.local ?? false, rootTokenFile }, out);
+    }),
+  );
+
   const unseal = command('unseal', 'run the Unseal workflow now', ['certflow unseal --local', 'certflow unseal --state-machine-arn <UnsealStateMachineArn> --wait'])
     .option('--local', 'run it on the running sandbox instead of AWS')
     .option('--node <id>', 'only this node (repeatable)', collect)

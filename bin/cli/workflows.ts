@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
+import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox-constants';
 import { readSandboxState } from './sandbox-state';
 import { CliError, ExitCodes } from './cli-error';
 import { WORKFLOW_NAMES, type WorkflowName } from './workflow-names';

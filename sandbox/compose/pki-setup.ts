@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import NodeVault = require('node-vault');
+import type { CertflowConfig } from '../../lib/config';
 import { repoRoot } from '../../lib/repo-root';
 import { VaultIdentityGroups, type VaultIdentityGroup } from '../../functions/contracts/functions';
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
@@ -10,7 +11,8 @@ import { declaredServices } from './declared-services';
 /**
  * What an operator does once after `vault-init`, done for the sandbox: the root (10 y) and
  * intermediate (5 y) CAs, the service role, and the AWS IAM auth role the certflow Lambdas log
- * in with. All over HTTP with node-vault, as an operator's scripts would.
+ * in with. All over HTTP with node-vault, as an operator's scripts would: the sandbox's start-up
+ * runs it in process, `certflow pki-setup --local` from another.
  */
 export interface SandboxPki extends PkiBootstrapResult {
   rootToken: string;
@@ -29,11 +31,22 @@ export function shippedVaultPolicyPath(group: VaultIdentityGroup): string {
   return join(repoRoot(), 'deploy', 'vault', `${vaultPolicyName(group)}.json`);
 }
 
-export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
-  const { config } = sandbox;
-  const domains = [...new Set(declaredServices(config).flatMap((target) => target.dnsNames.map((name) => name.split('.').slice(1).join('.'))))];
+export interface PkiSetupTarget {
+  /** An unsealed node of the cluster. */
+  readonly vaultUrl: string;
+  /** Used for these writes only; never logged or returned. */
+  readonly rootToken: string;
+  /** The deployment config (mounts, role, auth, the services' domains). */
+  readonly config: CertflowConfig;
+  /** The roles each AWS IAM auth role (by name) binds: exactly those of its group's functions. */
+  readonly loginRoleArns: Readonly<Record<string, readonly string[]>>;
+}
+
+export async function setupPki(target: PkiSetupTarget): Promise<PkiBootstrapResult> {
+  const { config, rootToken } = target;
+  const domains = [...new Set(declaredServices(config).flatMap((service) => service.dnsNames.map((name) => name.split('.').slice(1).join('.'))))];
   const result = await bootstrapPki({
-    handle: sandbox.vault,
+    url: target.vaultUrl,
     token: rootToken,
     rootMount: config.vault.rootMount,
     intermediateMount: config.vault.intermediateMount,
@@ -43,7 +56,7 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
     rootCommonName: `${config.pki.organization} Root CA`,
     intermediateCommonName: `${config.pki.organization} Intermediate CA`,
   });
-  const client = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
+  const client = NodeVault({ endpoint: target.vaultUrl, token: rootToken });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
   // The shipped policies, exactly as an operator applies them (README, "The shipped Vault
@@ -61,11 +74,23 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
       await client.write(`auth/${auth.mount}/role/${auth.roles[group]}`, {
         auth_type: 'iam',
         // Exactly the roles of the group's functions (certflow-<deployment>-<FunctionId>).
-        bound_iam_principal_arn: sandbox.vaultLoginRoleArns(auth.roles[group]),
+        bound_iam_principal_arn: [...(target.loginRoleArns[auth.roles[group]] ?? [])],
         token_policies: [vaultPolicyName(group)],
         token_ttl: '15m',
       });
     }
   }
+  return result;
+}
+
+/** The roles each of the config's Vault auth roles binds, by role name, as the sandbox provisioned them. */
+export function vaultLoginRoleArnsOf(sandbox: Pick<Sandbox, 'config' | 'vaultLoginRoleArns'>): Record<string, string[]> {
+  const auth = sandbox.config.vault.auth;
+  if (auth.method !== 'aws-iam') return {};
+  return Object.fromEntries(VaultIdentityGroups.map((group) => [auth.roles[group], sandbox.vaultLoginRoleArns(auth.roles[group])]));
+}
+
+export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
+  const result = await setupPki({ vaultUrl: sandbox.vault.nodes[0]!.url, rootToken, config: sandbox.config, loginRoleArns: vaultLoginRoleArnsOf(sandbox) });
   return { ...result, rootToken };
 }

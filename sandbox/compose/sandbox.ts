@@ -12,6 +12,7 @@ import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbo
 import { startSecretsManagerEmulator, type SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
 import { startVaultCluster, type VaultClusterHandle } from '../vault/vault-cluster';
 import type { AutoUnsealProvider } from '../vault/auto-unseal';
+import type { RouteModule } from '../vault/router';
 import { createPkiRoutes } from '../vault/pki/pki-routes';
 import { createAuthRoutes, type AuthRoutes } from '../vault/auth/auth-routes';
 import type { CfnTemplate } from '../runner/template-resolver';
@@ -38,17 +39,10 @@ export interface SandboxOptions {
   wrongKeyStatus?: 400 | 500;
 }
 
-export const SANDBOX_REGION = 'us-east-1';
-export const SANDBOX_ACCOUNT = '000000000000';
-/**
- * The operator's credentials: the CLI's, and the sandbox's own set-up calls. The functions never
- * use them: each runs with its own role's key (sandbox/iam/role-credentials.ts).
- */
-export const SANDBOX_CREDENTIALS = { accessKeyId: 'AKIASANDBOXCERTFLOW0', secretAccessKey: 'sandbox-secret-not-a-secret' } as const;
-
-/** Who the operator is in the sandbox: an account administrator's role (sandbox-identities.ts). */
-export const SANDBOX_OPERATOR_ROLE_ARN = 'arn:aws:iam::000000000000:role/certflow-sandbox-operator';
-export const SANDBOX_OPERATOR_SESSION_ARN = 'arn:aws:sts::000000000000:assumed-role/certflow-sandbox-operator/operator';
+// The sandbox's fixed names, in a module of their own so that a CLI command that only talks to a
+// running sandbox does not load every emulator (and their libraries) to read them.
+export { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
+import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
 
 export interface Sandbox {
   /** The config with the Vault node addresses replaced by the sandbox's. */
@@ -104,6 +98,12 @@ export interface Sandbox {
    * sandbox's endpoints, nothing else (the runner adds each function's own credentials).
    */
   functionAwsEnv(): Env;
+  /**
+   * Called with the path of every write (update) the Vault cluster's PKI and auth routes answered
+   * with success, e.g. `auth/aws/role/certflow-lambda`; returns the unsubscribe function. How an
+   * `--uninitialized` sandbox notices the operator's PKI set-up done from another process.
+   */
+  onVaultWrite(listener: (path: string) => void): () => void;
   /** Runs `close` when the sandbox closes, before the emulators it registered before. */
   onClose(close: () => Promise<void>): void;
   close(): Promise<void>;
@@ -150,10 +150,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     addKeyOperators(iam, reporterRoleArns(options.config.kms.operatorRoles, SANDBOX_ACCOUNT));
     let identities: ProvisionedIdentities | undefined;
     const secretLedger = new SecretLedger();
+    const vaultWriteListeners = new Set<(path: string) => void>();
     const vault = await startVaultCluster({
       nodes: options.config.vault.nodes.map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
       routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes].map((routes) =>
-        secretLedger.recordingVaultRoutes(routes),
+        announcingWrites(secretLedger.recordingVaultRoutes(routes), vaultWriteListeners),
       ),
       autoUnseal,
       ...(options.wrongKeyStatus ? { wrongKeyStatus: options.wrongKeyStatus } : {}),
@@ -252,6 +253,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       identities: () => identities,
       vaultLoginRoleArns: (vaultRole) => (identities ? (identities.vaultLoginRoleArns[vaultRole] ?? []) : [SANDBOX_OPERATOR_ROLE_ARN]),
       functionAwsEnv: () => functionAwsEnv,
+      onVaultWrite(listener) {
+        vaultWriteListeners.add(listener);
+        return () => vaultWriteListeners.delete(listener);
+      },
       onClose(close) {
         closers.push(close);
       },
@@ -263,6 +268,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Tells the listeners of each successful write (an `update` answered below 400), after it is done. */
+function announcingWrites(module: RouteModule, listeners: ReadonlySet<(path: string) => void>): RouteModule {
+  return (cluster) =>
+    module(cluster).map((route) => {
+      const update = route.operations.update;
+      if (!update) return route;
+      return {
+        ...route,
+        operations: {
+          ...route.operations,
+          update: async (ctx, request) => {
+            const response = await update(ctx, request);
+            if (response.status < 400) for (const listener of [...listeners]) listener(request.path);
+            return response;
+          },
+        },
+      };
+    });
 }
 
 function authMount(config: CertflowConfig, method: 'aws-iam' | 'approle'): string | undefined {

@@ -5,7 +5,7 @@ import { initializeVault, type VaultInitResult } from '../../functions/steps/vau
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
 import type { Log } from '../../functions/ports/log';
 import type { LocalRunner } from '../runner/local-runner';
-import { SANDBOX_CREDENTIALS } from './sandbox';
+import { SANDBOX_CREDENTIALS } from './sandbox-constants';
 
 /** A quiet log for bootstrap steps run outside a Lambda (the CLI prints its own lines). */
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -148,6 +148,11 @@ export function methodNotAllowed(): KubernetesApiError {
   return new KubernetesApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 }
 
+/** 406: the request's Accept names no media type the server can answer in. */
+export function notAcceptable(offered: readonly string[]): KubernetesApiError {
+  return new KubernetesApiError(406, 'NotAcceptable', `only the following media types are accepted: ${offered.join(', ')}`);
+}
+
 export function unsupportedMediaType(accepted: readonly string[]): KubernetesApiError {
   return new KubernetesApiError(
     415,

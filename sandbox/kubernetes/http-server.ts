@@ -2,8 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { openApiDocument, openApiRoot } from './openapi';
-import { KubernetesApiError, unauthorized } from './api-status';
+import { openApiDocument, openApiRoot, openApiV2Document } from './openapi';
+import { KubernetesApiError, notAcceptable, unauthorized } from './api-status';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery';
 import type { KubernetesFaultPlan } from './fault-plan';
 import type { ObjectStore } from './object-store';
@@ -95,7 +95,7 @@ function mediaTypeOf(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function discoveryAnswer(target: Exclude<ApiTarget, { type: 'resource' }>, serverAddress: string): Answer {
+function discoveryAnswer(target: Exclude<ApiTarget, { type: 'resource' }>, serverAddress: string, accept: string | undefined): Answer {
   switch (target.type) {
     case 'version':
       return { status: 200, body: versionInfo() };
@@ -114,7 +114,18 @@ function discoveryAnswer(target: Exclude<ApiTarget, { type: 'resource' }>, serve
       if (!document) throw new KubernetesApiError(404, 'NotFound', 'the server could not find the requested resource');
       return { status: 200, body: document };
     }
+    case 'openapi-v2':
+      // Served as JSON only. kubectl asks for it as protobuf alone (and only where the v3 document
+      // leaves a patch type open); a 406 sends it to its fallback, as an absent document does.
+      if (!acceptsJson(accept)) throw notAcceptable(['application/json']);
+      return { status: 200, body: openApiV2Document() };
   }
+}
+
+/** An Accept header that admits JSON (absent means anything). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((range) => ['application/json', 'application/*', '*/*'].includes(range.split(';')[0]!.trim().toLowerCase()));
 }
 
 function write(res: ServerResponse, answer: Answer): void {
@@ -155,7 +166,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (!isPublicPath(url.pathname) && !user) throw unauthorized();
 
     const target = resolveTarget(method, url.pathname);
-    if (target.type !== 'resource') return discoveryAnswer(target, serverAddress);
+    if (target.type !== 'resource') return discoveryAnswer(target, serverAddress, req.headers.accept);
     options.onRequest?.(target);
     // Discovery is open to every authenticated user (system:discovery); resources go through RBAC.
     options.rbac.authorize(user!, target);

@@ -51,8 +51,11 @@ export interface KubernetesEmulatorHandle {
   applyRbac(objects: readonly unknown[]): void;
   /** The serving certificate (PEM) to trust, with `tls`; undefined over plain HTTP. */
   readonly caCertificate?: string;
-  /** A kubeconfig YAML for kubectl or `KubeConfig.loadFromString`, context namespace `default` unless told. */
-  kubeconfig(options?: { namespace?: string }): string;
+  /**
+   * A kubeconfig YAML for kubectl or `KubeConfig.loadFromString`, context namespace `default` unless
+   * told; with `contexts`, one cluster, user and context of each name (the first current).
+   */
+  kubeconfig(options?: { namespace?: string; contexts?: readonly string[] }): string;
   /** Direct, typed access to the objects (no HTTP, no faults) for seeding, assertions and sandbox controllers. */
   readonly store: KubernetesStore;
   readonly faults: KubernetesFaultControls;
@@ -107,7 +110,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
     },
     applyRbac: (objects) => rbac.apply(objects),
     ...(tls ? { caCertificate: tls.certPem } : {}),
-    kubeconfig: (kubeconfigOptions = {}) => renderKubeconfig({ server: server.url, token, namespace: kubeconfigOptions.namespace, caCertificate: tls?.certPem }),
+    kubeconfig: (kubeconfigOptions = {}) => renderKubeconfig({ server: server.url, token, namespace: kubeconfigOptions.namespace, names: kubeconfigOptions.contexts, caCertificate: tls?.certPem }),
     store: storeAccess(store),
     faults: {
       inject: (fault) => faults.inject(fault),

@@ -27,6 +27,7 @@ export type ApiTarget =
   | { readonly type: 'group'; readonly group: string }
   | { readonly type: 'resource-list'; readonly groupVersion: GroupVersion }
   | { readonly type: 'openapi-v3'; readonly path?: string }
+  | { readonly type: 'openapi-v2' }
   | ResourceTarget;
 
 const PUBLIC_PATHS: Readonly<Record<string, ApiTarget>> = {
@@ -107,6 +108,7 @@ export function resolveTarget(method: string, pathname: string): ApiTarget {
   if (publicTarget) return publicTarget;
   const segments = segmentsOf(pathname);
   const discovery = method === 'GET';
+  if (segments[0] === 'openapi' && segments[1] === 'v2' && segments.length === 2 && discovery) return { type: 'openapi-v2' };
   if (segments[0] === 'openapi' && segments[1] === 'v3' && discovery) {
     return segments.length === 2 ? { type: 'openapi-v3' } : { type: 'openapi-v3', path: segments.slice(2).join('/') };
   }

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -6,9 +6,11 @@ import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { installCli, outputMatching, SEED_CONFIG, transcriptOf, type InstalledCli } from '../support/installed-cli';
 
 /**
- * The operator commands as a user runs them: the installed `certflow sandbox` in one process
- * (started from an unrelated directory, so the CLI must find its own files from its location), and
- * `rotate`, `status` and `compromise --local` in others, talking to it over its recorded endpoints.
+ * The operator commands as a user runs them: the installed `certflow sandbox --uninitialized` in
+ * one process (started from an unrelated directory, so the CLI must find its own files from its
+ * location), brought to a working PKI by the README's walk-through (`vault-init`, `unseal`,
+ * `pki-setup`), then `rotate`, `status` and `compromise --local` in others, talking to it over its
+ * recorded endpoints.
  */
 const config = SEED_CONFIG;
 
@@ -18,6 +20,9 @@ describe('the operator commands against a running sandbox', () => {
   let sandbox: ChildProcess;
   let transcript: { text: string };
   const statePath = () => join(cwd, '.certflow', 'sandbox.json');
+  const kubeconfigPath = () => join(cwd, '.certflow', 'kubeconfig');
+  /** A pid that ran and has ended: the owner of a state file left by a sandbox that died. */
+  let deadPid: number;
 
   function certflow(...args: string[]) {
     return cli.run([...args, '--config', config], { cwd });
@@ -26,7 +31,10 @@ describe('the operator commands against a running sandbox', () => {
   beforeAll(async () => {
     cli = installCli();
     cwd = mkdtempSync(join(tmpdir(), 'certflow-operator-'));
-    sandbox = cli.start(['sandbox', '--config', config], { cwd });
+    deadPid = spawnSync('true').pid!;
+    mkdirSync(join(cwd, '.certflow'));
+    writeFileSync(statePath(), JSON.stringify({ pid: deadPid, startedAt: '2026-01-01T00:00:00.000Z' }));
+    sandbox = cli.start(['sandbox', '--uninitialized', '--config', config], { cwd });
     transcript = transcriptOf(sandbox);
     await outputMatching(sandbox, /certflow sandbox is running/, transcript);
   }, 180_000);
@@ -35,6 +43,33 @@ describe('the operator commands against a running sandbox', () => {
     if (sandbox && sandbox.exitCode === null) sandbox.kill('SIGKILL');
     cli.uninstall();
     rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('takes over a state file whose sandbox died, with a note naming its pid', () => {
+    expect(transcript.text).toContain(`note: the sandbox recorded in ${statePath()} (pid ${deadPid}, started 2026-01-01T00:00:00.000Z) is no longer running: taking its state directory over`);
+    expect(JSON.parse(readFileSync(statePath(), 'utf8')).pid).toBe(sandbox.pid);
+  });
+
+  it('walks the --uninitialized sandbox through vault-init, unseal and pki-setup to a PKI, and the cluster is seeded (the rotation below runs on it)', async () => {
+    const init = certflow('vault-init', '--local');
+    const unseal = certflow('unseal', '--local');
+    const setup = certflow('pki-setup', '--local', '--json');
+
+    expect([init.code, unseal.code, { code: setup.code, stderr: setup.stderr }]).toEqual([0, 0, { code: 0, stderr: '' }]);
+    const pki = JSON.parse(setup.stdout) as { intermediateIssuerId: string; authRole: string; boundRoles: string[] };
+    expect(pki.intermediateIssuerId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(pki.authRole).toBe('auth/aws/role/certflow-lambda');
+    expect(pki.boundRoles.length).toBeGreaterThan(0);
+    expect(pki.boundRoles.every((arn) => /^arn:aws:iam::000000000000:role\/certflow-econgraph-/.test(arn))).toBe(true);
+    expect(setup.stdout).not.toMatch(/hvs\.[A-Za-z0-9]{10,}/);
+    await outputMatching(sandbox, /seeded 5 services in econ-graph/, transcript);
+  }, 120_000);
+
+  it('refuses a second pki-setup with exit 5, changing nothing', () => {
+    const run = certflow('pki-setup', '--local');
+
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('the PKI is already set up (pki_int has');
   });
 
   it('refuses to act on the running sandbox with another --config, naming the one it runs', () => {
@@ -122,18 +157,27 @@ describe('the operator commands against a running sandbox', () => {
     expect(run.stderr).toContain(`pid ${sandbox.pid}`);
   });
 
-  it('writes a kubeconfig that kubectl uses to read the sandbox\'s Certificates and Secrets', () => {
-    const kubectl = (...args: string[]) => spawnSync('kubectl', args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: join(cwd, '.certflow', 'kubeconfig') } });
+  it('writes a kubeconfig (a context per declared cluster) that kubectl uses to apply, get certificates and get secrets', () => {
+    const kubectl = (...args: string[]) => spawnSync('kubectl', ['--cache-dir', join(cwd, 'kubectl-cache'), ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: kubeconfigPath() } });
     if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status !== 0) {
       console.warn('kubectl is not installed: skipping the kubeconfig check');
       return;
     }
+    const manifest = join(cwd, 'extra.yaml');
+    writeFileSync(
+      manifest,
+      ['apiVersion: cert-manager.io/v1', 'kind: Certificate', 'metadata: {name: extra, namespace: econ-graph}', 'spec:', '  secretName: extra-tls', '  dnsNames: [extra.econ-graph.svc]', '  issuerRef: {name: vault-issuer, kind: Issuer}'].join('\n'),
+    );
 
+    const applied = kubectl('apply', '-f', manifest);
     const certificates = kubectl('get', 'certificate', '-n', 'econ-graph', '-o', 'name');
-    const secrets = kubectl('get', 'secret', 'backend-tls', '-n', 'econ-graph', '-o', 'jsonpath={.type}');
+    const secrets = kubectl('--context', 'primary', 'get', 'secret', 'backend-tls', '-o', 'jsonpath={.type}');
 
-    expect(transcript.text).toContain(`export KUBECONFIG=${join(cwd, '.certflow', 'kubeconfig')}`);
-    expect(certificates.stdout.split('\n').filter(Boolean).sort()).toEqual(['certificate.cert-manager.io/frontend', 'certificate.cert-manager.io/mcp-server']);
+    expect(transcript.text).toContain(`export KUBECONFIG=${kubeconfigPath()}`);
+    expect(transcript.text).toMatch(/export VAULT_ADDR=http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(transcript.text).toContain('unset VAULT_CACERT');
+    expect({ code: applied.status, stdout: applied.stdout }).toEqual({ code: 0, stdout: 'certificate.cert-manager.io/extra created\n' });
+    expect(certificates.stdout.split('\n').filter(Boolean).sort()).toEqual(['certificate.cert-manager.io/extra', 'certificate.cert-manager.io/frontend', 'certificate.cert-manager.io/mcp-server']);
     expect(secrets.stdout).toBe('kubernetes.io/tls');
   });
 
@@ -148,7 +192,10 @@ describe('the operator commands against a running sandbox', () => {
   }, 120_000);
 
   it('an intermediate report waits for approval; deny --local ends it Rejected, and approve of an ended run exits 5 (nothing changed: compromise-response.test.ts)', async () => {
-    const plan = JSON.parse(certflow('plan', '--local', '--json').stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> };
+    // plan --local on the walked-through PKI (it failed with `entry for role "certflow-lambda" not found` before pki-setup).
+    const planned = certflow('plan', '--local', '--json');
+    expect({ code: planned.code, stderr: planned.stderr }).toEqual({ code: 0, stderr: '' });
+    const plan = JSON.parse(planned.stdout) as { issuers: Array<{ issuerId: string; isDefault: boolean }> };
     const issuer = plan.issuers.find((candidate) => candidate.isDefault)!.issuerId;
     expect(certflow('compromise', '--local', '--intermediate', issuer, '--reason', 'cACompromise', '--yes').code).toBe(0);
     await outputMatching(sandbox, /event [0-9a-f-]+: Compromise Approval Requested \(certflow\)/, transcript);
@@ -190,5 +237,6 @@ describe('the operator commands against a running sandbox', () => {
 
     expect(await exited).toBe(0);
     expect(existsSync(statePath())).toBe(false);
+    expect(existsSync(kubeconfigPath())).toBe(false);
   }, 60_000);
 });

@@ -207,6 +207,49 @@ describeWithKubectl(kubectlPath ? 'kubectl against the Kubernetes emulator' : 'k
     expect(emulator.store.get('certificates', { namespace, name: 'applied-cert' })?.spec.secretName).toBe('applied-cert-tls');
   });
 
+  it('creates from a manifest with kubectl create -f, refuses a second create as AlreadyExists, and replaces it with kubectl replace -f', async () => {
+    const manifest = (colour: string) =>
+      ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: created', `  namespace: ${namespace}`, 'data:', `  colour: ${colour}`].join('\n');
+    const file = join(directory, 'created.yaml');
+    writeFileSync(file, manifest('blue'));
+
+    const created = await kubectl(['create', '-f', file]);
+    const again = await kubectl(['create', '-f', file]);
+    writeFileSync(file, manifest('red'));
+    const replaced = await kubectl(['replace', '-f', file]);
+
+    expect(created).toEqual({ code: 0, stdout: 'configmap/created created\n', stderr: '' });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('Error from server (AlreadyExists): error when creating');
+    expect(replaced).toEqual({ code: 0, stdout: 'configmap/created replaced\n', stderr: '' });
+    expect(emulator.store.get('configmaps', { namespace, name: 'created' })?.data).toEqual({ colour: 'red' });
+  });
+
+  it('applies a changed image to an existing Deployment with kubectl apply -f, which rolls it out', async () => {
+    const file = join(directory, 'web.yaml');
+    const rollout = nextRollout(emulator, 'web');
+    writeFileSync(
+      file,
+      ['apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: web', `  namespace: ${namespace}`, '  labels: {app: web}', 'spec:', '  replicas: 2', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata: {labels: {app: web}}', '    spec:', '      containers:', '      - {name: web, image: "registry.local/web:2"}'].join('\n'),
+    );
+
+    const applied = await kubectl(['apply', '-f', file]);
+
+    expect(applied.stdout).toBe('deployment.apps/web configured\n');
+    expect(emulator.store.get('deployments', { namespace, name: 'web' })?.spec.template.spec.containers).toEqual([{ name: 'web', image: 'registry.local/web:2' }]);
+    expect((await rollout).deployment).toBe('web');
+  });
+
+  it('serves OpenAPI v2 as JSON with a definition per served kind, and v3 per group/version', async () => {
+    const v2 = JSON.parse(await ok(['get', '--raw', '/openapi/v2'])) as { swagger: string; definitions: Record<string, { 'x-kubernetes-group-version-kind': unknown[] }> };
+    const v3 = JSON.parse(await ok(['get', '--raw', '/openapi/v3'])) as { paths: Record<string, unknown> };
+
+    expect(v2.swagger).toBe('2.0');
+    expect(v2.definitions['io.cert-manager.v1.Certificate']?.['x-kubernetes-group-version-kind']).toEqual([{ group: 'cert-manager.io', version: 'v1', kind: 'Certificate' }]);
+    expect(Object.keys(v2.definitions)).toEqual(expect.arrayContaining(['io.k8s.api.core.v1.Secret', 'io.k8s.api.core.v1.ConfigMap', 'io.k8s.api.apps.v1.Deployment']));
+    expect(Object.keys(v3.paths).sort()).toEqual(expect.arrayContaining(['api/v1', 'apis/apps/v1', 'apis/cert-manager.io/v1']));
+  });
+
   it('is refused over plain HTTP, where kubectl leaves the token out', async () => {
     const plain = await startKubernetesEmulator();
     try {

@@ -7,7 +7,7 @@ import { requireArn, workflowTarget } from '../workflows';
 import { exitCodeOf, printRun, readRunStatus, type RunStatus } from './status';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CompromiseDetailTypes, CompromiseReportSchema, CompromiseSource, type CompromiseReport } from '../../../functions/contracts/compromise';
-import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbox';
+import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbox-constants';
 import { reporterRoleArns } from '../../../sandbox/iam/sandbox-identities';
 import { credentialsForRole } from '../../../sandbox/iam/role-credentials';
 import { readSandboxState } from '../sandbox-state';

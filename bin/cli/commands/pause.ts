@@ -2,7 +2,7 @@ import { EnvNames, type Env } from '../../../functions/contracts/env';
 import { PauseTargetSchema, type PauseTarget } from '../../../functions/contracts/pause';
 import { dynamoDbClientFromEnv } from '../../../functions/adapters/aws/dynamodb-client';
 import { DynamoDbPauseSwitch } from '../../../functions/adapters/aws/dynamodb-pause-switch';
-import { SANDBOX_CREDENTIALS } from '../../../sandbox/compose/sandbox';
+import { SANDBOX_CREDENTIALS } from '../../../sandbox/compose/sandbox-constants';
 import { readSandboxState } from '../sandbox-state';
 import { runnerForRunningSandbox } from '../local-session';
 import { CliError, ExitCodes } from '../cli-error';

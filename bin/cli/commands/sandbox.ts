@@ -1,12 +1,13 @@
 import { loadConfig } from '../../../lib/config';
-import { startSandbox } from '../../../sandbox/compose/sandbox';
+import { startSandbox, type Sandbox } from '../../../sandbox/compose/sandbox';
+import type { CertflowConfig } from '../../../lib/config';
 import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
 import { cliAssembly } from '../assembly';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeSandboxState, runningSandbox, stateDir, writeSandboxState, DEFAULT_STATE_PATH } from '../sandbox-state';
-import { CliError } from '../cli-error';
+import { claimStateDir, removeSandboxState, stateDir, statePath, writeSandboxState } from '../sandbox-state';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
+import { vaultLoginRoleArnsOf } from '../../../sandbox/compose/pki-setup';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 import { routeRules } from '../../../sandbox/eventbridge/rules-routing';
@@ -19,14 +20,23 @@ import { SANDBOX_ACCOUNT, SANDBOX_REGION } from '../../../sandbox/compose/sandbo
  */
 export async function runSandbox(options: { configPath: string; uninitialized: boolean }, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
-  // One sandbox per state directory: a second would overwrite the first's state file and orphan it.
-  const running = runningSandbox();
-  if (running) {
-    throw new CliError(
-      `a sandbox is already running for ${stateDir()} (pid ${running.pid}, started ${running.startedAt}): stop it with Ctrl-C (or kill ${running.pid}), or start another with --state-dir <dir>`,
-      ExitCodes.Refused,
+  // One sandbox per state directory, claimed before anything starts (exit 5 naming the other's pid).
+  const { tookOver } = claimStateDir();
+  if (tookOver) {
+    out.line(
+      tookOver.pid === undefined
+        ? `note: ${statePath()} was not a sandbox state file: replaced`
+        : `note: the sandbox recorded in ${statePath()} (pid ${tookOver.pid}${tookOver.startedAt ? `, started ${tookOver.startedAt}` : ''}) is no longer running: taking its state directory over`,
     );
   }
+  try {
+    return await startAndServe(options, config, out);
+  } finally {
+    removeSandboxState();
+  }
+}
+
+async function startAndServe(options: { configPath: string; uninitialized: boolean }, config: CertflowConfig, out: Output): Promise<number> {
   const assembly = await cliAssembly(options.configPath, out);
   const { template, templatePath } = assembly;
   out.progress('starting the emulators');
@@ -38,6 +48,8 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     // The services' namespace, Certificates and first certificates: what `certflow rotate --local` rotates.
     out.progress('seeding the cluster with the services and their first certificates');
     await sandbox.seedKubernetes({ rootToken: vault.pki.rootToken, rootCertificate: vault.pki.rootCertificate });
+  } else {
+    seedAfterPkiSetup(sandbox, config, out);
   }
   // StartExecution/DescribeExecution for `certflow rotate|status --local`, and the template's
   // EventBridge rules that target a state machine routed to it (the compromise rule, for one).
@@ -59,7 +71,8 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   // kubectl and other Kubernetes clients reach the emulator with this (its CA and bearer token).
   const kubeconfigPath = join(stateDir(), 'kubeconfig');
   mkdirSync(stateDir(), { recursive: true });
-  writeFileSync(kubeconfigPath, sandbox.kubernetes.kubeconfig({ namespace: config.kubernetes.namespace }), { mode: 0o600 });
+  // A context per declared cluster (all served by the one emulator), so `kubectl --context <cluster>` works.
+  writeFileSync(kubeconfigPath, sandbox.kubernetes.kubeconfig({ namespace: config.kubernetes.namespace, contexts: config.kubernetes.clusters.map((cluster) => cluster.name) }), { mode: 0o600 });
   writeSandboxState({
     kubeconfigPath,
     pid: process.pid,
@@ -73,10 +86,11 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     attributes: cloud.provisioned.attributes,
     stepFunctionsEndpoint: stepFunctions.endpoint,
     stateMachineArns: stepFunctions.stateMachineArns(),
+    vaultLoginRoleArns: vaultLoginRoleArnsOf(sandbox),
     ...(eventBusName ? { eventBusName } : {}),
   });
 
-  out.result({ state: DEFAULT_STATE_PATH, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, env: awsEnv });
+  out.result({ state: statePath(), kubeconfig: kubeconfigPath, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, env: awsEnv });
   out.line('certflow sandbox is running (Ctrl-C stops it)');
   out.line();
   out.table([
@@ -91,11 +105,16 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   out.line('Environment for SDK clients and the CLI (fake credentials, loopback only):');
   for (const [key, value] of Object.entries(awsEnv)) out.line(`  export ${key}=${value}`);
   out.line(`  export KUBECONFIG=${kubeconfigPath}     # kubectl get certificate -n ${config.kubernetes.namespace}`);
+  // The other commands find this sandbox through the same state directory.
+  if (process.env.CERTFLOW_STATE_DIR) out.line(`  export CERTFLOW_STATE_DIR=${stateDir()}`);
   out.line(`  export VAULT_ADDR=${sandbox.vault.nodes[0]!.url}`);
+  // The sandbox's Vault listens on plain HTTP (loopback only): a VAULT_CACERT left from a real
+  // deployment would not apply, so it is unset rather than pointed at a CA that does not exist.
+  out.line('  unset VAULT_CACERT     # the sandbox\'s Vault serves plain HTTP on loopback: no CA to trust');
   out.line();
   out.line(
     options.uninitialized
-      ? 'Next: `certflow vault-init --local`, then `certflow unseal --local`.'
+      ? 'Next: `certflow vault-init --local`, `certflow unseal --local`, then `certflow pki-setup --local` (the cluster is seeded once the PKI exists).'
       : 'Vault is initialized (shares KMS-wrapped in DynamoDB), unsealed, and carries the root, intermediate and role. Try `certflow plan --local`.',
   );
 
@@ -105,10 +124,30 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
     process.once('SIGTERM', stop);
   });
   out.line('stopping the sandbox');
-  removeSandboxState();
   rmSync(kubeconfigPath, { force: true });
   stopEventLog();
   stopRouting();
   await sandbox.close();
   return ExitCodes.Ok;
+}
+
+/**
+ * An `--uninitialized` sandbox has no workloads until there is a PKI to issue their first
+ * certificates: once `certflow pki-setup --local` (another process) writes its last step, the
+ * auth role, the sandbox seeds the cluster as the ready mode does, so the walk-through ends where
+ * `certflow sandbox` starts: `plan` and `rotate --local` have a fleet to act on.
+ */
+function seedAfterPkiSetup(sandbox: Sandbox, config: CertflowConfig, out: Output): void {
+  if (config.vault.auth.method !== 'aws-iam') return;
+  const authRole = `auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`;
+  const stop = sandbox.onVaultWrite((path) => {
+    const rootToken = sandbox.vault.rootToken();
+    if (path !== authRole || !rootToken) return;
+    stop();
+    out.line('the PKI is set up: seeding the cluster with the services and their first certificates');
+    sandbox.seedKubernetes({ rootToken }).then(
+      (seed) => out.line(`seeded ${seed.services.length} services in ${seed.namespaces.join(', ')}: \`certflow rotate --local\` has a fleet to rotate`),
+      (error: unknown) => out.line(`seeding the cluster failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  });
 }

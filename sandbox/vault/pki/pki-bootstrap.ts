@@ -11,10 +11,13 @@ import type { VaultClusterHandle } from '../vault-cluster';
  */
 
 export interface PkiBootstrapOptions {
-  readonly handle: VaultClusterHandle;
+  /** The emulated cluster; or, for a Vault in another process, `url` and `token`. */
+  readonly handle?: VaultClusterHandle;
+  /** One node's address (instead of `handle`). */
+  readonly url?: string;
   /** @default handle.rootToken() */
   readonly token?: string;
-  /** Node to talk to. @default the first node */
+  /** Node of `handle` to talk to. @default the first node */
   readonly nodeId?: string;
   readonly rootMount: string;
   readonly intermediateMount: string;
@@ -59,11 +62,11 @@ async function enablePki(client: NodeVault.client, path: string): Promise<void> 
 }
 
 export async function bootstrapPki(options: PkiBootstrapOptions): Promise<PkiBootstrapResult> {
-  const token = options.token ?? options.handle.rootToken();
+  const token = options.token ?? options.handle?.rootToken();
   if (!token) throw new Error('bootstrapPki: the cluster has no root token; bootstrap() it first');
-  const node = options.nodeId ? options.handle.node(options.nodeId) : options.handle.nodes[0];
-  if (!node) throw new Error('bootstrapPki: the cluster has no node');
-  const client = NodeVault({ endpoint: node.url, token });
+  const url = options.url ?? (options.nodeId ? options.handle?.node(options.nodeId) : options.handle?.nodes[0])?.url;
+  if (!url) throw new Error('bootstrapPki: no node to talk to (give handle or url)');
+  const client = NodeVault({ endpoint: url, token });
   const root = options.rootMount;
   const int = options.intermediateMount;
 
