@@ -149,6 +149,19 @@ describe('the installed certflow command', () => {
     expect(run.stdout).toContain('\x1b[31mcertflow:');
   });
 
+  it('asks on a terminal before forcing a new intermediate, and a "no" starts nothing (exit 5)', () => {
+    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
+      console.warn('util-linux script is not installed: skipping the pseudo-terminal check');
+      return;
+    }
+    // No sandbox runs here: a "yes" would fail with exit 4, so exit 5 shows the question came first.
+    const run = spawnSync('script', ['-qec', `${cli.bin} rotate --local --intermediate --config ${SEED_CONFIG}`, '/dev/null'], { input: 'no\n', encoding: 'utf8', cwd: scratch });
+
+    expect(run.status).toBe(5);
+    expect(run.stdout).toContain('Force a new intermediate CA now? Every service certificate will be reissued under it. [y/N]');
+    expect(run.stdout).toContain('not confirmed: nothing was sent');
+  });
+
   it('prints bash and zsh completion scripts that name every command and each command\'s own flags', () => {
     const bash = cli.run(['completion', 'bash']);
     const zsh = cli.run(['completion', 'zsh']);
