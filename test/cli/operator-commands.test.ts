@@ -160,6 +160,13 @@ describe('the operator commands against a running sandbox', () => {
     expect(lines.filter((line) => line.replace(/\r/g, '').length > 100)).toEqual([]);
   }, 60_000);
 
+  it('status of a run that does not exist says so in one line with where to look, exit 2, no stack', () => {
+    const run = certflow('status', '--local', 'no-such-run');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('certflow: no such execution: no-such-run; list the runs with `certflow runs`\n');
+  });
+
   it('refuses a second sandbox for the same state directory, naming the first one\'s pid', () => {
     const run = certflow('sandbox');
 
