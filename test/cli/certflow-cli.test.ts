@@ -103,6 +103,8 @@ describe('the installed certflow command', () => {
   it.each([
     [['rotate', '--region', 'eu-west-1', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:certflow-rotation'], /^certflow: no AWS credentials: pass --profile/],
     [['rotate', '--state-machine-arn', 'not-an-arn'], /^certflow: no AWS region: pass --region/],
+    // No --region: the ARN's region is used, so what is missing is credentials, not a region.
+    [['unseal', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:certflow-unseal'], /^certflow: no AWS credentials: pass --profile/],
     [['rotate', '--stack', 'certflow-econgraph'], /^certflow: no AWS (credentials|region)/],
   ])('answers an AWS environment that is not ready with one line and the fix, exit 4: %j', (args, message) => {
     const offline: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(scratch, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'none') };
