@@ -64,6 +64,13 @@ function environmentMessage(error: Error): string {
   if (/^Region (is missing|not accepted)/.test(error.message)) return 'no AWS region: pass --region, set AWS_REGION, or name an ARN (its region is used)';
   if (error.name === 'CredentialsProviderError') return `no AWS credentials: pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID (${error.message.split('\n')[0]})`;
   if (error.name === 'ExecutionDoesNotExist') return `no such execution: ${error.message}; list the runs with \`certflow runs\``;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('E')) {
+    // A sandbox stopped mid-command, or an endpoint that does not answer: say which, and what to do.
+    const address = (error as { address?: string; port?: number }).address;
+    const port = (error as { port?: number }).port;
+    return `could not reach ${address ? `${address}${port ? `:${port}` : ''}` : 'the service'} (${code}): with --local, is \`certflow sandbox\` still running? Otherwise check the network and --region`;
+  }
   return `${error.name}: ${error.message.split('\n')[0]}`;
 }
 

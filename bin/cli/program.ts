@@ -111,14 +111,15 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
-  const plan = command('plan', 'dry run: the issuers, their remaining life, and whether rotation is due', ['certflow plan --local', 'certflow plan --local --intermediate -o yaml'])
-    .option('--local', 'read the running sandbox instead of AWS')
-    .option('--intermediate', 'as if an intermediate rotation were requested');
+  const plan = command('plan', 'dry run of the Plan step: the issuers, every target\'s decision and reason, refused candidates', ['certflow plan --local', 'certflow plan --local --intermediate -o wide', 'certflow plan --local --service backend -o yaml'])
+    .option('--local', 'read the running sandbox instead of AWS (per-target decisions need it)')
+    .option('--intermediate', 'as if an intermediate rotation were requested')
+    .option('--service <name>', 'only this service, as rotate --service (repeatable)', collect);
   plan.action(
     act(plan, async (out, global) => {
-      const opts = plan.opts<{ local?: boolean; intermediate?: boolean }>();
+      const opts = plan.opts<{ local?: boolean; intermediate?: boolean; service?: string[] }>();
       const { plan: run } = await import('./commands/plan');
-      return run({ configPath: global.configPath, local: opts.local ?? false, intermediate: opts.intermediate ?? false }, out);
+      return run({ configPath: global.configPath, local: opts.local ?? false, intermediate: opts.intermediate ?? false, ...(opts.service?.length ? { services: opts.service } : {}) }, out);
     }),
   );
 

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { EnvNames } from '../../functions/contracts/env';
 import { CliError, ExitCodes } from './cli-error';
 
 /**
@@ -11,7 +12,10 @@ export const STACK_OUTPUT_ENV: Readonly<Record<string, string>> = {
   RotationStateMachineArn: 'CERTFLOW_ROTATION_STATE_MACHINE_ARN',
   CompromiseStateMachineArn: 'CERTFLOW_COMPROMISE_STATE_MACHINE_ARN',
   EventBusName: 'CERTFLOW_EVENT_BUS',
-  ShareTableName: 'CERTFLOW_SHARE_TABLE',
+  // vault-init and pause|resume read the functions' own variable names (functions/contracts/env.ts).
+  ShareTableName: EnvNames.ShareTable,
+  LedgerTableName: EnvNames.LedgerTable,
+  UnsealKeyArn: EnvNames.UnsealKeyId,
 };
 
 export async function loadStackOutputs(stackName: string, client: CloudFormationClient = new CloudFormationClient({})): Promise<Record<string, string>> {

@@ -1,5 +1,6 @@
 import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
+import type { RefusedCandidate } from '../contracts/target-policy';
 import { decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
 import { planBatches } from '../domain/target-batches';
@@ -20,22 +21,40 @@ import type { Log } from '../ports/log';
 /** Refused candidates carried in the plan payload (and the event); the plan's ledger record has every one. */
 export const MAX_REJECTED_IN_PAYLOAD = 50;
 
-export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log): Promise<RotationPlan> {
+/** One target's renewal decision: the renewal policy's named reason and its detail. */
+export interface TargetDecision {
+  target: Target;
+  due: boolean;
+  reason: string;
+  detail: string;
+}
+
+export interface TargetDecisions {
+  pkiPlan: Awaited<ReturnType<typeof planPki>>;
+  targets: Target[];
+  decisions: TargetDecision[];
+  rejected: RefusedCandidate[];
+}
+
+/**
+ * The Plan step's gather-and-decide half, which writes nothing: what the Plan step decides, and
+ * what `certflow plan` shows as its dry run (the same code, so the dry run cannot drift from it).
+ */
+export async function decideTargets(runtime: RotationRuntime, request: Pick<RunContext, 'forceIntermediate' | 'forceRenewal' | 'services'>, log: Log): Promise<TargetDecisions> {
   const { fanout } = runtime;
   const now = fanout.clock.now();
   const pkiDeps = { pki: fanout.pki, settings: fanout.settings, clock: fanout.clock, log };
-  const pkiPlan = await planPki(pkiDeps, { forced: run.forceIntermediate });
+  const pkiPlan = await planPki(pkiDeps, { forced: request.forceIntermediate });
   const intermediateDue = pkiPlan.rotation.due;
 
   const discovered = await discoverTargets(fanout.clusters, runtime.policy, defaultKeyAlgorithmOf(fanout.settings), log);
-  const targets = discovered.targets.filter((target) => !run.services || run.services.includes(target.service));
+  const targets = discovered.targets.filter((target) => !request.services || request.services.includes(target.service));
   const issuers = await Promise.all(
     pkiPlan.issuers.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(fanout.settings.intermediateMount, issuer.issuerId)).certificatePem })),
   );
   const retiring = pkiPlan.issuers.filter((issuer) => !issuer.usage.includes('issuing-certificates')).map((issuer) => issuer.issuerId);
 
-  const due: Target[] = [];
-  const reasons: Record<string, string> = {};
+  const decisions: TargetDecision[] = [];
   for (const target of targets) {
     // Discovery listed the labelled Secrets with their data; only a declared one without the label is read here.
     const secret = discovered.secrets.get(`${target.cluster}/${target.namespace}/${target.secretName}`) ?? (await fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName));
@@ -50,11 +69,21 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
       retiringIssuerIds: retiring,
       now,
       renewBeforeSeconds: fanout.settings.renewBeforeSeconds,
-      forced: run.forceRenewal || intermediateDue,
+      forced: request.forceRenewal || intermediateDue,
     });
-    reasons[target.id] = decision.reason;
-    if (decision.due) due.push(target);
+    decisions.push({ target, due: decision.due, reason: decision.reason, detail: decision.detail });
   }
+  return { pkiPlan, targets, decisions, rejected: discovered.rejected };
+}
+
+export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log): Promise<RotationPlan> {
+  const { fanout } = runtime;
+  const now = fanout.clock.now();
+  const { pkiPlan, targets, decisions, rejected } = await decideTargets(runtime, run, log);
+  const discovered = { rejected };
+  const intermediateDue = pkiPlan.rotation.due;
+  const due: Target[] = decisions.filter((decision) => decision.due).map((decision) => decision.target);
+  const reasons: Record<string, string> = Object.fromEntries(decisions.map((decision) => [decision.target.id, decision.reason]));
 
   const { canary, batches } = planBatches(due, runtime.batchSize);
   const batchIds: string[] = [];

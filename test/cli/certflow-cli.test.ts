@@ -103,6 +103,8 @@ describe('the installed certflow command', () => {
   it.each([
     [['rotate', '--region', 'eu-west-1', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:certflow-rotation'], /^certflow: no AWS credentials: pass --profile/],
     [['rotate', '--state-machine-arn', 'not-an-arn'], /^certflow: no AWS region: pass --region/],
+    // No --region: the ARN's region is used, so what is missing is credentials, not a region.
+    [['unseal', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:certflow-unseal'], /^certflow: no AWS credentials: pass --profile/],
     [['rotate', '--stack', 'certflow-econgraph'], /^certflow: no AWS (credentials|region)/],
   ])('answers an AWS environment that is not ready with one line and the fix, exit 4: %j', (args, message) => {
     const offline: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: join(scratch, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'none') };
@@ -147,6 +149,19 @@ describe('the installed certflow command', () => {
     expect(run.stdout).toContain('Report a compromise of services backend (keyCompromise)? certflow will revoke and reissue. [y/N]');
     expect(run.stdout).toContain('not confirmed: nothing was sent');
     expect(run.stdout).toContain('\x1b[31mcertflow:');
+  });
+
+  it('asks on a terminal before forcing a new intermediate, and a "no" starts nothing (exit 5)', () => {
+    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
+      console.warn('util-linux script is not installed: skipping the pseudo-terminal check');
+      return;
+    }
+    // No sandbox runs here: a "yes" would fail with exit 4, so exit 5 shows the question came first.
+    const run = spawnSync('script', ['-qec', `${cli.bin} rotate --local --intermediate --config ${SEED_CONFIG}`, '/dev/null'], { input: 'no\n', encoding: 'utf8', cwd: scratch });
+
+    expect(run.status).toBe(5);
+    expect(run.stdout).toContain('Force a new intermediate CA now? Every service certificate will be reissued under it. [y/N]');
+    expect(run.stdout).toContain('not confirmed: nothing was sent');
   });
 
   it('prints bash and zsh completion scripts that name every command and each command\'s own flags', () => {

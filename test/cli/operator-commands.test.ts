@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { installCli, outputMatching, SEED_CONFIG, transcriptOf, type InstalledCli } from '../support/installed-cli';
 
@@ -105,12 +106,19 @@ describe('the operator commands against a running sandbox', () => {
     expect(result.current).toBe(RotationStates.Succeeded);
   }, 60_000);
 
-  it('status in text prints the phase table', () => {
-    const run = certflow('status', '--local');
+  it('status in text fits 100 columns with every serial whole; -o wide lists every state and the ARN', () => {
+    const document = JSON.parse(certflow('status', '--local', '--json').stdout) as { executionArn: string; services: Array<{ newSerial: string; oldSerial: string }> };
 
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Rotation [0-9a-f-]+: SUCCEEDED/);
-    expect(run.stdout).toMatch(/PrepareIntermediate\s+done/);
+    const text = certflow('status', '--local');
+    const wide = certflow('status', '--local', '-o', 'wide');
+
+    expect([text.code, wide.code]).toEqual([0, 0]);
+    expect(text.stdout).toMatch(/^Rotation [0-9a-f-]+: SUCCEEDED/);
+    expect(text.stdout).toMatch(/^states: \d+ done \(all of them: -o wide\)$/m);
+    expect(text.stdout.split('\n').filter((line) => line.length > 100)).toEqual([]);
+    for (const service of document.services) expect(text.stdout).toContain(`new ${service.newSerial}`);
+    expect(wide.stdout).toMatch(/PrepareIntermediate\s+done/);
+    expect(wide.stdout).toContain(document.executionArn);
   }, 60_000);
 
   it('compromise --local puts one Compromise Reported event on the certflow bus and prints its id', async () => {
@@ -148,6 +156,50 @@ describe('the operator commands against a running sandbox', () => {
       ['mcp-server', 'Valid'],
     ]);
     expect(result.services.every((service) => /^([0-9a-f]{2}:){7,}[0-9a-f]{2}$/.test(service.newSerial))).toBe(true);
+  });
+
+  it('plan --local is a dry run of the Plan step: every target\'s decision and reason, and the candidate the policy refuses', async () => {
+    const kubeconfig = new KubeConfig();
+    kubeconfig.loadFromFile(join(cwd, '.certflow', 'kubeconfig'));
+    // A labelled Secret nobody declared: discovery must refuse it, and the plan must say so.
+    await kubeconfig.makeApiClient(CoreV1Api).createNamespacedSecret({
+      namespace: 'econ-graph',
+      body: { metadata: { name: 'rogue-tls', labels: { 'certflow.io/managed': 'true' } }, type: 'Opaque', data: {} },
+    });
+
+    const run = certflow('plan', '--local', '--json');
+
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { targets: Array<{ service: string; due: boolean; reason: string }>; rejected: Array<{ object: string; reason: string }> };
+    expect(result.targets.map((target) => target.service).sort()).toEqual(['backend', 'chart-api', 'frontend', 'keycloak', 'mcp-server']);
+    // Renewed under the new intermediate a moment ago: nothing is due, and each says why.
+    expect(result.targets.map((target) => [target.due, target.reason])).toEqual(result.targets.map(() => [false, 'UpToDate']));
+    expect(result.rejected).toEqual([expect.objectContaining({ object: 'Secret primary/econ-graph/rogue-tls', reason: 'NotDeclared' })]);
+  }, 60_000);
+
+  it('plan --local on a terminal shows its progress in place and prints every decision within 100 columns', () => {
+    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
+      console.warn('util-linux script is not installed: skipping the pseudo-terminal check');
+      return;
+    }
+
+    const { NO_COLOR: _noColor, FORCE_COLOR: _forceColor, ...env } = process.env;
+    const run = spawnSync('script', ['-qec', `${cli.bin} plan --local --config ${config}`, '/dev/null'], { encoding: 'utf8', cwd, env });
+
+    expect(run.status).toBe(0);
+    // The progress line is dim and erased (CR, erase line) before the result is printed.
+    expect(run.stdout).toContain('\x1b[2m… reading the issuers and the targets\x1b[22m\r\x1b[2K');
+    const lines = run.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/\r?\n/);
+    expect(lines.filter((line) => /^  primary\/econ-graph\/\S+\s+(tls-secret|cert-manager)\s+keep\s+UpToDate$/.test(line))).toHaveLength(5);
+    expect(lines).toContain('  Secret primary/econ-graph/rogue-tls  NotDeclared');
+    expect(lines.filter((line) => line.replace(/\r/g, '').length > 100)).toEqual([]);
+  }, 60_000);
+
+  it('status of a run that does not exist says so in one line with where to look, exit 2, no stack', () => {
+    const run = certflow('status', '--local', 'no-such-run');
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('certflow: no such execution: no-such-run; list the runs with `certflow runs`\n');
   });
 
   it('refuses a second sandbox for the same state directory, naming the first one\'s pid', () => {

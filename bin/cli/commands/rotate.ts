@@ -39,13 +39,15 @@ export async function rotate(options: RotateOptions, out: Output): Promise<numbe
     const input = { trigger: 'cli', forceIntermediate: options.intermediate, ...(options.services?.length ? { services: options.services } : {}) };
     const started = await target.sfn.send(new StartExecutionCommand({ stateMachineArn: target.stateMachineArn, input: JSON.stringify(input) }));
     const executionArn = started.executionArn!;
+    // The run's name is what `certflow status <name>` takes; the whole ARN (wider than a line) in -o wide.
+    const name = executionArn.split(':').at(-1)!;
     if (!options.wait) {
       out.result({ executionArn, startDate: started.startDate?.toISOString(), input });
-      out.line(`started ${executionArn}`);
-      out.line('Follow it with `certflow status --watch`.');
+      out.line(`started Rotation run ${name}${out.wide ? ` (${executionArn})` : ''}`);
+      out.line(`Follow it with \`certflow status ${name}${options.local ? ' --local' : ''} --watch\`.`);
       return ExitCodes.Ok;
     }
-    out.line(`started ${executionArn}`);
+    out.line(`started Rotation run ${name}${out.wide ? ` (${executionArn})` : ''}`);
     let run = await readRunStatus(target.sfn, executionArn);
     while (run.status === 'RUNNING') {
       out.progress(`${run.name}: in ${run.current ?? 'its first state'} (${run.phases.filter((phase) => phase.status === 'done').length} phases done)`);

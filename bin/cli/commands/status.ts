@@ -185,16 +185,25 @@ export function printRun(run: RunStatus, out: Output, title = 'Rotation', option
   if (options.document ?? true) out.result(run);
   const paintStatus = run.status === 'SUCCEEDED' ? out.paint.ok : run.status === 'RUNNING' ? out.paint.warn : out.paint.bad;
   out.line(`${title} ${run.name}: ${paintStatus(run.status)}${run.current ? ` (${run.status === 'RUNNING' ? 'in' : 'last state'} ${run.current})` : ''}`);
-  out.table([['state', 'status', 'entered'], ...run.phases.map((phase) => [phase.state, phase.status, String(phase.entered)])]);
+  if (out.wide) out.line(`  ${run.executionArn}`);
+  // A Rotation enters some 25 states: the narrow view counts the finished ones and lists the rest.
+  const shown = out.wide ? run.phases : run.phases.filter((phase) => phase.status !== 'done');
+  const done = run.phases.length - run.phases.filter((phase) => phase.status !== 'done').length;
+  if (!out.wide) out.line(`states: ${done} done${shown.length ? `, ${shown.length} not` : ''}${run.phases.length ? ' (all of them: -o wide)' : ''}`);
+  if (shown.length) out.table([['state', 'status', 'entered'], ...shown.map((phase) => [phase.state, phase.status, String(phase.entered)])]);
   if (run.services?.length) {
     out.line();
-    out.table([
-      ['service', 'verdict', 'serial'],
-      ...run.services.flatMap((service) => [
-        [service.service, service.verdict ?? '', `new ${service.newSerial ?? '-'}`],
-        ['', '', `old ${service.oldSerial ?? '-'}`],
-      ]),
-    ]);
+    // Serials whole, so one can be pasted into `certflow compromise --serial`.
+    out.table(
+      [
+        ['service', 'verdict', 'serial'],
+        ...run.services.flatMap((service) => [
+          [service.service, service.verdict ?? '', `new ${service.newSerial ?? '-'}`],
+          ['', '', `old ${service.oldSerial ?? '-'}`],
+        ]),
+      ],
+      { whole: [2] },
+    );
   }
   for (const failure of run.failures) out.line(`failed in ${failure.state}: ${failure.error}${failure.cause ? `: ${reason(failure.cause)}` : ''}`);
   if (run.status !== 'SUCCEEDED' && run.status !== 'RUNNING' && run.error && run.failures.length === 0) out.line(`${run.error}${run.cause ? `: ${reason(run.cause)}` : ''}`);

@@ -1,4 +1,5 @@
 import { SFNClient, StartExecutionCommand, DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { regionFromArns } from '../workflows';
 import { readSandboxState } from '../sandbox-state';
 import { runnerForRunningSandbox } from '../local-session';
 import { CliError, ExitCodes } from '../cli-error';
@@ -43,9 +44,11 @@ export async function unseal(options: UnsealOptions, out: Output): Promise<numbe
   if (!stateMachineArn) {
     throw new CliError('--state-machine-arn (or CERTFLOW_UNSEAL_STATE_MACHINE_ARN) is required against AWS: the UnsealStateMachineArn output of the stack', ExitCodes.Usage);
   }
-  const sfn = new SFNClient({});
+  // The ARN names its region: no --region needed when the environment sets none.
+  const sfn = new SFNClient(regionFromArns([stateMachineArn]));
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
-  out.line(`started ${started.executionArn}`);
+  const name = started.executionArn?.split(':').at(-1) ?? '';
+  out.line(`started Unseal run ${name}${out.wide ? ` (${started.executionArn})` : ''}; follow it with \`certflow status --workflow unseal ${name}\``);
   if (!options.wait) {
     out.result({ executionArn: started.executionArn });
     return ExitCodes.Ok;
@@ -57,7 +60,7 @@ export async function unseal(options: UnsealOptions, out: Output): Promise<numbe
       out.line(`${described.status}${described.error ? ` (${described.error})` : ''}`);
       return described.status === 'SUCCEEDED' ? ExitCodes.Ok : ExitCodes.WorkflowFailed;
     }
-    out.progress(`waiting for ${started.executionArn}`);
+    out.progress(`waiting for Unseal run ${name}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 }

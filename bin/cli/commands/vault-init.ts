@@ -87,7 +87,7 @@ export async function vaultInit(options: VaultInitOptions, out: Output): Promise
   out.line('The root token:');
   out.line(`  It is written only KMS-wrapped to ${tokenPath} (encryption context ${JSON.stringify(context)}).`);
   out.line('  Use it once to configure auth for certflow (AWS IAM for the Lambdas) and your admin policies, then revoke it:');
-  out.line(`    aws kms decrypt --ciphertext-blob fileb://<(base64 -d ${tokenPath}) --encryption-context ${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(',')} --query Plaintext --output text | base64 -d`);
+  out.command(`    aws kms decrypt --ciphertext-blob fileb://<(base64 -d ${tokenPath}) --encryption-context ${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(',')} --query Plaintext --output text | base64 -d`);
   out.line('    vault token revoke -self');
   out.line('  When you need root again, generate one with `vault operator generate-root` and a quorum of shares.');
   return unstoredPath ? ExitCodes.WorkflowFailed : ExitCodes.Ok;
