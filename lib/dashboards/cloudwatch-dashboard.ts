@@ -33,7 +33,7 @@ export class CertflowDashboard extends Construct {
         return [props.stateMachines[metric.workflow].metric(metric.metricName, { period, statistic: metric.statistic, label: metric.label })];
       }
       // One metric per combination of bound dimension values (only Node has several).
-      let combinations: Array<Record<string, string>> = [{}];
+      let combinations: Array<Record<string, string>> = [{ [Metrics.ServiceDimension]: Metrics.ServiceName }];
       for (const [name, value] of Object.entries(metric.dimensions)) {
         combinations = combinations.flatMap((partial) => bind(value).map((bound) => ({ ...partial, [name]: bound })));
       }

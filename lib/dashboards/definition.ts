@@ -22,7 +22,7 @@ export interface CertflowMetric {
   readonly label: string;
 }
 
-export type WorkflowName = 'Unseal' | 'Rotation' | 'Compromise';
+export type WorkflowName = 'Unseal' | 'Rotation' | 'Compromise' | 'Expiry';
 export type ExecutionMetricName = 'ExecutionsStarted' | 'ExecutionsSucceeded' | 'ExecutionsFailed' | 'ExecutionsTimedOut' | 'ExecutionsAborted';
 
 /** An execution metric Step Functions publishes (namespace AWS/States, dimension StateMachineArn). */
