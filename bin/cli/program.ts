@@ -142,6 +142,18 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
+  const expirySweep = command('expiry', 'run the expiry sweep now (changes nothing; exit 1 when an alarm threshold is met)', ['certflow expiry --local', 'certflow expiry --state-machine-arn <ExpiryStateMachineArn> --wait'])
+    .option('--local', 'run it on the running sandbox instead of AWS')
+    .option('--state-machine-arn <arn>', 'against AWS: the ExpiryStateMachineArn stack output')
+    .option('--wait', 'against AWS: wait for the execution to finish');
+  expirySweep.action(
+    act(expirySweep, async (out, global) => {
+      const opts = expirySweep.opts<{ local?: boolean; stateMachineArn?: string; wait?: boolean }>();
+      const { expiry: run } = await import('./commands/expiry');
+      return run({ configPath: global.configPath, local: opts.local ?? false, wait: opts.wait ?? false, ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}) }, out);
+    }),
+  );
+
   const unseal = command('unseal', 'run the Unseal workflow now', ['certflow unseal --local', 'certflow unseal --state-machine-arn <UnsealStateMachineArn> --wait'])
     .option('--local', 'run it on the running sandbox instead of AWS')
     .option('--node <id>', 'only this node (repeatable)', collect)
