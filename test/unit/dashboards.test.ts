@@ -4,11 +4,18 @@ import { repoRoot } from '../../lib/repo-root';
 import { DASHBOARD, metricsOf, placePanels } from '../../lib/dashboards/definition';
 import { GRAFANA_DASHBOARD_PATH, grafanaDashboard, grafanaDashboardText } from '../../lib/dashboards/grafana';
 import { Metrics } from '../../functions/contracts/functions';
+import { DASHBOARD_SVG_PATH, dashboardSvg } from '../../lib/dashboards/svg';
 
 /** The dashboards are generated from one definition; these checks keep the copies and the metrics honest. */
 describe('the dashboards', () => {
   it('commits the Grafana dashboard exactly as the definition generates it (npm run dashboards)', () => {
     expect(readFileSync(join(repoRoot(), GRAFANA_DASHBOARD_PATH), 'utf8')).toBe(grafanaDashboardText());
+  });
+
+  it('commits the README picture exactly as the definition draws it, one panel per definition panel', () => {
+    const svg = readFileSync(join(repoRoot(), DASHBOARD_SVG_PATH), 'utf8');
+    expect(svg).toBe(dashboardSvg());
+    expect(svg.match(/<g>/g)).toHaveLength(placePanels(DASHBOARD).length);
   });
 
   it('places every Grafana panel where the CloudWatch grid puts it', () => {
