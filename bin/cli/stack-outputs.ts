@@ -10,6 +10,7 @@ export const STACK_OUTPUT_ENV: Readonly<Record<string, string>> = {
   UnsealStateMachineArn: 'CERTFLOW_UNSEAL_STATE_MACHINE_ARN',
   RotationStateMachineArn: 'CERTFLOW_ROTATION_STATE_MACHINE_ARN',
   CompromiseStateMachineArn: 'CERTFLOW_COMPROMISE_STATE_MACHINE_ARN',
+  ExpiryStateMachineArn: 'CERTFLOW_EXPIRY_STATE_MACHINE_ARN',
   EventBusName: 'CERTFLOW_EVENT_BUS',
   ShareTableName: 'CERTFLOW_SHARE_TABLE',
 };
