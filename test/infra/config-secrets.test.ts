@@ -57,11 +57,14 @@ describe('secrets and the Vault CA named in the config', () => {
     });
   });
 
-  it('lets exactly the PKI and rotation functions read the Vault login secret, and only the rotation functions read a cluster secret', () => {
+  it('lets exactly the PKI, rotation and ExpiryIssuers functions read the Vault login secret, and only the rotation functions and ExpiryTargets read a cluster secret', () => {
     const readers = secretReaders(template);
     const expected: Partial<Record<FunctionId, unknown[]>> = {};
     for (const functionId of functionsOf('pki')) expected[functionId] = [VAULT_SECRET];
     for (const functionId of functionsOf('rotation')) expected[functionId] = [VAULT_SECRET, CLUSTER_SECRET];
+    // The expiry sweep: each function reads only what its one job needs (ExpiryReport reads neither).
+    expected.ExpiryIssuers = [VAULT_SECRET];
+    expected.ExpiryTargets = [CLUSTER_SECRET];
     expect(readers).toEqual(expected);
     // Only GetSecretValue: no DescribeSecret, ListSecrets or wildcard action.
     const raw = JSON.stringify(template.toJSON());
