@@ -28,6 +28,10 @@ import { EksAccessEntries } from './constructs/eks-access-entries';
 import { LogKey } from './constructs/log-key';
 import { NetworkPlacement } from './constructs/network-placement';
 import { TableBackups } from './constructs/table-backups';
+import { ExpiryAlarms } from './constructs/expiry-alarms';
+import { ExpirySchedule } from './constructs/expiry-schedule';
+import { ExpiryWorkflow } from './constructs/expiry-workflow';
+import { ExpiryEnvNames } from '../functions/contracts/expiry';
 
 export interface CertflowStackProps extends StackProps {
   /** The validated deployment config. */
@@ -39,6 +43,7 @@ export const StackOutputs = {
   UnsealStateMachineArn: 'UnsealStateMachineArn',
   RotationStateMachineArn: 'RotationStateMachineArn',
   CompromiseStateMachineArn: 'CompromiseStateMachineArn',
+  ExpiryStateMachineArn: 'ExpiryStateMachineArn',
   EventBusName: 'EventBusName',
   ShareTableName: 'ShareTableName',
   LedgerTableName: 'LedgerTableName',
@@ -51,6 +56,7 @@ export class CertflowStack extends Stack {
   readonly unsealWorkflow: UnsealWorkflow;
   readonly rotationWorkflow: RotationWorkflow;
   readonly compromiseWorkflow: CompromiseWorkflow;
+  readonly expiryWorkflow: ExpiryWorkflow;
 
   constructor(scope: Construct, id: string, props: CertflowStackProps) {
     super(scope, id, props);
@@ -111,6 +117,19 @@ export class CertflowStack extends Stack {
       ...Object.fromEntries(functionsOf('unseal').map((functionId) => [functionId, runTime.byReference(unsealEnvironment)])),
       ...Object.fromEntries(functionsOf('pki').map((functionId) => [functionId, runTime.byReference(withVaultIdentity(functionId, pkiEnvironment))])),
       ...Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, runTime.byReference(withVaultIdentity(functionId, rotationEnvironment))])),
+      // The expiry sweep's functions each get only what their one job reads (issue 16 item 1).
+      ExpiryTargets: runTime.byReference({
+        [RotationEnvNames.Clusters]: kubernetesEnvironment[RotationEnvNames.Clusters]!,
+        [RotationEnvNames.TargetPolicy]: kubernetesEnvironment[RotationEnvNames.TargetPolicy]!,
+        [RotationEnvNames.TargetConcurrency]: kubernetesEnvironment[RotationEnvNames.TargetConcurrency]!,
+        [PkiEnvNames.KeyAlgorithm]: pkiEnvironment[PkiEnvNames.KeyAlgorithm] ?? config.pki.keyAlgorithm,
+      }),
+      ExpiryIssuers: runTime.byReference(withVaultIdentity('ExpiryIssuers', pkiEnvironment)),
+      ExpiryReport: {
+        [EnvNames.VaultClusterId]: config.vault.clusterId,
+        [ExpiryEnvNames.LeafAlarmDays]: String(config.alarms.expiryDays),
+        [ExpiryEnvNames.CaAlarmDays]: JSON.stringify(config.alarms.caExpiryDays),
+      },
     };
     // One retention for every log group (config logs.retentionDays; one year by default).
     const logRetention = config.logs.retentionDays as logs.RetentionDays;
@@ -142,6 +161,8 @@ export class CertflowStack extends Stack {
     const secrets = configSecrets(config);
     grantSecretReads(FunctionIds.filter((functionId) => vaultIdentityOf(functionId) !== undefined).map((functionId) => functions.get(functionId)), secrets.vaultAuth);
     grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
+    grantSecretReads([functions.get('ExpiryIssuers')], secrets.vaultAuth);
+    grantSecretReads([functions.get('ExpiryTargets')], secrets.clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       logRetention,
@@ -244,13 +265,35 @@ export class CertflowStack extends Stack {
       new EksAccessEntries(this, 'EksAccessEntries', { clusters: eksClusters, roles: Object.fromEntries(functionsOf('rotation').map((functionId) => [functionId, functions.get(functionId).role!])) });
     }
 
-    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine } });
+    this.expiryWorkflow = new ExpiryWorkflow(this, 'ExpiryWorkflow', {
+      logRetention,
+      logKey,
+      deploymentName: config.name,
+      targetsFunction: functions.get('ExpiryTargets'),
+      issuersFunction: functions.get('ExpiryIssuers'),
+      reportFunction: functions.get('ExpiryReport'),
+      eventBus: bus.bus,
+    });
+    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine, Expiry: this.expiryWorkflow.stateMachine } });
+    const expirySchedule = new ExpirySchedule(this, 'ExpirySchedule', { stateMachine: this.expiryWorkflow.stateMachine, expression: config.schedules.expirySweep });
+    new ExpiryAlarms(this, 'ExpiryAlarms', {
+      deploymentName: config.name,
+      clusterId: config.vault.clusterId,
+      leafDays: config.alarms.expiryDays,
+      caDays: config.alarms.caExpiryDays,
+      stateMachine: this.expiryWorkflow.stateMachine,
+      scheduleDeadLetterQueue: expirySchedule.deadLetterQueue,
+      topic: notifications.topic,
+    });
+
+    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine, Expiry: this.expiryWorkflow.stateMachine } });
 
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });
     output('UnsealStateMachineArn', this.unsealWorkflow.stateMachine.stateMachineArn, 'The Unseal state machine');
     output('RotationStateMachineArn', this.rotationWorkflow.stateMachine.stateMachineArn, 'The Rotation state machine');
     output('CompromiseStateMachineArn', this.compromiseWorkflow.stateMachine.stateMachineArn, 'The CompromiseResponse state machine');
+    output('ExpiryStateMachineArn', this.expiryWorkflow.stateMachine.stateMachineArn, 'The ExpirySweep state machine');
     output('EventBusName', bus.bus.eventBusName, 'The certflow EventBridge bus');
     output('ShareTableName', keys.shareTable.tableName, 'DynamoDB table of the KMS-wrapped unseal shares');
     output('LedgerTableName', ledger.table.tableName, 'DynamoDB table of the rotation lock and ledger');

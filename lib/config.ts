@@ -112,6 +112,8 @@ const DEFAULT_SCHEDULES = {
   // Two hours after the sweep: a sweep that runs up to its two-hour timeout is over by then, so the
   // two runs do not meet at the lock (one would end AlreadyRunning).
   intermediateRotation: 'cron(0 5 * * ? *)',
+  // After both rotation runs: the sweep sees what they renewed.
+  expirySweep: 'cron(0 7 * * ? *)',
 };
 /** An EventBridge Scheduler expression: rate(...), cron(...) or at(...). */
 const ScheduleExpression = z.string().regex(/^(rate|cron|at)\([^()]+\)$/, 'a schedule expression: rate(...), cron(...) or at(...)');
@@ -306,6 +308,8 @@ export const ConfigSchema = z
         renewalSweep: ScheduleExpression.default(DEFAULT_SCHEDULES.renewalSweep),
         /** Starts a Rotation that checks the intermediate's cadence; the plan decides whether it is due. */
         intermediateRotation: ScheduleExpression.default(DEFAULT_SCHEDULES.intermediateRotation),
+        /** Starts the expiry sweep (daily: the `Certificate Expiring` windows are a day wide). */
+        expirySweep: ScheduleExpression.default(DEFAULT_SCHEDULES.expirySweep),
       })
       .default(DEFAULT_SCHEDULES),
     compromise: z
@@ -347,8 +351,19 @@ export const ConfigSchema = z
       })
       .default({ retentionDays: 365 }),
     alarms: z
-      .strictObject({ sealedMinutes: z.number().int().min(1).max(60).default(3), expiryDays: z.number().int().min(1).default(7) })
-      .default({ sealedMinutes: 3, expiryDays: 7 }),
+      .strictObject({
+        sealedMinutes: z.number().int().min(1).max(60).default(3),
+        expiryDays: z.number().int().min(1).default(7),
+        /**
+         * Days left at or under which a CA that still signs alarms (the expiry sweep), per kind: a CA
+         * must be replaced long before its leaves' lifetime runs out.
+         * @default { root: 365, intermediate: 180, mesh: 180 }
+         */
+        caExpiryDays: z
+          .strictObject({ root: z.number().int().min(1).default(365), intermediate: z.number().int().min(1).default(180), mesh: z.number().int().min(1).default(180) })
+          .default({ root: 365, intermediate: 180, mesh: 180 }),
+      })
+      .default({ sealedMinutes: 3, expiryDays: 7, caExpiryDays: { root: 365, intermediate: 180, mesh: 180 } }),
   })
   .superRefine((config, ctx) => {
     if (config.vault.threshold > config.vault.shares) {

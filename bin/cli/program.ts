@@ -156,6 +156,18 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
       const rootTokenFile = resolve(opts.rootTokenFile ?? `.certflow/${loadConfig(global.configPath).vault.clusterId}-root-token.kms`);
       const { pkiSetup: run } = await import('./commands/pki-setup');
       return run({ configPath: global.configPath, local: opts.local ?? false, rootTokenFile }, out);
+      }),
+    );
+
+  const expirySweep = command('expiry', 'run the expiry sweep now (changes nothing; exit 1 when an alarm threshold is met)', ['certflow expiry --local', 'certflow expiry --state-machine-arn <ExpiryStateMachineArn> --wait'])
+    .option('--local', 'run it on the running sandbox instead of AWS')
+    .option('--state-machine-arn <arn>', 'against AWS: the ExpiryStateMachineArn stack output')
+    .option('--wait', 'against AWS: wait for the execution to finish');
+  expirySweep.action(
+    act(expirySweep, async (out, global) => {
+      const opts = expirySweep.opts<{ local?: boolean; stateMachineArn?: string; wait?: boolean }>();
+      const { expiry: run } = await import('./commands/expiry');
+      return run({ configPath: global.configPath, local: opts.local ?? false, wait: opts.wait ?? false, ...(opts.stateMachineArn ? { stateMachineArn: opts.stateMachineArn } : {}) }, out);
     }),
   );
 

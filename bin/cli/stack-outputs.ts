@@ -11,6 +11,7 @@ export const STACK_OUTPUT_ENV: Readonly<Record<string, string>> = {
   UnsealStateMachineArn: 'CERTFLOW_UNSEAL_STATE_MACHINE_ARN',
   RotationStateMachineArn: 'CERTFLOW_ROTATION_STATE_MACHINE_ARN',
   CompromiseStateMachineArn: 'CERTFLOW_COMPROMISE_STATE_MACHINE_ARN',
+  ExpiryStateMachineArn: 'CERTFLOW_EXPIRY_STATE_MACHINE_ARN',
   EventBusName: 'CERTFLOW_EVENT_BUS',
   // vault-init and pause|resume read the functions' own variable names (functions/contracts/env.ts).
   ShareTableName: EnvNames.ShareTable,

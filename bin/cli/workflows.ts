@@ -13,6 +13,7 @@ export const WORKFLOWS: Record<WorkflowName, { title: string; logicalIdPrefix: s
   unseal: { title: 'Unseal', logicalIdPrefix: 'UnsealWorkflow', env: 'CERTFLOW_UNSEAL_STATE_MACHINE_ARN', output: 'UnsealStateMachineArn' },
   rotation: { title: 'Rotation', logicalIdPrefix: 'RotationWorkflow', env: 'CERTFLOW_ROTATION_STATE_MACHINE_ARN', output: 'RotationStateMachineArn' },
   compromise: { title: 'Compromise', logicalIdPrefix: 'CompromiseWorkflow', env: 'CERTFLOW_COMPROMISE_STATE_MACHINE_ARN', output: 'CompromiseStateMachineArn' },
+  expiry: { title: 'ExpirySweep', logicalIdPrefix: 'ExpiryWorkflow', env: 'CERTFLOW_EXPIRY_STATE_MACHINE_ARN', output: 'ExpiryStateMachineArn' },
 };
 export { WORKFLOW_NAMES, type WorkflowName };
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * The registry of Lambda functions: the construct in lib/ builds one function per entry, and the
  * local runner maps each task to the handler named here. Paths are relative to the repo root.
  */
-export type Capability = 'unseal' | 'pki' | 'rotation';
+export type Capability = 'unseal' | 'pki' | 'rotation' | 'expiry';
 
 /**
  * The Vault identity a function logs in with: one Vault auth role and one policy per group
@@ -161,7 +161,28 @@ export const FunctionRegistry = {
     description: 'Releases the rotation lock held by an execution that was aborted or timed out.',
     timeoutSeconds: 30,
   },
+  ExpiryTargets: {
+    capability: 'expiry',
+    entry: 'functions/handlers/expiry-targets.handler.ts',
+    description: 'Expiry sweep: reads every declared target\'s stored certificate and the one its endpoint serves (read only).',
+    timeoutSeconds: 300,
+  },
+  ExpiryIssuers: {
+    capability: 'expiry',
+    // Reads issuers only: the rotation group's policy has read on both mounts.
+    vaultIdentity: 'rotation',
+    entry: 'functions/handlers/expiry-issuers.handler.ts',
+    description: 'Expiry sweep: reads every issuer of the root and intermediate mounts (read only).',
+    timeoutSeconds: 60,
+  },
+  ExpiryReport: {
+    capability: 'expiry',
+    entry: 'functions/handlers/expiry-report.handler.ts',
+    description: 'Expiry sweep: days to expiry as metrics, the Certificate Expiring events, the alarm thresholds met.',
+    timeoutSeconds: 60,
+  },
 } as const satisfies Record<string, { capability: Capability; vaultIdentity?: VaultIdentityGroup; entry: string; description: string; timeoutSeconds: number }>;
+
 
 export type FunctionId = keyof typeof FunctionRegistry;
 export const FunctionIds = Object.keys(FunctionRegistry) as FunctionId[];
@@ -216,6 +237,27 @@ export const Metrics = {
    */
   X509Parses: 'X509Parses',
   FunctionDimension: 'Function',
+  // The expiry sweep's gauges (ExpiryReport), days to the hundredth; negative once expired.
+  /** Days until a target's leaf expires; dimensions Cluster, Target and Copy (`stored` in the Secret, `served` by a stale endpoint). */
+  TargetDaysToExpiry: 'TargetDaysToExpiry',
+  /** Days until an issuer expires (root, intermediate, mesh CA); dimensions Cluster, IssuerRole and Issuer. */
+  IssuerDaysToExpiry: 'IssuerDaysToExpiry',
+  /** The fewest days left of any leaf, stored or served; dimension Cluster (the LeafExpiring alarm's metric). */
+  SoonestLeafDaysToExpiry: 'SoonestLeafDaysToExpiry',
+  /** The fewest days left of an issuer that still signs, per role; dimensions Cluster and IssuerRole (the CA alarms' metric). */
+  SoonestIssuerDaysToExpiry: 'SoonestIssuerDaysToExpiry',
+  /** Targets whose Secret is missing or unreadable, whose endpoint is unreachable or serves another certificate; dimension Cluster. */
+  UnhealthyTargets: 'UnhealthyTargets',
+  TargetDimension: 'Target',
+  CopyDimension: 'Copy',
+  IssuerDimension: 'Issuer',
+  IssuerRoleDimension: 'IssuerRole',
+  /**
+   * Powertools Metrics adds the service name to every EMF document as a dimension (`service`), so a
+   * metric CloudWatch stores carries it: an alarm or a widget that leaves it out watches nothing.
+   */
+  ServiceDimension: 'service',
+  ServiceName: 'certflow',
 } as const;
 
 /** IAM's limit on a role name. */

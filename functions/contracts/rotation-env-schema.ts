@@ -29,3 +29,10 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.MaxRolloutChecks]: z.coerce.number().int().min(1).max(10_000).default(120),
 });
 export type RotationEnv = z.infer<typeof RotationEnvSchema>;
+
+/** What ExpiryTargets reads: the clusters and the declared targets, nothing that writes. */
+export const ExpiryTargetsEnvSchema = RotationEnvSchema.pick({
+  [RotationEnvNames.Clusters]: true,
+  [RotationEnvNames.TargetPolicy]: true,
+  [RotationEnvNames.TargetConcurrency]: true,
+});

@@ -32,7 +32,7 @@ function clusterGauge(metricName: string, clusterId: string): cloudwatch.Metric 
   return new cloudwatch.Metric({
     namespace: Metrics.Namespace,
     metricName,
-    dimensionsMap: { [Metrics.ClusterDimension]: clusterId },
+    dimensionsMap: { [Metrics.ServiceDimension]: Metrics.ServiceName, [Metrics.ClusterDimension]: clusterId },
     statistic: cloudwatch.Stats.MAXIMUM,
     period: Duration.minutes(1),
   });

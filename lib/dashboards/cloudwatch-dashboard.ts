@@ -26,14 +26,23 @@ export class CertflowDashboard extends Construct {
     super(scope, id);
     const definition = props.definition ?? DASHBOARD;
     const period = Duration.seconds(definition.periodSeconds);
-    const bind = (value: DimensionValue): string[] => (value === 'cluster' ? [props.clusterId] : [...props.nodeIds]);
+    const bind = (value: DimensionValue): string[] => (value === 'cluster' ? [props.clusterId] : value === 'eachNode' ? [...props.nodeIds] : ['*']);
 
     const metricsOf = (metric: PanelMetric): cloudwatch.IMetric[] => {
       if (metric.source === 'workflow') {
         return [props.stateMachines[metric.workflow].metric(metric.metricName, { period, statistic: metric.statistic, label: metric.label })];
       }
+      // A dimension of `any` value: every series CloudWatch has, found by SEARCH (issuers change with each rotation).
+      if (Object.values(metric.dimensions).includes('any')) {
+        const schema = [Metrics.ServiceDimension, ...Object.keys(metric.dimensions)].join(',');
+        const fixed = Object.entries(metric.dimensions)
+          .filter(([, value]) => value !== 'any')
+          .map(([name, value]) => ` ${name}="${bind(value)[0]}"`)
+          .join('');
+        return [new cloudwatch.MathExpression({ expression: `SEARCH('{${Metrics.Namespace},${schema}} MetricName="${metric.metricName}"${fixed}', '${metric.statistic}', ${definition.periodSeconds})`, label: metric.label, period })];
+      }
       // One metric per combination of bound dimension values (only Node has several).
-      let combinations: Array<Record<string, string>> = [{}];
+      let combinations: Array<Record<string, string>> = [{ [Metrics.ServiceDimension]: Metrics.ServiceName }];
       for (const [name, value] of Object.entries(metric.dimensions)) {
         combinations = combinations.flatMap((partial) => bind(value).map((bound) => ({ ...partial, [name]: bound })));
       }

@@ -10,19 +10,23 @@ import { Metrics } from '../../functions/contracts/functions';
  * it) and the execution metrics Step Functions publishes for the three state machines.
  */
 
-/** A dimension's value, bound per deployment: the configured Vault cluster id, or every node of it. */
-export type DimensionValue = 'cluster' | 'eachNode';
+/**
+ * A dimension's value, bound per deployment: the configured Vault cluster id, or every node of
+ * it, or `any`: every value the metric has (issuers change with each rotation, so they cannot be
+ * listed at deploy time; CloudWatch reads them with SEARCH, Grafana with a `*` dimension).
+ */
+export type DimensionValue = 'cluster' | 'eachNode' | 'any';
 
 /** A gauge certflow's functions emit (EMF, namespace `Metrics.Namespace`). */
 export interface CertflowMetric {
   readonly source: 'certflow';
   readonly metricName: string;
   readonly dimensions: Readonly<Record<string, DimensionValue>>;
-  readonly statistic: 'Maximum' | 'Sum';
+  readonly statistic: 'Maximum' | 'Minimum' | 'Sum';
   readonly label: string;
 }
 
-export type WorkflowName = 'Unseal' | 'Rotation' | 'Compromise';
+export type WorkflowName = 'Unseal' | 'Rotation' | 'Compromise' | 'Expiry';
 export type ExecutionMetricName = 'ExecutionsStarted' | 'ExecutionsSucceeded' | 'ExecutionsFailed' | 'ExecutionsTimedOut' | 'ExecutionsAborted';
 
 /** An execution metric Step Functions publishes (namespace AWS/States, dimension StateMachineArn). */
@@ -123,6 +127,32 @@ export const DASHBOARD: DashboardDefinition = {
     ],
     [
       {
+        title: 'Soonest leaf: days to expiry',
+        description: 'The fewest days left of any service certificate, stored in its Secret or served by its endpoint, at the last expiry sweep; the LeafExpiring alarm fires at alarms.expiryDays (7) or fewer.',
+        view: 'number',
+        width: 6,
+        height: 6,
+        metrics: [{ source: 'certflow', metricName: Metrics.SoonestLeafDaysToExpiry, dimensions: { [Metrics.ClusterDimension]: 'cluster' }, statistic: 'Minimum', label: 'days' }],
+      },
+      {
+        title: 'Issuers: days to expiry',
+        description: 'Days left of every issuer (root, intermediates, mesh CA) at each expiry sweep, one line per issuer; the Root/Intermediate/MeshCaExpiring alarms watch those that still sign.',
+        view: 'graph',
+        width: 12,
+        height: 6,
+        metrics: [{ source: 'certflow', metricName: Metrics.IssuerDaysToExpiry, dimensions: { [Metrics.ClusterDimension]: 'cluster', [Metrics.IssuerRoleDimension]: 'any', [Metrics.IssuerDimension]: 'any' }, statistic: 'Minimum', label: 'days' }],
+      },
+      {
+        title: 'Unhealthy targets',
+        description: 'Targets whose Secret is missing or unreadable, whose endpoint is unreachable, or that serve another certificate than they store, at the last sweep (TargetsUnhealthy alarm).',
+        view: 'number',
+        width: 6,
+        height: 6,
+        metrics: [{ source: 'certflow', metricName: Metrics.UnhealthyTargets, dimensions: { [Metrics.ClusterDimension]: 'cluster' }, statistic: 'Maximum', label: 'targets' }],
+      },
+    ],
+    [
+      {
         title: 'Compromise responses',
         description: 'CompromiseResponse executions: reports admitted and started, contained (succeeded), failed, timed out and stopped.',
         view: 'graph',
@@ -137,6 +167,16 @@ export const DASHBOARD: DashboardDefinition = {
         width: 6,
         height: 6,
         metrics: executions('Compromise', ['ExecutionsFailed']),
+      },
+    ],
+    [
+      {
+        title: 'Expiry sweep runs',
+        description: 'ExpirySweep executions (daily and certflow expiry): a failed one means the expiry gauges are stale (ExpirySweepFailed alarm).',
+        view: 'graph',
+        width: 24,
+        height: 6,
+        metrics: executions('Expiry', ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed']),
       },
     ],
   ],

@@ -18,7 +18,7 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const COMMANDS = ['simulate', 'sandbox', 'plan', 'vault-init', 'unseal', 'rotate', 'status', 'compromise', 'version', 'completion'];
+const COMMANDS = ['simulate', 'sandbox', 'plan', 'vault-init', 'unseal', 'rotate', 'status', 'compromise', 'expiry', 'version', 'completion'];
 
 function badConfig(): string {
   const config = JSON.parse(readFileSync(SEED_CONFIG, 'utf8'));

@@ -57,12 +57,15 @@ describe('secrets and the Vault CA named in the config', () => {
     });
   });
 
-  it('lets exactly the functions with a Vault identity read the Vault login secret, and only the rotation functions read a cluster secret', () => {
+  it('lets exactly the functions with a Vault identity read the Vault login secret, and only the rotation functions and ExpiryTargets read a cluster secret', () => {
     const readers = secretReaders(template);
     const expected: Partial<Record<FunctionId, unknown[]>> = {};
     const vault = (functionId: FunctionId) => (vaultIdentityOf(functionId) ? [VAULT_SECRET] : []);
     for (const functionId of functionsOf('pki')) expected[functionId] = vault(functionId);
     for (const functionId of functionsOf('rotation')) expected[functionId] = [...vault(functionId), CLUSTER_SECRET];
+    // The expiry sweep: each function reads only what its one job needs (ExpiryReport reads neither).
+    expected.ExpiryIssuers = vault('ExpiryIssuers');
+    expected.ExpiryTargets = [CLUSTER_SECRET];
     expect(readers).toEqual(expected);
     // Only GetSecretValue: no DescribeSecret, ListSecrets or wildcard action.
     const raw = JSON.stringify(template.toJSON());

@@ -38,7 +38,8 @@ describe('the alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: Metrics.Namespace,
       MetricName: Metrics.VaultSealedNodes,
-      Dimensions: [{ Name: Metrics.ClusterDimension, Value: config.vault.clusterId }],
+      // Powertools puts the service name on every EMF document as a dimension: the stored metric carries it.
+      Dimensions: [{ Name: Metrics.ClusterDimension, Value: config.vault.clusterId }, { Name: Metrics.ServiceDimension, Value: Metrics.ServiceName }],
       Statistic: 'Maximum',
       Period: 60,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -56,7 +57,8 @@ describe('the alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: Metrics.Namespace,
       MetricName: Metrics.VaultImpostorNodes,
-      Dimensions: [{ Name: Metrics.ClusterDimension, Value: config.vault.clusterId }],
+      // Powertools puts the service name on every EMF document as a dimension: the stored metric carries it.
+      Dimensions: [{ Name: Metrics.ClusterDimension, Value: config.vault.clusterId }, { Name: Metrics.ServiceDimension, Value: Metrics.ServiceName }],
       Threshold: 1,
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',

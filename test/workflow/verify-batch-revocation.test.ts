@@ -1,4 +1,9 @@
 import NodeVault = require('node-vault');
+import { X509Certificate } from 'node:crypto';
+import type { LocalExecution } from '../../sandbox/runner/local-runner';
+import { Metrics } from '../../functions/contracts/functions';
+import type { ExpiryReportOutput } from '../../functions/contracts/expiry';
+import { DAY_MS, alarmNamed, breaches, emfOf, type Emf } from '../support/expiry-oracles';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { TargetPolicySchema } from '../../functions/contracts/target-policy';
 import { discoverTargets } from '../../functions/steps/discover-targets';
@@ -18,13 +23,17 @@ import { fanoutDepsOf, startFleetCloud } from '../support/local-cloud-fixture';
 /**
  * VerifyBatch against the sandbox's Vault: it reads every issuer's CRL itself, so a revoked leaf
  * is Revoked and a CRL past its nextUpdate is CrlStale (issue 12: production never passed CRLs),
- * and every declared name of a target must be covered, not only the first.
+ * and every declared name of a target must be covered, not only the first. The same fleet then
+ * serves the expiry sweep's workflow cases (issue 16): one sandbox for both, as the test budget asks.
  */
 jest.setTimeout(120_000);
 
+// One fleet for the file: the verification cases, then the expiry sweep's (which change it).
+let cloud: LocalCloud;
+let pki: SandboxPki;
+afterAll(async () => cloud?.sandbox.close());
+
 describe('VerifyBatch checks revocation and every declared name', () => {
-  let cloud: LocalCloud;
-  let pki: SandboxPki;
   let deps: FanoutDeps;
   let targets: Target[];
   let identity: ReturnType<typeof verifierIdentity>;
@@ -40,7 +49,6 @@ describe('VerifyBatch checks revocation and every declared name', () => {
     const policy = TargetPolicySchema.parse(JSON.parse((await cloud.runner.resolvedFunctionEnv('VerifyBatch'))[RotationEnvNames.TargetPolicy]!));
     targets = (await discoverTargets(adapters.clusters, policy, 'ecdsa-p256', silentLog)).targets;
   });
-  afterAll(async () => cloud?.sandbox.close());
 
   it('finds the seeded fleet valid with every issuer’s current CRL', async () => {
     const result = await verifyBatch(deps, { runId: 'crl-baseline', targets }, identity);
@@ -92,5 +100,113 @@ describe('VerifyBatch checks revocation and every declared name', () => {
     ]);
     expect(result.verdicts[0]!.detail).toContain(serial);
     expect(result.allValid).toBe(false);
+  });
+});
+
+describe('the expiry sweep on the same fleet, after the verification cases', () => {
+  let vault: NodeVault.client;
+  let clean: { execution: LocalExecution; report: ExpiryReportOutput; emf: Emf[] };
+  let swept: { execution: LocalExecution; report: ExpiryReportOutput; emf: Emf[] };
+  let before: string;
+  let servedBefore: string;
+  let sixDayLeaf: X509Certificate;
+  let shortIntermediate: X509Certificate;
+
+  async function sweep() {
+    const linesBefore = cloud.logLines().length;
+    const execution = await cloud.runner.run(cloud.runner.find('ExpiryWorkflow'), { trigger: 'test' });
+    return { execution, report: execution.output as ExpiryReportOutput, emf: emfOf(cloud.logLines().slice(linesBefore)) };
+  }
+
+  /** Every Secret's bytes and what Vault's API says of its issuers, default and stored certificates. */
+  async function state(): Promise<string> {
+    const secrets = cloud.sandbox.kubernetes.store.list('secrets').map((secret) => [secret.metadata?.namespace, secret.metadata?.name, secret.metadata?.resourceVersion, secret.data]);
+    const deployments = cloud.sandbox.kubernetes.store.list('deployments').map((deployment) => [deployment.metadata?.name, deployment.metadata?.resourceVersion]);
+    const mounts: unknown[] = [];
+    for (const mount of [cloud.sandbox.config.vault.rootMount, cloud.sandbox.config.vault.intermediateMount]) {
+      const ids = ((await vault.list(`${mount}/issuers`)) as { data: { keys: string[] } }).data.keys;
+      const issuers = await Promise.all(ids.map(async (id) => ((await vault.read(`${mount}/issuer/${id}`)) as { data: unknown }).data));
+      const certs = ((await vault.list(`${mount}/certs`).catch(() => ({ data: { keys: [] } }))) as { data: { keys: string[] } }).data.keys;
+      const revoked = ((await vault.list(`${mount}/certs/revoked`).catch(() => ({ data: { keys: [] } }))) as { data: { keys: string[] } }).data.keys;
+      mounts.push({ mount, issuers, config: ((await vault.read(`${mount}/config/issuers`)) as { data: unknown }).data, certs, revoked });
+    }
+    return JSON.stringify({ secrets, deployments, mounts });
+  }
+
+  beforeAll(async () => {
+    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+    clean = await sweep();
+
+    // backend's Secret gets a leaf with 6 days and a quarter left; its workload is not restarted,
+    // so its endpoint keeps serving the certificate it loaded: stale.
+    const { intermediateMount, rootMount, role } = cloud.sandbox.config.vault;
+    const deps = await fanoutDepsOf(cloud);
+    const cluster = deps.cluster('primary');
+    const secret = (await cluster.readSecret('econ-graph', 'backend-tls'))!;
+    servedBefore = new X509Certificate(secret.data['tls.crt']!).serialNumber;
+    // Issued three days back-dated (the role's not_before_duration, as Vault offers it), so it
+    // crosses its 7-day threshold now rather than being born inside that window.
+    const roleBefore = ((await vault.read(`${intermediateMount}/roles/${role}`)) as { data: Record<string, unknown> }).data;
+    await vault.write(`${intermediateMount}/roles/${role}`, { ...roleBefore, not_before_duration: '72h' });
+    const issued = (await vault.write(`${intermediateMount}/issue/${role}`, { common_name: 'backend.econ-graph.svc', ttl: '150h', key_type: 'ec', key_bits: 256 })) as {
+      data: { certificate: string; private_key: string; issuing_ca: string; ca_chain: string[] };
+    };
+    sixDayLeaf = new X509Certificate(issued.data.certificate);
+    await vault.write(`${intermediateMount}/roles/${role}`, roleBefore);
+    await cluster.writeSecret({ ...secret, data: { ...secret.data, 'tls.crt': Buffer.from(`${issued.data.certificate}\n${issued.data.issuing_ca}\n`), 'tls.key': Buffer.from(issued.data.private_key) } }, secret);
+
+    // An intermediate with 100 days left, imported beside the active one (not default): it can
+    // sign, so the 180-day intermediate threshold applies to it.
+    const csr = (await vault.write(`${intermediateMount}/issuers/generate/intermediate/internal`, { common_name: 'EconGraph Short Intermediate', key_type: 'ec', key_bits: 256 })) as { data: { csr: string } };
+    const signed = (await vault.write(`${rootMount}/root/sign-intermediate`, { csr: csr.data.csr, common_name: 'EconGraph Short Intermediate', ttl: '2400h' })) as { data: { certificate: string; issuing_ca: string } };
+    await vault.write(`${intermediateMount}/issuers/import/bundle`, { pem_bundle: `${signed.data.certificate}\n${signed.data.issuing_ca}` });
+    shortIntermediate = new X509Certificate(signed.data.certificate);
+
+    before = await state();
+    swept = await sweep();
+  });
+
+  it('finds the fleet healthy before any certificate is changed, with no alarm threshold met', () => {
+    expect(clean.execution.status).toBe('SUCCEEDED');
+    expect(clean.report.unhealthy).toEqual([]);
+    expect(clean.report.breaches).toEqual([]);
+    // The seeded 30-day leaves are born inside their 30-day window: no event announces each renewal.
+    expect(clean.report.events).toEqual([]);
+    expect(breaches(alarmNamed(cloud, 'LeafExpiring'), clean.emf)).toBe(false);
+    expect(breaches(alarmNamed(cloud, 'TargetsUnhealthy'), clean.emf)).toBe(false);
+  });
+
+  it('publishes days to expiry per target and per issuer, matching each certificate’s notAfter', () => {
+    const stored = swept.emf.find((document) => document.dimensions[Metrics.TargetDimension] === 'primary/econ-graph/backend-tls' && document.dimensions[Metrics.CopyDimension] === 'stored')!;
+    const expected = (Date.parse(sixDayLeaf.validTo) - swept.execution.startedAt.getTime()) / DAY_MS;
+    expect(stored.metrics[Metrics.TargetDaysToExpiry]).toBeCloseTo(expected, 1);
+    const issuerDays = swept.emf.filter((document) => Metrics.IssuerDaysToExpiry in document.metrics).map((document) => document.dimensions[Metrics.IssuerRoleDimension]);
+    expect(new Set(issuerDays)).toEqual(new Set(['root', 'intermediate']));
+  });
+
+  it('raises the leaf alarm for a leaf at 6 days, and emits Certificate Expiring at its 7-day threshold', () => {
+    expect(breaches(alarmNamed(cloud, 'LeafExpiring'), swept.emf)).toBe(true);
+    expect(swept.report.breaches).toContainEqual(expect.objectContaining({ alarm: 'LeafExpiring', id: 'primary/econ-graph/backend-tls' }));
+    const events = cloud.sandbox.eventBridge.events({ detailType: 'Certificate Expiring' }).filter((event) => event.detail.runId === swept.execution.name);
+    expect(events.map((event) => [event.detail.id, event.detail.copy, event.detail.thresholdDays])).toEqual([['primary/econ-graph/backend-tls', 'stored', 7]]);
+    expect(events[0]!.detail.serial).toBe(sixDayLeaf.serialNumber.toLowerCase().match(/../g)!.join(':'));
+  });
+
+  it('raises the intermediate alarm for a signing intermediate within its 180-day threshold', () => {
+    expect(breaches(alarmNamed(cloud, 'IntermediateExpiring'), swept.emf)).toBe(true);
+    expect(breaches(alarmNamed(cloud, 'IntermediateExpiring'), clean.emf)).toBe(false);
+    const serial = shortIntermediate.serialNumber.toLowerCase().match(/../g)!.join(':');
+    expect(swept.report.breaches.filter((breach) => breach.alarm === 'IntermediateExpiring').map((breach) => breach.detail)).toEqual([expect.stringContaining(serial)]);
+  });
+
+  it('flags the target that serves another certificate than it stores as unhealthy', () => {
+    expect(swept.report.unhealthy.map((entry) => [entry.id, entry.health])).toEqual([['primary/econ-graph/backend-tls', 'StaleServedCertificate']]);
+    expect(swept.report.unhealthy[0]!.detail).toContain(servedBefore.toLowerCase().match(/../g)!.join(':'));
+    expect(breaches(alarmNamed(cloud, 'TargetsUnhealthy'), swept.emf)).toBe(true);
+  });
+
+  it('changes nothing: every Secret’s bytes and Vault’s issuers, default and certificates are as before', async () => {
+    expect(swept.execution.status).toBe('SUCCEEDED');
+    expect(await state()).toBe(before);
   });
 });
