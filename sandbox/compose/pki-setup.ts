@@ -35,6 +35,10 @@ export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Prom
   const client = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
+  // auto_rebuild on both mounts, as Vault advises for large CRLs: a revoke then no longer rebuilds
+  // every CRL inline (VAULT_API.md 4.12), and the compromise response rotates each mount's CRL
+  // once after revoking everything (4.13 crl/rotate).
+  for (const mount of [config.vault.rootMount, config.vault.intermediateMount]) await client.write(`${mount}/config/crl`, { auto_rebuild: true });
   // The shipped policy, exactly as an operator applies it (`vault policy write certflow deploy/vault/certflow.json`):
   // every function's token carries it, and the emulator enforces it on every path.
   await client.write(`sys/policies/acl/${CERTFLOW_VAULT_POLICY}`, { policy: readFileSync(join(repoRoot(), 'deploy', 'vault', 'certflow.json'), 'utf8') });

@@ -87,7 +87,7 @@ async function runTidy(mount: PkiMount, status: TidyStatus, request: TidyRequest
       if (request.issuerAssocs && record.revocation.issuerId === '') {
         for (const issuer of mount.issuerList()) {
           if (await isSignedBy(record.cert, issuer.cert)) {
-            record.revocation = { ...record.revocation, issuerId: issuer.id };
+            mount.markRevoked(record, { ...record.revocation, issuerId: issuer.id });
             crlDirty = true;
             break;
           }
@@ -95,12 +95,12 @@ async function runTidy(mount: PkiMount, status: TidyStatus, request: TidyRequest
         if (record.revocation.issuerId === '') status.missingIssuerCert += 1;
       }
       if (request.revokedCerts && expired) {
-        mount.certs.delete(record.serial);
+        mount.forgetCert(record.serial);
         status.revokedCertDeleted += 1;
         crlDirty = true;
       }
     } else if (request.certStore && expired) {
-      mount.certs.delete(record.serial);
+      mount.forgetCert(record.serial);
       status.certStoreDeleted += 1;
     }
   }
