@@ -5,6 +5,7 @@ import { EnvNames } from '../functions/contracts/env';
 import { PreemptEnvNames, functionsOf, type FunctionId } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import type { CertflowConfig } from './config';
+import { stormControlOf } from './storm-control';
 import { pkiEnvironment as pkiEnvironmentOf } from './pki-environment';
 import { UnsealAlarms } from './constructs/alarms';
 import { CertflowDashboard } from './dashboards/cloudwatch-dashboard';
@@ -85,6 +86,7 @@ export class CertflowStack extends Stack {
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.TargetConcurrency]: String(config.policy.targetConcurrency),
+      [RotationEnvNames.StormControl]: JSON.stringify(stormControlOf(config.policy)),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
       [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
       [RotationEnvNames.MaxRolloutChecks]: String(config.policy.maxRolloutChecks),

@@ -218,8 +218,24 @@ export const ConfigSchema = z
          * @default 8
          */
         targetConcurrency: z.number().int().min(1).max(64).default(8),
+        /**
+         * The rollout budget: at most this many workloads restarting at once, per cluster and per
+         * namespace, across the whole fan-out. Each of the `concurrency` batches gets an equal
+         * share, so each bound must be at least `concurrency`. Absent: no bound (every renewed
+         * workload of a batch restarts at once).
+         */
+        rolloutBudget: z.strictObject({ perCluster: z.number().int().min(1).max(10_000), perNamespace: z.number().int().min(1).max(10_000) }).optional(),
+        /** Vault issuances started per second by the whole fan-out (shared by the batches as above). Absent: no bound. */
+        issuanceBudget: z.strictObject({ perSecond: z.number().positive().max(10_000) }).optional(),
+        /**
+         * Spreads renewals over the window: a certificate's renewal time moves later by up to this
+         * fraction of `pki.renewBefore`, by its serial, so certificates issued together are not all
+         * renewed, and do not all expire, together. 0 renews exactly `renewBefore` before notAfter.
+         * @default 0
+         */
+        renewalJitter: z.number().min(0).max(0.9).default(0),
       })
-      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120, targetConcurrency: 8 }),
+      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120, targetConcurrency: 8, renewalJitter: 0 }),
     schedules: z
       .strictObject({
         unseal: ScheduleExpression.default(DEFAULT_SCHEDULES.unseal),
@@ -288,6 +304,16 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['kubernetes', 'targets', 'clusters', index, 'cluster'], message: `cluster ${declared.cluster} is not in kubernetes.clusters` });
       }
     });
+    const budget = config.policy.rolloutBudget;
+    for (const scope of ['perCluster', 'perNamespace'] as const) {
+      if (budget && budget[scope] < config.policy.concurrency) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policy', 'rolloutBudget', scope],
+          message: `is ${budget[scope]}, below policy.concurrency (${config.policy.concurrency}): each batch running at once needs at least one restart; lower policy.concurrency or raise the budget`,
+        });
+      }
+    }
     // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
     const pki = config.pki;
     if (seconds(pki.renewBefore) >= seconds(pki.leafTtl)) {

@@ -30,6 +30,7 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
         log,
       }),
       targetConcurrency: rotationEnv[RotationEnvNames.TargetConcurrency],
+      storm: rotationEnv[RotationEnvNames.StormControl],
     },
     ledger: new DynamoDbLedger(dynamoDbClientFromEnv(env), rotationEnv[RotationEnvNames.LedgerTable]),
     batchSize: rotationEnv[RotationEnvNames.BatchSize],

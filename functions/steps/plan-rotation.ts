@@ -1,6 +1,6 @@
 import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
-import { decideRenewal } from '../domain/renewal-policy';
+import { serialPosition, decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
 import { planBatches } from '../domain/target-batches';
 import { defaultKeyAlgorithmOf } from '../domain/target-policy';
@@ -51,6 +51,7 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
       now,
       renewBeforeSeconds: fanout.settings.renewBeforeSeconds,
       forced: run.forceRenewal || intermediateDue,
+      ...(leaf && fanout.storm?.renewalJitter ? { jitter: { fraction: fanout.storm.renewalJitter, position: serialPosition(leaf.serial) } } : {}),
     });
     reasons[target.id] = decision.reason;
     if (decision.due) due.push(target);
