@@ -191,6 +191,21 @@ export const ConfigSchema = z
       renewBefore: Duration,
       keyAlgorithm: KeyAlgorithmSchema.default('ecdsa-p256'),
       organization: z.string().min(1),
+      /**
+       * Issuers the intermediate mount may hold (the root's copy included); a rotation that would
+       * add one more is refused with IssuerLimitReachedError. A compromise response is never refused.
+       * @default 50
+       */
+      maxIssuersPerMount: z.number().int().min(3).max(1000).default(50),
+      /**
+       * How long a retired issuer is kept after its last leaf expired: a relying party may hold its
+       * last CRL until that CRL's nextUpdate (Vault's CRL expiry, 72h by default). @default '72h'
+       */
+      retiredIssuerGrace: Duration.default('72h'),
+      /** Vault's own tidy, which certflow keeps configured on both mounts (`config/auto-tidy`). Set `false` to leave it alone. @default every 12h, 72h safety buffer, expired issuers after 1 year */
+      autoTidy: z
+        .union([z.literal(false), z.strictObject({ interval: Duration.default('12h'), safetyBuffer: Duration.default('72h'), issuerSafetyBuffer: Duration.default('8760h') })])
+        .default({ interval: '12h', safetyBuffer: '72h', issuerSafetyBuffer: '8760h' }),
     }),
     kubernetes: z.strictObject({
       /** certflow's own namespace (its verifier identity; Preflight reads its trust bundle there). */

@@ -95,7 +95,24 @@ export const PkiEnvNames = {
   RotationPeriodSeconds: 'CERTFLOW_PKI_ROTATION_PERIOD_SECONDS',
   LeafTtlSeconds: 'CERTFLOW_PKI_LEAF_TTL_SECONDS',
   RenewBeforeSeconds: 'CERTFLOW_PKI_RENEW_BEFORE_SECONDS',
+  /** Issuers the intermediate mount may hold before a rotation refuses to add one (config pki.maxIssuersPerMount). */
+  MaxIssuersPerMount: 'CERTFLOW_PKI_MAX_ISSUERS_PER_MOUNT',
+  /** How long after its last leaf expired a retired issuer is kept (config pki.retiredIssuerGrace), in seconds. */
+  RetiredIssuerGraceSeconds: 'CERTFLOW_PKI_RETIRED_ISSUER_GRACE_SECONDS',
+  /** Vault's own tidy schedule, JSON (config pki.autoTidy). */
+  AutoTidy: 'CERTFLOW_PKI_AUTO_TIDY',
 } as const;
+
+/**
+ * Vault's scheduled tidy (`config/auto-tidy`, VAULT_API.md 4.14): expired certificates, expired
+ * revoked entries and their issuer associations, and expired issuers (never the default; keys kept).
+ */
+export const AutoTidySchema = z.strictObject({
+  intervalSeconds: z.number().int().positive(),
+  safetyBufferSeconds: z.number().int().positive(),
+  issuerSafetyBufferSeconds: z.number().int().positive(),
+});
+export type AutoTidy = z.infer<typeof AutoTidySchema>;
 
 const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
   z
@@ -125,6 +142,9 @@ export const PkiEnvSchema = z.object({
   [PkiEnvNames.RotationPeriodSeconds]: z.coerce.number().int().positive(),
   [PkiEnvNames.LeafTtlSeconds]: z.coerce.number().int().positive(),
   [PkiEnvNames.RenewBeforeSeconds]: z.coerce.number().int().positive(),
+  [PkiEnvNames.MaxIssuersPerMount]: z.coerce.number().int().min(2).default(50),
+  [PkiEnvNames.RetiredIssuerGraceSeconds]: z.coerce.number().int().min(0).default(72 * 3600),
+  [PkiEnvNames.AutoTidy]: jsonObjectOf(AutoTidySchema).optional(),
 });
 export type PkiEnv = z.infer<typeof PkiEnvSchema>;
 
@@ -140,6 +160,12 @@ export interface PkiSettings {
   rotationPeriodSeconds: number;
   leafTtlSeconds: number;
   renewBeforeSeconds: number;
+  /** @default 50 */
+  maxIssuersPerMount?: number;
+  /** @default 72 hours */
+  retiredIssuerGraceSeconds?: number;
+  /** Vault's auto-tidy as certflow keeps it configured on both mounts; absent: left as it is. */
+  autoTidy?: AutoTidy;
 }
 
 export function pkiSettingsFrom(env: PkiEnv): PkiSettings {
@@ -155,5 +181,8 @@ export function pkiSettingsFrom(env: PkiEnv): PkiSettings {
     rotationPeriodSeconds: env[PkiEnvNames.RotationPeriodSeconds],
     leafTtlSeconds: env[PkiEnvNames.LeafTtlSeconds],
     renewBeforeSeconds: env[PkiEnvNames.RenewBeforeSeconds],
+    maxIssuersPerMount: env[PkiEnvNames.MaxIssuersPerMount],
+    retiredIssuerGraceSeconds: env[PkiEnvNames.RetiredIssuerGraceSeconds],
+    ...(env[PkiEnvNames.AutoTidy] ? { autoTidy: env[PkiEnvNames.AutoTidy] } : {}),
   };
 }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
 import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
+import { issuerHygiene } from './issuer-hygiene';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
 
@@ -30,6 +31,7 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   const activeIssuer = await runtime.fanout.pki.defaultIssuer(runtime.fanout.settings.intermediateMount);
   if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
+  const hygiene = await issuerHygiene({ ...deps, concurrency: runtime.fanout.targetConcurrency ?? 8 });
   const services = await servicesOf(runtime, run.runId);
   const waves = await wavesOf(runtime, run.runId);
   const detail: RotationEventDetail = {
@@ -37,6 +39,7 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
     trigger: run.trigger,
     outcome: 'Succeeded',
     ...(waves.length ? { waves } : {}),
+    issuers: { mount: hygiene.mount, count: hygiene.issuers, bound: hygiene.bound, deleted: hygiene.deleted, kept: hygiene.kept.length },
     intermediate: {
       rotated: Boolean(state.activated?.changed),
       previousIssuer: run.previousDefault,
