@@ -21,6 +21,7 @@ import { RotationSchedule } from './constructs/rotation-schedule';
 import { RotationWorkflow } from './constructs/rotation-workflow';
 import { RunTimeParameters } from './constructs/run-time-parameters';
 import { configSecrets, grantSecretReads } from './constructs/secret-reads';
+import { EventNotifications } from './constructs/event-notifications';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -130,6 +131,8 @@ export class CertflowStack extends Stack {
     });
 
     const notifications = new Notifications(this, 'Notifications', { deploymentName: config.name });
+    // The events a person acts on reach the same topic as the alarms, each naming its run and runbook step.
+    new EventNotifications(this, 'EventNotifications', { bus: bus.bus, topic: notifications.topic, topicKey: notifications.key, deploymentName: config.name });
     new UnsealAlarms(this, 'UnsealAlarms', {
       deploymentName: config.name,
       clusterId: config.vault.clusterId,
