@@ -67,9 +67,12 @@ export class CertflowStack extends Stack {
 
     // Values that may change without a deployment reach the functions through SSM parameters.
     const runTime = new RunTimeParameters(this, 'RunTimeValues', { deploymentName: config.name });
+    const clustersValue = runTime.clustersValue(config.kubernetes.clusters);
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
-      [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      ...(config.vault.nodes ? { [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes) } : {}),
+      // Discovery reads the Vault StatefulSet's pods in its cluster, reached as the rotation reaches it.
+      ...(config.vault.discovery ? { [EnvNames.VaultDiscovery]: JSON.stringify(config.vault.discovery), [RotationEnvNames.Clusters]: clustersValue } : {}),
       // The configured identity UnsealNode and Preflight check before a share leaves KMS (issue 13 item 1).
       [EnvNames.VaultThreshold]: String(config.vault.threshold),
       [EnvNames.VaultShares]: String(config.vault.shares),
@@ -83,7 +86,7 @@ export class CertflowStack extends Stack {
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,
       [RotationEnvNames.EventBus]: bus.bus.eventBusName,
-      [RotationEnvNames.Clusters]: runTime.clustersValue(config.kubernetes.clusters),
+      [RotationEnvNames.Clusters]: clustersValue,
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.TargetConcurrency]: String(config.policy.targetConcurrency),
@@ -116,6 +119,8 @@ export class CertflowStack extends Stack {
     const secrets = configSecrets(config);
     grantSecretReads([...functionsOf('pki'), ...functionsOf('rotation')].map((functionId) => functions.get(functionId)), secrets.vaultAuth);
     grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
+    // With discovery the Unseal functions list the Vault pods: they read that cluster's credential too.
+    if (config.vault.discovery) grantSecretReads(functionsOf('unseal').map((functionId) => functions.get(functionId)), configSecrets({ ...config, kubernetes: { ...config.kubernetes, clusters: config.kubernetes.clusters.filter((cluster) => cluster.name === config.vault.discovery?.cluster) } }).clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       logRetention,
@@ -201,7 +206,7 @@ export class CertflowStack extends Stack {
       topic: notifications.topic,
     });
 
-    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine } });
+    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: (config.vault.nodes ?? []).map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine } });
 
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });

@@ -150,7 +150,24 @@ export const ConfigSchema = z
       address: HttpsUrl.describe('the load-balanced API address (never used for unseal)'),
       /** The Vault listeners' CA (PEM), pinned in every function and the CLI. @default the public roots (not for a regulated account) */
       caCertificate: CaCertificatePem.optional(),
-      nodes: z.array(ConfigVaultNodeSchema).min(1),
+      /** Each node's own address; leave out when `discovery` finds them. */
+      nodes: z.array(ConfigVaultNodeSchema).min(1).optional(),
+      /**
+       * The nodes from the Vault StatefulSet's pods instead (DESIGN.md Unseal step 1): the pods in
+       * `namespace` matching `labelSelector` that `statefulSet` controls, each addressed at its pod
+       * IP and its container port named `portName`. A pod that matches but fails any of these is
+       * refused and logged, never contacted.
+       */
+      discovery: z
+        .strictObject({
+          cluster: ClusterNameSchema,
+          namespace: DnsLabel,
+          labelSelector: z.string().min(1).max(1000),
+          statefulSet: DnsLabel,
+          portName: z.string().min(1).max(15).default('https'),
+          scheme: z.enum(['https', 'http']).default('https'),
+        })
+        .optional(),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),
       shares: z.number().int().min(1).max(255).default(5),
       /**
@@ -303,7 +320,13 @@ export const ConfigSchema = z
     if (config.vault.threshold > config.vault.shares) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'threshold'], message: 'must not exceed vault.shares' });
     }
-    const ids = config.vault.nodes.map((node) => node.id);
+    if (!config.vault.nodes === !config.vault.discovery) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'nodes'], message: 'give exactly one of vault.nodes and vault.discovery' });
+    }
+    if (config.vault.discovery && !config.kubernetes.clusters.some((cluster) => cluster.name === config.vault.discovery?.cluster)) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'discovery', 'cluster'], message: `cluster ${config.vault.discovery.cluster} is not in kubernetes.clusters` });
+    }
+    const ids = (config.vault.nodes ?? []).map((node) => node.id);
     if (new Set(ids).size !== ids.length) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'nodes'], message: 'node ids must be unique' });
     }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ClusterNameSchema } from './clusters';
 
 /**
  * Environment variable names shared by the constructs in lib/ (which set them) and the handlers
@@ -11,6 +12,8 @@ export const EnvNames = {
   VaultClusterId: 'CERTFLOW_VAULT_CLUSTER_ID',
   /** JSON array of {id, url}: each Vault node's own address, never the load balancer. */
   VaultNodes: 'CERTFLOW_VAULT_NODES',
+  /** Where to find the Vault nodes instead (config vault.discovery), JSON; with it, VaultNodes is not set. */
+  VaultDiscovery: 'CERTFLOW_VAULT_DISCOVERY',
   /** PEM bundle that signs the Vault listeners' certificates (optional: system roots otherwise). */
   VaultCaPem: 'CERTFLOW_VAULT_CA_PEM',
   /** The configured unseal threshold: never more shares are decrypted or sent, and a node reporting another `t` is refused. */
@@ -55,10 +58,41 @@ const jsonArrayOf = <T extends z.ZodType>(item: T) =>
     })
     .pipe(z.array(item).min(1));
 
+const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/**
+ * Vault nodes from the Vault StatefulSet's pods (config vault.discovery): the cluster (as the
+ * rotation functions reach it), the namespace, the label selector, the StatefulSet that must own
+ * each pod, and the named container port each node listens on.
+ */
+export const VaultDiscoverySchema = z.strictObject({
+  /** A cluster of the Clusters variable (RotationEnvNames.Clusters), which the function also gets. */
+  cluster: ClusterNameSchema,
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+  labelSelector: z.string().min(1).max(1000),
+  statefulSet: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/),
+  portName: z.string().min(1).max(15).default('https'),
+  scheme: z.enum(['https', 'http']).default('https'),
+});
+export type VaultDiscovery = z.infer<typeof VaultDiscoverySchema>;
+
 /** What the unseal functions need from their environment. */
 export const UnsealEnvSchema = z.object({
   [EnvNames.VaultClusterId]: z.string().min(1),
-  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema),
+  /** Absent when the nodes are discovered (VaultDiscovery); one of the two is always set (lib/config.ts). */
+  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema).optional(),
+  [EnvNames.VaultDiscovery]: jsonObjectOf(VaultDiscoverySchema).optional(),
   [EnvNames.VaultCaPem]: z.string().optional(),
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
   // Required: without them a node's self-reported `t` would decide how many shares leave KMS.
@@ -114,18 +148,6 @@ export const AutoTidySchema = z.strictObject({
 });
 export type AutoTidy = z.infer<typeof AutoTidySchema>;
 
-const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
 
 /** What the PKI functions need from their environment. */
 export const PkiEnvSchema = z.object({
