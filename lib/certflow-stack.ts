@@ -5,6 +5,7 @@ import { EnvNames, PkiEnvNames } from '../functions/contracts/env';
 import { FunctionIds, PreemptEnvNames, functionsOf, vaultIdentityOf, type FunctionId } from '../functions/contracts/functions';
 import { RotationEnvNames } from '../functions/contracts/rotation-env';
 import type { CertflowConfig } from './config';
+import { stormControlOf } from './storm-control';
 import { pkiEnvironment as pkiEnvironmentOf, vaultAuthOf } from './pki-environment';
 import { UnsealAlarms } from './constructs/alarms';
 import { CertflowDashboard } from './dashboards/cloudwatch-dashboard';
@@ -20,6 +21,7 @@ import { RotationSchedule } from './constructs/rotation-schedule';
 import { RotationWorkflow } from './constructs/rotation-workflow';
 import { RunTimeParameters } from './constructs/run-time-parameters';
 import { configSecrets, grantSecretReads } from './constructs/secret-reads';
+import { EventNotifications } from './constructs/event-notifications';
 import { UnsealKeys } from './constructs/unseal-keys';
 import { UnsealSchedule } from './constructs/unseal-schedule';
 import { UnsealWorkflow } from './constructs/unseal-workflow';
@@ -85,9 +87,12 @@ export class CertflowStack extends Stack {
 
     // Values that may change without a deployment reach the functions through SSM parameters.
     const runTime = new RunTimeParameters(this, 'RunTimeValues', { deploymentName: config.name, keyAdministration });
+    const clustersValue = runTime.clustersValue(config.kubernetes.clusters);
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
-      [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
+      ...(config.vault.nodes ? { [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes) } : {}),
+      // Discovery reads the Vault StatefulSet's pods in its cluster, reached as the rotation reaches it.
+      ...(config.vault.discovery ? { [EnvNames.VaultDiscovery]: JSON.stringify(config.vault.discovery), [RotationEnvNames.Clusters]: clustersValue } : {}),
       // The configured identity UnsealNode and Preflight check before a share leaves KMS (issue 13 item 1).
       [EnvNames.VaultThreshold]: String(config.vault.threshold),
       [EnvNames.VaultShares]: String(config.vault.shares),
@@ -101,10 +106,11 @@ export class CertflowStack extends Stack {
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,
       [RotationEnvNames.EventBus]: bus.bus.eventBusName,
-      [RotationEnvNames.Clusters]: runTime.clustersValue(config.kubernetes.clusters),
+      [RotationEnvNames.Clusters]: clustersValue,
       [RotationEnvNames.TrustBundleConfigMap]: config.kubernetes.trustBundleConfigMap,
       [RotationEnvNames.BatchSize]: String(config.policy.batchSize),
       [RotationEnvNames.TargetConcurrency]: String(config.policy.targetConcurrency),
+      [RotationEnvNames.StormControl]: JSON.stringify(stormControlOf(config.policy)),
       [RotationEnvNames.Namespace]: config.kubernetes.namespace,
       [RotationEnvNames.TargetPolicy]: JSON.stringify(config.kubernetes.targets),
       [RotationEnvNames.MaxRolloutChecks]: String(config.policy.maxRolloutChecks),
@@ -163,6 +169,8 @@ export class CertflowStack extends Stack {
     grantSecretReads(functionsOf('rotation').map((functionId) => functions.get(functionId)), secrets.clusters);
     grantSecretReads([functions.get('ExpiryIssuers')], secrets.vaultAuth);
     grantSecretReads([functions.get('ExpiryTargets')], secrets.clusters);
+    // With discovery the Unseal functions list the Vault pods: they read that cluster's credential too.
+    if (config.vault.discovery) grantSecretReads(functionsOf('unseal').map((functionId) => functions.get(functionId)), configSecrets({ ...config, kubernetes: { ...config.kubernetes, clusters: config.kubernetes.clusters.filter((cluster) => cluster.name === config.vault.discovery?.cluster) } }).clusters);
 
     this.unsealWorkflow = new UnsealWorkflow(this, 'UnsealWorkflow', {
       logRetention,
@@ -179,6 +187,8 @@ export class CertflowStack extends Stack {
     });
 
     const notifications = new Notifications(this, 'Notifications', { deploymentName: config.name });
+    // The events a person acts on reach the same topic as the alarms, each naming its run and runbook step.
+    new EventNotifications(this, 'EventNotifications', { bus: bus.bus, topic: notifications.topic, topicKey: notifications.key, deploymentName: config.name });
     new UnsealAlarms(this, 'UnsealAlarms', {
       deploymentName: config.name,
       clusterId: config.vault.clusterId,
@@ -274,7 +284,6 @@ export class CertflowStack extends Stack {
       reportFunction: functions.get('ExpiryReport'),
       eventBus: bus.bus,
     });
-    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine, Expiry: this.expiryWorkflow.stateMachine } });
     const expirySchedule = new ExpirySchedule(this, 'ExpirySchedule', { stateMachine: this.expiryWorkflow.stateMachine, expression: config.schedules.expirySweep });
     new ExpiryAlarms(this, 'ExpiryAlarms', {
       deploymentName: config.name,
@@ -286,7 +295,7 @@ export class CertflowStack extends Stack {
       topic: notifications.topic,
     });
 
-    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: config.vault.nodes.map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine, Expiry: this.expiryWorkflow.stateMachine } });
+    new CertflowDashboard(this, 'Dashboard', { deploymentName: config.name, clusterId: config.vault.clusterId, nodeIds: (config.vault.nodes ?? []).map((node) => node.id), stateMachines: { Unseal: this.unsealWorkflow.stateMachine, Rotation: this.rotationWorkflow.stateMachine, Compromise: this.compromiseWorkflow.stateMachine, Expiry: this.expiryWorkflow.stateMachine } });
 
     const output = (name: keyof typeof StackOutputs, value: string, description: string) =>
       new CfnOutput(this, StackOutputs[name], { value, description });

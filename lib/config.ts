@@ -226,7 +226,24 @@ export const ConfigSchema = z
       address: HttpsUrl.describe('the load-balanced API address (never used for unseal)'),
       /** The Vault listeners' CA (PEM), pinned in every function and the CLI. @default the public roots (not for a regulated account) */
       caCertificate: CaCertificatePem.optional(),
-      nodes: z.array(ConfigVaultNodeSchema).min(1),
+      /** Each node's own address; leave out when `discovery` finds them. */
+      nodes: z.array(ConfigVaultNodeSchema).min(1).optional(),
+      /**
+       * The nodes from the Vault StatefulSet's pods instead (DESIGN.md Unseal step 1): the pods in
+       * `namespace` matching `labelSelector` that `statefulSet` controls, each addressed at its pod
+       * IP and its container port named `portName`. A pod that matches but fails any of these is
+       * refused and logged, never contacted.
+       */
+      discovery: z
+        .strictObject({
+          cluster: ClusterNameSchema,
+          namespace: DnsLabel,
+          labelSelector: z.string().min(1).max(1000),
+          statefulSet: DnsLabel,
+          portName: z.string().min(1).max(15).default('https'),
+          scheme: z.enum(['https', 'http']).default('https'),
+        })
+        .optional(),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),
       shares: z.number().int().min(1).max(255).default(5),
       /**
@@ -273,6 +290,21 @@ export const ConfigSchema = z
       renewBefore: Duration,
       keyAlgorithm: KeyAlgorithmSchema.default('ecdsa-p256'),
       organization: z.string().min(1),
+      /**
+       * Issuers the intermediate mount may hold (the root's copy included); a rotation that would
+       * add one more is refused with IssuerLimitReachedError. A compromise response is never refused.
+       * @default 50
+       */
+      maxIssuersPerMount: z.number().int().min(3).max(1000).default(50),
+      /**
+       * How long a retired issuer is kept after its last leaf expired: a relying party may hold its
+       * last CRL until that CRL's nextUpdate (Vault's CRL expiry, 72h by default). @default '72h'
+       */
+      retiredIssuerGrace: Duration.default('72h'),
+      /** Vault's own tidy, which certflow keeps configured on both mounts (`config/auto-tidy`). Set `false` to leave it alone. @default every 12h, 72h safety buffer, expired issuers after 1 year */
+      autoTidy: z
+        .union([z.literal(false), z.strictObject({ interval: Duration.default('12h'), safetyBuffer: Duration.default('72h'), issuerSafetyBuffer: Duration.default('8760h') })])
+        .default({ interval: '12h', safetyBuffer: '72h', issuerSafetyBuffer: '8760h' }),
     }),
     kubernetes: z.strictObject({
       /** certflow's own namespace (its verifier identity; Preflight reads its trust bundle there). */
@@ -300,8 +332,24 @@ export const ConfigSchema = z
          * @default 8
          */
         targetConcurrency: z.number().int().min(1).max(64).default(8),
+        /**
+         * The rollout budget: at most this many workloads restarting at once, per cluster and per
+         * namespace, across the whole fan-out. Each of the `concurrency` batches gets an equal
+         * share, so each bound must be at least `concurrency`. Absent: no bound (every renewed
+         * workload of a batch restarts at once).
+         */
+        rolloutBudget: z.strictObject({ perCluster: z.number().int().min(1).max(10_000), perNamespace: z.number().int().min(1).max(10_000) }).optional(),
+        /** Vault issuances started per second by the whole fan-out (shared by the batches as above). Absent: no bound. */
+        issuanceBudget: z.strictObject({ perSecond: z.number().positive().max(10_000) }).optional(),
+        /**
+         * Spreads renewals over the window: a certificate's renewal time moves later by up to this
+         * fraction of `pki.renewBefore`, by its serial, so certificates issued together are not all
+         * renewed, and do not all expire, together. 0 renews exactly `renewBefore` before notAfter.
+         * @default 0
+         */
+        renewalJitter: z.number().min(0).max(0.9).default(0),
       })
-      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120, targetConcurrency: 8 }),
+      .default({ batchSize: 25, concurrency: 4, maxRolloutChecks: 120, targetConcurrency: 8, renewalJitter: 0 }),
     schedules: z
       .strictObject({
         unseal: ScheduleExpression.default(DEFAULT_SCHEDULES.unseal),
@@ -371,14 +419,20 @@ export const ConfigSchema = z
     }
     // Enough concurrency for the work certflow itself runs at once (policy.concurrency batches, one
     // UnsealNode per node), or the workflows would throttle themselves.
-    const needed = Math.max(config.policy.concurrency, config.vault.nodes.length);
+    const needed = Math.max(config.policy.concurrency, config.vault.nodes?.length ?? 1);
     if (config.functions.reservedConcurrency < needed) {
       ctx.addIssue({ code: 'custom', path: ['functions', 'reservedConcurrency'], message: `must be at least ${needed} (policy.concurrency and the number of Vault nodes)` });
     }
     for (const [functionId, value] of Object.entries(config.functions.reservedConcurrencyOf)) {
       if (value !== undefined && value < needed) ctx.addIssue({ code: 'custom', path: ['functions', 'reservedConcurrencyOf', functionId], message: `must be at least ${needed} (policy.concurrency and the number of Vault nodes)` });
     }
-    const ids = config.vault.nodes.map((node) => node.id);
+    if (!config.vault.nodes === !config.vault.discovery) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'nodes'], message: 'give exactly one of vault.nodes and vault.discovery' });
+    }
+    if (config.vault.discovery && !config.kubernetes.clusters.some((cluster) => cluster.name === config.vault.discovery?.cluster)) {
+      ctx.addIssue({ code: 'custom', path: ['vault', 'discovery', 'cluster'], message: `cluster ${config.vault.discovery.cluster} is not in kubernetes.clusters` });
+    }
+    const ids = (config.vault.nodes ?? []).map((node) => node.id);
     if (new Set(ids).size !== ids.length) {
       ctx.addIssue({ code: 'custom', path: ['vault', 'nodes'], message: 'node ids must be unique' });
     }
@@ -394,6 +448,16 @@ export const ConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['kubernetes', 'targets', 'clusters', index, 'cluster'], message: `cluster ${declared.cluster} is not in kubernetes.clusters` });
       }
     });
+    const budget = config.policy.rolloutBudget;
+    for (const scope of ['perCluster', 'perNamespace'] as const) {
+      if (budget && budget[scope] < config.policy.concurrency) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policy', 'rolloutBudget', scope],
+          message: `is ${budget[scope]}, below policy.concurrency (${config.policy.concurrency}): each batch running at once needs at least one restart; lower policy.concurrency or raise the budget`,
+        });
+      }
+    }
     // A leaf must never outlive its issuer (I6): the intermediate must outlast a full leaf plus the renewal window.
     const pki = config.pki;
     if (seconds(pki.renewBefore) >= seconds(pki.leafTtl)) {

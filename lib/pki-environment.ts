@@ -39,5 +39,16 @@ export function pkiEnvironment(config: CertflowConfig, group: VaultIdentityGroup
     [PkiEnvNames.RotationPeriodSeconds]: String(parseDuration(config.pki.intermediateRotationPeriod)),
     [PkiEnvNames.LeafTtlSeconds]: String(parseDuration(config.pki.leafTtl)),
     [PkiEnvNames.RenewBeforeSeconds]: String(parseDuration(config.pki.renewBefore)),
+    [PkiEnvNames.MaxIssuersPerMount]: String(config.pki.maxIssuersPerMount),
+    [PkiEnvNames.RetiredIssuerGraceSeconds]: String(parseDuration(config.pki.retiredIssuerGrace)),
+    ...(config.pki.autoTidy
+      ? {
+          [PkiEnvNames.AutoTidy]: JSON.stringify({
+            intervalSeconds: parseDuration(config.pki.autoTidy.interval),
+            safetyBufferSeconds: parseDuration(config.pki.autoTidy.safetyBuffer),
+            issuerSafetyBufferSeconds: parseDuration(config.pki.autoTidy.issuerSafetyBuffer),
+          }),
+        }
+      : {}),
   };
 }

@@ -6,6 +6,7 @@ import type { Log } from '../ports/log';
 import type { RotationRuntime } from '../steps/rotation-deps';
 import { parseEnvironment } from './parse-environment';
 import { buildUnsealAdapters } from './unseal-wiring';
+import { vaultNodesSource } from './vault-node-discovery';
 import { buildFanoutAdapters } from './fanout-wiring';
 import { DynamoDbLedger } from './aws/dynamodb-ledger';
 import { dynamoDbClientFromEnv } from './aws/dynamodb-client';
@@ -19,7 +20,7 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
   return {
     clusterId: unsealEnv[EnvNames.VaultClusterId],
     unseal: buildUnsealAdapters(unsealEnv, env),
-    vaultNodes: unsealEnv[EnvNames.VaultNodes],
+    vaultNodes: vaultNodesSource(unsealEnv, env, () => log),
     fanout: {
       ...buildFanoutAdapters({
         pkiEnv,
@@ -30,6 +31,7 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
         log,
       }),
       targetConcurrency: rotationEnv[RotationEnvNames.TargetConcurrency],
+      storm: rotationEnv[RotationEnvNames.StormControl],
     },
     ledger: new DynamoDbLedger(dynamoDbClientFromEnv(env), rotationEnv[RotationEnvNames.LedgerTable]),
     batchSize: rotationEnv[RotationEnvNames.BatchSize],

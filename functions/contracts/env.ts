@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ClusterNameSchema } from './clusters';
 
 /**
  * Environment variable names shared by the constructs in lib/ (which set them) and the handlers
@@ -11,6 +12,8 @@ export const EnvNames = {
   VaultClusterId: 'CERTFLOW_VAULT_CLUSTER_ID',
   /** JSON array of {id, url}: each Vault node's own address, never the load balancer. */
   VaultNodes: 'CERTFLOW_VAULT_NODES',
+  /** Where to find the Vault nodes instead (config vault.discovery), JSON; with it, VaultNodes is not set. */
+  VaultDiscovery: 'CERTFLOW_VAULT_DISCOVERY',
   /** PEM bundle that signs the Vault listeners' certificates (optional: system roots otherwise). */
   VaultCaPem: 'CERTFLOW_VAULT_CA_PEM',
   /** The configured unseal threshold: never more shares are decrypted or sent, and a node reporting another `t` is refused. */
@@ -55,10 +58,41 @@ const jsonArrayOf = <T extends z.ZodType>(item: T) =>
     })
     .pipe(z.array(item).min(1));
 
+const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/**
+ * Vault nodes from the Vault StatefulSet's pods (config vault.discovery): the cluster (as the
+ * rotation functions reach it), the namespace, the label selector, the StatefulSet that must own
+ * each pod, and the named container port each node listens on.
+ */
+export const VaultDiscoverySchema = z.strictObject({
+  /** A cluster of the Clusters variable (RotationEnvNames.Clusters), which the function also gets. */
+  cluster: ClusterNameSchema,
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+  labelSelector: z.string().min(1).max(1000),
+  statefulSet: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/),
+  portName: z.string().min(1).max(15).default('https'),
+  scheme: z.enum(['https', 'http']).default('https'),
+});
+export type VaultDiscovery = z.infer<typeof VaultDiscoverySchema>;
+
 /** What the unseal functions need from their environment. */
 export const UnsealEnvSchema = z.object({
   [EnvNames.VaultClusterId]: z.string().min(1),
-  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema),
+  /** Absent when the nodes are discovered (VaultDiscovery); one of the two is always set (lib/config.ts). */
+  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema).optional(),
+  [EnvNames.VaultDiscovery]: jsonObjectOf(VaultDiscoverySchema).optional(),
   [EnvNames.VaultCaPem]: z.string().optional(),
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
   // Required: without them a node's self-reported `t` would decide how many shares leave KMS.
@@ -101,20 +135,25 @@ export const PkiEnvNames = {
   RotationPeriodSeconds: 'CERTFLOW_PKI_ROTATION_PERIOD_SECONDS',
   LeafTtlSeconds: 'CERTFLOW_PKI_LEAF_TTL_SECONDS',
   RenewBeforeSeconds: 'CERTFLOW_PKI_RENEW_BEFORE_SECONDS',
+  /** Issuers the intermediate mount may hold before a rotation refuses to add one (config pki.maxIssuersPerMount). */
+  MaxIssuersPerMount: 'CERTFLOW_PKI_MAX_ISSUERS_PER_MOUNT',
+  /** How long after its last leaf expired a retired issuer is kept (config pki.retiredIssuerGrace), in seconds. */
+  RetiredIssuerGraceSeconds: 'CERTFLOW_PKI_RETIRED_ISSUER_GRACE_SECONDS',
+  /** Vault's own tidy schedule, JSON (config pki.autoTidy). */
+  AutoTidy: 'CERTFLOW_PKI_AUTO_TIDY',
 } as const;
 
-const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
+/**
+ * Vault's scheduled tidy (`config/auto-tidy`, VAULT_API.md 4.14): expired certificates, expired
+ * revoked entries and their issuer associations, and expired issuers (never the default; keys kept).
+ */
+export const AutoTidySchema = z.strictObject({
+  intervalSeconds: z.number().int().positive(),
+  safetyBufferSeconds: z.number().int().positive(),
+  issuerSafetyBufferSeconds: z.number().int().positive(),
+});
+export type AutoTidy = z.infer<typeof AutoTidySchema>;
+
 
 /** What the PKI functions need from their environment. */
 export const PkiEnvSchema = z.object({
@@ -131,6 +170,9 @@ export const PkiEnvSchema = z.object({
   [PkiEnvNames.RotationPeriodSeconds]: z.coerce.number().int().positive(),
   [PkiEnvNames.LeafTtlSeconds]: z.coerce.number().int().positive(),
   [PkiEnvNames.RenewBeforeSeconds]: z.coerce.number().int().positive(),
+  [PkiEnvNames.MaxIssuersPerMount]: z.coerce.number().int().min(2).default(50),
+  [PkiEnvNames.RetiredIssuerGraceSeconds]: z.coerce.number().int().min(0).default(72 * 3600),
+  [PkiEnvNames.AutoTidy]: jsonObjectOf(AutoTidySchema).optional(),
 });
 export type PkiEnv = z.infer<typeof PkiEnvSchema>;
 
@@ -146,6 +188,12 @@ export interface PkiSettings {
   rotationPeriodSeconds: number;
   leafTtlSeconds: number;
   renewBeforeSeconds: number;
+  /** @default 50 */
+  maxIssuersPerMount?: number;
+  /** @default 72 hours */
+  retiredIssuerGraceSeconds?: number;
+  /** Vault's auto-tidy as certflow keeps it configured on both mounts; absent: left as it is. */
+  autoTidy?: AutoTidy;
 }
 
 export function pkiSettingsFrom(env: PkiEnv): PkiSettings {
@@ -161,5 +209,8 @@ export function pkiSettingsFrom(env: PkiEnv): PkiSettings {
     rotationPeriodSeconds: env[PkiEnvNames.RotationPeriodSeconds],
     leafTtlSeconds: env[PkiEnvNames.LeafTtlSeconds],
     renewBeforeSeconds: env[PkiEnvNames.RenewBeforeSeconds],
+    maxIssuersPerMount: env[PkiEnvNames.MaxIssuersPerMount],
+    retiredIssuerGraceSeconds: env[PkiEnvNames.RetiredIssuerGraceSeconds],
+    ...(env[PkiEnvNames.AutoTidy] ? { autoTidy: env[PkiEnvNames.AutoTidy] } : {}),
   };
 }

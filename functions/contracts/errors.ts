@@ -194,6 +194,17 @@ export class IssuerStateConflictError extends CertflowError {
   readonly retryable = false;
 }
 
+/**
+ * The intermediate mount holds as many issuers as `pki.maxIssuersPerMount` allows, so a rotation
+ * does not create another (Vault slows down with every issuer it keeps, hashicorp/vault#22980):
+ * the hygiene in Finalize deletes retired issuers once their last leaf and CRL grace are over.
+ */
+export class IssuerLimitReachedError extends CertflowError {
+  override readonly name = 'IssuerLimitReachedError';
+  readonly code = 'ISSUER_LIMIT_REACHED';
+  readonly retryable = false;
+}
+
 /** No TLS session could be set up with a target's endpoint (refused, reset, timed out). */
 export class EndpointUnreachableError extends CertflowError {
   override readonly name = 'EndpointUnreachableError';
@@ -327,6 +338,7 @@ export const ErrorNames = {
   IssuerNotFound: 'IssuerNotFoundError',
   IntermediateInvalid: 'IntermediateInvalidError',
   IssuerStateConflict: 'IssuerStateConflictError',
+  IssuerLimitReached: 'IssuerLimitReachedError',
   EndpointUnreachable: 'EndpointUnreachableError',
   VerificationFailed: 'VerificationFailedError',
   RolloutTimeout: 'RolloutTimeoutError',

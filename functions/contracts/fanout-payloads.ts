@@ -36,6 +36,8 @@ export const CheckBatchOutputSchema = z.object({
   runId: RunIdSchema,
   done: z.boolean(),
   pending: z.array(z.object({ id: z.string(), waitingFor: z.string() })),
+  /** The restart wave this look started under a rollout budget (`cluster/namespace/workload`). */
+  restartedNow: z.array(z.string()).optional(),
 });
 export type CheckBatchOutput = z.infer<typeof CheckBatchOutputSchema>;
 

@@ -4,7 +4,11 @@ import { RunIdSchema } from './unseal-payloads';
 /** Payloads of the PKI steps: issuer ids, names, serials and dates only (I2). */
 const IssuerId = z.string().min(1).max(128);
 
-export const PrepareIntermediateInputSchema = z.object({ runId: RunIdSchema });
+export const PrepareIntermediateInputSchema = z.object({
+  runId: RunIdSchema,
+  /** A compromise response is never refused by the issuer bound (pki.maxIssuersPerMount): containment comes first. @default 'rotation' */
+  purpose: z.enum(['rotation', 'compromise']).default('rotation'),
+});
 export type PrepareIntermediateInput = z.infer<typeof PrepareIntermediateInputSchema>;
 
 export const PreparedIntermediateSchema = z.object({

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ClusterSpecListSchema } from './clusters';
 import { RotationEnvNames } from './rotation-env';
 import { TargetPolicySchema } from './target-policy';
+import { StormControlSchema } from './storm-control';
 
 const json = <T extends z.ZodType>(schema: T) =>
   z
@@ -23,6 +24,7 @@ export const RotationEnvSchema = z.object({
   [RotationEnvNames.TrustBundleConfigMap]: z.string().min(1),
   [RotationEnvNames.BatchSize]: z.coerce.number().int().min(1).max(500).default(25),
   [RotationEnvNames.TargetConcurrency]: z.coerce.number().int().min(1).max(64).default(8),
+  [RotationEnvNames.StormControl]: json(StormControlSchema).default({ renewalJitter: 0 }),
   [RotationEnvNames.Namespace]: z.string().min(1),
   [RotationEnvNames.TargetPolicy]: json(TargetPolicySchema),
   /** How many times the wait loop looks at a batch before RolloutTimeoutError (5 s apart in AWS: 10 minutes). */

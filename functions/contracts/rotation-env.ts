@@ -17,6 +17,8 @@ export const RotationEnvNames = {
   TrustBundleConfigMap: 'CERTFLOW_TRUST_BUNDLE_CONFIGMAP',
   /** Targets of one batch handled at once (config.policy.targetConcurrency), as a decimal string. */
   TargetConcurrency: 'CERTFLOW_TARGET_CONCURRENCY',
+  /** One batch's share of the storm budgets (contracts/storm-control.ts), as JSON. */
+  StormControl: 'CERTFLOW_STORM_CONTROL',
   /** Targets per batch (config.policy.batchSize), as a decimal string. */
   BatchSize: 'CERTFLOW_BATCH_SIZE',
   /** certflow's own namespace (config.kubernetes.namespace): its trust bundle is read at preflight. */

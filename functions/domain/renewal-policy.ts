@@ -50,6 +50,12 @@ export interface RenewalInput {
   renewBeforeSeconds: number;
   /** @default false */
   forced?: boolean;
+  /**
+   * Spreads renewals over the window (issue 16, cert-manager #7572): the renewal time moves later
+   * by `fraction` x renewBefore x `position`, where `position` in [0, 1) comes from the
+   * certificate's serial (serialPosition). @default no jitter
+   */
+  jitter?: { fraction: number; position: number };
 }
 
 export interface RenewalDecision {
@@ -127,7 +133,7 @@ const CHECKS: readonly Check[] = [doesNotExist, expired, forced, issuerRetiring,
 
 export function decideRenewal(input: RenewalInput): RenewalDecision {
   validate(input);
-  const at = input.certificate ? renewalTime(input.certificate.notBefore, input.certificate.notAfter, input.renewBeforeSeconds) : undefined;
+  const at = input.certificate ? jittered(renewalTime(input.certificate.notBefore, input.certificate.notAfter, input.renewBeforeSeconds), input) : undefined;
   const snapshot: Snapshot = at ? { ...input, renewalTime: at } : input;
   const withTime = (d: Omit<RenewalDecision, 'renewalTime'>): RenewalDecision => (at ? { ...d, renewalTime: at } : d);
   for (const check of CHECKS) {
@@ -135,6 +141,28 @@ export function decideRenewal(input: RenewalInput): RenewalDecision {
     if (decision) return withTime(decision);
   }
   return withTime({ due: false, reason: RenewalReasons.UpToDate, detail: `up to date; renews at ${at?.toISOString()}` });
+}
+
+/**
+ * The renewal time moved later within the window, truncated to whole seconds as renewalTime is.
+ * Never past notAfter minus the unjittered share of the window: the fraction is at most 0.9, so
+ * at least a tenth of renewBefore is always left to renew in.
+ */
+function jittered(at: Date, input: RenewalInput): Date {
+  if (!input.jitter || input.jitter.fraction <= 0 || !input.certificate) return at;
+  const windowMs = input.certificate.notAfter.getTime() - at.getTime();
+  const shiftMs = windowMs * Math.min(input.jitter.fraction, 0.9) * Math.min(Math.max(input.jitter.position, 0), 1 - Number.EPSILON);
+  return new Date(Math.floor((at.getTime() + shiftMs) / 1000) * 1000);
+}
+
+/**
+ * A certificate's place in [0, 1) for the jitter, from its serial: Vault's serials are random
+ * (VAULT_API.md 4.10), so the low 32 bits spread evenly, and the same certificate always lands at
+ * the same place (a plan run twice decides the same).
+ */
+export function serialPosition(serial: string): number {
+  const hex = serial.replace(/[^0-9a-f]/gi, '').slice(-8);
+  return hex ? Number.parseInt(hex, 16) / 2 ** (4 * hex.length) : 0;
 }
 
 function validate(input: RenewalInput): void {

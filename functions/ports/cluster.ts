@@ -44,8 +44,23 @@ export interface CertificateStatus {
   notAfter?: string;
 }
 
+/** What node discovery reads of a Pod (no spec beyond the container ports, no status beyond this). */
+export interface PodSummary {
+  name: string;
+  namespace: string;
+  phase: string;
+  ready: boolean;
+  podIp?: string;
+  /** The StatefulSet that owns it, from ownerReferences (controller: true). */
+  ownerStatefulSet?: string;
+  /** Every container's named ports. */
+  ports: Array<{ name: string; port: number }>;
+}
+
 export interface Cluster {
   readonly name: string;
+  /** The Pods of a namespace that match a label selector (Vault node discovery). */
+  listPods(namespace: string, labelSelector: string): Promise<PodSummary[]>;
   readSecret(namespace: string, name: string): Promise<SecretSnapshot | undefined>;
   /**
    * Creates or replaces the Secret; a 409 is retried after a fresh read. `current`, the snapshot

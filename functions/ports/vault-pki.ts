@@ -102,4 +102,21 @@ export interface VaultPki {
   roleExists(mount: string, role: string): Promise<boolean>;
   readCertificate(mount: string, serialNumber: string): Promise<{ certificatePem: string; revocationTime: number } | undefined>;
   tidy(mount: string, flags: Record<string, boolean>): Promise<{ started: boolean; warnings: string[] }>;
+  /** `DELETE issuer/:ref` (4.9): the key stays; revoked leaves it signed are listed by the default's CRL from then on. */
+  deleteIssuer(mount: string, ref: string): Promise<{ warnings: string[] }>;
+  /** `config/auto-tidy` (4.14): Vault's own tidy schedule, read as Vault answers it. */
+  readAutoTidy(mount: string): Promise<AutoTidyConfig>;
+  writeAutoTidy(mount: string, config: AutoTidyConfig): Promise<void>;
+}
+
+/** The part of Vault's `config/auto-tidy` certflow keeps; durations in seconds, as Vault reads them back. */
+export interface AutoTidyConfig {
+  enabled: boolean;
+  intervalSeconds: number;
+  tidyCertStore: boolean;
+  tidyRevokedCerts: boolean;
+  tidyRevokedCertIssuerAssociations: boolean;
+  tidyExpiredIssuers: boolean;
+  safetyBufferSeconds: number;
+  issuerSafetyBufferSeconds: number;
 }

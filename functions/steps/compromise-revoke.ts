@@ -11,6 +11,7 @@ import { publishTrust } from './publish-trust';
 import { verifierIdentity } from './verifier-identity';
 import { verifyBatch } from './verify-batch';
 import { destroyCompromisedBackups } from './destroy-compromised-backups';
+import { mapBounded } from './bounded-map';
 
 /**
  * Revocation (DESIGN.md Compromise response; VAULT_API.md 5.2), after the affected targets are
@@ -42,8 +43,11 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
 
   const revoked: string[] = [];
   const expired: Array<{ serial: string; warning: string }> = [];
-  for (const serial of serials) {
-    const answer = await pki.revokeSerial(intermediateMount, serial);
+  // Every serial first, side by side (with auto_rebuild on a revoke rebuilds no CRL, VAULT_API.md
+  // 4.12), then one crl/rotate per mount below: the CRL is built once per mount, not per serial.
+  const answers = await mapBounded(serials, revokeConcurrency(runtime), (serial) => pki.revokeSerial(intermediateMount, serial));
+  for (const [index, serial] of serials.entries()) {
+    const answer = answers[index] ?? { revoked: false, warnings: [] };
     if (answer.revoked) revoked.push(serial);
     else {
       const warning = answer.warnings.find((entry) => /expired/i.test(entry)) ?? answer.warnings.join('; ');
@@ -70,8 +74,9 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
 
   const onCrl: Record<string, string[]> = {};
   const intermediateCrls = new CrlReader(pki, intermediateMount);
-  for (const serial of revoked) {
-    const stored = await pki.readCertificate(intermediateMount, serial);
+  const storedCertificates = await mapBounded(revoked, revokeConcurrency(runtime), (serial) => pki.readCertificate(intermediateMount, serial));
+  for (const [index, serial] of revoked.entries()) {
+    const stored = storedCertificates[index];
     const [leaf] = stored ? certificatesFromPem(stored.certificatePem, `certificate ${serial}`) : [];
     const issuerId = leaf ? issuerOf(leaf, await intermediateCrls.issuers()) : undefined;
     const found = issuerId ? ((await intermediateCrls.lists(issuerId, serial)) ? issuerId : undefined) : await intermediateCrls.anyListing(serial);
@@ -116,6 +121,11 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   await runtime.ledger.record({ runId: input.runId, entry: CompromiseLedgerEntries.Revoke, at: clock.now().toISOString(), fields: { ...output, ...(input.issuerId ? { issuerId: input.issuerId } : {}) } });
   log.info('compromised serials revoked and on their CRLs', { revoked: output.revoked.length, expired: expired.length, issuerRevoked, rootSerialRevoked });
   return output;
+}
+
+/** Revocations in flight at once: the batch bound of the fan-out (config policy.targetConcurrency). */
+function revokeConcurrency(runtime: RotationRuntime): number {
+  return runtime.fanout.targetConcurrency ?? 1;
 }
 
 /** The recorded outcome of this step for this run, if an attempt with the same input finished. */

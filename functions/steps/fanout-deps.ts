@@ -5,6 +5,7 @@ import type { TlsProbe } from '../ports/tls-probe';
 import type { KeyFactory } from '../ports/key-factory';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
+import type { StormControl } from '../contracts/storm-control';
 
 /** What the Kubernetes steps work with: one Cluster per configured cluster, Vault's PKI, a TLS probe. */
 export interface FanoutDeps {
@@ -22,4 +23,9 @@ export interface FanoutDeps {
    * @default 1 (one after another)
    */
   targetConcurrency?: number;
+  /**
+   * This batch's share of the rollout and issuance budgets and the renewal jitter (config policy).
+   * @default no bounds, no jitter
+   */
+  storm?: StormControl;
 }

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
 import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
+import { issuerHygiene } from './issuer-hygiene';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
 
@@ -30,11 +31,15 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   const activeIssuer = await runtime.fanout.pki.defaultIssuer(runtime.fanout.settings.intermediateMount);
   if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
+  const hygiene = await issuerHygiene({ ...deps, concurrency: runtime.fanout.targetConcurrency ?? 8 });
   const services = await servicesOf(runtime, run.runId);
+  const waves = await wavesOf(runtime, run.runId);
   const detail: RotationEventDetail = {
     runId: run.runId,
     trigger: run.trigger,
     outcome: 'Succeeded',
+    ...(waves.length ? { waves } : {}),
+    issuers: { mount: hygiene.mount, count: hygiene.issuers, bound: hygiene.bound, deleted: hygiene.deleted, kept: hygiene.kept.length },
     intermediate: {
       rotated: Boolean(state.activated?.changed),
       previousIssuer: run.previousDefault,
@@ -104,6 +109,14 @@ async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonN
     }
   }
   return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+}
+
+/** The restart waves CheckBatch recorded under a rollout budget, oldest first. */
+async function wavesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['waves']>> {
+  return (await runtime.ledger.records(runId))
+    .filter((record) => /^batch#.+#wave#\d+$/.test(record.entry))
+    .map((record) => ({ batchId: record.entry.split('#')[1] ?? '', at: record.at, workloads: Array.isArray(record.fields.workloads) ? record.fields.workloads.length : 0 }))
+    .sort((a, b) => a.at.localeCompare(b.at) || a.batchId.localeCompare(b.batchId));
 }
 
 function causeMessage(cause: string | undefined): string | undefined {

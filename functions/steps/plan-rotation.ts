@@ -1,7 +1,7 @@
 import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
 import type { RefusedCandidate } from '../contracts/target-policy';
-import { decideRenewal } from '../domain/renewal-policy';
+import { serialPosition, decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
 import { planBatches } from '../domain/target-batches';
 import { defaultKeyAlgorithmOf } from '../domain/target-policy';
@@ -70,6 +70,7 @@ export async function decideTargets(runtime: RotationRuntime, request: Pick<RunC
       now,
       renewBeforeSeconds: fanout.settings.renewBeforeSeconds,
       forced: request.forceRenewal || intermediateDue,
+      ...(leaf && fanout.storm?.renewalJitter ? { jitter: { fraction: fanout.storm.renewalJitter, position: serialPosition(leaf.serial) } } : {}),
     });
     decisions.push({ target, due: decision.due, reason: decision.reason, detail: decision.detail });
   }

@@ -16,7 +16,7 @@ export async function preflight(runtime: RotationRuntime, input: PreflightInput,
   const paused = await runtime.unseal.pause?.pauseOf('rotation');
   if (paused) throw new WorkflowPausedError(`rotation is paused by ${paused.pausedBy} at ${paused.pausedAt}${paused.reason ? ` (${paused.reason})` : ''}: certflow resume rotation`);
   const unsealed: string[] = [];
-  for (const node of runtime.vaultNodes) {
+  for (const node of await runtime.vaultNodes()) {
     const vault = runtime.unseal.vaultFor(node.url);
     const status = await vault.sealStatus();
     const decision = decideUnseal(status);

@@ -1,6 +1,7 @@
 import type { PkiSettings } from '../contracts/env';
 import type { PreparedIntermediate } from '../contracts/pki-payloads';
-import { IssuerNotFoundError } from '../contracts/errors';
+import { IssuerLimitReachedError, IssuerNotFoundError } from '../contracts/errors';
+import { DEFAULT_MAX_ISSUERS_PER_MOUNT } from '../domain/issuer-retention';
 import { issuerNameForRun, keyNameForRun, vaultTtl } from '../domain/issuer-naming';
 import { checkIntermediate } from '../domain/intermediate-check';
 import type { VaultPki } from '../ports/vault-pki';
@@ -20,7 +21,7 @@ export interface PkiStepDeps {
  * run, `leaf_not_after_behavior: err`, verified; NOT made default. Idempotent per run id: a retry
  * finds the run's issuer (or its key) and reuses it instead of making a second.
  */
-export async function prepareIntermediate(deps: PkiStepDeps, runId: string): Promise<PreparedIntermediate> {
+export async function prepareIntermediate(deps: PkiStepDeps, runId: string, purpose: 'rotation' | 'compromise' = 'rotation'): Promise<PreparedIntermediate> {
   const { pki, settings, log } = deps;
   const mount = settings.intermediateMount;
   const issuerName = issuerNameForRun(runId);
@@ -28,13 +29,23 @@ export async function prepareIntermediate(deps: PkiStepDeps, runId: string): Pro
   // The new intermediate must carry a full rotation period plus one leaf and its renewal window (I6).
   const minimumLifeSeconds = settings.rotationPeriodSeconds + settings.leafTtlSeconds + settings.renewBeforeSeconds;
 
-  const existing = (await pki.listIssuers(mount)).find((issuer) => issuer.issuerName === issuerName);
+  const issuers = await pki.listIssuers(mount);
+  const existing = issuers.find((issuer) => issuer.issuerName === issuerName);
   if (existing) {
     const issuer = await pki.readIssuer(mount, existing.issuerId);
     const root = issuer.caChainPem[issuer.caChainPem.length - 1] ?? '';
     const facts = checkIntermediate({ intermediatePem: issuer.certificatePem, rootPem: root, caChainPem: issuer.caChainPem, now, minimumLifeSeconds });
     log.info('intermediate already prepared by an earlier attempt of this run', { issuerId: existing.issuerId, issuerName });
     return { runId, issuerId: existing.issuerId, issuerName, keyId: issuer.keyId, serialNumber: facts.serial, notAfter: facts.notAfter.toISOString(), reused: true };
+  }
+
+  // The issuer bound (hashicorp/vault#22980: a mount slows with every issuer it keeps). Checked
+  // after the retry lookup, so a retried step still finds its own issuer at the bound.
+  const bound = settings.maxIssuersPerMount ?? DEFAULT_MAX_ISSUERS_PER_MOUNT;
+  if (issuers.length >= bound) {
+    const message = `${mount} holds ${issuers.length} issuers and pki.maxIssuersPerMount is ${bound}: no new intermediate is created. Retired issuers are deleted once their last leaf expired and their CRL grace is over (pki.retiredIssuerGrace); raise the bound or wait for that`;
+    if (purpose === 'rotation') throw new IssuerLimitReachedError(message, { details: { mount, issuers: issuers.length, bound } });
+    log.warn('issuer bound passed for a compromise response: containment comes first', { mount, issuers: issuers.length, bound });
   }
 
   const rootIssuerId = await pki.defaultIssuer(settings.rootMount);

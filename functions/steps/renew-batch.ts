@@ -10,6 +10,7 @@ import { vaultTtl } from '../domain/issuer-naming';
 import type { CertificateStatus, SecretSnapshot } from '../ports/cluster';
 import type { FanoutDeps } from './fanout-deps';
 import { mapBounded } from './bounded-map';
+import { issuancePacer, type IssuancePacer } from './issuance-pacer';
 
 /** Annotation a renewed Secret carries: which run wrote it, so a retried step does not issue twice. */
 export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
@@ -24,11 +25,20 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  * Keys travel only Vault -> this function's memory -> the Secret. Outputs carry serials only.
  */
 export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
-  const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => renewTarget(deps, input, target, policy));
+  const pacer = issuancePacer(deps.storm?.issuancesPerSecond, () => deps.clock.now().getTime());
+  const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => renewTarget(deps, input, target, policy, pacer));
   return { runId: input.runId, renewed };
 }
 
-async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target, policy: TargetPolicy): Promise<RenewedTarget> {
+/**
+ * With a rollout budget, RenewBatch restarts nothing: CheckBatch starts the restarts in waves
+ * within the budget (check-batch.ts), so the batch's first wave is no larger than the others.
+ */
+function restartsHere(deps: FanoutDeps): boolean {
+  return deps.storm?.restartsPerCluster === undefined && deps.storm?.restartsPerNamespace === undefined;
+}
+
+async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Target, policy: TargetPolicy, pacer: IssuancePacer): Promise<RenewedTarget> {
   const cluster = deps.cluster(target.cluster);
   const admittedCertificate = target.kind === 'cert-manager' ? await refuseCertificateOutsidePolicy(deps, target, policy) : undefined;
   const current = await cluster.readSecret(target.namespace, target.secretName);
@@ -37,7 +47,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
 
   if (current?.annotations[RenewedByRunAnnotation] === labelValue(input.runId)) {
     // An earlier attempt of this run renewed it already; only make sure the restart was asked for.
-    const restarted = await restartWorkloads(deps, target, input.requestedAt);
+    const restarted = restartsHere(deps) ? await restartWorkloads(deps, target, input.requestedAt) : [];
     return { ...base, state: 'AlreadyRenewed', ...(oldSerial ? { newSerial: oldSerial } : {}), backupSecret: backupSecretName(target.secretName, input.runId), restarted };
   }
   const backupSecret = current ? await backup(deps, target, current, input.runId) : undefined;
@@ -45,6 +55,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   if (target.kind === 'cert-manager') {
     // The Certificate read for the policy check, a moment ago: its revision is the one to wait past.
     const certificate = admittedCertificate;
+    await pacer.take();
     await cluster.requestCertificateRenewal(target.namespace, target.certificateName ?? target.secretName, `certflow run ${input.runId}`);
     deps.log.info('renewal requested from cert-manager', { target: target.id, revision: certificate?.revision });
     return {
@@ -57,6 +68,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   }
 
   const rsa = target.keyAlgorithm === 'rsa-2048';
+  await pacer.take();
   const leaf = target.kind === 'istio-cacerts' ? await issueMeshCa(deps, target, rsa, policy) : await issueServiceLeaf(deps, target, rsa);
   const chain = splitChain(leaf.caChainPem);
   await cluster.writeSecret(
@@ -72,7 +84,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
     // Written against the read above: no second read; a writer in between is a 409 and a re-read.
     current,
   );
-  const restarted = await restartWorkloads(deps, target, input.requestedAt);
+  const restarted = restartsHere(deps) ? await restartWorkloads(deps, target, input.requestedAt) : [];
   deps.log.info('target renewed', { target: target.id, oldSerial, newSerial: leaf.serialNumber, restarted });
   return { ...base, state: 'Renewed', ...(oldSerial ? { oldSerial } : {}), newSerial: leaf.serialNumber, ...(backupSecret ? { backupSecret } : {}), restarted };
 }

@@ -39,6 +39,10 @@ export async function checkBatchTask(runtime: RotationRuntime, input: BatchTaskI
   const requestedAt = input.phase === 'rollback' ? rollbackRestartTime(input.requestedAt) : input.requestedAt;
   const progress = await checkBatch({ ...runtime.fanout, log }, { runId: input.runId, requestedAt, targets, ...(renewed ? { renewed } : {}) });
   const attempt = input.attempt + 1;
+  if (progress.restartedNow?.length) {
+    // One record per wave (rollout budget): the run's report counts and sizes the waves from these.
+    await recordOnce(runtime, { runId: input.runId, entry: `batch#${input.batchId}#wave#${String(attempt).padStart(4, '0')}`, at: runtime.fanout.clock.now().toISOString(), fields: { workloads: progress.restartedNow } }, log);
+  }
   if (!progress.done && attempt >= runtime.maxRolloutChecks && input.phase === 'rollback') {
     // A rollback does not fail on a workload that will not roll out: its Secret is already back,
     // and a pod that never restarted still serves the old certificate. VerifyRestored says so.

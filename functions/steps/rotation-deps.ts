@@ -12,7 +12,8 @@ import type { TargetPolicy } from '../contracts/target-policy';
 export interface RotationRuntime {
   clusterId: string;
   unseal: { vaultFor(nodeUrl: string): VaultSys; keys: KeyWrapper; shares: ShareStore; expected: ExpectedVault; pause?: PauseSwitch };
-  vaultNodes: Array<{ id: string; url: string }>;
+  /** The Vault nodes now: configured, or discovered from the StatefulSet's pods (config vault.discovery). */
+  vaultNodes: () => Promise<Array<{ id: string; url: string }>>;
   fanout: Omit<FanoutDeps, 'log'> & { clusters: Cluster[] };
   ledger: Ledger;
   batchSize: number;

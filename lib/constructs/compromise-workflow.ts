@@ -220,7 +220,7 @@ export class CompromiseWorkflow extends Construct {
       ),
     ).next(reissue);
     const prepare = catchFailure(
-      invoke(S.PrepareNewIntermediate, 'PrepareIntermediate', sfn.TaskInput.fromObject({ runId }), {
+      invoke(S.PrepareNewIntermediate, 'PrepareIntermediate', sfn.TaskInput.fromObject({ runId, purpose: 'compromise' }), {
         resultSelector: { 'issuerId.$': '$.Payload.issuerId' },
         resultPath: '$.prepared',
       }),

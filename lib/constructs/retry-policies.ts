@@ -80,6 +80,7 @@ export const EventPublishRetry: RetryProps = {
  * - RolloutTimeoutError: a batch's wait loop reached its bound (CheckBatch, or the Choice on `exhausted`).
  * - IssuerStateConflictError: someone moved the default issuer by hand mid-run.
  * - IntermediateInvalidError: the new intermediate does not verify; it is never activated.
+ * - IssuerLimitReachedError: the mount is at pki.maxIssuersPerMount; only hygiene frees a slot.
  * - InvalidInputError: a payload failed its schema.
  * - KubernetesConflictError: the adapter already re-read and retried its whole budget against
  *   another writer (errors.ts), so retrying here would race the same writer again.
@@ -90,6 +91,7 @@ export const TerminalRotationErrors = [
   ErrorNames.RolloutTimeout,
   ErrorNames.IssuerStateConflict,
   ErrorNames.IntermediateInvalid,
+  ErrorNames.IssuerLimitReached,
   ErrorNames.InvalidInput,
   ErrorNames.KubernetesConflict,
   ErrorNames.TargetRefused,

@@ -48,7 +48,7 @@ export class RotationAlarms extends Construct {
     this.executionsFailed = new cloudwatch.Alarm(this, 'RotationExecutionsFailed', {
       alarmName: `${prefix}-RotationExecutionsFailed`,
       alarmDescription: [
-        'A Rotation execution failed. Runbook: open it in Step Functions and read its error.',
+        'A Rotation execution failed; its event, sent to this topic too, names the run, services, serials, issuers and cause. Runbook: open it in Step Functions and read its error.',
         `${RotationErrors.RolledBack}: the run failed and was rolled back and verified (nothing changed); read the "${RotationDetailTypes.RolledBack}" event and certflow status <run>, fix the failing step, then certflow rotate.`,
         `${RotationErrors.RollbackFailed}: PAGE. The rollback itself failed and the fleet may be half rotated: read the "${RotationDetailTypes.Failed}" event and certflow status <run>, check the default issuer of the intermediate mount, restore the listed Secrets from their backups, then certflow rotate.`,
         `${RotationErrors.Aborted}: Preflight or Plan failed before anything changed (Vault sealed or unreachable, token, cluster access); fix it, the next run retries.`,

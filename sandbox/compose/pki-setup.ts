@@ -59,6 +59,10 @@ export async function setupPki(target: PkiSetupTarget): Promise<PkiBootstrapResu
   const client = NodeVault({ endpoint: target.vaultUrl, token: rootToken });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
+  // auto_rebuild on both mounts, as Vault advises for large CRLs: a revoke then no longer rebuilds
+  // every CRL inline (VAULT_API.md 4.12), and the compromise response rotates each mount's CRL
+  // once after revoking everything (4.13 crl/rotate).
+  for (const mount of [config.vault.rootMount, config.vault.intermediateMount]) await client.write(`${mount}/config/crl`, { auto_rebuild: true });
   // The shipped policies, exactly as an operator applies them (README, "The shipped Vault
   // policies"): each group's token carries its own, and the emulator enforces it on every path.
   for (const group of VaultIdentityGroups) {

@@ -1,4 +1,5 @@
 import { EnvNames, UnsealEnvSchema, type Env } from '../../functions/contracts/env';
+import { vaultNodesSource } from '../../functions/adapters/vault-node-discovery';
 import { NodeNotFoundError } from '../../functions/contracts/errors';
 import { buildUnsealAdapters } from '../../functions/adapters/unseal-wiring';
 import { initializeVault, type VaultInitResult } from '../../functions/steps/vault-init';
@@ -22,7 +23,7 @@ export async function initVaultWithEnv(
 ): Promise<VaultInitResult> {
   const unsealEnv = parseEnv(UnsealEnvSchema, env);
   const adapters = buildUnsealAdapters(unsealEnv, asOperator(env));
-  const nodes = unsealEnv[EnvNames.VaultNodes];
+  const nodes = await vaultNodesSource(unsealEnv, env)();
   const node = options.nodeId ? nodes.find((candidate) => candidate.id === options.nodeId) : nodes[0];
   if (!node) throw new NodeNotFoundError(`no Vault node ${options.nodeId ?? ''}; configured: ${nodes.map((n) => n.id).join(', ')}`);
   return initializeVault(

@@ -68,6 +68,9 @@ export interface KubernetesEmulatorHandle {
    * error an injected fault gives this Secret write, as the API server would answer it, if any.
    */
   secretWriteFault(verb: 'create' | 'update', namespace: string, name: string): Error | undefined;
+  /** The most Deployments rolling out at once, in the cluster and per namespace, since the start or the last reset. */
+  rolloutPeaks(): { cluster: number; namespaces: Record<string, number> };
+  resetRolloutPeaks(): void;
   /** When a paused Deployment was asked to roll out and was held back (epoch ms). */
   heldRollouts(namespace: string, deployment: string): readonly number[];
   /** Every authenticated resource request so far (verb, resource, namespace, name), oldest first. */
@@ -121,6 +124,8 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
     onRollout: (listener) => rollouts.onRollout(listener),
     setRolloutsPaused: (namespace, deployment, paused) => rollouts.setPaused(namespace, deployment, paused),
     heldRollouts: (namespace, deployment) => rollouts.heldRollouts(namespace, deployment),
+    rolloutPeaks: () => rollouts.rolloutPeaks(),
+    resetRolloutPeaks: () => rollouts.resetRolloutPeaks(),
     secretWriteFault: (verb, namespace, name) => {
       const decision = faults.take({ type: 'resource', verb, kind: kindOf('secrets'), namespace, name });
       if (!decision.failure) return undefined;

@@ -67,6 +67,10 @@ export class RolloutController {
   /** The pod template last rolled out, per deployment: a scale alone is not a rollout. */
   private readonly rolledOutTemplates = new Map<string, unknown>();
   private readonly unsubscribe: () => void;
+  /** Deployments whose rollout is under way (generation ahead of observedGeneration), for the peak counts. */
+  private readonly inProgress = new Set<string>();
+  private peakAll = 0;
+  private readonly peakByNamespace = new Map<string, number>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -84,6 +88,36 @@ export class RolloutController {
   /** When a paused deployment was asked to roll out and held back (epoch ms): a fault that fired. */
   heldRollouts(namespace: string, name: string): readonly number[] {
     return this.held.get(keyOf(namespace, name)) ?? [];
+  }
+
+  /**
+   * The most Deployments that were rolling out at the same moment since the start (or the last
+   * reset), in the whole cluster and per namespace: what a rollout budget must keep down.
+   */
+  rolloutPeaks(): { cluster: number; namespaces: Record<string, number> } {
+    return { cluster: this.peakAll, namespaces: Object.fromEntries(this.peakByNamespace) };
+  }
+
+  resetRolloutPeaks(): void {
+    this.peakAll = this.inProgress.size;
+    this.peakByNamespace.clear();
+    for (const key of this.inProgress) this.notePeak(key.split('/')[0] ?? '');
+  }
+
+  private track(key: string, namespace: string, behind: boolean): void {
+    if (!behind) {
+      this.inProgress.delete(key);
+      return;
+    }
+    if (this.inProgress.has(key)) return;
+    this.inProgress.add(key);
+    this.peakAll = Math.max(this.peakAll, this.inProgress.size);
+    this.notePeak(namespace);
+  }
+
+  private notePeak(namespace: string): void {
+    const inNamespace = [...this.inProgress].filter((key) => key.startsWith(`${namespace}/`)).length;
+    this.peakByNamespace.set(namespace, Math.max(this.peakByNamespace.get(namespace) ?? 0, inNamespace));
   }
 
   setPaused(namespace: string, name: string, paused: boolean): void {
@@ -111,6 +145,7 @@ export class RolloutController {
     const namespace = deployment.metadata.namespace ?? '';
     const name = deployment.metadata.name ?? '';
     const key = keyOf(namespace, name);
+    this.track(key, namespace, change.type !== 'DELETED' && isBehind(deployment));
     if (change.type === 'DELETED') {
       this.cancel(key);
       this.rolledOutTemplates.delete(key);

@@ -98,3 +98,54 @@ describe('the stack outputs', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: `certflow-${config.name}` });
   });
 });
+
+describe('the notifications a person acts on', () => {
+  const { NOTIFICATIONS } = require('../../lib/constructs/event-notifications') as typeof import('../../lib/constructs/event-notifications');
+  const { RotationEventDetailSchema } = require('../../functions/contracts/rotation-payloads') as typeof import('../../functions/contracts/rotation-payloads');
+  const { CompromiseContainedDetailSchema } = require('../../functions/contracts/compromise-payloads') as typeof import('../../functions/contracts/compromise-payloads');
+  const { UnsealEventDetailSchema } = require('../../functions/contracts/events') as typeof import('../../functions/contracts/events');
+  const rules = Object.values(template.findResources('AWS::Events::Rule'));
+  const ruleFor = (detailType: string) => rules.find((rule) => JSON.stringify(rule['Properties']['EventPattern']['detail-type']) === JSON.stringify([detailType]) && rule['Properties']['Targets'][0]?.Arn?.Ref === topicId);
+
+  /** The path of the event a message field is read from: `"field":<key>` in the template, key -> path in the map. */
+  const pathOf = (detailType: string, field: string): string | undefined => {
+    const transformer = ruleFor(detailType)?.['Properties']['Targets'][0].InputTransformer;
+    const key = new RegExp(`"${field}":<([^>]+)>`).exec(transformer?.InputTemplate ?? '')?.[1];
+    return key ? transformer.InputPathsMap[key] : undefined;
+  };
+
+  it('sends each to the alarm topic with the run, what it concerns, the cause and the runbook step', () => {
+    for (const spec of NOTIFICATIONS) {
+      expect([spec.detailType, pathOf(spec.detailType, 'run')]).toEqual([spec.detailType, '$.detail.runId']);
+      expect(ruleFor(spec.detailType)!['Properties']['Targets'][0].InputTransformer.InputTemplate).toContain(`"runbook":${JSON.stringify(spec.runbook).slice(0, 40)}`);
+    }
+    const rolledBack = Object.fromEntries(['services', 'cause', 'error', 'previousIssuer', 'newIssuer'].map((field) => [field, pathOf('Rotation Rolled Back', field)]));
+    expect(rolledBack).toEqual({ services: '$.detail.services', cause: '$.detail.cause', error: '$.detail.error', previousIssuer: '$.detail.intermediate.previousIssuer', newIssuer: '$.detail.intermediate.newIssuer' });
+    const contained = Object.fromEntries(['services', 'serials', 'issuers', 'reason'].map((field) => [field, pathOf('Compromise Contained', field)]));
+    expect(contained).toEqual({ services: '$.detail.blastRadius.services', serials: '$.detail.blastRadius.serialsRevoked', issuers: '$.detail.blastRadius.issuerIds', reason: '$.detail.reason' });
+  });
+
+  it('reads only fields its event detail has, and never the approval’s task token', () => {
+    const schemas: Record<string, unknown> = { 'Rotation Rolled Back': RotationEventDetailSchema, 'Rotation Failed': RotationEventDetailSchema, 'Compromise Contained': CompromiseContainedDetailSchema, 'Vault Unseal Failed': UnsealEventDetailSchema };
+    const has = (schema: any, path: string[]): boolean => {
+      let current = schema;
+      for (const key of path) {
+        while (current?.unwrap && !current.shape) current = current.unwrap();
+        current = current?.shape?.[key];
+        if (!current) return false;
+      }
+      return true;
+    };
+    for (const spec of NOTIFICATIONS.filter((entry) => schemas[entry.detailType])) {
+      for (const path of Object.values(spec.fields)) expect([spec.detailType, path, has(schemas[spec.detailType], path.split('.'))]).toEqual([spec.detailType, path, true]);
+    }
+    const approval = ruleFor('Compromise Approval Requested')!['Properties']['Targets'][0].InputTransformer;
+    expect(JSON.stringify(approval)).not.toMatch(/taskToken/i);
+  });
+
+  it('lets EventBridge use the topic key, for this account only', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    const statement = keys.flatMap((key) => key['Properties']['KeyPolicy']['Statement'] as Array<Record<string, any>>).find((entry) => entry['Sid'] === 'EventBridgePublishesNotifications');
+    expect(statement).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } });
+  });
+});

@@ -535,4 +535,39 @@ describe('KubernetesCluster over @kubernetes/client-node against the Kubernetes 
       expect(asked).toBe(2);
     });
   });
+  it('lists the pods matching a selector with their owner, phase, IP and named ports: Vault nodes discovered from the StatefulSet, impostors refused', async () => {
+    const { vaultNodesFromPods } = require('../../functions/domain/vault-pod-nodes') as typeof import('../../functions/domain/vault-pod-nodes');
+    const pod = (name: string, owner: string, phase: string, podIP: string | undefined) => ({
+      metadata: { name, namespace: 'default', labels: { 'app.kubernetes.io/name': 'vault' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: owner, uid: `uid-${owner}`, controller: true }] },
+      spec: { containers: [{ name: 'vault', image: 'hashicorp/vault', ports: [{ name: 'https', containerPort: 8200 }, { name: 'https-internal', containerPort: 8201 }] }] },
+      status: { phase, ...(podIP ? { podIP } : {}), conditions: [{ type: 'Ready', status: phase === 'Running' ? 'True' : 'False' }] },
+    });
+    emulator.store.create('pods', pod('vault-0', 'vault', 'Running', '10.0.0.10'));
+    emulator.store.create('pods', pod('vault-1', 'vault', 'Running', '10.0.0.11'));
+    emulator.store.create('pods', pod('vault-2', 'vault', 'Pending', undefined));
+    emulator.store.create('pods', pod('impostor-0', 'impostor', 'Running', '10.0.0.66'));
+    emulator.store.create('pods', { metadata: { name: 'unlabelled', namespace: 'default' }, spec: { containers: [{ name: 'x', image: 'x' }] } });
+
+    const pods = await clusterFor().listPods('default', 'app.kubernetes.io/name=vault');
+    const { nodes, refused } = vaultNodesFromPods(pods, { statefulSet: 'vault', portName: 'https', scheme: 'https' });
+
+    expect(pods.map((entry) => entry.name).sort()).toEqual(['impostor-0', 'vault-0', 'vault-1', 'vault-2']);
+    expect(pods.find((entry) => entry.name === 'vault-0')).toEqual({ name: 'vault-0', namespace: 'default', phase: 'Running', ready: true, podIp: '10.0.0.10', ownerStatefulSet: 'vault', ports: [{ name: 'https', port: 8200 }, { name: 'https-internal', port: 8201 }] });
+    expect(nodes).toEqual([{ id: 'vault-0', url: 'https://10.0.0.10:8200' }, { id: 'vault-1', url: 'https://10.0.0.11:8200' }]);
+    expect(refused).toEqual([{ pod: 'impostor-0', reason: 'NotOwnedByStatefulSet' }, { pod: 'vault-2', reason: 'NotRunning' }]);
+
+    // What UnsealDiscover, UnsealNode and Preflight call: the same nodes, from the functions' environment alone.
+    const { vaultNodesSource } = require('../../functions/adapters/vault-node-discovery') as typeof import('../../functions/adapters/vault-node-discovery');
+    const { UnsealEnvSchema } = require('../../functions/contracts/env') as typeof import('../../functions/contracts/env');
+    const env = {
+      CERTFLOW_VAULT_CLUSTER_ID: 'econgraph',
+      CERTFLOW_VAULT_THRESHOLD: '3',
+      CERTFLOW_VAULT_SHARES: '5',
+      CERTFLOW_UNSEAL_KEY_ID: 'key',
+      CERTFLOW_SHARE_TABLE: 'shares',
+      CERTFLOW_VAULT_DISCOVERY: JSON.stringify({ cluster: 'primary', namespace: 'default', labelSelector: 'app.kubernetes.io/name=vault', statefulSet: 'vault' }),
+      CERTFLOW_CLUSTERS: JSON.stringify([{ auth: 'token', name: 'primary', server: emulator.url, token: emulator.token }]),
+    };
+    expect(await vaultNodesSource(UnsealEnvSchema.parse(env), env)()).toEqual(nodes);
+  });
 });

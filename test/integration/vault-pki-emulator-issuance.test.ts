@@ -625,6 +625,23 @@ describe('Vault PKI emulator: CRLs', () => {
     expect(number(after)).not.toBe(number(before));
   });
 
+  it('with auto_rebuild on, leaves the CRL as it was on each revoke and lists every revoked serial after one crl/rotate (4.12, 4.13)', async () => {
+    const pair = await newPair();
+    await vault.write(`${pair.intMount}/config/crl`, { auto_rebuild: true });
+    const leaves = await Promise.all(['a', 'b', 'c'].map(async (name) => (await vault.write(`${pair.intMount}/issue/web`, { common_name: `${name}.example.com` })) as Reply));
+    const before = new x509.X509Crl(await (await unauthenticated(`${pair.intMount}/crl/pem`)).text());
+
+    for (const leaf of leaves) await vault.write(`${pair.intMount}/revoke`, { serial_number: leaf.data.serial_number });
+    const unrotated = new x509.X509Crl(await (await unauthenticated(`${pair.intMount}/crl/pem`)).text());
+    await vault.read(`${pair.intMount}/crl/rotate`);
+    const rotated = new x509.X509Crl(await (await unauthenticated(`${pair.intMount}/crl/pem`)).text());
+    const revokedList = (await vault.list(`${pair.intMount}/certs/revoked`)) as Reply;
+
+    expect(Buffer.from(unrotated.rawData).equals(Buffer.from(before.rawData))).toBe(true);
+    expect(leaves.map((leaf) => rotated.findRevoked(parse(leaf.data.certificate).serialNumber) !== null)).toEqual([true, true, true]);
+    expect(revokedList.data.keys).toEqual(leaves.map((leaf) => leaf.data.serial_number).sort());
+  });
+
   it('writes config/urls into issued certificates and reads config/crl back', async () => {
     const pair = await newPair();
     await vault.write(`${pair.intMount}/config/urls`, { crl_distribution_points: ['http://crl.example.com/int.crl'], issuing_certificates: 'http://ca.example.com/int.der' });

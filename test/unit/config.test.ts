@@ -30,6 +30,9 @@ describe('the deployment config', () => {
     ['no compromise reporter', (c: any) => (c.compromise.reporterPrincipals = []), 'compromise.reporterPrincipals'],
     ['the old kubernetes.services list', (c: any) => (c.kubernetes.services = []), 'kubernetes'],
     ['a wildcard among the extra names', (c: any) => (c.kubernetes.targets.clusters[0].namespaces[0].services[1].extraDnsNames = ['*.bank.example']), 'kubernetes.targets.clusters.0.namespaces.0.services.1.extraDnsNames.0'],
+    ['both vault.nodes and vault.discovery', (c: any) => (c.vault.discovery = { cluster: 'primary', namespace: 'vault', labelSelector: 'app=vault', statefulSet: 'vault' }), 'vault.nodes'],
+    ['vault.discovery in a cluster that kubernetes.clusters does not name', (c: any) => { delete c.vault.nodes; c.vault.discovery = { cluster: 'elsewhere', namespace: 'vault', labelSelector: 'app=vault', statefulSet: 'vault' }; }, 'vault.discovery.cluster'],
+    ['a rollout budget below the batches running at once', (c: any) => (c.policy.rolloutBudget = { perCluster: 8, perNamespace: 2 }), 'policy.rolloutBudget.perNamespace'],
   ])('rejects %s with a message naming the field', (_name, mutate, field) => {
     const raw = seed();
     mutate(raw);

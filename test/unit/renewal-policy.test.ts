@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../functions/contracts/errors';
-import { decideRenewal, renewalTime, type RenewalInput, type RenewalReason } from '../../functions/domain/renewal-policy';
+import { decideRenewal, renewalTime, serialPosition, type RenewalInput, type RenewalReason } from '../../functions/domain/renewal-policy';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
@@ -105,5 +105,24 @@ describe('computing the renewal time', () => {
     // Untruncated, the renewal time would be 00:00:00.750 and a run woken at 00:00:00 would skip it.
     const decision = decideRenewal(input(RENEWAL, {}, { notAfter: new Date('2030-05-31T00:00:00.750Z') }));
     expect([decision.reason, decision.renewalTime]).toEqual(['RenewalWindow', RENEWAL]);
+  });
+});
+
+describe('spreading renewals over the window (renewal jitter)', () => {
+  it('moves the renewal time later by the fraction of renewBefore the serial places it at, in whole seconds', () => {
+    const decision = decideRenewal(input(fresh, { jitter: { fraction: 0.5, position: 0.5 } }));
+    // 10 days of window, half of it usable, the serial halfway: 2.5 days after the unjittered time.
+    expect(decision.renewalTime).toEqual(new Date('2030-05-23T12:00:00Z'));
+  });
+
+  it('keeps a certificate up to date at its unjittered renewal time when its serial places it later', () => {
+    expect(decideRenewal(input(RENEWAL, { jitter: { fraction: 0.5, position: 0.9 } })).reason).toBe('UpToDate');
+    expect(decideRenewal(input(RENEWAL, { jitter: { fraction: 0.5, position: 0 } })).reason).toBe('RenewalWindow');
+  });
+
+  it('spreads serials issued together over the window, and places one serial the same way every time', () => {
+    const serials = ['3a:5f:00:00:00:01', '3a:5f:40:00:00:00', '3a:5f:80:00:00:00', '3a:5f:c0:00:00:00'];
+    expect(serials.map(serialPosition)).toEqual([1 / 2 ** 32, 0.25, 0.5, 0.75]);
+    expect(serialPosition('3A5F80000000')).toBe(serialPosition('3a:5f:80:00:00:00'));
   });
 });

@@ -131,7 +131,7 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     const env = cloud.runner.functionEnv('UnsealNode');
     const operatorEnv = { ...env, AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey };
     const killSwitch = new DynamoDbPauseSwitch(dynamoDbClientFromEnv(operatorEnv), env[EnvNames.LedgerTable]!);
-    const node = cloud.sandbox.config.vault.nodes[0]!;
+    const node = cloud.sandbox.config.vault.nodes![0]!;
     const control = cloud.sandbox.vault.node(node.id);
     await cloud.runner.invoke('UnsealNode', { runId: 'kill-switch-0', node });
     control.seal();

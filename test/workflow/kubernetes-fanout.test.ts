@@ -168,6 +168,29 @@ describe('renewing the seed fleet in Kubernetes', () => {
     expect(servedAfter.verdicts.map((v) => v.servedSerial)).toEqual(servedBefore.verdicts.map((v) => v.servedSerial));
   });
 
+  it('restarts the fleet in waves under a rollout budget: never more than one workload rolling out at once in the namespace, counted at the emulator', async () => {
+    const budgeted: FanoutDeps = { ...deps, storm: { restartsPerCluster: 2, restartsPerNamespace: 1, renewalJitter: 0 } };
+    const at = requestedAt();
+    cloud.sandbox.kubernetes.resetRolloutPeaks();
+
+    const renewed = await renewBatch(budgeted, { runId: 'run-waves', requestedAt: at, targets }, policy);
+    const waves: string[][] = [];
+    let progress = await checkBatch(budgeted, { runId: 'run-waves', requestedAt: at, targets, renewed: renewed.renewed });
+    for (let look = 0; !progress.done && look < 200; look += 1) {
+      if (progress.restartedNow) waves.push(progress.restartedNow);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      progress = await checkBatch(budgeted, { runId: 'run-waves', requestedAt: at, targets, renewed: renewed.renewed });
+    }
+    const verified = await verifyBatch(deps, { runId: 'run-waves', targets }, identity);
+
+    expect(renewed.renewed.every((entry) => entry.restarted.length === 0)).toBe(true);
+    expect(progress.done).toBe(true);
+    expect(waves.flat().sort()).toEqual(targets.flatMap((target) => target.workloads.map((workload) => `primary/${target.namespace}/${workload}`)).sort());
+    expect(waves.every((wave) => wave.length === 1)).toBe(true);
+    expect(cloud.sandbox.kubernetes.rolloutPeaks().namespaces['econ-graph']).toBe(1);
+    expect(verified.verdicts.map((verdict) => verdict.reason)).toEqual(targets.map(() => 'Valid'));
+  });
+
   it('renews the Istio plug-in CA: a CA under the root in istio-system/cacerts, istiod restarted', async () => {
     const store = cloud.sandbox.kubernetes.store;
     seedIstiod(store);

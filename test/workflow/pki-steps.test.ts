@@ -9,6 +9,7 @@ import type { PreparedIntermediate, ActivateIssuerOutput } from '../../functions
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { startPkiCloud } from '../support/local-cloud-fixture';
+import { PkiEnvNames } from '../../functions/contracts/env';
 
 /**
  * The PKI steps as Lambda handlers, with the environment the synthesized template gives them,
@@ -37,9 +38,22 @@ describe('the intermediate rotation steps', () => {
   const defaultIssuer = async () => ((await vault.read('pki_int/config/issuers')).data as { default: string }).default;
   const issuerIds = async () => ((await vault.list('pki_int/issuers')).data as { keys: string[] }).keys;
 
+  /** A retired certflow issuer whose one leaf lives a second: made first, so the hygiene case finds it expired. */
+  let expired: { issuerId: string; leafNotAfter: number };
+
   beforeAll(async () => {
     ({ cloud, pki } = await startPkiCloud());
     vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+    // A small issuer bound and a one-second CRL grace, so both rules can be met in this file (before anything runs).
+    cloud.runner.overrideTemplateValuesForTest({ [PkiEnvNames.MaxIssuersPerMount]: '4', [PkiEnvNames.RetiredIssuerGraceSeconds]: '1' });
+    const csr = (await vault.write('pki_int/issuers/generate/intermediate/internal', { common_name: 'certflow expired test CA', key_type: 'ec', key_name: 'certflow-run-expired-key' })).data as { csr: string; key_id: string };
+    const signed = (await vault.write('pki_root/root/sign-intermediate', { csr: csr.csr, ttl: '8760h' })).data as { certificate: string; issuing_ca: string };
+    const imported = (await vault.write('pki_int/issuers/import/bundle', { pem_bundle: `${signed.certificate}\n${signed.issuing_ca}` })).data as { mapping: Record<string, string> };
+    const issuerId = Object.entries(imported.mapping).find(([, key]) => key === csr.key_id)![0];
+    await vault.write(`pki_int/issuer/${issuerId}`, { issuer_name: 'certflow-run-expired', usage: 'read-only,crl-signing,ocsp-signing,issuing-certificates' });
+    const leaf = (await vault.write(`pki_int/issuer/${issuerId}/issue/econ-graph-services`, { common_name: 'backend.econ-graph.svc', ttl: '1s', key_type: 'ec', key_bits: 256 })).data as { expiration: number };
+    await vault.write(`pki_int/issuer/${issuerId}`, { issuer_name: 'certflow-run-expired', usage: 'read-only,crl-signing,ocsp-signing' });
+    expired = { issuerId, leafNotAfter: leaf.expiration * 1000 };
   });
   afterAll(async () => cloud?.sandbox.close());
 
@@ -128,6 +142,8 @@ describe('the intermediate rotation steps', () => {
     await expect(issue(pki.intermediateIssuerId)).rejects.toMatchObject({ response: { statusCode: 500 } });
     // Revoking an old leaf still works and lands on the OLD issuer's CRL (4.13).
     await vault.write('pki_int/revoke', { serial_number: oldLeaf.serial_number });
+    // auto_rebuild is on (the sandbox's set-up): a revoke does not rebuild the CRL, a rotate does (4.12).
+    await vault.read('pki_int/crl/rotate');
     const crl = ((await vault.read(`pki_int/issuer/${pki.intermediateIssuerId}/crl`)).data as { crl: string }).crl;
     const verdict = await checkTrust({ servedChain: [oldLeaf.certificate, oldLeaf.ca_chain[0]].join('\n'), trustBundle: pki.rootCertificate, now: NOW(), crls: [crl] });
     expect(verdict.reason).toBe('Revoked');
@@ -149,6 +165,44 @@ describe('the intermediate rotation steps', () => {
     const leaf = await issue();
     expect(leaf.ca_chain[0]!.trim()).toBe(pki.intermediateCertificate.trim());
     await expect(issue(prepared.issuerId)).rejects.toMatchObject({ response: { statusCode: 500 } });
+  });
+
+  let contained: PreparedIntermediate;
+
+  it('refuses a new intermediate at pki.maxIssuersPerMount with IssuerLimitReachedError and creates nothing, but never refuses a compromise response', async () => {
+    const before = await issuerIds();
+    const keysBefore = ((await vault.list('pki_int/keys')).data as { keys: string[] }).keys;
+
+    const refusal = handler('PrepareIntermediate')({ runId: 'run-over-bound' });
+
+    await expect(refusal).rejects.toMatchObject({ name: 'IssuerLimitReachedError', message: expect.stringContaining(`pki_int holds ${before.length} issuers and pki.maxIssuersPerMount is 4`) });
+    expect(await issuerIds()).toEqual(before);
+    expect(((await vault.list('pki_int/keys')).data as { keys: string[] }).keys).toEqual(keysBefore);
+    contained = await handler<PreparedIntermediate>('PrepareIntermediate')({ runId: 'run-compromise-over-bound', purpose: 'compromise' });
+    expect(await issuerIds()).toContain(contained.issuerId);
+  });
+
+  it('deletes a retired certflow issuer once its last leaf expired and its CRL grace is over, keeps the others, and schedules Vault tidy on both mounts', async () => {
+    // The leaf lived a second and the grace is a second: wait out what is left of both (usually nothing).
+    const left = expired.leafNotAfter + 1000 - Date.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left + 50));
+    const run = { runId: 'run-hygiene', requestedAt: new Date().toISOString(), trigger: 'test', forceIntermediate: false, forceRenewal: false, previousDefault: pki.intermediateIssuerId, nodesUnsealedByPreflight: [] };
+
+    const detail = await handler<{ issuers: { count: number; bound: number; deleted: string[]; kept: number } }>('FinalizeRotation')({ run });
+
+    // Finalize first retires what an unfinished run left able to issue (the compromise's issuer,
+    // which signed nothing): with no leaf at all, it is past its grace too.
+    expect([...detail.issuers.deleted].sort()).toEqual([expired.issuerId, contained.issuerId].sort());
+    expect(detail.issuers.bound).toBe(4);
+    const left_ = await issuerIds();
+    expect(left_).not.toContain(expired.issuerId);
+    expect(left_).not.toContain(contained.issuerId);
+    // The run's retired issuer still has a valid leaf; the default is never a candidate.
+    expect(left_).toEqual(expect.arrayContaining([prepared.issuerId, pki.intermediateIssuerId]));
+    expect(detail.issuers.count).toBe(left_.length);
+    for (const mount of ['pki_int', 'pki_root']) {
+      expect((await vault.read(`${mount}/config/auto-tidy`)).data).toMatchObject({ enabled: true, tidy_cert_store: true, tidy_revoked_certs: true, tidy_expired_issuers: true, interval_duration: 12 * 3600 });
+    }
   });
 
   it('rejects a malformed step input without calling Vault', async () => {

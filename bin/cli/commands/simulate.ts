@@ -117,6 +117,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       intermediate: detail?.intermediate,
       services,
       counts: detail?.counts,
+      ...(detail?.waves ? { waves: detail.waves } : {}),
       events,
       transitions: cost.transitions,
       historyEvents: execution.history.length,
@@ -167,6 +168,12 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     ]);
     if (services.length > shown.length) out.line(`  ... and ${services.length - shown.length} more services (see --json)`);
     out.line();
+    if (detail?.waves?.length) {
+      // The rollout budget at work: the restarts went out in waves, never more than the budget at once.
+      const largest = Math.max(...detail.waves.map((wave) => wave.workloads));
+      out.line(`Restart waves (rollout budget): ${detail.waves.length}, at most ${largest} workloads started in one wave`);
+      out.line();
+    }
     out.line('Rotation phases (state machine time):');
     out.table(phases.filter((phase) => phase.ms !== undefined).map((phase) => [phase.name, `${phase.ms} ms`]));
     out.line();

@@ -20,7 +20,7 @@ type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 import { KubernetesConflictError } from '../../contracts/errors';
 import { K8sNames } from '../../contracts/targets';
 import { systemClock, type Clock } from '../../ports/clock';
-import type { CertificateStatus, Cluster, RolloutStatus, SecretSnapshot, SecretWrite } from '../../ports/cluster';
+import type { CertificateStatus, Cluster, PodSummary, RolloutStatus, SecretSnapshot, SecretWrite } from '../../ports/cluster';
 import { describeRef, httpStatusOf, mapKubernetesError, notFound, type KubernetesObjectRef } from './kubernetes-errors';
 
 /**
@@ -282,6 +282,34 @@ export class KubernetesCluster implements Cluster {
       if (httpStatusOf(error) === 404) return;
       throw mapKubernetesError(error, ref);
     }
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<PodSummary[]> {
+    const ref = this.ref('Pod', 'list', namespace);
+    const pods: PodSummary[] = [];
+    let page: string | undefined;
+    try {
+      do {
+        const { core } = await this.api();
+        const list = await core.listNamespacedPod({ namespace, labelSelector: labelSelector || undefined, limit: this.pageSize, _continue: page }, this.options());
+        for (const pod of list.items) {
+          const owner = (pod.metadata?.ownerReferences ?? []).find((reference) => reference.controller && reference.kind === 'StatefulSet');
+          pods.push({
+            name: pod.metadata?.name ?? '',
+            namespace,
+            phase: pod.status?.phase ?? '',
+            ready: (pod.status?.conditions ?? []).some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+            ...(pod.status?.podIP ? { podIp: pod.status.podIP } : {}),
+            ...(owner ? { ownerStatefulSet: owner.name } : {}),
+            ports: (pod.spec?.containers ?? []).flatMap((container) => (container.ports ?? []).filter((port) => port.name).map((port) => ({ name: port.name!, port: port.containerPort }))),
+          });
+        }
+        page = list.metadata?._continue || undefined;
+      } while (page !== undefined);
+    } catch (error) {
+      throw mapKubernetesError(error, ref);
+    }
+    return pods;
   }
 
   async listSecrets(namespace: string | undefined, labelSelector: string): Promise<SecretSnapshot[]> {

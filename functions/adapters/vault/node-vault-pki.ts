@@ -2,6 +2,7 @@ import type NodeVault = require('node-vault');
 import type {
   ImportResult,
   IssuedLeaf,
+  AutoTidyConfig,
   IssuerDetails,
   IssuerSummary,
   LeafNotAfterBehavior,
@@ -211,6 +212,46 @@ export class NodeVaultPki implements VaultPki {
     const { accepted, warnings } = await this.callWithWarnings(`POST ${mount}/tidy`, () => this.client.write(`${mount}/tidy`, flags), { accept202: true });
     // 202 means started; 200 means a tidy was already running (4.14).
     return { started: accepted, warnings };
+  }
+
+  async deleteIssuer(mount: string, ref: string): Promise<{ warnings: string[] }> {
+    const path = `${mount}/issuer/${encodeURIComponent(ref)}`;
+    // 200 with warnings (roles that name it) or 204; an unknown ref is success too (4.9).
+    const { warnings } = await this.callWithWarnings(`DELETE ${path}`, () => this.client.delete(path));
+    return { warnings };
+  }
+
+  async readAutoTidy(mount: string): Promise<AutoTidyConfig> {
+    const data = required(
+      await this.call<Record<string, unknown>>(`GET ${mount}/config/auto-tidy`, () => this.client.read(`${mount}/config/auto-tidy`)),
+      `${mount}/config/auto-tidy`,
+    );
+    const seconds = (value: unknown) => (typeof value === 'number' ? value : Number(value ?? 0));
+    return {
+      enabled: data.enabled === true,
+      intervalSeconds: seconds(data.interval_duration),
+      tidyCertStore: data.tidy_cert_store === true,
+      tidyRevokedCerts: data.tidy_revoked_certs === true,
+      tidyRevokedCertIssuerAssociations: data.tidy_revoked_cert_issuer_associations === true,
+      tidyExpiredIssuers: data.tidy_expired_issuers === true,
+      safetyBufferSeconds: seconds(data.safety_buffer),
+      issuerSafetyBufferSeconds: seconds(data.issuer_safety_buffer),
+    };
+  }
+
+  async writeAutoTidy(mount: string, config: AutoTidyConfig): Promise<void> {
+    await this.call(`POST ${mount}/config/auto-tidy`, () =>
+      this.client.write(`${mount}/config/auto-tidy`, {
+        enabled: config.enabled,
+        interval_duration: `${config.intervalSeconds}s`,
+        tidy_cert_store: config.tidyCertStore,
+        tidy_revoked_certs: config.tidyRevokedCerts,
+        tidy_revoked_cert_issuer_associations: config.tidyRevokedCertIssuerAssociations,
+        tidy_expired_issuers: config.tidyExpiredIssuers,
+        safety_buffer: `${config.safetyBufferSeconds}s`,
+        issuer_safety_buffer: `${config.issuerSafetyBufferSeconds}s`,
+      }),
+    );
   }
 
   private async call<T>(operation: string, run: () => Promise<Envelope<T>>, options: CallOptions = {}): Promise<T | undefined> {

@@ -43,8 +43,8 @@ export async function rebuildCrls(mount: PkiMount): Promise<string[]> {
 
   const entries = new Map<string, StoredCert[]>();
   if (!mount.crlConfig.disable) {
-    for (const record of mount.certs.values()) {
-      if (!record.revocation) continue;
+    // Only the revoked entries (Vault's `revoked/` prefix), never the whole certificate store.
+    for (const record of mount.revokedCerts.values()) {
       const owner = await owningIssuer(mount, record, keyed);
       if (!owner) continue;
       const key = groupKeyOf(owner);

@@ -118,6 +118,13 @@ export class PkiMount {
   readonly keys = new Map<string, PkiKey>();
   readonly issuers = new Map<string, PkiIssuer>();
   readonly certs = new Map<string, StoredCert>();
+  /**
+   * The stored certificates that carry a revocation entry, by serial: Vault keeps revoked
+   * certificates under their own prefix (`revoked/`), so a CRL build reads those and never walks
+   * the whole certificate store (issue 16: a rebuild per revocation over every stored leaf is what
+   * made a 1,000-service compromise take minutes).
+   */
+  readonly revokedCerts = new Map<string, StoredCert>();
   readonly roles = new Map<string, PkiRole>();
   /** Built CRLs by issuer id; issuers sharing key and subject share one CRL (crl_util.go). */
   readonly crls = new Map<string, BuiltCrl>();
@@ -241,6 +248,18 @@ export class PkiMount {
     const stored: StoredCert = { serial: colonSerial(cert.serialNumber), cert, pem: certificatePem(cert), issuerId };
     this.certs.set(stored.serial, stored);
     return stored;
+  }
+
+  /** Records a revocation entry and indexes it (`revoked/` in Vault's storage). */
+  markRevoked(record: StoredCert, entry: RevocationEntry): void {
+    record.revocation = entry;
+    this.revokedCerts.set(record.serial, record);
+  }
+
+  /** Removes a stored certificate and its revocation entry (tidy). */
+  forgetCert(serial: string): void {
+    this.certs.delete(serial);
+    this.revokedCerts.delete(serial);
   }
 
   findCert(serial: string): StoredCert | undefined {

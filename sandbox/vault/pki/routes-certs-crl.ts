@@ -21,7 +21,7 @@ function defaultIssuer(mount: PkiMount): PkiIssuer | undefined {
 
 function listCerts(env: PkiRouteEnv, request: VaultRequest, revokedOnly: boolean) {
   const mount = mountOf(env, request);
-  const serials = [...mount.certs.values()].filter((record) => !revokedOnly || record.revocation).map((record) => record.serial).sort();
+  const serials = [...(revokedOnly ? mount.revokedCerts : mount.certs).keys()].sort();
   if (serials.length === 0) throw new VaultApiError(404);
   return pkiEnvelope({ keys: serials });
 }

@@ -182,7 +182,7 @@ async function revokeIssuer(env: PkiRouteEnv, request: VaultRequest) {
     // When a parent in this mount signed it, its stored certificate gets a revocation entry too.
     const stored = mount.certs.get(issuer.serial);
     if (stored && Buffer.from(stored.cert.rawData).equals(Buffer.from(issuer.cert.rawData)) && !stored.revocation) {
-      stored.revocation = { time: issuer.revocationTime, issuerId: stored.issuerId === issuer.id ? '' : stored.issuerId };
+      mount.markRevoked(stored, { time: issuer.revocationTime, issuerId: stored.issuerId === issuer.id ? '' : stored.issuerId });
     }
     const crlWarnings = await rebuildCrls(mount);
     const warnings = crlWarnings.map((warning, index) => `Warning ${index + 1} during CRL rebuild: ${warning}`);

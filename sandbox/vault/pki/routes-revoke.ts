@@ -75,7 +75,7 @@ async function revoke(env: PkiRouteEnv, request: VaultRequest) {
         break;
       }
     }
-    record.revocation = { time: now, issuerId };
+    mount.markRevoked(record, { time: now, issuerId });
     const warnings = mount.crlConfig.autoRebuild ? [] : await rebuildCrls(mount);
     return pkiEnvelope(revokedData(record), { warnings: warnings.map((warning, index) => `Warning ${index + 1} during CRL rebuild: ${warning}`) });
   });

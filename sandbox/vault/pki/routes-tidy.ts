@@ -87,7 +87,7 @@ async function runTidy(mount: PkiMount, status: TidyStatus, request: TidyRequest
       if (request.issuerAssocs && record.revocation.issuerId === '') {
         for (const issuer of mount.issuerList()) {
           if (await isSignedBy(record.cert, issuer.cert)) {
-            record.revocation = { ...record.revocation, issuerId: issuer.id };
+            mount.markRevoked(record, { ...record.revocation, issuerId: issuer.id });
             crlDirty = true;
             break;
           }
@@ -95,12 +95,12 @@ async function runTidy(mount: PkiMount, status: TidyStatus, request: TidyRequest
         if (record.revocation.issuerId === '') status.missingIssuerCert += 1;
       }
       if (request.revokedCerts && expired) {
-        mount.certs.delete(record.serial);
+        mount.forgetCert(record.serial);
         status.revokedCertDeleted += 1;
         crlDirty = true;
       }
     } else if (request.certStore && expired) {
-      mount.certs.delete(record.serial);
+      mount.forgetCert(record.serial);
       status.certStoreDeleted += 1;
     }
   }
@@ -116,6 +116,46 @@ async function runTidy(mount: PkiMount, status: TidyStatus, request: TidyRequest
     }
   }
   if (crlDirty) await mount.exclusive(() => afterIssuersChanged(mount));
+}
+
+interface AutoTidyConfig {
+  enabled: boolean;
+  intervalSeconds: number;
+  certStore: boolean;
+  revokedCerts: boolean;
+  issuerAssocs: boolean;
+  expiredIssuers: boolean;
+  safetyBuffer: number;
+  issuerSafetyBuffer: number;
+}
+
+/** Vault's defaults: off, every 12h, 72h safety buffer, 1 year for expired issuers. */
+const DEFAULT_AUTO_TIDY: AutoTidyConfig = {
+  enabled: false,
+  intervalSeconds: 12 * 3600,
+  certStore: false,
+  revokedCerts: false,
+  issuerAssocs: false,
+  expiredIssuers: false,
+  safetyBuffer: 72 * 3600,
+  issuerSafetyBuffer: 365 * 24 * 3600,
+};
+
+/** As Vault reads it back: durations as whole seconds (path_tidy.go getTidyConfigData). */
+function autoTidyData(config: AutoTidyConfig): Record<string, unknown> {
+  return {
+    enabled: config.enabled,
+    interval_duration: config.intervalSeconds,
+    tidy_cert_store: config.certStore,
+    tidy_revoked_certs: config.revokedCerts,
+    tidy_revoked_cert_issuer_associations: config.issuerAssocs,
+    tidy_expired_issuers: config.expiredIssuers,
+    tidy_move_legacy_ca_bundle: false,
+    tidy_acme: false,
+    safety_buffer: config.safetyBuffer,
+    issuer_safety_buffer: config.issuerSafetyBuffer,
+    pause_duration: '0s',
+  };
 }
 
 function statusData(status: TidyStatus, mount: PkiMount): Record<string, unknown> {
@@ -156,7 +196,10 @@ export function tidyRoutes(env: PkiRouteEnv): RouteDefinition[] {
 
   function startTidy(request: VaultRequest) {
     const mount = mountOf(env, request);
-    const tidy = parseTidyRequest(request);
+    return begin(mount, parseTidyRequest(request));
+  }
+
+  function begin(mount: PkiMount, tidy: TidyRequest & { anySelected: boolean }) {
     const status = statusOf(mount);
     if (status.state === 'Running' || status.state === 'Cancelling') {
       return pkiEnvelope(null, { warnings: ['Tidy operation already in progress.'] });
@@ -196,6 +239,48 @@ export function tidyRoutes(env: PkiRouteEnv): RouteDefinition[] {
     return pkiEnvelope(null, { status: 202, warnings: ["Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs."] });
   }
 
+  // config/auto-tidy (4.14): Vault's own schedule. Each mount's config, and the timer that runs it.
+  const autoTidy = new Map<string, { mount: PkiMount; config: AutoTidyConfig; timer?: NodeJS.Timeout }>();
+  const autoTidyOf = (mount: PkiMount) => {
+    let entry = autoTidy.get(mount.name);
+    if (!entry || entry.mount !== mount) {
+      if (entry?.timer) clearInterval(entry.timer);
+      entry = { mount, config: { ...DEFAULT_AUTO_TIDY } };
+      autoTidy.set(mount.name, entry);
+    }
+    return entry;
+  };
+
+  function writeAutoTidy(request: VaultRequest) {
+    const mount = mountOf(env, request);
+    const entry = autoTidyOf(mount);
+    const body = request.body;
+    // POST merges: a field left out keeps its value, as Vault's auto-tidy config does.
+    const next: AutoTidyConfig = {
+      enabled: bool(body, 'enabled', entry.config.enabled),
+      intervalSeconds: duration(body, 'interval_duration', entry.config.intervalSeconds),
+      certStore: bool(body, 'tidy_cert_store', entry.config.certStore),
+      revokedCerts: bool(body, 'tidy_revoked_certs', entry.config.revokedCerts),
+      issuerAssocs: bool(body, 'tidy_revoked_cert_issuer_associations', entry.config.issuerAssocs),
+      expiredIssuers: bool(body, 'tidy_expired_issuers', entry.config.expiredIssuers),
+      safetyBuffer: duration(body, 'safety_buffer', entry.config.safetyBuffer),
+      issuerSafetyBuffer: duration(body, 'issuer_safety_buffer', entry.config.issuerSafetyBuffer),
+    };
+    if (next.safetyBuffer <= 0) throw new VaultApiError(400, 'safety_buffer must be greater than zero');
+    if (next.issuerSafetyBuffer <= 0) throw new VaultApiError(400, 'issuer_safety_buffer must be greater than zero');
+    if (next.intervalSeconds <= 0) throw new VaultApiError(400, 'interval_duration must be greater than zero');
+    entry.config = next;
+    if (entry.timer) clearInterval(entry.timer);
+    entry.timer = undefined;
+    if (next.enabled) {
+      const request_ = { certStore: next.certStore, revokedCerts: next.revokedCerts, issuerAssocs: next.issuerAssocs, expiredIssuers: next.expiredIssuers, safetyBuffer: next.safetyBuffer, issuerSafetyBuffer: next.issuerSafetyBuffer, pauseMs: 0 };
+      const anySelected = next.certStore || next.revokedCerts || next.issuerAssocs || next.expiredIssuers;
+      entry.timer = setInterval(() => begin(mount, { ...request_, anySelected }), next.intervalSeconds * 1000);
+      entry.timer.unref();
+    }
+    return pkiEnvelope(autoTidyData(next));
+  }
+
   function cancelTidy(request: VaultRequest) {
     const mount = mountOf(env, request);
     const status = statusOf(mount);
@@ -209,6 +294,10 @@ export function tidyRoutes(env: PkiRouteEnv): RouteDefinition[] {
   return forPkiMounts(env, [
     { pattern: ':mount/tidy', operations: { update: (_, request) => startTidy(request) } },
     { pattern: ':mount/tidy-cancel', operations: { update: (_, request) => cancelTidy(request) } },
+    {
+      pattern: ':mount/config/auto-tidy',
+      operations: { read: (_, request) => pkiEnvelope(autoTidyData(autoTidyOf(mountOf(env, request)).config)), update: (_, request) => writeAutoTidy(request) },
+    },
     {
       pattern: ':mount/tidy-status',
       operations: {
