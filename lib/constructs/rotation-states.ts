@@ -23,9 +23,30 @@ export const RotationExtraStates = {
   Aborted: 'Aborted',
   /** Pass: the canary's wait loop reached its bound; sets `$.failure` and enters the rollback. */
   CanaryTimedOut: 'CanaryTimedOut',
-  /** End states of one FanOut iteration. */
+  /** End states of one batch's renew loop (in the RotationWave state machine). */
   BatchRolledOut: 'BatchRolledOut',
   BatchTimedOut: 'BatchTimedOut',
+  /** Pass: the batch ids cut into waves (`$.waves.fanOut`, `$.waves.all`), right after Plan. */
+  PlanWaves: 'PlanWaves',
+  /**
+   * The iteration of FanOut, VerifyAll and RestoreTargets: start one RotationWave execution and wait
+   * for it (`.sync:2`); on its failure, parse its DescribeExecution answer (`...Failure`) and fail
+   * with its own error and cause (`...Failed`).
+   */
+  RenewWave: 'RenewWave',
+  RenewWaveFailure: 'RenewWaveFailure',
+  RenewWaveFailed: 'RenewWaveFailed',
+  VerifyWave: 'VerifyWave',
+  VerifyWaveFailure: 'VerifyWaveFailure',
+  VerifyWaveFailed: 'VerifyWaveFailed',
+  RestoreWave: 'RestoreWave',
+  RestoreWaveFailure: 'RestoreWaveFailure',
+  RestoreWaveFailed: 'RestoreWaveFailed',
+  /** The waves' verdict arrays as one array (skipped when there were no waves). */
+  AnyVerified: 'AnyVerified?',
+  CollectVerified: 'CollectVerified',
+  AnyRestored: 'AnyRestored?',
+  CollectRestored: 'CollectRestored',
   /** The rollback's entry: the lock is marked rolling back, so a compromise response waits for it. */
   MarkRollingBack: 'MarkRollingBack',
   /** Restore the issuer only if this run made one. */

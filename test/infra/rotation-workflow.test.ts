@@ -13,6 +13,8 @@ import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
 import type { RotationWorkflowFunctionId } from '../../lib/constructs/rotation-workflow';
 import { AllRotationStateNames, RotationDetailTypes, RotationErrors, RotationExtraStates } from '../../lib/constructs/rotation-states';
+import { RotationWaveStates } from '../../lib/constructs/rotation-wave';
+import { batchesPerWave } from '../../lib/constructs/history-budget';
 import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/template-resolver';
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
@@ -48,10 +50,21 @@ const [rotationLogicalId, definition] = (() => {
   return found[0]!;
 })();
 const top = definition.States as Record<string, State>;
+const [waveLogicalId, waveDefinition] = (() => {
+  const found = Object.entries(definitions).filter(([, candidate]) => RotationWaveStates.Step in candidate.States);
+  if (found.length !== 1) throw new Error(`expected one RotationWave state machine, found ${found.length}`);
+  return found[0]!;
+})();
+const wave = waveDefinition.States as Record<string, State>;
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
-/** Every state of the definition with its name, nested Map iterators included (duplicates kept). */
-function allStates(machine: { States: Record<string, State> } = definition as never): Array<[string, State]> {
-  return Object.entries(machine.States).flatMap(([name, state]) => [[name, state] as [string, State], ...(state.ItemProcessor ? allStates(state.ItemProcessor) : [])]);
+/** Every state of one definition with its name, nested Map iterators included (duplicates kept). */
+function statesOf(machine: { States: Record<string, State> }): Array<[string, State]> {
+  return Object.entries(machine.States).flatMap(([name, state]) => [[name, state] as [string, State], ...(state.ItemProcessor ? statesOf(state.ItemProcessor) : [])]);
+}
+/** Every state of the Rotation and of the RotationWave it starts (the batches' states live in the wave). */
+function allStates(): Array<[string, State]> {
+  return [...statesOf(definition as never), ...statesOf(waveDefinition as never)];
 }
 const byName = new Map(allStates());
 const state = (name: string): State => {
@@ -73,6 +86,37 @@ function reachable(from: string, ...until: string[]): string[] {
 }
 const rollbackEntry = RotationExtraStates.MarkRollingBack;
 
+/**
+ * A Map of the Rotation over waves whose iteration starts one RotationWave and waits for it, one
+ * wave at a time, failing with the wave's own error and cause when the wave fails.
+ */
+function expectWaveMap(mapName: string, expected: { task: string; step: string; wavesPath: string; resultPath: string | null; next: string }): void {
+  const map = top[mapName]!;
+  expect(map).toMatchObject({
+    Type: 'Map',
+    ItemsPath: expected.wavesPath,
+    ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', step: expected.step, 'batchIds.$': '$$.Map.Item.Value' },
+    MaxConcurrency: 1,
+    ResultPath: expected.resultPath,
+    Next: expected.next,
+  });
+  const iteration = map.ItemProcessor!;
+  expect(iteration.StartAt).toBe(expected.task);
+  const task = iteration.States[expected.task]!;
+  expect(task).toMatchObject({ Type: 'Task', Resource: START_EXECUTION_SYNC, Parameters: { 'Input.$': '$' }, OutputPath: '$.Output', End: true });
+  expect(task.Catch).toHaveLength(1);
+  const failure = iteration.States[task.Catch![0]!.Next]!;
+  expect(task.Catch![0]!.ErrorEquals).toEqual(['States.TaskFailed']);
+  expect(failure).toMatchObject({ Type: 'Pass', Parameters: { 'wave.$': 'States.StringToJson($.Cause)' } });
+  expect(iteration.States[failure.Next!]).toEqual({ Type: 'Fail', ErrorPath: '$.wave.Error', CausePath: '$.wave.Cause' });
+}
+
+/** The waves' arrays as one, unless there were no waves. */
+function expectCollect(choiceName: string, passName: string, path: string, next: string): void {
+  expect(top[choiceName]).toEqual({ Type: 'Choice', Choices: [{ Variable: `${path}[0]`, IsPresent: true, Next: passName }], Default: next });
+  expect(top[passName]).toEqual({ Type: 'Pass', InputPath: `${path}[*][*]`, ResultPath: path, Next: next });
+}
+
 describe('the Rotation state machine definition', () => {
   it('contains every state the contract names (RotationStates)', () => {
     const names = new Set(allStates().map(([name]) => name));
@@ -83,23 +127,32 @@ describe('the Rotation state machine definition', () => {
     const names = allStates().map(([name]) => name);
     expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
     expect(() => listTaskStates(definition as unknown as AslMachine)).not.toThrow();
-    expect([...names].sort()).toEqual([...AllRotationStateNames].sort());
+    expect(() => listTaskStates(waveDefinition as unknown as AslMachine)).not.toThrow();
+    expect([...names].sort()).toEqual([...AllRotationStateNames, ...Object.values(RotationWaveStates)].sort());
   });
 
-  it('is valid Amazon States Language (asl-validator)', () => {
-    const result = aslValidator(structuredClone(definition));
+  it.each([
+    ['Rotation', () => definition],
+    ['RotationWave', () => waveDefinition],
+  ])('%s is valid Amazon States Language (asl-validator)', (_name, machine) => {
+    const result = aslValidator(structuredClone(machine()));
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
   });
 
-  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents and the lock put/delete', () => {
+  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents, the lock put/delete and the waves as child executions', () => {
     expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+    expect(waveDefinition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
     const resources = new Set(allStates().filter(([, s]) => s.Type === 'Task').map(([, s]) => s.Resource));
-    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke']);
+    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke', START_EXECUTION_SYNC]);
+    // Every child execution is a RotationWave, the one state machine the Rotation may start.
+    const starts = allStates().filter(([, s]) => s.Resource === START_EXECUTION_SYNC);
+    expect(starts.map(([name]) => name).sort()).toEqual([RotationExtraStates.RenewWave, RotationExtraStates.RestoreWave, RotationExtraStates.VerifyWave].sort());
+    for (const [, s] of starts) expect(s.Parameters!['StateMachineArn']).toBe(`arn:aws:states:us-east-1:000000000000:stateMachine:${waveLogicalId}`);
     for (const [name, s] of allStates().filter(([, candidate]) => candidate.Type === 'Map')) {
       expect({ name, mode: s.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE', reader: s['ItemReader'] }).toEqual({ name, mode: 'INLINE', reader: undefined });
     }
-    expect(JSON.stringify(definition)).not.toMatch(/waitForTaskToken|\.sync|JSONata/);
+    expect(JSON.stringify([definition, waveDefinition])).not.toMatch(/waitForTaskToken|JSONata/);
   });
 
   it('invokes the registry function each Lambda state stands for', () => {
@@ -240,10 +293,11 @@ describe('the Rotation state machine definition', () => {
     });
   });
 
-  it('restores, waits for and verifies every batch, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
-    const restore = top[RotationStates.RestoreTargets]!;
-    expect(restore).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.allBatchIds', ResultPath: '$.restoredBatches', MaxConcurrency: config.policy.concurrency, Next: RotationExtraStates.TrustPublished });
-    expect(restore.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
+  it('restores, waits for and verifies every batch one wave at a time, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
+    expectWaveMap(RotationStates.RestoreTargets, { task: RotationExtraStates.RestoreWave, step: 'restore', wavesPath: '$.waves.all', resultPath: '$.restoredBatches', next: RotationExtraStates.AnyRestored });
+    expectCollect(RotationExtraStates.AnyRestored, RotationExtraStates.CollectRestored, '$.restoredBatches', RotationExtraStates.TrustPublished);
+    expect(wave[RotationWaveStates.RestoreBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency });
+    expect(wave[RotationWaveStates.RestoreBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
     expect(state(RotationStates.CheckRestore).Parameters).toMatchObject({ Payload: { 'attempt.$': '$.progress.attempt', phase: 'rollback' } });
     expect(state(RotationStates.VerifyRestored)).toMatchObject({ Parameters: { Payload: { phase: 'rollback' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' }, End: true });
     expect(top[RotationExtraStates.TrustPublished]).toMatchObject({ Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreTrust }], Default: RotationStates.RecordRollback });
@@ -283,16 +337,36 @@ describe('the Rotation state machine definition', () => {
     }
   });
 
-  it('fans out over $.plan.batchIds, config.policy.concurrency batches at a time, each a bounded renew/wait/check loop', () => {
-    expect(top[RotationStates.FanOut]).toMatchObject({
+  it('cuts the batch ids into waves of batchesPerWave(maxRolloutChecks) right after Plan', () => {
+    expect(top[RotationStates.Plan]!.Next).toBe(RotationExtraStates.PlanWaves);
+    const size = batchesPerWave(config.policy.maxRolloutChecks);
+    expect(top[RotationExtraStates.PlanWaves]).toEqual({
+      Type: 'Pass',
+      Parameters: { 'fanOut.$': `States.ArrayPartition($.plan.batchIds, ${size})`, 'all.$': `States.ArrayPartition($.plan.allBatchIds, ${size})` },
+      ResultPath: '$.waves',
+      Next: RotationStates.IntermediateDue,
+    });
+  });
+
+  it('fans out one wave (child execution) at a time, config.policy.concurrency batches at a time within it, each a bounded renew/wait/check loop', () => {
+    expectWaveMap(RotationStates.FanOut, { task: RotationExtraStates.RenewWave, step: 'renew', wavesPath: '$.waves.fanOut', resultPath: null, next: RotationStates.VerifyAll });
+    expect(wave[RotationWaveStates.Step]).toMatchObject({
+      Choices: [
+        { Variable: '$.step', StringEquals: 'renew', Next: RotationWaveStates.RenewBatches },
+        { Variable: '$.step', StringEquals: 'verify', Next: RotationWaveStates.VerifyBatches },
+        { Variable: '$.step', StringEquals: 'restore', Next: RotationWaveStates.RestoreBatches },
+      ],
+      Default: RotationWaveStates.UnknownStep,
+    });
+    expect(wave[RotationWaveStates.RenewBatches]).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.plan.batchIds',
-      ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
+      ItemsPath: '$.batchIds',
+      ItemSelector: { 'runId.$': '$.runId', 'requestedAt.$': '$.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
       MaxConcurrency: config.policy.concurrency,
       ResultPath: null,
-      Next: RotationStates.VerifyAll,
+      End: true,
     });
-    expect(top[RotationStates.FanOut]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
+    expect(wave[RotationWaveStates.RenewBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
     expect(state(RotationStates.RenewBatch)).toMatchObject({ ResultSelector: { attempt: 0 }, ResultPath: '$.progress', Next: RotationStates.WaitBatch });
     expect(state(RotationStates.WaitBatch)).toMatchObject({ Type: 'Wait', Seconds: 5, Next: RotationStates.CheckBatch });
     expect(state(RotationStates.CheckBatch)).toMatchObject({
@@ -311,8 +385,10 @@ describe('the Rotation state machine definition', () => {
     expect(state(RotationExtraStates.BatchTimedOut)).toMatchObject({ Type: 'Fail', Error: RotationErrors.RolloutTimeout });
   });
 
-  it('verifies every batch (canary included) into $.verified, then finalizes from the whole state', () => {
-    expect(top[RotationStates.VerifyAll]).toMatchObject({ ItemsPath: '$.plan.allBatchIds', ResultPath: '$.verified', MaxConcurrency: config.policy.concurrency, Next: RotationStates.Finalize });
+  it('verifies every batch (canary included) into $.verified one wave at a time, then finalizes from the whole state', () => {
+    expectWaveMap(RotationStates.VerifyAll, { task: RotationExtraStates.VerifyWave, step: 'verify', wavesPath: '$.waves.all', resultPath: '$.verified', next: RotationExtraStates.AnyVerified });
+    expectCollect(RotationExtraStates.AnyVerified, RotationExtraStates.CollectVerified, '$.verified', RotationStates.Finalize);
+    expect(wave[RotationWaveStates.VerifyBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency, End: true });
     expect(state(RotationStates.VerifyBatch)).toMatchObject({ Parameters: { Payload: { phase: 'rotation' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' } });
     expect(top[RotationStates.Finalize]).toMatchObject({ Parameters: { FunctionName: functionArn('FinalizeRotation'), 'Payload.$': '$' }, ResultPath: '$.summary', Next: RotationStates.EmitSucceeded });
     expect(top[RotationStates.EmitSucceeded]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Succeeded, 'Detail.$': '$.summary.detail' }] }, Next: RotationStates.ReleaseLock });
@@ -430,8 +506,38 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   };
 
   const handlers: Record<string, (input: any) => Promise<unknown>> = {};
+  const waveHandlers: Record<string, (input: any) => Promise<unknown>> = {};
+  const waveStates = new Set(statesOf(waveDefinition as never).map(([name]) => name));
+  const waitsOf = (machine: unknown) => Object.fromEntries(statesOf(machine as never).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
   for (const [stateName, s] of allStates()) {
     if (s.Type !== 'Task') continue;
+    if (waveStates.has(stateName)) {
+      // The wave's tasks: the same stand-ins, in the child execution.
+      const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
+      waveHandlers[stateName] = async (input) => {
+        const call = { state: stateName, functionId, payload: input.Payload };
+        calls.push(call);
+        return { Payload: await stubs[functionId](input.Payload, call), StatusCode: 200 };
+      };
+      continue;
+    }
+    if (s.Resource === START_EXECUTION_SYNC) {
+      // startExecution.sync:2 as Step Functions answers it: the child's output parsed at Output, or
+      // States.TaskFailed with the child's DescribeExecution answer (its Error and Cause) as the cause.
+      handlers[stateName] = async (input) => {
+        const child = new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { checkArn: false } as never });
+        const execution = child.run(input.Input as never, {
+          overrides: { taskResourceLocalHandlers: waveHandlers as never, waitTimeOverrides: waitsOf(waveDefinition), retryIntervalOverrides: Object.fromEntries(Object.keys(waveHandlers).map((n) => [n, 0])) },
+        });
+        try {
+          return { Status: 'SUCCEEDED', Output: await execution.result };
+        } catch (error) {
+          const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+          throw Object.assign(new Error(JSON.stringify({ Status: 'FAILED', Error: cause?.name, Cause: cause?.message })), { name: 'States.TaskFailed' });
+        }
+      };
+      continue;
+    }
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
       const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
       handlers[stateName] = async (input) => {
@@ -461,9 +567,8 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   // A JSON copy, not structuredClone: under jest the latter makes objects of another realm, which
   // the library's intrinsic functions (States.JsonMerge) refuse as "not an object".
   const machine = new StateMachine(JSON.parse(JSON.stringify(definition)) as never, { validationOptions: { checkArn: false } as never });
-  const waits = allStates().filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]);
   const execution = machine.run((options.input ?? { trigger: 'cli' }) as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: Object.fromEntries(waits), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitsOf(definition), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
     context: { Execution: { Id: executionArn, Name: name } } as never,
   });
   try {
@@ -659,12 +764,24 @@ describe('around the Rotation state machine', () => {
     });
   });
 
-  it('lets the state machine write only the lock (put, delete) on the ledger and publish only to the certflow bus', () => {
+  it('lets the state machine write only the lock (put, delete) on the ledger, publish only to the certflow bus, and start, wait for and stop only RotationWave executions', () => {
     const roleId = (raw.Resources[rotationLogicalId]!.Properties!['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((candidate) => JSON.stringify(candidate['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))!;
-    const actions = (policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat());
+    const statements = policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[]; Resource: unknown }>;
+    const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-    expect(actions.filter((action) => action.startsWith('events:'))).toEqual(['events:PutEvents']);
+    const [busId] = Object.keys(template.findResources('AWS::Events::EventBus'));
+    expect(statements.find((s) => [s.Action].flat().includes('events:PutEvents'))!.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    // What startExecution.sync:2 needs: start the wave, wait for it (DescribeExecution, and the
+    // managed rule through which Step Functions learns the child ended), stop it with the parent.
+    const rule = statements.find((s) => [s.Action].flat().includes('events:PutRule'))!;
+    expect([rule.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
+    expect(JSON.stringify(rule.Resource)).toContain(':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    expect(statements.find((s) => [s.Action].flat().includes('states:StartExecution'))!.Resource).toEqual({ Ref: waveLogicalId });
+    const wait = statements.find((s) => [s.Action].flat().includes('states:DescribeExecution'))!;
+    expect([wait.Action].flat().sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(JSON.stringify(wait.Resource)).toContain(`{"Ref":"${waveLogicalId}"}`);
+    expect(actions.filter((action) => action.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
   });
 
   it.each(functionsOf('rotation'))('%s carries the ledger, bus and Kubernetes environment on top of the unseal and PKI ones', (functionId) => {
