@@ -489,7 +489,11 @@ interface LocalRun {
   calls: Call[];
   events: Array<{ detailType: string; detail: any }>;
   lock: Record<string, any> | undefined;
+  /** The input of each RotationWave execution the run started, in start order. */
+  waves: Array<{ step: string; batchIds: string[] }>;
 }
+
+let waveMachine: StateMachine | undefined;
 
 async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>; lockOwner?: string } = {}): Promise<LocalRun> {
   const plan = options.plan ?? defaultPlan();
@@ -498,6 +502,7 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Rotation:${name}`;
   const calls: Call[] = [];
   const events: LocalRun['events'] = [];
+  const waves: LocalRun['waves'] = [];
   let lock: Record<string, any> | undefined = options.lockOwner ? { owner: { S: options.lockOwner } } : undefined;
   const conditionFailed = () => {
     const error = new Error('The conditional request failed');
@@ -525,7 +530,10 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
       // startExecution.sync:2 as Step Functions answers it: the child's output parsed at Output, or
       // States.TaskFailed with the child's DescribeExecution answer (its Error and Cause) as the cause.
       handlers[stateName] = async (input) => {
-        const child = new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { checkArn: false } as never });
+        waves.push({ step: input.Input.step, batchIds: input.Input.batchIds });
+        // Built once: the wave's definition is validated by its own asl-validator case above.
+        waveMachine ??= new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { noValidate: true } });
+        const child = waveMachine;
         const execution = child.run(input.Input as never, {
           overrides: { taskResourceLocalHandlers: waveHandlers as never, waitTimeOverrides: waitsOf(waveDefinition), retryIntervalOverrides: Object.fromEntries(Object.keys(waveHandlers).map((n) => [n, 0])) },
         });
@@ -573,10 +581,10 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   });
   try {
     const output = await execution.result;
-    return { status: 'SUCCEEDED', output, calls, events, lock };
+    return { status: 'SUCCEEDED', output, calls, events, lock, waves };
   } catch (error) {
     const cause = (error as { cause?: { name?: string } }).cause;
-    return { status: 'FAILED', error: cause?.name ?? String(error), calls, events, lock };
+    return { status: 'FAILED', error: cause?.name ?? String(error), calls, events, lock, waves };
   }
 }
 
@@ -607,6 +615,25 @@ describe('the Rotation definition, run locally with stand-in tasks', () => {
     ]);
     expect(finalize['request']).toEqual({ trigger: 'cli', forceIntermediate: false, forceRenewal: false });
     expect(run.events[1]!.detail).toMatchObject({ runId: 'run-1', outcome: 'Succeeded', counts: { verified: 3 } });
+  });
+
+  it('runs a fleet larger than one wave as waves one after another, and finalizes with every verdict in batch order', async () => {
+    const size = batchesPerWave(config.policy.maxRolloutChecks);
+    const batchIds = Array.from({ length: size + 2 }, (_, index) => `b${index + 1}`);
+    const run = await runLocally({ plan: defaultPlan({ batchIds, allBatchIds: ['b0', ...batchIds] }) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.waves).toEqual([
+      { step: 'renew', batchIds: batchIds.slice(0, size) },
+      { step: 'renew', batchIds: batchIds.slice(size) },
+      { step: 'verify', batchIds: ['b0', ...batchIds].slice(0, size) },
+      { step: 'verify', batchIds: ['b0', ...batchIds].slice(size) },
+    ]);
+    // The second wave starts only once the first has ended: its first renewal follows the first wave's last check.
+    const order = run.calls.map((call) => `${call.state}:${call.payload['batchId']}`);
+    const lastCheckOfFirstWave = Math.max(...batchIds.slice(0, size).map((id) => order.lastIndexOf(`${RotationStates.CheckBatch}:${id}`)));
+    expect(order.indexOf(`${RotationStates.RenewBatch}:${batchIds[size]}`)).toBeGreaterThan(lastCheckOfFirstWave);
+    const finalize = run.calls.find((call) => call.state === RotationStates.Finalize)!.payload;
+    expect(finalize['verified']).toEqual(['b0', ...batchIds].map((batchId) => ({ batchId, allValid: true, invalid: 0 })));
   });
 
   it('skips the intermediate and the canary when neither is due, and defaults an empty request to trigger schedule', async () => {
