@@ -14,7 +14,8 @@ import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
 import type { RotationWorkflowFunctionId } from '../../lib/constructs/rotation-workflow';
 import { AllRotationStateNames, RotationDetailTypes, RotationErrors, RotationExtraStates } from '../../lib/constructs/rotation-states';
 import { RotationWaveStates } from '../../lib/constructs/rotation-wave';
-import { batchesPerWave } from '../../lib/constructs/history-budget';
+import { batchesPerWave, countLocalLogEvents, HISTORY_EVENT_LIMIT, WAVE_EVENT_BUDGET, worstCaseEventsPerBatch } from '../../lib/constructs/history-budget';
+import { rotationHistory } from '../../lib/constructs/rotation-history';
 import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/template-resolver';
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
@@ -589,6 +590,47 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
 }
 
 const statesCalled = (run: LocalRun) => run.calls.map((call) => call.state);
+
+describe('the Rotation run, counted in history events by AWS rules on the definitions', () => {
+  const shape = { batchSize: config.policy.batchSize, batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks), canaryServices: 1, intermediate: true };
+  const count = (services: number, looks: number) => rotationHistory({ rotation: definition as never, wave: waveDefinition as never }, { ...shape, services, looks });
+
+  it('keeps every execution of a run of 100,000 services under 25,000 events, even with every rollout waiting out its bound', () => {
+    for (const looks of [1, config.policy.maxRolloutChecks]) {
+      const run = count(100_000, looks);
+      // Renew waves over the batches, verify waves over them and the canary.
+      const batches = Math.ceil(99_999 / config.policy.batchSize);
+      expect(run.waves.length).toBe(Math.ceil(batches / shape.batchesPerWave) + Math.ceil((batches + 1) / shape.batchesPerWave));
+      expect(run.maxPerExecution).toBeLessThan(HISTORY_EVENT_LIMIT);
+    }
+    // The Rotation itself grows by one wave iteration per wave (8 events: the iteration and a .sync task), not per batch.
+    expect(count(100_000, 1).rotation - count(10_000, 1).rotation).toBe(8 * (count(100_000, 1).waves.length - count(10_000, 1).waves.length));
+  });
+
+  it('sizes a wave so that its worst case stays within the wave budget, and one more batch would not', () => {
+    const worst = (batches: number) => count(batches * config.policy.batchSize + 1, config.policy.maxRolloutChecks).waves[0]!.events;
+    expect(worst(shape.batchesPerWave)).toBeLessThanOrEqual(WAVE_EVENT_BUDGET);
+    expect(worst(shape.batchesPerWave) + worstCaseEventsPerBatch(config.policy.maxRolloutChecks)).toBeGreaterThan(WAVE_EVENT_BUDGET);
+  });
+
+  it('counts a local log by the same rules: a task is five events, a .sync task six, a Map four plus two per iteration', () => {
+    const task = (name: string) => [
+      { type: 'StateEntered', state: { name, type: 'Task' } },
+      { type: 'StateExited', state: { name, type: 'Task' } },
+    ];
+    expect(countLocalLogEvents(task('T'))).toBe(5);
+    expect(countLocalLogEvents(task('W'), new Set(['W']))).toBe(6);
+    const map = [
+      { type: 'StateEntered', state: { name: 'M', type: 'Map' } },
+      { type: 'MapIterationStarted' },
+      ...task('T'),
+      { type: 'MapIterationSucceeded' },
+      { type: 'StateExited', state: { name: 'M', type: 'Map' } },
+    ];
+    expect(countLocalLogEvents(map)).toBe(4 + 2 + 5);
+    expect(countLocalLogEvents([{ type: 'ExecutionStarted' }, { type: 'StateEntered', state: { name: 'F', type: 'Fail' } }, { type: 'StateFailed', state: { name: 'F', type: 'Fail' } }, { type: 'ExecutionFailed' }])).toBe(3);
+  });
+});
 
 describe('the Rotation definition, run locally with stand-in tasks', () => {
   it('rotates the intermediate, renews the canary then every batch, verifies all, finalizes and releases the lock', async () => {
