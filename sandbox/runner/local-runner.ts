@@ -330,6 +330,23 @@ export class LocalRunner {
     return listStateMachines(this.options.template);
   }
 
+  /**
+   * `stateMachine` and every state machine its `startExecution.sync:2` tasks start, transitively:
+   * the states a run of it can enter (the Rotation's batches run in its RotationWave children).
+   */
+  withChildren(stateMachine: string): string[] {
+    const prefix = `arn:aws:states:${this.options.region}:${this.options.accountId}:stateMachine:`;
+    const found = [stateMachine];
+    for (let index = 0; index < found.length; index += 1) {
+      for (const task of listTaskStates(this.definition(found[index]!))) {
+        const arn = task.resource === START_EXECUTION_SYNC ? String(task.parameters.StateMachineArn ?? '') : '';
+        const child = arn.startsWith(prefix) ? arn.slice(prefix.length) : undefined;
+        if (child && !found.includes(child)) found.push(child);
+      }
+    }
+    return found;
+  }
+
   definition(stateMachine: string): AslMachine {
     return resolveDefinition(this.options.template, stateMachine, this.resolveOptions()) as AslMachine;
   }
