@@ -115,8 +115,10 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     const ok = execution.status === 'SUCCEEDED' && outcome === 'Succeeded' && scan.found === 0;
     const failure = execution.status === 'SUCCEEDED' ? undefined : failureOf(execution.history);
     const rollbackFailure = execution.error === 'RotationRollbackFailed' ? laterFailureOf(execution.history, failure) : undefined;
-    const firings = armed ? [...armed.firings(execution.history)] : [];
-    const faultReport = armed && fault ? { kind: fault.kind, description: armed.description, fired: firings.length, firedIn: countByState(execution.history, firings) } : undefined;
+    // The run's states in time order, its waves' included: a fault that fires in RenewBatch is named so, not RenewWave.
+    const runHistory = [...execution.history, ...execution.children.flatMap((child) => child.history)].sort((a, b) => a.timestamp - b.timestamp);
+    const firings = armed ? [...armed.firings(runHistory)] : [];
+    const faultReport = armed && fault ? { kind: fault.kind, description: armed.description, fired: firings.length, firedIn: countByState(runHistory, firings) } : undefined;
 
     out.result({
       ok,
