@@ -71,8 +71,8 @@ export interface RotationWorkflowProps {
    */
   readonly batchesPerWave: number;
   /**
-   * Pause between two looks at a batch's rollout. Each look costs about 10 history events per
-   * batch (the Map's iterations count against the execution's 25,000), so a shorter interval only
+   * Pause between two looks at the canary's rollout (the waves' loops have their own, the same).
+   * Each look costs 9 history events (Wait, CheckCanary, CanaryDone?), so a shorter interval only
    * buys latency at the price of headroom.
    * @default Duration.seconds(5)
    */
