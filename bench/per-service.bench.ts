@@ -83,8 +83,15 @@ function simulate(root: string, size: number) {
       maxBuffer: 256 * 1024 * 1024,
     });
     const wallMs = performance.now() - started;
-    if (child.status !== 0) throw new Error(`simulate --services ${size} exited ${child.status}: ${child.stderr.slice(-2000)}`);
-    const report = JSON.parse(child.stdout) as { outcome: string; rotationMs: number; historyEvents: number; awsHistoryEvents?: { rotation: number; waves: number[]; maxPerExecution: number } };
+    // Exit 1 is a run that did not succeed (rolled back, say): its report is still the data of that size.
+    if (child.status !== 0 && !child.stdout.trim().startsWith('{')) throw new Error(`simulate --services ${size} exited ${child.status}: ${child.stderr.slice(-2000)}`);
+    const report = JSON.parse(child.stdout) as {
+      outcome: string;
+      rotationMs: number;
+      historyEvents: number;
+      awsHistoryEvents?: { rotation: number; waves: number[]; maxPerExecution: number };
+      failure?: { state: string; error: string; cause: string };
+    };
     // The simulate process's profile (a synthesis child, when one runs, is not profiled).
     const [largest] = readdirSync(profiles)
       .map((file) => join(profiles, file))
@@ -189,6 +196,7 @@ function summarize(runs: Array<ReturnType<typeof simulate>>, floor: Floor, compl
   const rows = runs.map((run) => ({
     services: run.size,
     outcome: run.report.outcome,
+    ...(run.report.failure ? { failure: { state: run.report.failure.state, error: run.report.failure.error, cause: run.report.failure.cause.slice(0, 300) } } : {}),
     rotationMs: run.report.rotationMs,
     rotationPerServiceMs: round(run.report.rotationMs / run.size, 2),
     ratioToFloor: round(run.report.rotationMs / run.size / floorPerServiceMs, 2),
