@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../lib/config';
 import { batchesPerWave, HISTORY_EVENT_LIMIT, worstCaseEventsPerBatch } from '../lib/constructs/history-budget';
 import { rotationHistory, type RotationRunShape } from '../lib/constructs/rotation-history';
-import { RotationWaveStates } from '../lib/constructs/rotation-wave';
+import { RotationWaveStates } from '../lib/constructs/rotation-states';
 import { synthesizedAssembly } from '../sandbox/compose/synthesize';
 import { listStateMachines, resolveDefinition } from '../sandbox/runner/template-resolver';
 import { machine, writeResult } from './bench-kit';

@@ -1,7 +1,6 @@
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { countExecutionEvents, type AslStates, type HistoryScenario } from './history-budget';
-import { RotationExtraStates } from './rotation-states';
-import { RotationWaveStates, WaveSteps, type WaveStep } from './rotation-wave';
+import { RotationExtraStates, RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
 
 /** A Rotation run to count: the fleet's shape and how its rollouts go. */
 export interface RotationRunShape {

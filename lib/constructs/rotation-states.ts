@@ -59,6 +59,20 @@ export const RotationExtraStates = {
   RollbackFailed: 'RollbackFailed',
 } as const;
 
+/** What a wave does with its batches (the input's `step`). */
+export const WaveSteps = { renew: 'renew', verify: 'verify', restore: 'restore' } as const;
+export type WaveStep = (typeof WaveSteps)[keyof typeof WaveSteps];
+
+/** State names of the RotationWave state machine beyond the batch states of RotationStates. */
+export const RotationWaveStates = {
+  /** Choice on `$.step`. */
+  Step: 'WaveStep?',
+  RenewBatches: 'RenewBatches',
+  VerifyBatches: 'VerifyBatches',
+  RestoreBatches: 'RestoreBatches',
+  UnknownStep: 'UnknownWaveStep',
+} as const;
+
 /** Every state name of the Rotation state machine. */
 export const AllRotationStateNames: readonly string[] = [...Object.values(RotationStates), ...Object.values(RotationExtraStates)];
 

@@ -9,25 +9,13 @@ import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { RotationStates, type BatchProgress } from '../../functions/contracts/rotation-payloads';
 import { WorkflowKit } from './workflow-kit';
-import { RotationErrors, RotationExtraStates } from './rotation-states';
+import { RotationErrors, RotationExtraStates, RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
+
+export { RotationWaveStates, WaveSteps, type WaveStep };
 
 /** The functions a wave invokes. */
 export const ROTATION_WAVE_FUNCTIONS = ['RenewBatch', 'CheckBatch', 'VerifyBatch', 'RestoreBatch'] as const satisfies readonly FunctionId[];
 export type RotationWaveFunctionId = (typeof ROTATION_WAVE_FUNCTIONS)[number];
-
-/** What a wave does with its batches (the input's `step`). */
-export const WaveSteps = { renew: 'renew', verify: 'verify', restore: 'restore' } as const;
-export type WaveStep = (typeof WaveSteps)[keyof typeof WaveSteps];
-
-/** State names of the RotationWave state machine beyond the batch states of RotationStates. */
-export const RotationWaveStates = {
-  /** Choice on `$.step`. */
-  Step: 'WaveStep?',
-  RenewBatches: 'RenewBatches',
-  VerifyBatches: 'VerifyBatches',
-  RestoreBatches: 'RestoreBatches',
-  UnknownStep: 'UnknownWaveStep',
-} as const;
 
 /** The fields of CheckBatch's BatchProgress the wait loops keep (at `$.progress`). */
 const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];

@@ -9,10 +9,9 @@ import { snapshot, trustBreaks } from '../support/invariants';
 import { loadTemplate, TEMPLATE_PATH_ENV } from '../support/template';
 import { batchesPerWave, countLocalLogEvents } from '../../lib/constructs/history-budget';
 import { rotationHistory } from '../../lib/constructs/rotation-history';
-import { DEFAULT_CONFIG_PATH } from '../../bin/app';
-import { loadConfig } from '../../lib/config';
+import { seedConfig } from '../support/local-cloud-fixture';
 
-const config = loadConfig(DEFAULT_CONFIG_PATH);
+const config = seedConfig();
 
 /** The Rotation state machine, synthesized from the CDK app, run locally on the seed fleet. */
 jest.setTimeout(120_000);
