@@ -18,6 +18,8 @@ import { LockReleaseRule } from './constructs/lock-release-rule';
 import { Notifications } from './constructs/notifications';
 import { RotationAlarms } from './constructs/rotation-alarms';
 import { RotationSchedule } from './constructs/rotation-schedule';
+import { batchesPerWave } from './constructs/history-budget';
+import { RotationWave } from './constructs/rotation-wave';
 import { RotationWorkflow } from './constructs/rotation-workflow';
 import { RunTimeParameters } from './constructs/run-time-parameters';
 import { configSecrets, grantSecretReads } from './constructs/secret-reads';
@@ -34,6 +36,10 @@ import { ExpiryAlarms } from './constructs/expiry-alarms';
 import { ExpirySchedule } from './constructs/expiry-schedule';
 import { ExpiryWorkflow } from './constructs/expiry-workflow';
 import { ExpiryEnvNames } from '../functions/contracts/expiry';
+
+/** How often a Rotation looks at a rollout, and how long one run (and one wave of it) may take. */
+const ROTATION_CHECK_INTERVAL = Duration.seconds(5);
+const ROTATION_TIMEOUT = Duration.hours(2);
 
 export interface CertflowStackProps extends StackProps {
   /** The validated deployment config. */
@@ -198,6 +204,17 @@ export class CertflowStack extends Stack {
       deadLetterQueue: schedule.deadLetterQueue,
     });
 
+    // The Rotation's batches run in waves, each a RotationWave execution with its own history.
+    const rotationWave = new RotationWave(this, 'RotationWave', {
+      logRetention,
+      deploymentName: config.name,
+      functions: functions.all,
+      ledgerTable: ledger.table,
+      eventBus: bus.bus,
+      concurrency: config.policy.concurrency,
+      checkInterval: ROTATION_CHECK_INTERVAL,
+      timeout: ROTATION_TIMEOUT,
+    });
     this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
       logRetention,
       logKey,
@@ -206,6 +223,10 @@ export class CertflowStack extends Stack {
       ledgerTable: ledger.table,
       eventBus: bus.bus,
       concurrency: config.policy.concurrency,
+      wave: rotationWave,
+      batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks),
+      checkInterval: ROTATION_CHECK_INTERVAL,
+      timeout: ROTATION_TIMEOUT,
     });
     const rotationSchedule = new RotationSchedule(this, 'RotationSchedule', {
       stateMachine: this.rotationWorkflow.stateMachine,

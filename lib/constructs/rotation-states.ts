@@ -23,9 +23,30 @@ export const RotationExtraStates = {
   Aborted: 'Aborted',
   /** Pass: the canary's wait loop reached its bound; sets `$.failure` and enters the rollback. */
   CanaryTimedOut: 'CanaryTimedOut',
-  /** End states of one FanOut iteration. */
+  /** End states of one batch's renew loop (in the RotationWave state machine). */
   BatchRolledOut: 'BatchRolledOut',
   BatchTimedOut: 'BatchTimedOut',
+  /** Pass: the batch ids cut into waves (`$.waves.fanOut`, `$.waves.all`), right after Plan. */
+  PlanWaves: 'PlanWaves',
+  /**
+   * The iteration of FanOut, VerifyAll and RestoreTargets: start one RotationWave execution and wait
+   * for it (`.sync:2`); on its failure, parse its DescribeExecution answer (`...Failure`) and fail
+   * with its own error and cause (`...Failed`).
+   */
+  RenewWave: 'RenewWave',
+  RenewWaveFailure: 'RenewWaveFailure',
+  RenewWaveFailed: 'RenewWaveFailed',
+  VerifyWave: 'VerifyWave',
+  VerifyWaveFailure: 'VerifyWaveFailure',
+  VerifyWaveFailed: 'VerifyWaveFailed',
+  RestoreWave: 'RestoreWave',
+  RestoreWaveFailure: 'RestoreWaveFailure',
+  RestoreWaveFailed: 'RestoreWaveFailed',
+  /** The waves' verdict arrays as one array (skipped when there were no waves). */
+  AnyVerified: 'AnyVerified?',
+  CollectVerified: 'CollectVerified',
+  AnyRestored: 'AnyRestored?',
+  CollectRestored: 'CollectRestored',
   /** The rollback's entry: the lock is marked rolling back, so a compromise response waits for it. */
   MarkRollingBack: 'MarkRollingBack',
   /** Restore the issuer only if this run made one. */
@@ -36,6 +57,20 @@ export const RotationExtraStates = {
   EmitRollbackFailed: 'EmitRollbackFailed',
   ReleaseLockAfterRollbackFailure: 'ReleaseLockAfterRollbackFailure',
   RollbackFailed: 'RollbackFailed',
+} as const;
+
+/** What a wave does with its batches (the input's `step`). */
+export const WaveSteps = { renew: 'renew', verify: 'verify', restore: 'restore' } as const;
+export type WaveStep = (typeof WaveSteps)[keyof typeof WaveSteps];
+
+/** State names of the RotationWave state machine beyond the batch states of RotationStates. */
+export const RotationWaveStates = {
+  /** Choice on `$.step`. */
+  Step: 'WaveStep?',
+  RenewBatches: 'RenewBatches',
+  VerifyBatches: 'VerifyBatches',
+  RestoreBatches: 'RestoreBatches',
+  UnknownStep: 'UnknownWaveStep',
 } as const;
 
 /** Every state name of the Rotation state machine. */

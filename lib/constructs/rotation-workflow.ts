@@ -22,6 +22,7 @@ import {
 import { EventPublishRetry, LockTableRetry } from './retry-policies';
 import { WorkflowKit } from './workflow-kit';
 import { RotationDetailTypes, RotationErrors, RotationExtraStates } from './rotation-states';
+import { WaveSteps, type RotationWave } from './rotation-wave';
 
 /** The functions the Rotation state machine invokes. */
 export const ROTATION_WORKFLOW_FUNCTIONS = [
@@ -42,8 +43,6 @@ export type RotationWorkflowFunctionId = (typeof ROTATION_WORKFLOW_FUNCTIONS)[nu
 
 /** The fields of CheckBatch's BatchProgress the wait loops keep (at `$.canary` / `$.progress`). */
 const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];
-/** One batch verdict, as FinalizeInputSchema.verified and RollbackInputSchema.restoredBatches hold it. */
-const VERDICT_FIELDS = ['batchId', 'allValid', 'invalid'] as const;
 /** The Catch output of every step that the rollback (or the abort path) reads. */
 const FAILURE_PATH = '$.failure';
 const ROLLBACK_FAILURE_PATH = '$.rollbackFailure';
@@ -63,8 +62,18 @@ export interface RotationWorkflowProps {
    */
   readonly concurrency: number;
   /**
-   * Pause between two looks at a batch's rollout. Each look costs about 10 history events per
-   * batch (the Map's iterations count against the execution's 25,000), so a shorter interval only
+   * The RotationWave state machine the fan-out, the verification and the rollback's restore start
+   * one wave of batches at a time in (each wave is its own execution with its own history).
+   */
+  readonly wave: RotationWave;
+  /**
+   * Batches per wave (history-budget.ts batchesPerWave of the CheckBatch bound): a wave whose every
+   * batch runs its wait loop to the bound stays within its history's budget.
+   */
+  readonly batchesPerWave: number;
+  /**
+   * Pause between two looks at the canary's rollout (the waves' loops have their own, the same).
+   * Each look costs 9 history events (Wait, CheckCanary, CanaryDone?), so a shorter interval only
    * buys latency at the price of headroom.
    * @default Duration.seconds(5)
    */
@@ -120,13 +129,6 @@ export class RotationWorkflow extends Construct {
       runId: sfn.JsonPath.stringAt('$.run.runId'),
       requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'),
     };
-    /** Inside a batch Map iteration, whose state is the item `{runId, requestedAt, batchId}` (+ `progress`). */
-    const item = {
-      runId: sfn.JsonPath.stringAt('$.runId'),
-      requestedAt: sfn.JsonPath.stringAt('$.requestedAt'),
-      batchId: sfn.JsonPath.stringAt('$.batchId'),
-    };
-    const batchItemSelector = { ...run, batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') };
 
     /** A detail the state machine builds itself (a RotationEventDetail: runId, trigger, outcome, error). */
     const detail = (outcome: RotationEventDetail['outcome'], extra: Record<string, string> = {}) =>
@@ -207,38 +209,15 @@ export class RotationWorkflow extends Construct {
       .when(sfn.Condition.isPresent('$.prepared'), restoreTrust)
       .otherwise(recordRollback);
 
-    // One batch's rollback: restore from backups, wait for the rollout, verify against the restored
-    // state. A wait loop that reaches its bound still verifies: VerifyBatch (phase rollback) reports
-    // what is there instead of throwing, and every other batch goes on restoring.
-    const restoreBatch = invoke(RotationStates.RestoreBatch, 'RestoreBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
-      // Seeds the wait loop's counter (RestoreBatch's own answer is not needed).
-      resultSelector: { attempt: 0 },
-      resultPath: '$.progress',
-    });
-    const waitRestore = new sfn.Wait(this, RotationStates.WaitRestore, { time: checkInterval });
-    const checkRestore = invoke(
-      RotationStates.CheckRestore,
-      'CheckBatch',
-      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rollback' }),
-      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
-    );
-    const verifyRestored = invoke(RotationStates.VerifyRestored, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
-      resultSelector: selectPayload(VERDICT_FIELDS),
-    });
-    const restoreDone = new sfn.Choice(this, RotationStates.RestoreDone)
-      .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.progress.done', true), sfn.Condition.booleanEquals('$.progress.exhausted', true)), verifyRestored)
-      .otherwise(waitRestore);
-    restoreBatch.next(waitRestore).next(checkRestore).next(restoreDone);
-
+    // Every batch restored from its backups and verified, one wave (child execution) at a time.
     const restoreTargets = catchRollbackFailure(
-      new sfn.Map(this, RotationStates.RestoreTargets, {
-        itemsPath: '$.plan.allBatchIds',
-        itemSelector: batchItemSelector,
-        maxConcurrency: props.concurrency,
-        resultPath: '$.restoredBatches',
-      }),
+      props.wave.waveMap(
+        this,
+        { map: RotationStates.RestoreTargets, task: RotationExtraStates.RestoreWave, failure: RotationExtraStates.RestoreWaveFailure, failed: RotationExtraStates.RestoreWaveFailed },
+        { step: WaveSteps.restore, wavesPath: '$.waves.all', resultPath: '$.restoredBatches' },
+      ),
     );
-    restoreTargets.itemProcessor(restoreBatch).next(trustPublished);
+    restoreTargets.next(collectWaves(this, RotationExtraStates.AnyRestored, RotationExtraStates.CollectRestored, '$.restoredBatches', trustPublished));
 
     const restoreIssuer = catchRollbackFailure(
       invoke(
@@ -295,59 +274,28 @@ export class RotationWorkflow extends Construct {
       }),
     ).next(emitSucceeded);
 
-    // VerifyBatch throws VerificationFailedError (phase rotation) when any target is invalid, so
-    // every verdict kept here is valid; the Catch on the Map rolls back otherwise.
-    const verifyBatch = invoke(RotationStates.VerifyBatch, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rotation' }), {
-      resultSelector: selectPayload(VERDICT_FIELDS),
-    });
+    // Every batch verified, one wave at a time: VerifyBatch (phase rotation) throws
+    // VerificationFailedError when any target is invalid, so every verdict kept here is valid; the
+    // Catch on the Map rolls back otherwise.
     const verifyAll = catchForRollback(
-      new sfn.Map(this, RotationStates.VerifyAll, {
-        itemsPath: '$.plan.allBatchIds',
-        itemSelector: batchItemSelector,
-        // Verification makes a real mTLS handshake per target: the same bound as renewal.
-        maxConcurrency: props.concurrency,
-        resultPath: '$.verified',
-      }),
+      props.wave.waveMap(
+        this,
+        { map: RotationStates.VerifyAll, task: RotationExtraStates.VerifyWave, failure: RotationExtraStates.VerifyWaveFailure, failed: RotationExtraStates.VerifyWaveFailed },
+        { step: WaveSteps.verify, wavesPath: '$.waves.all', resultPath: '$.verified' },
+      ),
     );
-    verifyAll.itemProcessor(verifyBatch).next(finalize);
+    verifyAll.next(collectWaves(this, RotationExtraStates.AnyVerified, RotationExtraStates.CollectVerified, '$.verified', finalize));
 
-    // One batch of the fan-out: renew, then look every checkInterval until CheckBatch says done. The
-    // loop is bounded by CheckBatch (attempt in, attempt + 1 out, `exhausted` at its bound), and a
-    // batch that never rolls out fails the Map with RolloutTimeoutError, which rolls the run back.
-    const renewBatch = invoke(RotationStates.RenewBatch, 'RenewBatch', sfn.TaskInput.fromObject(item), {
-      // Seeds the wait loop's counter (RenewBatch's own answer is not needed).
-      resultSelector: { attempt: 0 },
-      resultPath: '$.progress',
-    });
-    const waitBatch = new sfn.Wait(this, RotationStates.WaitBatch, { time: checkInterval });
-    const checkBatch = invoke(
-      RotationStates.CheckBatch,
-      'CheckBatch',
-      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rotation' }),
-      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
-    );
-    const batchDone = new sfn.Choice(this, RotationStates.BatchDone)
-      .when(sfn.Condition.booleanEquals('$.progress.done', true), new sfn.Succeed(this, RotationExtraStates.BatchRolledOut))
-      .when(
-        sfn.Condition.booleanEquals('$.progress.exhausted', true),
-        new sfn.Fail(this, RotationExtraStates.BatchTimedOut, {
-          error: RotationErrors.RolloutTimeout,
-          cause: 'A batch did not roll out before CheckBatch reached its bound; the run rolls back.',
-        }),
-      )
-      .otherwise(waitBatch);
-    renewBatch.next(waitBatch).next(checkBatch).next(batchDone);
-
+    // The fan-out: each wave renews its batches and waits for their rollouts (RotationWave); a batch
+    // that never rolls out fails its wave with RolloutTimeoutError, which rolls the run back.
     const fanOut = catchForRollback(
-      new sfn.Map(this, RotationStates.FanOut, {
-        itemsPath: '$.plan.batchIds',
-        itemSelector: batchItemSelector,
-        maxConcurrency: props.concurrency,
-        // Each iteration's progress is of no use once it is done; keep the state small.
-        resultPath: sfn.JsonPath.DISCARD,
-      }),
+      props.wave.waveMap(
+        this,
+        { map: RotationStates.FanOut, task: RotationExtraStates.RenewWave, failure: RotationExtraStates.RenewWaveFailure, failed: RotationExtraStates.RenewWaveFailed },
+        { step: WaveSteps.renew, wavesPath: '$.waves.fanOut', resultPath: sfn.JsonPath.DISCARD },
+      ),
     );
-    fanOut.itemProcessor(renewBatch).next(verifyAll);
+    fanOut.next(verifyAll);
 
     // The canary: the same loop at the top level, its progress at `$.canary`.
     const canaryBatch = { ...run, batchId: sfn.JsonPath.stringAt('$.plan.canaryBatchId') };
@@ -426,7 +374,17 @@ export class RotationWorkflow extends Construct {
       resultPath: '$.plan',
     });
     plan.addCatch(emitAborted, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
-    plan.next(intermediateDue);
+    // The batch ids cut into waves, once: the fan-out's (batchIds) and the verification's and the
+    // rollback's (allBatchIds, the canary included). A Pass cannot fail, so it needs no Catch.
+    const planWaves = new sfn.Pass(this, RotationExtraStates.PlanWaves, {
+      parameters: {
+        'fanOut.$': `States.ArrayPartition($.plan.batchIds, ${props.batchesPerWave})`,
+        'all.$': `States.ArrayPartition($.plan.allBatchIds, ${props.batchesPerWave})`,
+      },
+      resultPath: '$.waves',
+    });
+    plan.next(planWaves);
+    planWaves.next(intermediateDue);
 
     const recordRun = new sfn.Pass(this, RotationExtraStates.RecordRun, {
       parameters: { request: sfn.JsonPath.objectAt('$.request'), run: sfn.JsonPath.objectAt('$.preflight.run') },
@@ -517,12 +475,28 @@ export class RotationWorkflow extends Construct {
         reason:
           'Vended log delivery (logs:CreateLogDelivery, PutResourcePolicy, DescribeLogGroups, ...) and X-Ray (xray:PutTraceSegments, GetSamplingRules, ...) support no resource-level permissions; CDK adds exactly these with resource "*".',
       },
-      ...ROTATION_WORKFLOW_FUNCTIONS.map((functionId) => functions[functionId]).map((fn) => ({
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalIdOfResource(props.wave.stateMachine)}"}]}]}*]`,
+        reason:
+          'states:DescribeExecution and StopExecution on the executions of the RotationWave state machine only (its name, then any execution name): what startExecution.sync:2 needs to wait for and stop the waves it starts, and execution names are not known in advance. The CDK adds exactly this.',
+      },
+      // RestoreBatch runs in the waves only.
+      ...ROTATION_WORKFLOW_FUNCTIONS.filter((functionId) => functionId !== 'RestoreBatch').map((functionId) => functions[functionId]).map((fn) => ({
         id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
         reason: `lambda:InvokeFunction on ${fn.node.id}'s versions and aliases (ARN:*), which the CDK adds next to the function ARN so an alias or version can be invoked; it is scoped to this one function.`,
       })),
     );
   }
+}
+
+/**
+ * `path` holds one array per wave: the waves' items as one array, in order (what Finalize and
+ * RecordRollback read). A Map over no waves leaves `[]`, which the wildcard path cannot read, so
+ * the Choice passes it on as it is.
+ */
+function collectWaves(scope: Construct, choiceName: string, passName: string, path: string, next: sfn.IChainable): sfn.Choice {
+  const flatten = new sfn.Pass(scope, passName, { inputPath: `${path}[*][*]`, resultPath: path }).next(next);
+  return new sfn.Choice(scope, choiceName).when(sfn.Condition.isPresent(`${path}[0]`), flatten).otherwise(next);
 }
 
 /**
@@ -546,7 +520,11 @@ function requiredKeys(schema: z.ZodObject, what: string): string[] {
 
 /** The logical id of a function's CfnFunction, as cdk-nag names it in IAM5 findings. */
 function logicalIdOf(fn: lambda.IFunction): string {
-  const cfn = fn.node.defaultChild;
-  if (!cfn || !('logicalId' in cfn)) throw new Error(`${fn.node.path} has no CfnFunction`);
-  return fn.stack.resolve((cfn as { logicalId: string }).logicalId) as string;
+  return logicalIdOfResource(fn);
+}
+
+function logicalIdOfResource(resource: Construct & { stack: import('aws-cdk-lib').Stack }): string {
+  const cfn = resource.node.defaultChild;
+  if (!cfn || !('logicalId' in cfn)) throw new Error(`${resource.node.path} has no CloudFormation resource`);
+  return resource.stack.resolve((cfn as { logicalId: string }).logicalId) as string;
 }

@@ -29,14 +29,16 @@ export interface CostEstimate {
 }
 
 export function estimateCost(input: {
+  /** The run's history: the execution's and then each child execution's (they run one after another). */
   history: readonly HistoryEvent[];
-  definition: AslMachine;
+  /** The definitions of the state machines that ran (the execution's and its children's). */
+  definition: AslMachine | readonly AslMachine[];
   memoryMb: number;
   events: number;
   dynamoDbWrites: number;
   kmsRequests: number;
 }): CostEstimate {
-  const lambdaStates = new Set(listTaskStates(input.definition).filter((task) => task.resource.includes(':lambda:')).map((task) => task.name));
+  const lambdaStates = new Set([input.definition].flat().flatMap((definition) => listTaskStates(definition)).filter((task) => task.resource.includes(':lambda:')).map((task) => task.name));
   let transitions = 0;
   let invocations = 0;
   let lambdaMs = 0;

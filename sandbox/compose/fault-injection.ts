@@ -109,7 +109,8 @@ export function checkFaultTarget(request: FaultRequest, services: readonly strin
 /** Arms a fault in the sandbox; returns what it did, how to heal it and how often it fired. */
 export async function injectFault(cloud: LocalCloud, request: FaultRequest): Promise<ArmedFault> {
   const { sandbox } = cloud;
-  const taskStates = listTaskStates(cloud.runner.definition(cloud.runner.find('RotationWorkflow'))).map((task) => task.name);
+  // The Rotation's own tasks and its waves' (RenewBatch, CheckBatch, RestoreBatch run in RotationWave executions).
+  const taskStates = cloud.runner.withChildren(cloud.runner.find('RotationWorkflow')).flatMap((machine) => listTaskStates(cloud.runner.definition(machine)).map((task) => task.name));
   checkFaultTarget(request, [...declaredServiceNames(sandbox.config.kubernetes.targets)], taskStates);
   if (request.kind === 'lock:held') return holdLock(cloud);
   const from = request.from;

@@ -91,6 +91,8 @@ export interface LocalExecution {
   startedAt: Date;
   stoppedAt: Date;
   history: HistoryEvent[];
+  /** The executions its `startExecution.sync:2` tasks started, in start order (each with its own history). */
+  children: LocalExecution[];
 }
 
 interface LocalFunction {
@@ -107,7 +109,16 @@ interface TaskScope {
   executionArn: string;
   /** Adds an event to the execution's history (TaskScheduled, with the resolved parameters). */
   record(event: HistoryEvent): void;
+  /** The state machine's role: Step Functions starts child executions as this role. */
+  roleArn: string | undefined;
+  /** Child executions started so far, and the aborts of those still running. */
+  children: LocalExecution[];
+  runningChildren: Set<() => void>;
 }
+
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+/** The managed rule Step Functions puts in the account to learn that a `.sync` child execution ended. */
+const SYNC_EXECUTION_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
 
 const WAIT_FOR_TASK_TOKEN = '.waitForTaskToken';
 
@@ -320,6 +331,23 @@ export class LocalRunner {
     return listStateMachines(this.options.template);
   }
 
+  /**
+   * `stateMachine` and every state machine its `startExecution.sync:2` tasks start, transitively:
+   * the states a run of it can enter (the Rotation's batches run in its RotationWave children).
+   */
+  withChildren(stateMachine: string): string[] {
+    const prefix = `arn:aws:states:${this.options.region}:${this.options.accountId}:stateMachine:`;
+    const found = [stateMachine];
+    for (let index = 0; index < found.length; index += 1) {
+      for (const task of listTaskStates(this.definition(found[index]!))) {
+        const arn = task.resource === START_EXECUTION_SYNC ? String(task.parameters.StateMachineArn ?? '') : '';
+        const child = arn.startsWith(prefix) ? arn.slice(prefix.length) : undefined;
+        if (child && !found.includes(child)) found.push(child);
+      }
+    }
+    return found;
+  }
+
   definition(stateMachine: string): AslMachine {
     return resolveDefinition(this.options.template, stateMachine, this.resolveOptions()) as AslMachine;
   }
@@ -358,7 +386,7 @@ export class LocalRunner {
     const name = options.name ?? randomUUID();
     const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${stateMachine}:${name}`;
     const history: HistoryEvent[] = [];
-    const scope: TaskScope = { executionArn, record: (event) => history.push(event) };
+    const scope: TaskScope = { executionArn, record: (event) => history.push(event), roleArn, children: [], runningChildren: new Set() };
     const overrides = Object.fromEntries(listTaskStates(definition).map((task) => [task.name, this.announced(task.name, this.implement(task, clients, scope))]));
     const tokens = this.taskTokens;
     const startedAt = new Date();
@@ -384,11 +412,19 @@ export class LocalRunner {
     const collecting = (async () => {
       for await (const event of execution.eventLogs) history.push(event as unknown as HistoryEvent);
     })();
-    options.onStart?.(() => execution.abort(), history);
-    const base = { executionArn, name, stateMachine, input, startedAt, history };
+    // Stopping an execution stops the child executions its `.sync` tasks wait for, as Step Functions does.
+    const stopChildren = () => {
+      for (const stop of [...scope.runningChildren]) stop();
+    };
+    options.onStart?.(() => {
+      execution.abort();
+      stopChildren();
+    }, history);
+    const base = { executionArn, name, stateMachine, input, startedAt, history, children: scope.children };
     try {
       return await this.outcome(execution, collecting, base);
     } finally {
+      stopChildren();
       this.taskTokens.release(executionArn);
     }
   }
@@ -396,7 +432,7 @@ export class LocalRunner {
   private async outcome(
     execution: { result: Promise<unknown> },
     collecting: Promise<void>,
-    base: Pick<LocalExecution, 'executionArn' | 'name' | 'stateMachine' | 'input' | 'startedAt' | 'history'>,
+    base: Pick<LocalExecution, 'executionArn' | 'name' | 'stateMachine' | 'input' | 'startedAt' | 'history' | 'children'>,
   ): Promise<LocalExecution> {
     try {
       const output = await execution.result;
@@ -452,6 +488,7 @@ export class LocalRunner {
     if (task.resource === 'arn:aws:states:::events:putEvents') return this.putEvents(clients.eventBridge);
     const dynamo = /^arn:aws:states:::dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(task.resource);
     if (dynamo) return this.dynamoDb(dynamo[1] as 'putItem', clients.dynamoDb);
+    if (task.resource === START_EXECUTION_SYNC) return this.startExecutionSync(task, scope);
     throw new Error(`task "${task.name}" uses ${task.resource}, which the local runner cannot run; refusing to call AWS`);
   }
 
@@ -503,6 +540,68 @@ export class LocalRunner {
         reported.name = failure.name;
         throw reported;
       }
+    };
+  }
+
+  /**
+   * `states:startExecution.sync:2`: a child execution of one of this template's state machines, run
+   * here by this runner, with the result Step Functions gives: the child's DescribeExecution answer
+   * with its output parsed (`Output`). IAM decides first, for the parent's role, what AWS requires of
+   * it: states:StartExecution on the child state machine, states:DescribeExecution (the wait) on the
+   * child execution, and events:PutTargets, PutRule and DescribeRule on the managed rule that tells
+   * Step Functions the child ended. A denial fails the task (`StepFunctions.AccessDeniedException`);
+   * a child that does not succeed fails it with States.TaskFailed and the child's DescribeExecution
+   * answer as the cause, as on AWS.
+   */
+  private startExecutionSync(task: TaskState, scope: TaskScope): TaskImplementation {
+    return async (input) => {
+      const request = (input ?? {}) as { StateMachineArn?: unknown; Input?: unknown; Name?: unknown };
+      const stateMachineArn = String(request.StateMachineArn ?? '');
+      const prefix = `arn:aws:states:${this.options.region}:${this.options.accountId}:stateMachine:`;
+      const child = stateMachineArn.startsWith(prefix) ? stateMachineArn.slice(prefix.length) : '';
+      if (!this.stateMachines().includes(child)) {
+        throw Object.assign(new Error(`task "${task.name}" starts ${stateMachineArn}, which is not a state machine of this template`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+      }
+      const name = typeof request.Name === 'string' ? request.Name : randomUUID();
+      const childInput = typeof request.Input === 'string' ? (JSON.parse(request.Input) as unknown) : (request.Input ?? {});
+      const executionArn = `arn:aws:states:${this.options.region}:${this.options.accountId}:execution:${child}:${name}`;
+      const rule = `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${SYNC_EXECUTION_RULE}`;
+      if (this.authorizer && scope.roleArn) {
+        const accessKeyId = credentialsForRole(scope.roleArn).accessKeyId;
+        const required = [
+          { action: 'states:StartExecution', resource: stateMachineArn },
+          { action: 'states:DescribeExecution', resource: executionArn },
+          ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((action) => ({ action, resource: rule })),
+        ];
+        try {
+          for (const call of required) await this.authorizer(accessKeyId, call);
+        } catch (error) {
+          throw Object.assign(new Error((error as Error).message), { name: 'StepFunctions.AccessDeniedException' });
+        }
+      }
+      let stop: (() => void) | undefined;
+      const stopChild = () => stop?.();
+      scope.runningChildren.add(stopChild);
+      let execution: LocalExecution;
+      try {
+        execution = await this.run(child, childInput, { name, onStart: (abort) => (stop = abort) });
+      } finally {
+        scope.runningChildren.delete(stopChild);
+      }
+      scope.children.push(execution);
+      const described = {
+        ExecutionArn: execution.executionArn,
+        StateMachineArn: stateMachineArn,
+        Name: execution.name,
+        Status: execution.status,
+        StartDate: execution.startedAt.getTime(),
+        StopDate: execution.stoppedAt.getTime(),
+        Input: JSON.stringify(childInput),
+        InputDetails: { Included: true },
+      };
+      if (execution.status === 'SUCCEEDED') return { ...described, Output: execution.output ?? null, OutputDetails: { Included: true } };
+      const cause = { ...described, ...(execution.error === undefined ? {} : { Error: execution.error }), ...(execution.cause === undefined ? {} : { Cause: execution.cause }) };
+      throw Object.assign(new Error(JSON.stringify(cause)), { name: 'States.TaskFailed' });
     };
   }
 

@@ -13,6 +13,9 @@ import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
 import type { RotationWorkflowFunctionId } from '../../lib/constructs/rotation-workflow';
 import { AllRotationStateNames, RotationDetailTypes, RotationErrors, RotationExtraStates } from '../../lib/constructs/rotation-states';
+import { RotationWaveStates } from '../../lib/constructs/rotation-wave';
+import { batchesPerWave, countLocalLogEvents, HISTORY_EVENT_LIMIT, WAVE_EVENT_BUDGET, worstCaseEventsPerBatch } from '../../lib/constructs/history-budget';
+import { rotationHistory } from '../../lib/constructs/rotation-history';
 import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/template-resolver';
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
@@ -48,10 +51,21 @@ const [rotationLogicalId, definition] = (() => {
   return found[0]!;
 })();
 const top = definition.States as Record<string, State>;
+const [waveLogicalId, waveDefinition] = (() => {
+  const found = Object.entries(definitions).filter(([, candidate]) => RotationWaveStates.Step in candidate.States);
+  if (found.length !== 1) throw new Error(`expected one RotationWave state machine, found ${found.length}`);
+  return found[0]!;
+})();
+const wave = waveDefinition.States as Record<string, State>;
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
-/** Every state of the definition with its name, nested Map iterators included (duplicates kept). */
-function allStates(machine: { States: Record<string, State> } = definition as never): Array<[string, State]> {
-  return Object.entries(machine.States).flatMap(([name, state]) => [[name, state] as [string, State], ...(state.ItemProcessor ? allStates(state.ItemProcessor) : [])]);
+/** Every state of one definition with its name, nested Map iterators included (duplicates kept). */
+function statesOf(machine: { States: Record<string, State> }): Array<[string, State]> {
+  return Object.entries(machine.States).flatMap(([name, state]) => [[name, state] as [string, State], ...(state.ItemProcessor ? statesOf(state.ItemProcessor) : [])]);
+}
+/** Every state of the Rotation and of the RotationWave it starts (the batches' states live in the wave). */
+function allStates(): Array<[string, State]> {
+  return [...statesOf(definition as never), ...statesOf(waveDefinition as never)];
 }
 const byName = new Map(allStates());
 const state = (name: string): State => {
@@ -73,6 +87,37 @@ function reachable(from: string, ...until: string[]): string[] {
 }
 const rollbackEntry = RotationExtraStates.MarkRollingBack;
 
+/**
+ * A Map of the Rotation over waves whose iteration starts one RotationWave and waits for it, one
+ * wave at a time, failing with the wave's own error and cause when the wave fails.
+ */
+function expectWaveMap(mapName: string, expected: { task: string; step: string; wavesPath: string; resultPath: string | null; next: string }): void {
+  const map = top[mapName]!;
+  expect(map).toMatchObject({
+    Type: 'Map',
+    ItemsPath: expected.wavesPath,
+    ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', step: expected.step, 'batchIds.$': '$$.Map.Item.Value' },
+    MaxConcurrency: 1,
+    ResultPath: expected.resultPath,
+    Next: expected.next,
+  });
+  const iteration = map.ItemProcessor!;
+  expect(iteration.StartAt).toBe(expected.task);
+  const task = iteration.States[expected.task]!;
+  expect(task).toMatchObject({ Type: 'Task', Resource: START_EXECUTION_SYNC, Parameters: { 'Input.$': '$' }, OutputPath: '$.Output', End: true });
+  expect(task.Catch).toHaveLength(1);
+  const failure = iteration.States[task.Catch![0]!.Next]!;
+  expect(task.Catch![0]!.ErrorEquals).toEqual(['States.TaskFailed']);
+  expect(failure).toMatchObject({ Type: 'Pass', Parameters: { 'wave.$': 'States.StringToJson($.Cause)' } });
+  expect(iteration.States[failure.Next!]).toEqual({ Type: 'Fail', ErrorPath: '$.wave.Error', CausePath: '$.wave.Cause' });
+}
+
+/** The waves' arrays as one, unless there were no waves. */
+function expectCollect(choiceName: string, passName: string, path: string, next: string): void {
+  expect(top[choiceName]).toEqual({ Type: 'Choice', Choices: [{ Variable: `${path}[0]`, IsPresent: true, Next: passName }], Default: next });
+  expect(top[passName]).toEqual({ Type: 'Pass', InputPath: `${path}[*][*]`, ResultPath: path, Next: next });
+}
+
 describe('the Rotation state machine definition', () => {
   it('contains every state the contract names (RotationStates)', () => {
     const names = new Set(allStates().map(([name]) => name));
@@ -83,23 +128,32 @@ describe('the Rotation state machine definition', () => {
     const names = allStates().map(([name]) => name);
     expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
     expect(() => listTaskStates(definition as unknown as AslMachine)).not.toThrow();
-    expect([...names].sort()).toEqual([...AllRotationStateNames].sort());
+    expect(() => listTaskStates(waveDefinition as unknown as AslMachine)).not.toThrow();
+    expect([...names].sort()).toEqual([...AllRotationStateNames, ...Object.values(RotationWaveStates)].sort());
   });
 
-  it('is valid Amazon States Language (asl-validator)', () => {
-    const result = aslValidator(structuredClone(definition));
+  it.each([
+    ['Rotation', () => definition],
+    ['RotationWave', () => waveDefinition],
+  ])('%s is valid Amazon States Language (asl-validator)', (_name, machine) => {
+    const result = aslValidator(structuredClone(machine()));
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
   });
 
-  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents and the lock put/delete', () => {
+  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents, the lock put/delete and the waves as child executions', () => {
     expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
+    expect(waveDefinition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
     const resources = new Set(allStates().filter(([, s]) => s.Type === 'Task').map(([, s]) => s.Resource));
-    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke']);
+    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke', START_EXECUTION_SYNC]);
+    // Every child execution is a RotationWave, the one state machine the Rotation may start.
+    const starts = allStates().filter(([, s]) => s.Resource === START_EXECUTION_SYNC);
+    expect(starts.map(([name]) => name).sort()).toEqual([RotationExtraStates.RenewWave, RotationExtraStates.RestoreWave, RotationExtraStates.VerifyWave].sort());
+    for (const [, s] of starts) expect(s.Parameters!['StateMachineArn']).toBe(`arn:aws:states:us-east-1:000000000000:stateMachine:${waveLogicalId}`);
     for (const [name, s] of allStates().filter(([, candidate]) => candidate.Type === 'Map')) {
       expect({ name, mode: s.ItemProcessor?.ProcessorConfig?.Mode ?? 'INLINE', reader: s['ItemReader'] }).toEqual({ name, mode: 'INLINE', reader: undefined });
     }
-    expect(JSON.stringify(definition)).not.toMatch(/waitForTaskToken|\.sync|JSONata/);
+    expect(JSON.stringify([definition, waveDefinition])).not.toMatch(/waitForTaskToken|JSONata/);
   });
 
   it('invokes the registry function each Lambda state stands for', () => {
@@ -240,10 +294,11 @@ describe('the Rotation state machine definition', () => {
     });
   });
 
-  it('restores, waits for and verifies every batch, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
-    const restore = top[RotationStates.RestoreTargets]!;
-    expect(restore).toMatchObject({ Type: 'Map', ItemsPath: '$.plan.allBatchIds', ResultPath: '$.restoredBatches', MaxConcurrency: config.policy.concurrency, Next: RotationExtraStates.TrustPublished });
-    expect(restore.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
+  it('restores, waits for and verifies every batch one wave at a time, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
+    expectWaveMap(RotationStates.RestoreTargets, { task: RotationExtraStates.RestoreWave, step: 'restore', wavesPath: '$.waves.all', resultPath: '$.restoredBatches', next: RotationExtraStates.AnyRestored });
+    expectCollect(RotationExtraStates.AnyRestored, RotationExtraStates.CollectRestored, '$.restoredBatches', RotationExtraStates.TrustPublished);
+    expect(wave[RotationWaveStates.RestoreBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency });
+    expect(wave[RotationWaveStates.RestoreBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
     expect(state(RotationStates.CheckRestore).Parameters).toMatchObject({ Payload: { 'attempt.$': '$.progress.attempt', phase: 'rollback' } });
     expect(state(RotationStates.VerifyRestored)).toMatchObject({ Parameters: { Payload: { phase: 'rollback' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' }, End: true });
     expect(top[RotationExtraStates.TrustPublished]).toMatchObject({ Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreTrust }], Default: RotationStates.RecordRollback });
@@ -283,16 +338,36 @@ describe('the Rotation state machine definition', () => {
     }
   });
 
-  it('fans out over $.plan.batchIds, config.policy.concurrency batches at a time, each a bounded renew/wait/check loop', () => {
-    expect(top[RotationStates.FanOut]).toMatchObject({
+  it('cuts the batch ids into waves of batchesPerWave(maxRolloutChecks) right after Plan', () => {
+    expect(top[RotationStates.Plan]!.Next).toBe(RotationExtraStates.PlanWaves);
+    const size = batchesPerWave(config.policy.maxRolloutChecks);
+    expect(top[RotationExtraStates.PlanWaves]).toEqual({
+      Type: 'Pass',
+      Parameters: { 'fanOut.$': `States.ArrayPartition($.plan.batchIds, ${size})`, 'all.$': `States.ArrayPartition($.plan.allBatchIds, ${size})` },
+      ResultPath: '$.waves',
+      Next: RotationStates.IntermediateDue,
+    });
+  });
+
+  it('fans out one wave (child execution) at a time, config.policy.concurrency batches at a time within it, each a bounded renew/wait/check loop', () => {
+    expectWaveMap(RotationStates.FanOut, { task: RotationExtraStates.RenewWave, step: 'renew', wavesPath: '$.waves.fanOut', resultPath: null, next: RotationStates.VerifyAll });
+    expect(wave[RotationWaveStates.Step]).toMatchObject({
+      Choices: [
+        { Variable: '$.step', StringEquals: 'renew', Next: RotationWaveStates.RenewBatches },
+        { Variable: '$.step', StringEquals: 'verify', Next: RotationWaveStates.VerifyBatches },
+        { Variable: '$.step', StringEquals: 'restore', Next: RotationWaveStates.RestoreBatches },
+      ],
+      Default: RotationWaveStates.UnknownStep,
+    });
+    expect(wave[RotationWaveStates.RenewBatches]).toMatchObject({
       Type: 'Map',
-      ItemsPath: '$.plan.batchIds',
-      ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
+      ItemsPath: '$.batchIds',
+      ItemSelector: { 'runId.$': '$.runId', 'requestedAt.$': '$.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
       MaxConcurrency: config.policy.concurrency,
       ResultPath: null,
-      Next: RotationStates.VerifyAll,
+      End: true,
     });
-    expect(top[RotationStates.FanOut]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
+    expect(wave[RotationWaveStates.RenewBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
     expect(state(RotationStates.RenewBatch)).toMatchObject({ ResultSelector: { attempt: 0 }, ResultPath: '$.progress', Next: RotationStates.WaitBatch });
     expect(state(RotationStates.WaitBatch)).toMatchObject({ Type: 'Wait', Seconds: 5, Next: RotationStates.CheckBatch });
     expect(state(RotationStates.CheckBatch)).toMatchObject({
@@ -311,8 +386,10 @@ describe('the Rotation state machine definition', () => {
     expect(state(RotationExtraStates.BatchTimedOut)).toMatchObject({ Type: 'Fail', Error: RotationErrors.RolloutTimeout });
   });
 
-  it('verifies every batch (canary included) into $.verified, then finalizes from the whole state', () => {
-    expect(top[RotationStates.VerifyAll]).toMatchObject({ ItemsPath: '$.plan.allBatchIds', ResultPath: '$.verified', MaxConcurrency: config.policy.concurrency, Next: RotationStates.Finalize });
+  it('verifies every batch (canary included) into $.verified one wave at a time, then finalizes from the whole state', () => {
+    expectWaveMap(RotationStates.VerifyAll, { task: RotationExtraStates.VerifyWave, step: 'verify', wavesPath: '$.waves.all', resultPath: '$.verified', next: RotationExtraStates.AnyVerified });
+    expectCollect(RotationExtraStates.AnyVerified, RotationExtraStates.CollectVerified, '$.verified', RotationStates.Finalize);
+    expect(wave[RotationWaveStates.VerifyBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency, End: true });
     expect(state(RotationStates.VerifyBatch)).toMatchObject({ Parameters: { Payload: { phase: 'rotation' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' } });
     expect(top[RotationStates.Finalize]).toMatchObject({ Parameters: { FunctionName: functionArn('FinalizeRotation'), 'Payload.$': '$' }, ResultPath: '$.summary', Next: RotationStates.EmitSucceeded });
     expect(top[RotationStates.EmitSucceeded]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Succeeded, 'Detail.$': '$.summary.detail' }] }, Next: RotationStates.ReleaseLock });
@@ -413,7 +490,11 @@ interface LocalRun {
   calls: Call[];
   events: Array<{ detailType: string; detail: any }>;
   lock: Record<string, any> | undefined;
+  /** The input of each RotationWave execution the run started, in start order. */
+  waves: Array<{ step: string; batchIds: string[] }>;
 }
+
+let waveMachine: StateMachine | undefined;
 
 async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>; lockOwner?: string } = {}): Promise<LocalRun> {
   const plan = options.plan ?? defaultPlan();
@@ -422,6 +503,7 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Rotation:${name}`;
   const calls: Call[] = [];
   const events: LocalRun['events'] = [];
+  const waves: LocalRun['waves'] = [];
   let lock: Record<string, any> | undefined = options.lockOwner ? { owner: { S: options.lockOwner } } : undefined;
   const conditionFailed = () => {
     const error = new Error('The conditional request failed');
@@ -430,8 +512,41 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   };
 
   const handlers: Record<string, (input: any) => Promise<unknown>> = {};
+  const waveHandlers: Record<string, (input: any) => Promise<unknown>> = {};
+  const waveStates = new Set(statesOf(waveDefinition as never).map(([name]) => name));
+  const waitsOf = (machine: unknown) => Object.fromEntries(statesOf(machine as never).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
   for (const [stateName, s] of allStates()) {
     if (s.Type !== 'Task') continue;
+    if (waveStates.has(stateName)) {
+      // The wave's tasks: the same stand-ins, in the child execution.
+      const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
+      waveHandlers[stateName] = async (input) => {
+        const call = { state: stateName, functionId, payload: input.Payload };
+        calls.push(call);
+        return { Payload: await stubs[functionId](input.Payload, call), StatusCode: 200 };
+      };
+      continue;
+    }
+    if (s.Resource === START_EXECUTION_SYNC) {
+      // startExecution.sync:2 as Step Functions answers it: the child's output parsed at Output, or
+      // States.TaskFailed with the child's DescribeExecution answer (its Error and Cause) as the cause.
+      handlers[stateName] = async (input) => {
+        waves.push({ step: input.Input.step, batchIds: input.Input.batchIds });
+        // Built once: the wave's definition is validated by its own asl-validator case above.
+        waveMachine ??= new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { noValidate: true } });
+        const child = waveMachine;
+        const execution = child.run(input.Input as never, {
+          overrides: { taskResourceLocalHandlers: waveHandlers as never, waitTimeOverrides: waitsOf(waveDefinition), retryIntervalOverrides: Object.fromEntries(Object.keys(waveHandlers).map((n) => [n, 0])) },
+        });
+        try {
+          return { Status: 'SUCCEEDED', Output: await execution.result };
+        } catch (error) {
+          const cause = (error as { cause?: { name?: string; message?: string } }).cause;
+          throw Object.assign(new Error(JSON.stringify({ Status: 'FAILED', Error: cause?.name, Cause: cause?.message })), { name: 'States.TaskFailed' });
+        }
+      };
+      continue;
+    }
     if (s.Resource === 'arn:aws:states:::lambda:invoke') {
       const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
       handlers[stateName] = async (input) => {
@@ -461,21 +576,61 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   // A JSON copy, not structuredClone: under jest the latter makes objects of another realm, which
   // the library's intrinsic functions (States.JsonMerge) refuse as "not an object".
   const machine = new StateMachine(JSON.parse(JSON.stringify(definition)) as never, { validationOptions: { checkArn: false } as never });
-  const waits = allStates().filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]);
   const execution = machine.run((options.input ?? { trigger: 'cli' }) as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: Object.fromEntries(waits), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
+    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitsOf(definition), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
     context: { Execution: { Id: executionArn, Name: name } } as never,
   });
   try {
     const output = await execution.result;
-    return { status: 'SUCCEEDED', output, calls, events, lock };
+    return { status: 'SUCCEEDED', output, calls, events, lock, waves };
   } catch (error) {
     const cause = (error as { cause?: { name?: string } }).cause;
-    return { status: 'FAILED', error: cause?.name ?? String(error), calls, events, lock };
+    return { status: 'FAILED', error: cause?.name ?? String(error), calls, events, lock, waves };
   }
 }
 
 const statesCalled = (run: LocalRun) => run.calls.map((call) => call.state);
+
+describe('the Rotation run, counted in history events by AWS rules on the definitions', () => {
+  const shape = { batchSize: config.policy.batchSize, batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks), canaryServices: 1, intermediate: true };
+  const count = (services: number, looks: number) => rotationHistory({ rotation: definition as never, wave: waveDefinition as never }, { ...shape, services, looks });
+
+  it('keeps every execution of a run of 100,000 services under 25,000 events, even with every rollout waiting out its bound', () => {
+    for (const looks of [1, config.policy.maxRolloutChecks]) {
+      const run = count(100_000, looks);
+      // Renew waves over the batches, verify waves over them and the canary.
+      const batches = Math.ceil(99_999 / config.policy.batchSize);
+      expect(run.waves.length).toBe(Math.ceil(batches / shape.batchesPerWave) + Math.ceil((batches + 1) / shape.batchesPerWave));
+      expect(run.maxPerExecution).toBeLessThan(HISTORY_EVENT_LIMIT);
+    }
+    // The Rotation itself grows by one wave iteration per wave (8 events: the iteration and a .sync task), not per batch.
+    expect(count(100_000, 1).rotation - count(10_000, 1).rotation).toBe(8 * (count(100_000, 1).waves.length - count(10_000, 1).waves.length));
+  });
+
+  it('sizes a wave so that its worst case stays within the wave budget, and one more batch would not', () => {
+    const worst = (batches: number) => count(batches * config.policy.batchSize + 1, config.policy.maxRolloutChecks).waves[0]!.events;
+    expect(worst(shape.batchesPerWave)).toBeLessThanOrEqual(WAVE_EVENT_BUDGET);
+    expect(worst(shape.batchesPerWave) + worstCaseEventsPerBatch(config.policy.maxRolloutChecks)).toBeGreaterThan(WAVE_EVENT_BUDGET);
+  });
+
+  it('counts a local log by the same rules: a task is five events, a .sync task six, a Map four plus two per iteration', () => {
+    const task = (name: string) => [
+      { type: 'StateEntered', state: { name, type: 'Task' } },
+      { type: 'StateExited', state: { name, type: 'Task' } },
+    ];
+    expect(countLocalLogEvents(task('T'))).toBe(5);
+    expect(countLocalLogEvents(task('W'), new Set(['W']))).toBe(6);
+    const map = [
+      { type: 'StateEntered', state: { name: 'M', type: 'Map' } },
+      { type: 'MapIterationStarted' },
+      ...task('T'),
+      { type: 'MapIterationSucceeded' },
+      { type: 'StateExited', state: { name: 'M', type: 'Map' } },
+    ];
+    expect(countLocalLogEvents(map)).toBe(4 + 2 + 5);
+    expect(countLocalLogEvents([{ type: 'ExecutionStarted' }, { type: 'StateEntered', state: { name: 'F', type: 'Fail' } }, { type: 'StateFailed', state: { name: 'F', type: 'Fail' } }, { type: 'ExecutionFailed' }])).toBe(3);
+  });
+});
 
 describe('the Rotation definition, run locally with stand-in tasks', () => {
   it('rotates the intermediate, renews the canary then every batch, verifies all, finalizes and releases the lock', async () => {
@@ -502,6 +657,25 @@ describe('the Rotation definition, run locally with stand-in tasks', () => {
     ]);
     expect(finalize['request']).toEqual({ trigger: 'cli', forceIntermediate: false, forceRenewal: false });
     expect(run.events[1]!.detail).toMatchObject({ runId: 'run-1', outcome: 'Succeeded', counts: { verified: 3 } });
+  });
+
+  it('runs a fleet larger than one wave as waves one after another, and finalizes with every verdict in batch order', async () => {
+    const size = batchesPerWave(config.policy.maxRolloutChecks);
+    const batchIds = Array.from({ length: size + 2 }, (_, index) => `b${index + 1}`);
+    const run = await runLocally({ plan: defaultPlan({ batchIds, allBatchIds: ['b0', ...batchIds] }) });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.waves).toEqual([
+      { step: 'renew', batchIds: batchIds.slice(0, size) },
+      { step: 'renew', batchIds: batchIds.slice(size) },
+      { step: 'verify', batchIds: ['b0', ...batchIds].slice(0, size) },
+      { step: 'verify', batchIds: ['b0', ...batchIds].slice(size) },
+    ]);
+    // The second wave starts only once the first has ended: its first renewal follows the first wave's last check.
+    const order = run.calls.map((call) => `${call.state}:${call.payload['batchId']}`);
+    const lastCheckOfFirstWave = Math.max(...batchIds.slice(0, size).map((id) => order.lastIndexOf(`${RotationStates.CheckBatch}:${id}`)));
+    expect(order.indexOf(`${RotationStates.RenewBatch}:${batchIds[size]}`)).toBeGreaterThan(lastCheckOfFirstWave);
+    const finalize = run.calls.find((call) => call.state === RotationStates.Finalize)!.payload;
+    expect(finalize['verified']).toEqual(['b0', ...batchIds].map((batchId) => ({ batchId, allValid: true, invalid: 0 })));
   });
 
   it('skips the intermediate and the canary when neither is due, and defaults an empty request to trigger schedule', async () => {
@@ -659,12 +833,24 @@ describe('around the Rotation state machine', () => {
     });
   });
 
-  it('lets the state machine write only the lock (put, delete) on the ledger and publish only to the certflow bus', () => {
+  it('lets the state machine write only the lock (put, delete) on the ledger, publish only to the certflow bus, and start, wait for and stop only RotationWave executions', () => {
     const roleId = (raw.Resources[rotationLogicalId]!.Properties!['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((candidate) => JSON.stringify(candidate['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))!;
-    const actions = (policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[] }>).flatMap((s) => [s.Action].flat());
+    const statements = policy['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[]; Resource: unknown }>;
+    const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
-    expect(actions.filter((action) => action.startsWith('events:'))).toEqual(['events:PutEvents']);
+    const [busId] = Object.keys(template.findResources('AWS::Events::EventBus'));
+    expect(statements.find((s) => [s.Action].flat().includes('events:PutEvents'))!.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+    // What startExecution.sync:2 needs: start the wave, wait for it (DescribeExecution, and the
+    // managed rule through which Step Functions learns the child ended), stop it with the parent.
+    const rule = statements.find((s) => [s.Action].flat().includes('events:PutRule'))!;
+    expect([rule.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
+    expect(JSON.stringify(rule.Resource)).toContain(':rule/StepFunctionsGetEventsForStepFunctionsExecutionRule');
+    expect(statements.find((s) => [s.Action].flat().includes('states:StartExecution'))!.Resource).toEqual({ Ref: waveLogicalId });
+    const wait = statements.find((s) => [s.Action].flat().includes('states:DescribeExecution'))!;
+    expect([wait.Action].flat().sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    expect(JSON.stringify(wait.Resource)).toContain(`{"Ref":"${waveLogicalId}"}`);
+    expect(actions.filter((action) => action.startsWith('states:')).sort()).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
   });
 
   it.each(functionsOf('rotation'))('%s carries the ledger, bus and Kubernetes environment on top of the unseal and PKI ones', (functionId) => {

@@ -16,7 +16,7 @@ import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
 import { credentialsForRole } from '../../sandbox/iam/role-credentials';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import { routeRules } from '../../sandbox/eventbridge/rules-routing';
-import type { CfnTemplate } from '../../sandbox/runner/template-resolver';
+import { stateMachineRoleArn, type CfnTemplate } from '../../sandbox/runner/template-resolver';
 import { seedConfig, startLocalCloud } from '../support/local-cloud-fixture';
 import { LocalRunner } from '../../sandbox/runner/local-runner';
 import { assemblyDir } from '../support/template';
@@ -87,6 +87,21 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     expect((error as Error).message).toContain(`assumed-role/${role('UnsealDiscover')}/UnsealDiscover is not authorized to perform: dynamodb:GetItem`);
     expect(cloud.sandbox.iam.decisions().denied).toBe(denied + 1);
     dynamoDb.destroy();
+  });
+
+  it('lets the Rotation start, wait for and stop RotationWave executions as startExecution.sync:2 needs, and start no other state machine', async () => {
+    const resolve = { region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT, refs: cloud.provisioned.refs, attributes: cloud.provisioned.attributes };
+    const accessKeyId = credentialsForRole(stateMachineRoleArn(cloud.template, cloud.runner.find('RotationWorkflow'), resolve)!).accessKeyId;
+    const authorize = (action: string, resource: string) => cloud.sandbox.iam.authorize(accessKeyId, { action, resource });
+    const states = `arn:aws:states:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}`;
+    const rule = (name: string) => `arn:aws:events:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:rule/${name}`;
+    const wave = cloud.runner.find('RotationWave');
+    await expect(authorize('states:StartExecution', `${states}:stateMachine:${wave}`)).resolves.toBeUndefined();
+    for (const action of ['states:DescribeExecution', 'states:StopExecution']) await expect(authorize(action, `${states}:execution:${wave}:run-1`)).resolves.toBeUndefined();
+    for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) await expect(authorize(action, rule('StepFunctionsGetEventsForStepFunctionsExecutionRule'))).resolves.toBeUndefined();
+    await expect(authorize('states:StartExecution', `${states}:stateMachine:${cloud.runner.find('CompromiseWorkflow')}`)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(authorize('states:StopExecution', `${states}:execution:${cloud.runner.find('CompromiseWorkflow')}:run-1`)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await expect(authorize('events:PutRule', rule('AnotherRule'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 
   it('refuses a role that may decrypt when the share names another cluster, and the adapter types it KmsAccessDeniedError', async () => {

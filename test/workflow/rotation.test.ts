@@ -7,6 +7,11 @@ import { leaks, secretNeedlesOfTheRun } from '../../sandbox/compose/secret-scan'
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
 import { loadTemplate, TEMPLATE_PATH_ENV } from '../support/template';
+import { batchesPerWave, countLocalLogEvents } from '../../lib/constructs/history-budget';
+import { rotationHistory } from '../../lib/constructs/rotation-history';
+import { seedConfig } from '../support/local-cloud-fixture';
+
+const config = seedConfig();
 
 /** The Rotation state machine, synthesized from the CDK app, run locally on the seed fleet. */
 jest.setTimeout(120_000);
@@ -48,6 +53,22 @@ describe('the Rotation workflow', () => {
     const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken()! });
     const old = (await vault.read(`pki_int/issuer/${before.defaultIssuer}`)) as { data: { usage: string } };
     expect(old.data.usage.split(',').sort()).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
+
+    // The batches ran in RotationWave child executions, started by the runner as the Rotation's role.
+    const waveMachine = cloud.runner.find('RotationWave');
+    expect(execution.children.map((child) => [child.stateMachine, child.status, (child.input as { step: string }).step])).toEqual([
+      [waveMachine, 'SUCCEEDED', 'renew'],
+      [waveMachine, 'SUCCEEDED', 'verify'],
+    ]);
+    // Two ways to count by AWS's rules agree: the states the local log shows, and the walk of the
+    // definitions for this run's shape (the canary's looks read from the log; the verify wave has no loop).
+    const canaryLooks = execution.history.filter((event) => event.type === 'StateEntered' && event.state?.name === 'CheckCanary').length;
+    const computed = rotationHistory(
+      { rotation: cloud.runner.definition(execution.stateMachine) as never, wave: cloud.runner.definition(waveMachine) as never },
+      { services: 5, batchSize: config.policy.batchSize, batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks), canaryServices: 1, intermediate: true, looks: canaryLooks },
+    );
+    expect(countLocalLogEvents(execution.history, new Set(['RenewWave', 'VerifyWave']))).toBe(computed.rotation);
+    expect(countLocalLogEvents(execution.children[1]!.history)).toBe(computed.waves.find((wave) => wave.step === 'verify')!.events);
   });
 
   it('renews nothing when nothing is due, and still verifies and releases the lock', async () => {
@@ -98,7 +119,7 @@ describe('the Rotation workflow', () => {
     expect(keysNow.filter((key) => keysBefore.includes(key))).toEqual([]);
     for (const key of [...keysBefore, ...keysNow]) expect(ledgerKeys).toContain(key);
     expect(needles).toContain(fleet.pki.rootToken);
-    const haystack = [JSON.stringify(execution.history), JSON.stringify(cloud.sandbox.eventBridge.events()), cloud.logLines().join('\n')].join('\n');
+    const haystack = [JSON.stringify(execution.history), JSON.stringify(execution.children.map((child) => [child.history, child.output])), JSON.stringify(cloud.sandbox.eventBridge.events()), cloud.logLines().join('\n')].join('\n');
     expect(execution.status).toBe('SUCCEEDED');
     expect(leaks(haystack, needles)).toEqual([]);
     expect(haystack).not.toMatch(/BEGIN (EC |RSA )?PRIVATE KEY/);

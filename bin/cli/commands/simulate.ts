@@ -11,6 +11,8 @@ import { countByState, failureOf, laterFailureOf } from '../../../sandbox/runner
 import { scanForSecrets, secretNeedlesOfTheRun } from '../../../sandbox/compose/secret-scan';
 import { estimateCost } from '../../../sandbox/compose/cost-estimate';
 import type { LocalExecution } from '../../../sandbox/runner/local-runner';
+import { listTaskStates } from '../../../sandbox/runner/task-walker';
+import { countLocalLogEvents } from '../../../lib/constructs/history-budget';
 import type { RotationEventDetail } from '../../../functions/contracts/rotation-payloads';
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
@@ -19,6 +21,14 @@ export interface SimulateOptions {
   configPath: string;
   services?: number;
   fault?: string;
+}
+
+/** The history events AWS would hold for the run: the Rotation's, each wave's, and the most of any one. */
+function awsHistoryEventsOf(cloud: LocalCloud, execution: LocalExecution): { rotation: number; waves: number[]; maxPerExecution: number } {
+  const runJobTasks = (stateMachine: string) => new Set(listTaskStates(cloud.runner.definition(stateMachine)).filter((task) => /\.sync(:2)?$/.test(task.resource)).map((task) => task.name));
+  const rotation = countLocalLogEvents(execution.history, runJobTasks(execution.stateMachine));
+  const waves = execution.children.map((child) => countLocalLogEvents(child.history, runJobTasks(child.stateMachine)));
+  return { rotation, waves, maxPerExecution: Math.max(rotation, ...waves) };
 }
 
 /** Groups of Rotation states, for the timing per phase. */
@@ -78,7 +88,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       // Every secret that existed during the run, collected after it: shares, the root token, and each
       // private key and Vault token the sandbox saw (the run replaced every service key).
       const needles = await secretNeedlesOfTheRun(cloud);
-      return scanForSecrets([JSON.stringify([fleet.unseal.history, execution.history, execution.output]), JSON.stringify(sandbox.eventBridge.events()), ...cloud.logLines()], needles);
+      return scanForSecrets([JSON.stringify([fleet.unseal.history, execution.history, execution.output, execution.children.map((child) => [child.history, child.output])]), JSON.stringify(sandbox.eventBridge.events()), ...cloud.logLines()], needles);
     });
 
     const events = sandbox.eventBridge.events().map((event) => ({ detailType: event.detailType, runId: String(event.detail.runId ?? '') }));
@@ -86,8 +96,9 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     const detail = rotationEvent?.detail as RotationEventDetail | undefined;
     const phases = phaseTimings(execution);
     const cost = estimateCost({
-      history: execution.history,
-      definition: cloud.runner.definition(rotationMachine),
+      // The waves' transitions and invocations are the run's too.
+      history: [...execution.history, ...execution.children.flatMap((child) => child.history)],
+      definition: [rotationMachine, ...new Set(execution.children.map((child) => child.stateMachine))].map((id) => cloud.runner.definition(id)),
       memoryMb: 256,
       events: events.filter((event) => event.runId === execution.name).length,
       dynamoDbWrites: 2 + (detail?.counts?.renewed ?? 0) * 3 + (cloud.logLines().length > 0 ? 10 : 0),
@@ -104,8 +115,10 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     const ok = execution.status === 'SUCCEEDED' && outcome === 'Succeeded' && scan.found === 0;
     const failure = execution.status === 'SUCCEEDED' ? undefined : failureOf(execution.history);
     const rollbackFailure = execution.error === 'RotationRollbackFailed' ? laterFailureOf(execution.history, failure) : undefined;
-    const firings = armed ? [...armed.firings(execution.history)] : [];
-    const faultReport = armed && fault ? { kind: fault.kind, description: armed.description, fired: firings.length, firedIn: countByState(execution.history, firings) } : undefined;
+    // The run's states in time order, its waves' included: a fault that fires in RenewBatch is named so, not RenewWave.
+    const runHistory = [...execution.history, ...execution.children.flatMap((child) => child.history)].sort((a, b) => a.timestamp - b.timestamp);
+    const firings = armed ? [...armed.firings(runHistory)] : [];
+    const faultReport = armed && fault ? { kind: fault.kind, description: armed.description, fired: firings.length, firedIn: countByState(runHistory, firings) } : undefined;
 
     out.result({
       ok,
@@ -121,6 +134,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
       events,
       transitions: cost.transitions,
       historyEvents: execution.history.length,
+      // By AWS's rules (lib/constructs/history-budget.ts), per execution: what the 25,000 limit applies to.
+      awsHistoryEvents: awsHistoryEventsOf(cloud, execution),
       rotationMs: Math.round(rotationWallMs),
       phases,
       wallClock: walls,

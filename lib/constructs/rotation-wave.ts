@@ -1,0 +1,220 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { FunctionId } from '../../functions/contracts/functions';
+import { RotationStates, type BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { WorkflowKit } from './workflow-kit';
+import { RotationErrors, RotationExtraStates, RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
+
+export { RotationWaveStates, WaveSteps, type WaveStep };
+
+/** The functions a wave invokes. */
+export const ROTATION_WAVE_FUNCTIONS = ['RenewBatch', 'CheckBatch', 'VerifyBatch', 'RestoreBatch'] as const satisfies readonly FunctionId[];
+export type RotationWaveFunctionId = (typeof ROTATION_WAVE_FUNCTIONS)[number];
+
+/** The fields of CheckBatch's BatchProgress the wait loops keep (at `$.progress`). */
+const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];
+/** One batch verdict, as FinalizeInputSchema.verified and RollbackInputSchema.restoredBatches hold it. */
+const VERDICT_FIELDS = ['batchId', 'allValid', 'invalid'] as const;
+
+export interface RotationWaveProps {
+  readonly deploymentName: string;
+  readonly functions: Readonly<Pick<Record<FunctionId, lambda.IFunction>, RotationWaveFunctionId>>;
+  readonly ledgerTable: dynamodb.ITable;
+  readonly eventBus: events.IEventBus;
+  /** How many batches of the wave renew, verify or restore at once (config.policy.concurrency). */
+  readonly concurrency: number;
+  readonly checkInterval: Duration;
+  /** Bounds one wave; the Rotation's task waits as long. */
+  readonly timeout: Duration;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One wave of the Rotation's batches as its own execution (DESIGN.md "Rotation"), so each wave has
+ * its own 25,000-event history and a fleet of any size fits one run: the Rotation starts a wave
+ * with `states:startExecution.sync:2` and waits for it. Input `{runId, requestedAt, step,
+ * batchIds}`; `renew` renews each batch and waits for its rollout (a batch that never rolls out
+ * fails the wave with RolloutTimeoutError), `verify` answers the verdicts, `restore` restores each
+ * batch, waits for it and answers the verdicts against the restored state. A failed batch fails the
+ * wave with the batch's own error, which the Rotation reads back (rotation-workflow.ts).
+ */
+export class RotationWave extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  private readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: RotationWaveProps) {
+    super(scope, id);
+    this.timeout = props.timeout;
+    const kit = new WorkflowKit<RotationWaveFunctionId>(this, { functions: props.functions, ledgerTable: props.ledgerTable, eventBus: props.eventBus });
+    const invoke = kit.invoke.bind(kit);
+    const checkInterval = sfn.WaitTime.duration(props.checkInterval);
+    /** Inside a batch iteration, whose state is the item `{runId, requestedAt, batchId}` (+ `progress`). */
+    const item = {
+      runId: sfn.JsonPath.stringAt('$.runId'),
+      requestedAt: sfn.JsonPath.stringAt('$.requestedAt'),
+      batchId: sfn.JsonPath.stringAt('$.batchId'),
+    };
+    // Without a ResultPath the Map's answer (the verdicts) is the wave's output; an explicit "$"
+    // would do the same on AWS, but aws-local-stepfunctions writes it to a field named "$".
+    const batches = (name: string, resultPath?: string) =>
+      new sfn.Map(this, name, {
+        itemsPath: '$.batchIds',
+        itemSelector: { runId: sfn.JsonPath.stringAt('$.runId'), requestedAt: sfn.JsonPath.stringAt('$.requestedAt'), batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+        maxConcurrency: props.concurrency,
+        ...(resultPath === undefined ? {} : { resultPath }),
+      });
+
+    // renew: renew, then look every checkInterval until CheckBatch says done. The loop is bounded by
+    // CheckBatch (attempt in, attempt + 1 out, `exhausted` at its bound).
+    const renewBatch = invoke(RotationStates.RenewBatch, 'RenewBatch', sfn.TaskInput.fromObject(item), {
+      // Seeds the wait loop's counter (RenewBatch's own answer is not needed).
+      resultSelector: { attempt: 0 },
+      resultPath: '$.progress',
+    });
+    const waitBatch = new sfn.Wait(this, RotationStates.WaitBatch, { time: checkInterval });
+    const checkBatch = invoke(
+      RotationStates.CheckBatch,
+      'CheckBatch',
+      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rotation' }),
+      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
+    );
+    const batchDone = new sfn.Choice(this, RotationStates.BatchDone)
+      .when(sfn.Condition.booleanEquals('$.progress.done', true), new sfn.Succeed(this, RotationExtraStates.BatchRolledOut))
+      .when(
+        sfn.Condition.booleanEquals('$.progress.exhausted', true),
+        new sfn.Fail(this, RotationExtraStates.BatchTimedOut, {
+          error: RotationErrors.RolloutTimeout,
+          cause: 'A batch did not roll out before CheckBatch reached its bound; the run rolls back.',
+        }),
+      )
+      .otherwise(waitBatch);
+    renewBatch.next(waitBatch).next(checkBatch).next(batchDone);
+    // Each iteration's progress is of no use once it is done: the wave answers nothing.
+    const renewBatches = batches(RotationWaveStates.RenewBatches, sfn.JsonPath.DISCARD);
+    renewBatches.itemProcessor(renewBatch);
+
+    // verify: VerifyBatch throws VerificationFailedError (phase rotation) when any target is
+    // invalid, so every verdict the wave answers is valid.
+    const verifyBatch = invoke(RotationStates.VerifyBatch, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rotation' }), {
+      resultSelector: selectPayload(VERDICT_FIELDS),
+    });
+    const verifyBatches = batches(RotationWaveStates.VerifyBatches);
+    verifyBatches.itemProcessor(verifyBatch);
+
+    // restore: restore from backups, wait for the rollout, verify against the restored state. A
+    // wait loop that reaches its bound still verifies: VerifyBatch (phase rollback) reports what is
+    // there instead of throwing, and every other batch goes on restoring.
+    const restoreBatch = invoke(RotationStates.RestoreBatch, 'RestoreBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
+      resultSelector: { attempt: 0 },
+      resultPath: '$.progress',
+    });
+    const waitRestore = new sfn.Wait(this, RotationStates.WaitRestore, { time: checkInterval });
+    const checkRestore = invoke(
+      RotationStates.CheckRestore,
+      'CheckBatch',
+      sfn.TaskInput.fromObject({ ...item, attempt: sfn.JsonPath.numberAt('$.progress.attempt'), phase: 'rollback' }),
+      { resultSelector: selectPayload(PROGRESS_FIELDS), resultPath: '$.progress' },
+    );
+    const verifyRestored = invoke(RotationStates.VerifyRestored, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rollback' }), {
+      resultSelector: selectPayload(VERDICT_FIELDS),
+    });
+    const restoreDone = new sfn.Choice(this, RotationStates.RestoreDone)
+      .when(sfn.Condition.or(sfn.Condition.booleanEquals('$.progress.done', true), sfn.Condition.booleanEquals('$.progress.exhausted', true)), verifyRestored)
+      .otherwise(waitRestore);
+    restoreBatch.next(waitRestore).next(checkRestore).next(restoreDone);
+    const restoreBatches = batches(RotationWaveStates.RestoreBatches);
+    restoreBatches.itemProcessor(restoreBatch);
+
+    const step = new sfn.Choice(this, RotationWaveStates.Step)
+      .when(sfn.Condition.stringEquals('$.step', WaveSteps.renew), renewBatches)
+      .when(sfn.Condition.stringEquals('$.step', WaveSteps.verify), verifyBatches)
+      .when(sfn.Condition.stringEquals('$.step', WaveSteps.restore), restoreBatches)
+      .otherwise(new sfn.Fail(this, RotationWaveStates.UnknownStep, { error: 'RotationWaveUnknownStep', cause: 'The wave was started with a step other than renew, verify or restore.' }));
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-rotation-wave`,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'certflow RotationWave: renew, verify or restore one wave of the Rotation batches (started by the Rotation state machine)',
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      definitionBody: sfn.DefinitionBody.fromChainable(step),
+      timeout: props.timeout,
+      tracingEnabled: true,
+      // Errors only, and never execution data (invariant I2), as the Rotation's own log.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-SF1',
+        reason: 'Logs errors only, on purpose, as the Rotation: ALL would log every transition of every batch wait loop; the execution history keeps them, and execution data is never logged (I2).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Vended log delivery and X-Ray support no resource-level permissions; CDK adds exactly these with resource "*".',
+      },
+      ...ROTATION_WAVE_FUNCTIONS.map((functionId) => props.functions[functionId]).map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`,
+        reason: `lambda:InvokeFunction on ${fn.node.id}'s versions and aliases (ARN:*), which the CDK adds next to the function ARN; it is scoped to this one function.`,
+      })),
+    );
+  }
+
+  /**
+   * A Map of the Rotation over `wavesPath` (arrays of batch ids, one per wave) whose iteration
+   * starts one wave and waits for it (`.sync:2`: the wave's output arrives parsed, at `Output`).
+   * Waves run one after another; the batches within a wave run `concurrency` at once, as before.
+   * A wave that fails fails the Map with the wave's own error and cause: AWS reports a failed
+   * child as States.TaskFailed with the child's DescribeExecution answer as the cause, which the
+   * iteration parses back (`Error`, `Cause`), so the Rotation's Catch and its rollback record see
+   * the batch's error (RolloutTimeoutError, VerificationFailedError), not States.TaskFailed.
+   */
+  waveMap(scope: Construct, names: { map: string; task: string; failure: string; failed: string }, options: { step: WaveStep; wavesPath: string; resultPath: string }): sfn.Map {
+    const map = new sfn.Map(scope, names.map, {
+      itemsPath: options.wavesPath,
+      itemSelector: {
+        runId: sfn.JsonPath.stringAt('$.run.runId'),
+        requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'),
+        step: options.step,
+        batchIds: sfn.JsonPath.listAt('$$.Map.Item.Value'),
+      },
+      maxConcurrency: 1,
+      resultPath: options.resultPath,
+    });
+    const start = new tasks.StepFunctionsStartExecution(scope, names.task, {
+      stateMachine: this.stateMachine,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      input: sfn.TaskInput.fromJsonPathAt('$'),
+      // The wave's own answer: nothing for renew, its verdicts for verify and restore.
+      outputPath: '$.Output',
+      // As long as the wave itself may run.
+      taskTimeout: sfn.Timeout.duration(this.timeout),
+    });
+    const failure = new sfn.Pass(scope, names.failure, { parameters: { 'wave.$': 'States.StringToJson($.Cause)' } });
+    const failed = new sfn.Fail(scope, names.failed, { errorPath: '$.wave.Error', causePath: '$.wave.Cause' });
+    start.addCatch(failure.next(failed), { errors: [sfn.Errors.TASKS_FAILED] });
+    map.itemProcessor(start);
+    return map;
+  }
+
+}
+
+/** A ResultSelector that copies the named fields of a Lambda answer (`$.Payload.<field>`). */
+function selectPayload(fields: readonly string[]): Record<string, string> {
+  return Object.fromEntries(fields.map((field) => [`${field}.$`, `$.Payload.${field}`]));
+}
+
+/** The logical id of a function's CfnFunction, as cdk-nag names it in IAM5 findings. */
+function logicalIdOf(fn: lambda.IFunction): string {
+  const cfn = fn.node.defaultChild;
+  if (!cfn || !('logicalId' in cfn)) throw new Error(`${fn.node.path} has no CfnFunction`);
+  return fn.stack.resolve((cfn as { logicalId: string }).logicalId) as string;
+}
