@@ -207,6 +207,7 @@ export class CertflowStack extends Stack {
     // The Rotation's batches run in waves, each a RotationWave execution with its own history.
     const rotationWave = new RotationWave(this, 'RotationWave', {
       logRetention,
+      logKey,
       deploymentName: config.name,
       functions: functions.all,
       ledgerTable: ledger.table,

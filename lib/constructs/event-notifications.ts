@@ -1,10 +1,13 @@
-import { Aws } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
 import { CompromiseDetailTypes } from '../../functions/contracts/compromise';
 import { DetailTypes, EventSource } from '../../functions/contracts/events';
 import { RotationDetailTypes } from './rotation-states';
@@ -88,13 +91,27 @@ export class EventNotifications extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
+    // A notification SNS refused (policy, key, throttling) lands here, and its alarm pages: a person
+    // who must act would otherwise never hear of it.
+    const undelivered = deadLetterQueue(this, 'the notification rules (notifications SNS refused)');
+    const alarm = new cloudwatch.Alarm(this, 'NotificationsUndelivered', {
+      alarmName: `certflow-${props.deploymentName}-NotificationsUndelivered`,
+      alarmDescription:
+        'A notification (rotation rolled back or failed, compromise contained, failed or awaiting approval, unseal failed) could not be published (its dead-letter queue has the event). Runbook: read the message, act on the event it carries, check the topic\'s policy and key policy allow EventBridge, then delete the message.',
+      metric: undelivered.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(props.topic));
     for (const spec of NOTIFICATIONS) {
       const message = RuleTargetMessage(spec, props.deploymentName);
       new events.Rule(this, spec.detailType.replace(/[^A-Za-z]/g, ''), {
         eventBus: props.bus,
         description: `certflow: notify "${spec.detailType}" with its run, services, serials, issuers, cause and runbook step`,
         eventPattern: { source: [EventSource], detailType: [spec.detailType] },
-        targets: [new targets.SnsTopic(props.topic, { message })],
+        targets: [new targets.SnsTopic(props.topic, { message, deadLetterQueue: undelivered })],
       });
     }
   }

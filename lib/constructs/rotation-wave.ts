@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -33,6 +34,8 @@ export interface RotationWaveProps {
   /** Bounds one wave; the Rotation's task waits as long. */
   readonly timeout: Duration;
   readonly logRetention?: logs.RetentionDays;
+  /** The customer managed key of the state machine's log group (LogKey). @default CloudWatch Logs' own encryption */
+  readonly logKey?: kms.IKey;
 }
 
 /**
@@ -141,6 +144,7 @@ export class RotationWave extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-rotation-wave`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.logKey ? { encryptionKey: props.logKey } : {}),
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'certflow RotationWave: renew, verify or restore one wave of the Rotation batches (started by the Rotation state machine)',
