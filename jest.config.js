@@ -18,5 +18,8 @@ module.exports = {
   // Jest's transform cache with certflow's other caches, not in the temp directory.
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
   maxWorkers: 2,
+  // A worker keeps the bundles it loaded (Node's module cache) from file to file; one that has grown
+  // past this is replaced between files rather than running out of heap.
+  workerIdleMemoryLimit: '2GB',
   testTimeout: 60000,
 };

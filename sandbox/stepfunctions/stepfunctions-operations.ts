@@ -115,8 +115,12 @@ export class StepFunctionsExecutions {
     return record;
   }
 
-  private finish(record: EmulatedExecution, result: Pick<LocalExecution, 'status' | 'error' | 'cause' | 'stoppedAt'> & { output?: unknown; history?: HistoryEvent[] }): void {
+  private finish(record: EmulatedExecution, result: Pick<LocalExecution, 'status' | 'error' | 'cause' | 'stoppedAt'> & { output?: unknown; history?: HistoryEvent[]; children?: LocalExecution[] }): void {
     if (result.history) record.history = result.history;
+    // The child executions its `.sync` tasks started are executions of their own, which
+    // ListExecutions, DescribeExecution and GetExecutionHistory answer for, as in AWS (here once
+    // the parent has ended: the runner hands them over with it).
+    for (const child of result.children ?? []) this.adopt(child);
     // A StopExecution has already decided the outcome: the run's later end does not change it.
     if (record.status !== 'RUNNING') return;
     record.status = result.status;
@@ -124,6 +128,23 @@ export class StepFunctionsExecutions {
     if (result.status === 'SUCCEEDED') record.output = JSON.stringify(result.output ?? null);
     if (result.error !== undefined) record.error = result.error;
     if (result.cause !== undefined) record.cause = result.cause;
+  }
+
+  private adopt(child: LocalExecution): void {
+    if (this.executions.has(child.executionArn)) return;
+    const record: EmulatedExecution = {
+      executionArn: child.executionArn,
+      stateMachineArn: this.arnOf(child.stateMachine),
+      stateMachine: child.stateMachine,
+      name: child.name,
+      status: 'RUNNING',
+      input: JSON.stringify(child.input ?? {}),
+      startDate: child.startedAt.getTime() / 1000,
+      history: [],
+      done: Promise.resolve(),
+    };
+    this.executions.set(child.executionArn, record);
+    this.finish(record, child);
   }
 
   get(executionArn: string): EmulatedExecution {

@@ -1,5 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import NodeVault = require('node-vault');
 import { injectFault, parseFault, type ArmedFault } from '../../sandbox/compose/fault-injection';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
@@ -300,7 +300,10 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
         .map((secret) => JSON.stringify([(secret as { metadata: { name: string } }).metadata.name, (secret as { data?: unknown }).data]))
         .sort();
     const backupsBefore = backups();
-    const restores = run.rotation.history.filter((event) => event.stateEnteredEventDetails?.name === 'RestoreBatch').map((event) => JSON.parse(event.stateEnteredEventDetails!.input!) as { runId: string; requestedAt: string; batchId: string });
+    // RestoreBatch runs in the Rotation's RotationWave child executions, each with its own history.
+    const waves = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: cloud.stepFunctions.arnOf(cloud.runner.find('RotationWave')) }))).executions ?? [];
+    const waveHistories = await Promise.all(waves.map(async (wave) => (await sfn.send(new GetExecutionHistoryCommand({ executionArn: wave.executionArn, maxResults: 1000 }))).events ?? []));
+    const restores = waveHistories.flat().filter((event) => event.stateEnteredEventDetails?.name === 'RestoreBatch').map((event) => JSON.parse(event.stateEnteredEventDetails!.input!) as { runId: string; requestedAt: string; batchId: string }).filter((restore) => restore.runId === run.runId);
     expect(restores.length).toBeGreaterThan(0);
     expect(backupsBefore.length).toBeGreaterThan(0);
 

@@ -27,7 +27,8 @@ describe('the log groups', () => {
 
   it('are every one encrypted with the log key and kept for the configured retention', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(FunctionIds.length + 3);
+    // One per function and one per state machine.
+    expect(groups).toHaveLength(FunctionIds.length + ofType('AWS::StepFunctions::StateMachine').length);
     for (const [logicalId, group] of groups) {
       expect({ logicalId, key: group.Properties['KmsKeyId'], days: group.Properties['RetentionInDays'] }).toEqual({ logicalId, key: { 'Fn::GetAtt': [logKeyId, 'Arn'] }, days: config.logs.retentionDays });
     }

@@ -41,7 +41,7 @@ describe('the kill switch', () => {
   it('stops a paused rotation at Preflight with a WorkflowPausedError before it reads any Vault node', async () => {
     const fake = counted();
     const runtime = {
-      vaultNodes: [{ id: 'vault-0', url: fake.vault.nodeUrl }],
+      vaultNodes: async () => [{ id: 'vault-0', url: fake.vault.nodeUrl }],
       clusterId: 'econgraph-vault',
       unseal: { vaultFor: () => fake.vault, keys: fake.keys, shares: fake.shares, expected: { threshold: 3, shares: 5 }, pause: pausedFor(['rotation']) },
     } as unknown as RotationRuntime;
@@ -52,7 +52,7 @@ describe('the kill switch', () => {
   it('stops Preflight with a WorkflowPausedError when it finds a sealed node and unseal is paused', async () => {
     const fake = counted();
     const runtime = {
-      vaultNodes: [{ id: 'vault-0', url: fake.vault.nodeUrl }],
+      vaultNodes: async () => [{ id: 'vault-0', url: fake.vault.nodeUrl }],
       clusterId: 'econgraph-vault',
       unseal: { vaultFor: () => fake.vault, keys: fake.keys, shares: fake.shares, expected: { threshold: 3, shares: 5 }, pause: pausedFor(['unseal']) },
     } as unknown as RotationRuntime;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { claimStateDir, removeSandboxState, stateDir, statePath, writeSandboxState } from '../sandbox-state';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { vaultLoginRoleArnsOf } from '../../../sandbox/compose/pki-setup';
+import { VaultIdentityGroups } from '../../../functions/contracts/functions';
 import { ExitCodes } from '../cli-error';
 import type { Output } from '../output';
 import { routeRules } from '../../../sandbox/eventbridge/rules-routing';
@@ -134,12 +135,14 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
 /**
  * An `--uninitialized` sandbox has no workloads until there is a PKI to issue their first
  * certificates: once `certflow pki-setup --local` (another process) writes its last step, the
- * auth role, the sandbox seeds the cluster as the ready mode does, so the walk-through ends where
+ * last group's auth role, the sandbox seeds the cluster as the ready mode does, so the walk-through ends where
  * `certflow sandbox` starts: `plan` and `rotate --local` have a fleet to act on.
  */
 function seedAfterPkiSetup(sandbox: Sandbox, config: CertflowConfig, out: Output): void {
-  if (config.vault.auth.method !== 'aws-iam') return;
-  const authRole = `auth/${config.vault.auth.mount}/role/${config.vault.auth.role}`;
+  const auth = config.vault.auth;
+  if (auth.method !== 'aws-iam') return;
+  const lastGroup = VaultIdentityGroups[VaultIdentityGroups.length - 1]!;
+  const authRole = `auth/${auth.mount}/role/${auth.roles[lastGroup]}`;
   const stop = sandbox.onVaultWrite((path) => {
     const rootToken = sandbox.vault.rootToken();
     if (path !== authRole || !rootToken) return;
