@@ -205,7 +205,8 @@ export class CertflowStack extends Stack {
     });
 
     // The Rotation's batches run in waves, each a RotationWave execution with its own history.
-    const rotationWave = new RotationWave(this, 'RotationWave', {
+    // What the Rotation and its waves share: the functions, the ledger, the bus and the pacing.
+    const rotationShared = {
       logRetention,
       logKey,
       deploymentName: config.name,
@@ -215,19 +216,12 @@ export class CertflowStack extends Stack {
       concurrency: config.policy.concurrency,
       checkInterval: ROTATION_CHECK_INTERVAL,
       timeout: ROTATION_TIMEOUT,
-    });
+    };
+    const rotationWave = new RotationWave(this, 'RotationWave', rotationShared);
     this.rotationWorkflow = new RotationWorkflow(this, 'RotationWorkflow', {
-      logRetention,
-      logKey,
-      deploymentName: config.name,
-      functions: functions.all,
-      ledgerTable: ledger.table,
-      eventBus: bus.bus,
-      concurrency: config.policy.concurrency,
+      ...rotationShared,
       wave: rotationWave,
       batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks),
-      checkInterval: ROTATION_CHECK_INTERVAL,
-      timeout: ROTATION_TIMEOUT,
     });
     const rotationSchedule = new RotationSchedule(this, 'RotationSchedule', {
       stateMachine: this.rotationWorkflow.stateMachine,

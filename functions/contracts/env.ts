@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { jsonText } from './json-text';
 import { ClusterNameSchema } from './clusters';
 
 /**
@@ -45,32 +46,6 @@ export const VaultNodeSchema = z.object({
 });
 export type VaultNode = z.infer<typeof VaultNodeSchema>;
 
-const jsonArrayOf = <T extends z.ZodType>(item: T) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(item).min(1));
-
-const jsonObjectOf = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
 /**
  * Vault nodes from the Vault StatefulSet's pods (config vault.discovery): the cluster (as the
  * rotation functions reach it), the namespace, the label selector, the StatefulSet that must own
@@ -91,8 +66,8 @@ export type VaultDiscovery = z.infer<typeof VaultDiscoverySchema>;
 export const UnsealEnvSchema = z.object({
   [EnvNames.VaultClusterId]: z.string().min(1),
   /** Absent when the nodes are discovered (VaultDiscovery); one of the two is always set (lib/config.ts). */
-  [EnvNames.VaultNodes]: jsonArrayOf(VaultNodeSchema).optional(),
-  [EnvNames.VaultDiscovery]: jsonObjectOf(VaultDiscoverySchema).optional(),
+  [EnvNames.VaultNodes]: jsonText(z.array(VaultNodeSchema).min(1)).optional(),
+  [EnvNames.VaultDiscovery]: jsonText(VaultDiscoverySchema).optional(),
   [EnvNames.VaultCaPem]: z.string().optional(),
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
   // Required: without them a node's self-reported `t` would decide how many shares leave KMS.
@@ -160,7 +135,7 @@ export const PkiEnvSchema = z.object({
   [PkiEnvNames.VaultAddress]: z.url(),
   [EnvNames.VaultCaPem]: z.string().optional(),
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(10000),
-  [PkiEnvNames.VaultAuth]: jsonObjectOf(VaultAuthSchema),
+  [PkiEnvNames.VaultAuth]: jsonText(VaultAuthSchema),
   [PkiEnvNames.RootMount]: z.string().min(1),
   [PkiEnvNames.IntermediateMount]: z.string().min(1),
   [PkiEnvNames.Role]: z.string().min(1),
@@ -172,7 +147,7 @@ export const PkiEnvSchema = z.object({
   [PkiEnvNames.RenewBeforeSeconds]: z.coerce.number().int().positive(),
   [PkiEnvNames.MaxIssuersPerMount]: z.coerce.number().int().min(2).default(50),
   [PkiEnvNames.RetiredIssuerGraceSeconds]: z.coerce.number().int().min(0).default(72 * 3600),
-  [PkiEnvNames.AutoTidy]: jsonObjectOf(AutoTidySchema).optional(),
+  [PkiEnvNames.AutoTidy]: jsonText(AutoTidySchema).optional(),
 });
 export type PkiEnv = z.infer<typeof PkiEnvSchema>;
 

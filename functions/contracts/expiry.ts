@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { jsonText } from './json-text';
 import { TargetKindSchema } from './targets';
 import { EnvNames } from './env';
 
@@ -121,15 +122,5 @@ export type ExpiryReportOutput = z.infer<typeof ExpiryReportOutputSchema>;
 export const ExpiryReportEnvSchema = z.object({
   [EnvNames.VaultClusterId]: z.string().min(1),
   [ExpiryEnvNames.LeafAlarmDays]: z.coerce.number().int().min(1),
-  [ExpiryEnvNames.CaAlarmDays]: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.strictObject({ root: z.number().int().min(1), intermediate: z.number().int().min(1), mesh: z.number().int().min(1) })),
+  [ExpiryEnvNames.CaAlarmDays]: jsonText(z.strictObject({ root: z.number().int().min(1), intermediate: z.number().int().min(1), mesh: z.number().int().min(1) })),
 });

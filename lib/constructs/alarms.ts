@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import { DetailTypes } from '../../functions/contracts/events';
 import { Metrics } from '../../functions/contracts/functions';
@@ -97,11 +98,8 @@ export class UnsealAlarms extends Construct {
         '4) if a message says shares were sent (the cluster id differed only after unsealing), rekey Vault.',
       ].join(' '),
       metric: clusterGauge(Metrics.VaultImpostorNodes, props.clusterId),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
       // One refused node is already an incident: no waiting for a second minute.
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ON_FIRST_OCCURRENCE,
     });
 
     if (props.deadLetterQueue) {
@@ -113,10 +111,7 @@ export class UnsealAlarms extends Construct {
           period: Duration.minutes(5),
           statistic: cloudwatch.Stats.MAXIMUM,
         }),
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        threshold: 1,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...ON_FIRST_OCCURRENCE,
       });
     }
 

@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import { CompromiseDetailTypes } from '../../functions/contracts/compromise';
 import { EventSource } from '../../functions/contracts/events';
@@ -53,12 +54,7 @@ export class AuditAlarms extends Construct {
     const topic = props.notifications.topic;
     const notify = new actions.SnsAction(topic);
     const prefix = `certflow-${props.deploymentName}`;
-    const once = {
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
+    const once = ON_FIRST_OCCURRENCE;
     const period = Duration.minutes(5);
     const alarm = (name: string, description: string, metric: cloudwatch.IMetric) => {
       const created = new cloudwatch.Alarm(this, name, { alarmName: `${prefix}-${name}`, alarmDescription: description, metric, ...once });

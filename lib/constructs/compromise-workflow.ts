@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { PendingScopeClaim, RotationLock, RotationLockPhase, type BatchProgress } from '../../functions/contracts/rotation-payloads';
@@ -505,10 +506,7 @@ export class CompromiseAlarms extends Construct {
         `If the execution failed outside its own states (States.Runtime, timeout), it may still hold the lock: if ${lockItem} names that execution as owner, delete it.`,
       ].join(' '),
       metric: props.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ON_FIRST_OCCURRENCE,
     });
     const notify = new actions.SnsAction(props.topic);
     this.executionsFailed.addAlarmAction(notify);

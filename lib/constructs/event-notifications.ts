@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue';
 import { CompromiseDetailTypes } from '../../functions/contracts/compromise';
@@ -99,10 +100,7 @@ export class EventNotifications extends Construct {
       alarmDescription:
         'A notification (rotation rolled back or failed, compromise contained, failed or awaiting approval, unseal failed) could not be published (its dead-letter queue has the event). Runbook: read the message, act on the event it carries, check the topic\'s policy and key policy allow EventBridge, then delete the message.',
       metric: undelivered.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...ON_FIRST_OCCURRENCE,
     });
     alarm.addAlarmAction(new actions.SnsAction(props.topic));
     for (const spec of NOTIFICATIONS) {

@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import { Metrics } from '../../functions/contracts/functions';
 import { ExpiryDetailTypes } from '../../functions/contracts/expiry';
@@ -40,7 +41,7 @@ export class ExpiryAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
-    const atLeastOne = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, evaluationPeriods: 1, treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING };
+    const atLeastOne = ON_FIRST_OCCURRENCE;
     const add = (name: string, description: string, metric: cloudwatch.IMetric, comparison: Omit<cloudwatch.AlarmProps, 'metric' | 'alarmName' | 'alarmDescription'>) =>
       this.alarms.push(new cloudwatch.Alarm(this, name, { alarmName: `${prefix}-${name}`, alarmDescription: description, metric, ...comparison }));
 

@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { ON_FIRST_OCCURRENCE } from './alarm-on-first';
 import { Construct } from 'constructs';
 import { RotationLock } from '../../functions/contracts/rotation-payloads';
 import { RotationDetailTypes, RotationErrors } from './rotation-states';
@@ -37,12 +38,7 @@ export class RotationAlarms extends Construct {
     // Rotations are rare (a few a day): one failed, timed-out or undeliverable run is worth a
     // look, so every alarm fires on the first occurrence in a 5-minute period and clears itself
     // when the next period is clean. No data is the normal state.
-    const once = {
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
+    const once = ON_FIRST_OCCURRENCE;
     const period = Duration.minutes(5);
 
     this.executionsFailed = new cloudwatch.Alarm(this, 'RotationExecutionsFailed', {

@@ -1,5 +1,5 @@
 import { Module } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -90,9 +90,4 @@ export function loadBundle(bundlePath: string): LoadedBundle {
   Object.assign(module, { [LOADED]: bundle });
   statics._cache[bundlePath] = module as unknown as CachedModule;
   return bundle;
-}
-
-/** Whether a bundle's code cache has been written (for the test that counts compilations). */
-export function hasCodeCache(bundlePath: string): boolean {
-  return existsSync(codeCachePath(bundlePath));
 }
