@@ -63,7 +63,9 @@ export function colorEnabled(stream: NodeJS.WriteStream, requested: boolean | un
 }
 
 export function createPaint(enabled: boolean): Paint {
-  const style = (format: Parameters<typeof styleText>[0]) => (text: string) => (enabled ? styleText(format, text) : text);
+  // validateStream: false because colorEnabled has already decided; Node's own check would also
+  // drop colour whenever CI is set, which made the terminal output differ between CI and a desk.
+  const style = (format: Parameters<typeof styleText>[0]) => (text: string) => (enabled ? styleText(format, text, { validateStream: false }) : text);
   return { ok: style('green'), bad: style('red'), warn: style('yellow'), dim: style('dim'), bold: style('bold') };
 }
 

@@ -143,7 +143,7 @@ describe('the installed certflow command', () => {
     const command = `${cli.bin} compromise --local --service backend --reason keyCompromise --config ${SEED_CONFIG}`;
 
     // script(1) runs the command on a pseudo-terminal, as a person at a terminal would.
-    const run = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'n\n', encoding: 'utf8', cwd: scratch, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' } });
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { input: 'n\n', encoding: 'utf8', cwd: scratch, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', CI: 'true', TERM: 'xterm-256color' } });
 
     expect(run.status).toBe(5);
     expect(run.stdout).toContain('Report a compromise of services backend (keyCompromise)? certflow will revoke and reissue. [y/N]');

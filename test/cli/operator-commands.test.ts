@@ -184,7 +184,9 @@ describe('the operator commands against a running sandbox', () => {
       return;
     }
 
-    const { NO_COLOR: _noColor, FORCE_COLOR: _forceColor, ...env } = process.env;
+    const { NO_COLOR: _noColor, FORCE_COLOR: _forceColor, ...inherited } = process.env;
+    // CI is set as a CI runner sets it: colour on a terminal must not depend on it.
+    const env = { ...inherited, CI: 'true', TERM: 'xterm-256color' };
     const run = spawnSync('script', ['-qec', `${cli.bin} plan --local --config ${config}`, '/dev/null'], { encoding: 'utf8', cwd, env });
 
     expect(run.status).toBe(0);
