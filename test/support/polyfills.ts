@@ -3,6 +3,9 @@ import { types } from 'node:util';
 // aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks (TOOLCHAIN.md).
 import '../../sandbox/runner/polyfills';
 
+// The bundles' stack frames keep their own positions under jest (sandbox/runner/bundle-loader.ts).
+process.env.CERTFLOW_BUNDLE_STACKS = 'generated';
+
 // jest runs each test file in its own vm realm, but Node core creates its errors (a refused
 // socket, a TLS verification failure) in the outer realm, where `instanceof Error` is false
 // (jestjs/jest#2549). The AWS SDK then wraps such an error in a new Error that keeps only its
