@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EnvNames, PkiEnvSchema } from '../../functions/contracts/env';
+import { PkiEnvSchema } from '../../functions/contracts/env';
 import { discardMetrics } from '../../functions/ports/metrics-sink';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
@@ -85,7 +85,7 @@ export async function fanoutDepsOf(cloud: LocalCloud): Promise<FanoutDeps & { cl
     log: silentLog,
     // The steps called directly publish nothing: the bundles' counts are read from their EMF lines.
     metrics: discardMetrics,
-    clusterId: env[EnvNames.VaultClusterId]!,
+    clusterId: cloud.sandbox.config.vault.clusterId,
   });
   return { ...adapters, log: silentLog };
 }
