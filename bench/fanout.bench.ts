@@ -11,6 +11,7 @@ import { checkBatch } from '../functions/steps/check-batch';
 import { verifyBatch } from '../functions/steps/verify-batch';
 import { verifierIdentity } from '../functions/steps/verifier-identity';
 import { systemClock } from '../functions/ports/clock';
+import { discardMetrics } from '../functions/ports/metrics-sink';
 import { startSandbox } from '../sandbox/compose/sandbox';
 import { createLocalCloud } from '../sandbox/compose/local-cloud';
 import { synthesizedAssembly, type SynthesizedAssembly } from '../sandbox/compose/synthesize';
@@ -102,6 +103,8 @@ async function runSize(size: number, assembly: SynthesizedAssembly) {
         env,
         clock: systemClock,
         log: silentLog,
+        metrics: discardMetrics,
+        clusterId: config.vault.clusterId,
       }),
       log: silentLog,
     };

@@ -3,6 +3,7 @@ import type { ClusterSpec } from '../contracts/clusters';
 import type { Cluster } from '../ports/cluster';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
+import type { MetricsSink } from '../ports/metrics-sink';
 import type { FanoutDeps } from '../steps/fanout-deps';
 import { buildPkiAdapters } from './pki-wiring';
 import { clusterFromSpec } from './kubernetes/kube-auth';
@@ -13,7 +14,8 @@ import { InvalidInputError } from '../contracts/errors';
 /**
  * Everything the Kubernetes steps need, built once per cold start: one Cluster per configured
  * cluster (each with its own auth), Vault's PKI with the function's login, the TLS probe and the
- * key factory. The log is the invocation's (it carries the run id).
+ * key factory, and where the steps' counts go (the function's EMF sink, with the Vault cluster id
+ * as their Cluster dimension). The log is the invocation's (it carries the run id).
  */
 export function buildFanoutAdapters(input: {
   pkiEnv: PkiEnv;
@@ -22,6 +24,8 @@ export function buildFanoutAdapters(input: {
   env: Env;
   clock: Clock;
   log: Log;
+  metrics: MetricsSink;
+  clusterId: string;
 }): Omit<FanoutDeps, 'log'> & { clusters: Cluster[] } {
   const pki = buildPkiAdapters(input.pkiEnv, input.env, input.clock, input.log);
   const clusters = input.clusters.map((spec) => clusterFromSpec(spec, { env: input.env, clock: input.clock }));
@@ -39,5 +43,7 @@ export function buildFanoutAdapters(input: {
     keys: new PeculiarKeyFactory(),
     trustBundleConfigMap: input.trustBundleConfigMap,
     clock: input.clock,
+    metrics: input.metrics,
+    clusterId: input.clusterId,
   };
 }

@@ -3,6 +3,7 @@ import { RotationEnvSchema } from '../contracts/rotation-env-schema';
 import { RotationEnvNames } from '../contracts/rotation-env';
 import type { Clock } from '../ports/clock';
 import type { Log } from '../ports/log';
+import type { MetricsSink } from '../ports/metrics-sink';
 import type { RotationRuntime } from '../steps/rotation-deps';
 import { parseEnvironment } from './parse-environment';
 import { buildUnsealAdapters } from './unseal-wiring';
@@ -13,7 +14,7 @@ import { dynamoDbClientFromEnv } from './aws/dynamodb-client';
 
 export type { RotationRuntime };
 
-export function buildRotationRuntime(env: Env, clock: Clock, log: Log): RotationRuntime {
+export function buildRotationRuntime(env: Env, clock: Clock, log: Log, metrics: MetricsSink): RotationRuntime {
   const unsealEnv = parseEnvironment(UnsealEnvSchema, env);
   const pkiEnv = parseEnvironment(PkiEnvSchema, env);
   const rotationEnv = parseEnvironment(RotationEnvSchema, env);
@@ -29,6 +30,8 @@ export function buildRotationRuntime(env: Env, clock: Clock, log: Log): Rotation
         env,
         clock,
         log,
+        metrics,
+        clusterId: unsealEnv[EnvNames.VaultClusterId],
       }),
       targetConcurrency: rotationEnv[RotationEnvNames.TargetConcurrency],
       storm: rotationEnv[RotationEnvNames.StormControl],

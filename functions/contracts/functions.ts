@@ -252,6 +252,17 @@ export const Metrics = {
   CopyDimension: 'Copy',
   IssuerDimension: 'Issuer',
   IssuerRoleDimension: 'IssuerRole',
+  // The fan-out's counts, one document each per RenewBatch / VerifyBatch invocation (Rotation and
+  // Compromise reissue alike): summed over a period they are the renewals and verdicts of that period.
+  /** Targets a RenewBatch invocation renewed (or asked cert-manager to renew); a target an earlier attempt renewed is not counted again. Dimension Cluster. */
+  RenewalsSucceeded: 'RenewalsSucceeded',
+  /** Targets whose renewal failed in a RenewBatch invocation (the batch then fails and the run rolls back); dimension Cluster. */
+  RenewalsFailed: 'RenewalsFailed',
+  /** Verdicts of a VerifyBatch invocation, per verdict; dimensions Cluster and Verdict (a bounded set: VerdictMetricValues). */
+  VerificationVerdicts: 'VerificationVerdicts',
+  /** Verdicts of a VerifyBatch invocation other than Valid (0 when none); dimension Cluster. */
+  VerificationsRefused: 'VerificationsRefused',
+  VerdictDimension: 'Verdict',
   /**
    * Powertools Metrics adds the service name to every EMF document as a dimension (`service`), so a
    * metric CloudWatch stores carries it: an alarm or a widget that leaves it out watches nothing.

@@ -4,3 +4,6 @@ export interface MetricsSink {
   /** Writes everything gauged so far. */
   flush(): void;
 }
+
+/** Publishes nothing: for a dry run (`certflow plan`) and for callers of a step that count nothing. */
+export const discardMetrics: MetricsSink = { gauge: () => undefined, flush: () => undefined };

@@ -1,6 +1,7 @@
 import type { RenewBatchInput, RenewBatchOutput, RenewedTarget } from '../contracts/fanout-payloads';
 import { K8sNames, type Target } from '../contracts/targets';
 import { InvalidInputError, TargetRefusedError } from '../contracts/errors';
+import { Metrics } from '../contracts/functions';
 import type { TargetPolicy } from '../contracts/target-policy';
 import { certificateRefusal, meshPermittedDnsDomains } from '../domain/target-policy';
 import { certificatesFromPem } from '../domain/x509-facts';
@@ -26,8 +27,28 @@ export const RenewedByRunAnnotation = 'certflow.io/renewed-by-run';
  */
 export async function renewBatch(deps: FanoutDeps, input: RenewBatchInput, policy: TargetPolicy): Promise<RenewBatchOutput> {
   const pacer = issuancePacer(deps.storm?.issuancesPerSecond, () => deps.clock.now().getTime());
-  const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => renewTarget(deps, input, target, policy, pacer));
-  return { runId: input.runId, renewed };
+  const counts = { succeeded: 0, failed: 0 };
+  try {
+    const renewed: RenewedTarget[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, async (target) => {
+      try {
+        const result = await renewTarget(deps, input, target, policy, pacer);
+        // A target an earlier attempt of this run renewed was counted by that attempt.
+        if (result.state !== 'AlreadyRenewed') counts.succeeded += 1;
+        return result;
+      } catch (error) {
+        counts.failed += 1;
+        throw error;
+      }
+    });
+    return { runId: input.runId, renewed };
+  } finally {
+    // Published when the batch fails too: that is when the failed count matters. Every target
+    // started has finished by now (mapBounded waits for those in flight before it throws).
+    const cluster = { [Metrics.ClusterDimension]: deps.clusterId };
+    deps.metrics.gauge(Metrics.RenewalsSucceeded, counts.succeeded, cluster);
+    deps.metrics.gauge(Metrics.RenewalsFailed, counts.failed, cluster);
+    deps.metrics.flush();
+  }
 }
 
 /**

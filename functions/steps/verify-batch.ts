@@ -1,7 +1,9 @@
 import type { TargetVerdict, VerifyBatchInput, VerifyBatchOutput } from '../contracts/fanout-payloads';
 import { K8sNames, type Target } from '../contracts/targets';
 import { CertflowError } from '../contracts/errors';
-import { checkTrust } from '../domain/trust-checker';
+import { checkTrust, TrustReasons } from '../domain/trust-checker';
+import { countVerdicts, VerifyReasons } from '../domain/verdict-metric';
+import { Metrics } from '../contracts/functions';
 import { rootsOf } from '../domain/trust-bundle';
 import { leafSerial, materialFromSecret } from '../domain/secret-layout';
 import type { FanoutDeps } from './fanout-deps';
@@ -47,8 +49,23 @@ export async function verifyBatch(
   };
   const verdicts: TargetVerdict[] = await mapBounded(input.targets, deps.targetConcurrency ?? 1, (target) => verifyTarget(deps, target, { expectedIssuerPem: active.certificatePem, crls, bundleOf }, client));
   const allValid = verdicts.every((verdict) => verdict.valid);
+  publishVerdicts(deps, verdicts);
   deps.log.info('batch verified', { allValid, verdicts: verdicts.map((verdict) => [verdict.id, verdict.reason]) });
   return { runId: input.runId, allValid, verdicts };
+}
+
+/**
+ * One count per verdict present, and the refused ones in one number (0 when none, so a graph of it
+ * reads 0 rather than nothing). The Verdict dimension takes the bounded set's values only: a
+ * reason is a payload's string, and one it does not know is counted as Other.
+ */
+function publishVerdicts(deps: FanoutDeps, verdicts: readonly TargetVerdict[]): void {
+  const cluster = { [Metrics.ClusterDimension]: deps.clusterId };
+  for (const { verdict, count } of countVerdicts(verdicts.map((entry) => entry.reason))) {
+    deps.metrics.gauge(Metrics.VerificationVerdicts, count, { ...cluster, [Metrics.VerdictDimension]: verdict });
+  }
+  deps.metrics.gauge(Metrics.VerificationsRefused, verdicts.filter((verdict) => !verdict.valid).length, cluster);
+  deps.metrics.flush();
 }
 
 /**
@@ -81,16 +98,16 @@ async function verifyTarget(
   const cluster = deps.cluster(target.cluster);
   const now = deps.clock.now();
   const secret = await cluster.readSecret(target.namespace, target.secretName);
-  if (!secret) return { ...base, valid: false, reason: 'SecretMissing', detail: `Secret ${target.namespace}/${target.secretName} does not exist`, handshake: false };
+  if (!secret) return { ...base, valid: false, reason: VerifyReasons.SecretMissing, detail: `Secret ${target.namespace}/${target.secretName} does not exist`, handshake: false };
   const bundle = await pki.bundleOf(target);
   if (!bundle) {
-    return { ...base, valid: false, reason: 'UnknownIssuer', detail: `no trust bundle ${target.namespace}/${deps.trustBundleConfigMap}`, handshake: false };
+    return { ...base, valid: false, reason: TrustReasons.UnknownIssuer, detail: `no trust bundle ${target.namespace}/${deps.trustBundleConfigMap}`, handshake: false };
   }
   let material;
   try {
     material = materialFromSecret(target.kind, secret.data, `Secret ${target.namespace}/${target.secretName}`);
   } catch (error) {
-    return { ...base, valid: false, reason: 'SecretMalformed', detail: (error as Error).message, handshake: false };
+    return { ...base, valid: false, reason: VerifyReasons.SecretMalformed, detail: (error as Error).message, handshake: false };
   }
   const secretSerial = leafSerial(material.chainPem);
   const mesh = target.kind === 'istio-cacerts';
@@ -115,11 +132,11 @@ async function verifyTarget(
       ...('identity' in client ? { clientCertificatePem: client.identity.certificatePem, clientKeyPem: client.identity.keyPem } : {}),
     });
   } catch (error) {
-    const reason = error instanceof CertflowError ? error.name.replace(/Error$/, '') : 'EndpointUnreachable';
+    const reason = error instanceof CertflowError ? error.name.replace(/Error$/, '') : VerifyReasons.EndpointUnreachable;
     return { ...base, valid: false, reason, detail: (error as Error).message, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   }
   if (!probe.servedChainPem.trim()) {
-    return { ...base, valid: false, reason: 'EndpointUnreachable', detail: `no certificate was served by ${target.endpoint.host}:${target.endpoint.port}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
+    return { ...base, valid: false, reason: VerifyReasons.EndpointUnreachable, detail: `no certificate was served by ${target.endpoint.host}:${target.endpoint.port}`, ...(secretSerial ? { secretSerial } : {}), handshake: false };
   }
   const servedSerial = leafSerial(probe.servedChainPem);
   const served = await checkTrust({
@@ -135,19 +152,19 @@ async function verifyTarget(
   if (!served.valid) return { ...common, valid: false, reason: served.reason, detail: `served certificate: ${served.detail}` };
   if (servedSerial !== secretSerial) {
     // The workload still serves what it loaded before: its rollout has not happened.
-    return { ...common, valid: false, reason: 'StaleServedCertificate', detail: `the endpoint serves ${servedSerial}, the Secret holds ${secretSerial}: the workload has not reloaded` };
+    return { ...common, valid: false, reason: VerifyReasons.StaleServedCertificate, detail: `the endpoint serves ${servedSerial}, the Secret holds ${secretSerial}: the workload has not reloaded` };
   }
   if ('missing' in client) {
     return {
       ...common,
       valid: true,
-      reason: 'Valid',
+      reason: TrustReasons.Valid,
       clientAuth: false,
       detail: `served ${servedSerial} over ${probe.protocol}, matching the Secret; application data not exchanged: no client identity (${client.missing})`,
     };
   }
   if (!probe.applicationData) {
-    return { ...common, valid: false, reason: 'NoApplicationData', detail: `the handshake with ${target.endpoint.host}:${target.endpoint.port} completed but the server sent no data: it refused certflow's client certificate` };
+    return { ...common, valid: false, reason: VerifyReasons.NoApplicationData, detail: `the handshake with ${target.endpoint.host}:${target.endpoint.port} completed but the server sent no data: it refused certflow's client certificate` };
   }
-  return { ...common, valid: true, reason: 'Valid', detail: `served ${servedSerial} over ${probe.protocol}, application data received` };
+  return { ...common, valid: true, reason: TrustReasons.Valid, detail: `served ${servedSerial} over ${probe.protocol}, application data received` };
 }

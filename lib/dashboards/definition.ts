@@ -127,6 +127,35 @@ export const DASHBOARD: DashboardDefinition = {
     ],
     [
       {
+        title: 'Renewals and failures',
+        description: 'Targets renewed (or asked of cert-manager) and targets whose renewal failed, by RenewBatch in Rotation runs and compromise reissues; a failed renewal fails its batch and rolls the run back.',
+        view: 'graph',
+        width: 9,
+        height: 6,
+        metrics: [
+          { source: 'certflow', metricName: Metrics.RenewalsSucceeded, dimensions: { [Metrics.ClusterDimension]: 'cluster' }, statistic: 'Sum', label: 'renewed' },
+          { source: 'certflow', metricName: Metrics.RenewalsFailed, dimensions: { [Metrics.ClusterDimension]: 'cluster' }, statistic: 'Sum', label: 'failed' },
+        ],
+      },
+      {
+        title: 'Verification verdicts',
+        description: 'Verdicts of VerifyBatch (rotations, their rollbacks and compromise reissues), one line per verdict: Valid, or the reason a target was refused (Revoked, NameMismatch, StaleServedCertificate, ...; an unknown reason counts as Other).',
+        view: 'graph',
+        width: 9,
+        height: 6,
+        metrics: [{ source: 'certflow', metricName: Metrics.VerificationVerdicts, dimensions: { [Metrics.ClusterDimension]: 'cluster', [Metrics.VerdictDimension]: 'any' }, statistic: 'Sum', label: 'verdicts' }],
+      },
+      {
+        title: 'Refused verdicts',
+        description: 'Targets VerifyBatch refused in the period (every verdict but Valid): during a rotation each one fails its batch and rolls the run back.',
+        view: 'number',
+        width: 6,
+        height: 6,
+        metrics: [{ source: 'certflow', metricName: Metrics.VerificationsRefused, dimensions: { [Metrics.ClusterDimension]: 'cluster' }, statistic: 'Sum', label: 'refused' }],
+      },
+    ],
+    [
+      {
         title: 'Soonest leaf: days to expiry',
         description: 'The fewest days left of any service certificate, stored in its Secret or served by its endpoint, at the last expiry sweep; the LeafExpiring alarm fires at alarms.expiryDays (7) or fewer.',
         view: 'number',

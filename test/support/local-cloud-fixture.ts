@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PkiEnvSchema } from '../../functions/contracts/env';
+import { discardMetrics } from '../../functions/ports/metrics-sink';
 import { CompromiseDetailTypes, CompromiseSource } from '../../functions/contracts/compromise';
 import { parseEnv } from '../../functions/handlers/kit/handler-kit';
 import { systemClock } from '../../functions/ports/clock';
@@ -82,6 +83,9 @@ export async function fanoutDepsOf(cloud: LocalCloud): Promise<FanoutDeps & { cl
     env,
     clock: systemClock,
     log: silentLog,
+    // The steps called directly publish nothing: the bundles' counts are read from their EMF lines.
+    metrics: discardMetrics,
+    clusterId: cloud.sandbox.config.vault.clusterId,
   });
   return { ...adapters, log: silentLog };
 }

@@ -5,6 +5,15 @@ import { DASHBOARD, metricsOf, placePanels } from '../../lib/dashboards/definiti
 import { GRAFANA_DASHBOARD_PATH, grafanaDashboard, grafanaDashboardText } from '../../lib/dashboards/grafana';
 import { Metrics } from '../../functions/contracts/functions';
 import { DASHBOARD_SVG_PATH, dashboardSvg } from '../../lib/dashboards/svg';
+import { loadTemplate } from '../support/template';
+
+/** The stack's dashboard body as CloudWatch gets it, each CloudFormation reference (region, ARNs) as a placeholder. */
+function stackDashboardBody(): { widgets: Array<{ x: number; y: number; width: number; properties: { title: string; metrics: unknown[][] } }> } {
+  const dashboards = Object.values(loadTemplate().Resources as unknown as Record<string, { Type: string; Properties: { DashboardBody: { 'Fn::Join': [string, unknown[]] } } }>).filter((resource) => resource.Type === 'AWS::CloudWatch::Dashboard');
+  expect(dashboards).toHaveLength(1);
+  const parts = dashboards[0]!.Properties.DashboardBody['Fn::Join'][1];
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join(''));
+}
 
 /** The dashboards are generated from one definition; these checks keep the copies and the metrics honest. */
 describe('the dashboards', () => {
@@ -22,6 +31,20 @@ describe('the dashboards', () => {
     const placed = placePanels(DASHBOARD).map((panel) => [panel.title, panel.x, panel.y, panel.width]);
     const grafana = (grafanaDashboard().panels as Array<{ title: string; gridPos: { x: number; y: number; w: number } }>).map((panel) => [panel.title, panel.gridPos.x, panel.gridPos.y, panel.gridPos.w]);
     expect(grafana).toEqual(placed);
+  });
+
+  it('deploys every panel in the stack’s CloudWatch dashboard at its place, each certflow metric under its name and dimensions', () => {
+    const widgets = stackDashboardBody().widgets;
+    expect(widgets.map((widget) => [widget.properties.title, widget.x, widget.y, widget.width])).toEqual(placePanels(DASHBOARD).map((panel) => [panel.title, panel.x, panel.y, panel.width]));
+    const rows = widgets.flatMap((widget) => widget.properties.metrics);
+    for (const metric of metricsOf(DASHBOARD)) {
+      if (metric.source !== 'certflow') continue;
+      const names = [Metrics.ServiceDimension, ...Object.keys(metric.dimensions)];
+      // A listed metric names each dimension; one of `any` value is a SEARCH over exactly that schema.
+      const listed = rows.some((row) => row[0] === Metrics.Namespace && row[1] === metric.metricName && names.every((name) => row.includes(name)) && row.filter((cell) => typeof cell === 'string').length === 2 + 2 * names.length);
+      const searched = rows.some((row) => JSON.stringify(row).includes(`SEARCH('{${Metrics.Namespace},${names.join(',')}} MetricName=\\"${metric.metricName}\\"`));
+      expect({ metric: metric.metricName, shown: listed || searched }).toEqual({ metric: metric.metricName, shown: true });
+    }
   });
 
   it('shows only metrics a function gauges, by their contract name (read from the steps that emit them)', () => {

@@ -23,6 +23,8 @@ import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sand
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks } from '../support/invariants';
 import { quietOutput } from '../support/local-cloud-fixture';
+import { emfOf } from '../support/expiry-oracles';
+import { Metrics } from '../../functions/contracts/functions';
 
 const openssl = spawnSync('openssl', ['version']).status === 0;
 if (!openssl) console.warn('openssl is not on PATH: the minted-leaf check runs with certflow\'s checker only');
@@ -84,6 +86,12 @@ describe('the CompromiseResponse workflow', () => {
     return running;
   };
 
+  /** The sum of one metric over the EMF documents the bundles wrote since `from` (a count of log lines). */
+  const emitted = (from: number, name: string) =>
+    emfOf(cloud.logLines().slice(from))
+      .filter((document) => name in document.metrics)
+      .reduce((total, document) => total + document.metrics[name]!, 0);
+
   beforeAll(async () => {
     ({ cloud, fleet } = await startFaultFleet());
     vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
@@ -107,6 +115,7 @@ describe('the CompromiseResponse workflow', () => {
     const oldSerial = cloud.sandbox.services.served('backend')!.serial;
     const oldChain = backendSecret();
     const issuer = await defaultIssuer();
+    const linesBefore = cloud.logLines().length;
 
     const execution = await cloud.runner.run(machine(), envelope(report({ kind: 'services', services: ['backend'] })));
 
@@ -122,6 +131,9 @@ describe('the CompromiseResponse workflow', () => {
     expect(detail.blastRadius.serialsRevoked).toEqual([oldSerial]);
     expect(detail.timings.reportedAt).toBeDefined();
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
+    // The reissue runs RenewBatch and VerifyBatch: its renewal and verdict are on the dashboard's counts.
+    expect([Metrics.RenewalsSucceeded, Metrics.RenewalsFailed, Metrics.VerificationsRefused].map((name) => emitted(linesBefore, name))).toEqual([1, 0, 0]);
+    expect(emitted(linesBefore, Metrics.VerificationVerdicts)).toBeGreaterThanOrEqual(1);
     // The lock is released: a rotation runs afterwards.
     expect((await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' })).status).toBe('SUCCEEDED');
   });
@@ -259,6 +271,7 @@ describe('the CompromiseResponse workflow', () => {
     const fault = cloud.sandbox.vault.faults.inject({ operation: `${mounts().intermediateMount}/issue`, status: 500 });
     const faultSign = cloud.sandbox.vault.faults.inject({ operation: `${mounts().intermediateMount}/sign`, status: 500 });
     let execution;
+    const linesBefore = cloud.logLines().length;
     try {
       execution = await runApproved(envelope(report({ kind: 'intermediate', issuerId: compromised })));
     } finally {
@@ -276,6 +289,8 @@ describe('the CompromiseResponse workflow', () => {
     expect([...visited].filter((name) => /Restore|Rollback/.test(name ?? ''))).toEqual([]);
     const failed = eventsOf(execution.name).filter((event) => event.detailType === CompromiseDetailTypes.ResponseFailed);
     expect(failed).toHaveLength(1);
+    // Vault refused every issuance: the reissue's failed renewals are counted, by the bundle that failed.
+    expect(emitted(linesBefore, Metrics.RenewalsFailed)).toBeGreaterThanOrEqual(1);
     // The lock is released: a later rotation is not AlreadyRunning.
     const next = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'schedule' });
     expect((next.output as { outcome?: string } | undefined)?.outcome).not.toBe('AlreadyRunning');

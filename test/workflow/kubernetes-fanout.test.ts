@@ -16,6 +16,8 @@ import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { fanoutDepsOf, seedIstiod, startFleetCloud } from '../support/local-cloud-fixture';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
 import { TargetPolicySchema, type TargetPolicy } from '../../functions/contracts/target-policy';
+import { Metrics } from '../../functions/contracts/functions';
+import { InvalidInputError } from '../../functions/contracts/errors';
 
 /**
  * The Kubernetes steps end to end on the sandbox: the real @kubernetes/client-node against the
@@ -223,5 +225,34 @@ describe('renewing the seed fleet in Kubernetes', () => {
     expect(renewed.renewed[0]!.restarted).toEqual(['istiod']);
     expect(progress.done).toBe(true);
     expect(verified.verdicts[0]).toEqual(expect.objectContaining({ valid: true, reason: 'Valid', handshake: false }));
+  });
+
+  it('counts renewals succeeded and failed, published when the batch fails too, and verdicts by verdict', async () => {
+    const gauges: Array<[string, number, Record<string, string>]> = [];
+    const counting: FanoutDeps = { ...deps, metrics: { gauge: (name, value, dimensions) => void gauges.push([name, value, dimensions]), flush: () => undefined } };
+    const cluster = { [Metrics.ClusterDimension]: deps.clusterId };
+    const published = () => gauges.splice(0);
+    // One target renewed, then one that fails (its cluster is not configured): the batch throws,
+    // and both counts are still published.
+    const unknownCluster = { ...byService('chart-api')[0]!, id: 'elsewhere/econ-graph/chart-api-tls', cluster: 'elsewhere' };
+    await expect(renewBatch(counting, { runId: 'run-count', requestedAt: requestedAt(), targets: [...byService('keycloak'), unknownCluster] }, policy)).rejects.toBeInstanceOf(InvalidInputError);
+    expect(published()).toEqual([
+      [Metrics.RenewalsSucceeded, 1, cluster],
+      [Metrics.RenewalsFailed, 1, cluster],
+    ]);
+    // The retry finds keycloak renewed by this run: the attempt that renewed it counted it.
+    await renewBatch(counting, { runId: 'run-count', requestedAt: requestedAt(), targets: byService('keycloak') }, policy);
+    expect(published()).toEqual([
+      [Metrics.RenewalsSucceeded, 0, cluster],
+      [Metrics.RenewalsFailed, 0, cluster],
+    ]);
+
+    const missing = { ...byService('backend')[0]!, secretName: 'absent-tls' };
+    await verifyBatch(counting, { runId: 'run-count', targets: [...byService('backend'), missing] }, identity);
+    expect(published()).toEqual([
+      [Metrics.VerificationVerdicts, 1, { ...cluster, [Metrics.VerdictDimension]: 'Valid' }],
+      [Metrics.VerificationVerdicts, 1, { ...cluster, [Metrics.VerdictDimension]: 'SecretMissing' }],
+      [Metrics.VerificationsRefused, 1, cluster],
+    ]);
   });
 });

@@ -10,6 +10,9 @@ import { loadTemplate, TEMPLATE_PATH_ENV } from '../support/template';
 import { batchesPerWave, countLocalLogEvents } from '../../lib/constructs/history-budget';
 import { rotationHistory } from '../../lib/constructs/rotation-history';
 import { seedConfig } from '../support/local-cloud-fixture';
+import { emfOf, type Emf } from '../support/expiry-oracles';
+import { Metrics } from '../../functions/contracts/functions';
+import { DASHBOARD, metricsOf, type CertflowMetric } from '../../lib/dashboards/definition';
 
 const config = seedConfig();
 
@@ -34,8 +37,13 @@ describe('the Rotation workflow', () => {
 
   it('rotates the intermediate and renews every service, verified, with events and a released lock', async () => {
     const before = await snapshot(cloud, fleet.seed);
+    const linesBefore = cloud.logLines().length;
+    const handshakes = () => fleet.seed.services.reduce((total, service) => total + cloud.sandbox.services.handshakes(service.name), 0);
+    const handshakesBefore = handshakes();
 
     const execution = await cloud.runner.run(cloud.runner.find('RotationWorkflow'), { trigger: 'cli', forceIntermediate: true });
+    // Only VerifyBatch dials the services during a run: each Valid verdict is one handshake they saw.
+    const handshakesOfTheRun = handshakes() - handshakesBefore;
 
     // With the error and its cause, so that a failure says why.
     expect({ status: execution.status, error: execution.error, cause: execution.cause?.slice(0, 500) }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
@@ -69,6 +77,29 @@ describe('the Rotation workflow', () => {
     );
     expect(countLocalLogEvents(execution.history, new Set(['RenewWave', 'VerifyWave']))).toBe(computed.rotation);
     expect(countLocalLogEvents(execution.children[1]!.history)).toBe(computed.waves.find((wave) => wave.step === 'verify')!.events);
+
+    // The bundles' EMF lines, read as CloudWatch reads them: the renewals and verdicts the dashboard
+    // shows, each under exactly the dimensions its panel asks for (else the panel shows nothing).
+    const emf = emfOf(cloud.logLines().slice(linesBefore));
+    const sum = (name: string, where: Record<string, string> = {}) =>
+      emf.filter((document) => name in document.metrics && Object.entries(where).every(([key, value]) => document.dimensions[key] === value)).reduce((total, document) => total + document.metrics[name]!, 0);
+    const shown = metricsOf(DASHBOARD).filter((metric): metric is CertflowMetric => metric.source === 'certflow');
+    for (const name of [Metrics.RenewalsSucceeded, Metrics.RenewalsFailed, Metrics.VerificationVerdicts, Metrics.VerificationsRefused]) {
+      const panel = shown.find((metric) => metric.metricName === name)!;
+      const documents: Emf[] = emf.filter((document) => name in document.metrics);
+      expect(documents.length).toBeGreaterThan(0);
+      for (const document of documents) {
+        expect(Object.keys(document.dimensions).sort()).toEqual([Metrics.ServiceDimension, ...Object.keys(panel.dimensions)].sort());
+        expect(document.dimensions[Metrics.ClusterDimension]).toBe(config.vault.clusterId);
+      }
+    }
+    expect(sum(Metrics.RenewalsSucceeded)).toBe(5);
+    expect(sum(Metrics.RenewalsFailed)).toBe(0);
+    expect(sum(Metrics.VerificationsRefused)).toBe(0);
+    const verdicts = new Set(emf.filter((document) => Metrics.VerificationVerdicts in document.metrics).map((document) => document.dimensions[Metrics.VerdictDimension]));
+    expect([...verdicts]).toEqual(['Valid']);
+    expect(sum(Metrics.VerificationVerdicts, { [Metrics.VerdictDimension]: 'Valid' })).toBe(handshakesOfTheRun);
+    expect(handshakesOfTheRun).toBeGreaterThanOrEqual(5);
   });
 
   it('renews nothing when nothing is due, and still verifies and releases the lock', async () => {

@@ -8,6 +8,7 @@ import { planPki } from '../../../functions/steps/plan-pki';
 import { decideTargets, type TargetDecision } from '../../../functions/steps/plan-rotation';
 import type { RefusedCandidate } from '../../../functions/contracts/target-policy';
 import { systemClock } from '../../../functions/ports/clock';
+import { discardMetrics } from '../../../functions/ports/metrics-sink';
 import { silentLog } from '../../../sandbox/compose/vault-bootstrap';
 import { readSandboxState } from '../sandbox-state';
 import { runnerForRunningSandbox } from '../local-session';
@@ -35,7 +36,7 @@ export async function plan(options: PlanOptions, out: Output): Promise<number> {
   out.progress('reading the issuers and the targets');
   if (options.local) {
     const env = await runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).resolvedFunctionEnv('PlanRotation');
-    const runtime = buildRotationRuntime(env, systemClock, silentLog);
+    const runtime = buildRotationRuntime(env, systemClock, silentLog, discardMetrics);
     const decided = await decideTargets(runtime, { forceIntermediate: options.intermediate, forceRenewal: false, ...(options.services?.length ? { services: options.services } : {}) }, silentLog);
     const targets = decided.decisions.map(targetRow);
     out.result({ ...decided.pkiPlan, targets, rejected: decided.rejected });

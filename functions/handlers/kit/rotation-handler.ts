@@ -21,7 +21,7 @@ export function rotationHandler<S extends z.ZodType, TOut>(
   return (env: Env, options: HandlerOptions = {}): LambdaHandler<TOut> => {
     const runtime = onceAsync(async () => {
       const telemetry = createTelemetry({ functionName, ...options });
-      return { telemetry, runtime: buildRotationRuntime(await resolveRunTimeValues(env), systemClock, telemetry.logger) };
+      return { telemetry, runtime: buildRotationRuntime(await resolveRunTimeValues(env), systemClock, telemetry.logger, telemetry.metrics) };
     });
     return async (event) => {
       const input = parseEvent(schema, event, `${functionName} input`);
