@@ -102,7 +102,7 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
     ['DynamoDB (dynalite)', sandbox.dynamo.endpoint],
     ['EventBridge', sandbox.eventBridge.endpoint],
     ['Step Functions', stepFunctions.endpoint],
-    [`CloudFormation (stack ${cloud.stackName})`, cloud.cloudFormation.endpoint],
+    ['CloudFormation', `${cloud.cloudFormation.endpoint} (stack ${cloud.stackName})`],
     ['Lambda (Invoke)', cloud.lambda.endpoint],
   ]);
   out.line();
