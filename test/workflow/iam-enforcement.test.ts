@@ -422,12 +422,13 @@ describe('IAM in the sandbox, from the synthesized template', () => {
     it('answers a function\'s own failure as Lambda does (200, X-Amz-Function-Error, the error as payload) and an unknown function with 404', async () => {
       const client = lambda(operator);
 
-      const failed = await client.send(new InvokeCommand({ FunctionName: functionName('PlanRotation'), Payload: Buffer.from(JSON.stringify({ run: 'not a run' })) }));
+      // UnsealDiscover ran in the Unseal workflow above: its bundle is loaded (no second cold start).
+      const failed = await client.send(new InvokeCommand({ FunctionName: functionName('UnsealDiscover'), Payload: Buffer.from(JSON.stringify({ runId: 42 })) }));
       const missing = await client.send(new InvokeCommand({ FunctionName: 'no-such-function' })).catch((failure: unknown) => failure);
 
       client.destroy();
       expect({ status: failed.StatusCode, functionError: failed.FunctionError }).toEqual({ status: 200, functionError: 'Unhandled' });
-      expect(JSON.parse(Buffer.from(failed.Payload!).toString('utf8'))).toEqual({ errorType: 'InvalidInputError', errorMessage: expect.stringContaining('invalid PlanRotation input'), trace: [] });
+      expect(JSON.parse(Buffer.from(failed.Payload!).toString('utf8'))).toEqual({ errorType: 'InvalidInputError', errorMessage: expect.stringContaining('invalid UnsealDiscover input: runId:'), trace: [] });
       expect(missing).toMatchObject({ name: 'ResourceNotFoundException', message: `Function not found: arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:function:no-such-function`, $metadata: { httpStatusCode: 404 } });
     });
   });
