@@ -1,10 +1,11 @@
 import * as z from 'zod';
-import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
+import { RunContextSchema, RotationPlanSchema, WavesRunSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
 import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
 import { issuerHygiene } from './issuer-hygiene';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
+import type { LedgerRecord } from '../ports/ledger';
 
 /** The parts of the execution's state object the closing steps read (it holds identifiers only). */
 export const RotationStateSchema = z.looseObject({
@@ -12,8 +13,9 @@ export const RotationStateSchema = z.looseObject({
   plan: RotationPlanSchema.optional(),
   prepared: z.looseObject({ issuerId: z.string() }).optional(),
   activated: z.looseObject({ activeIssuerId: z.string(), previousDefault: z.string(), changed: z.boolean() }).optional(),
-  verified: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
-  restoredBatches: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
+  // How many waves verified or restored: the verdicts themselves are in the ledger (servicesOf).
+  verified: WavesRunSchema.optional(),
+  restored: WavesRunSchema.optional(),
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type RotationState = z.infer<typeof RotationStateSchema>;
@@ -32,8 +34,9 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const hygiene = await issuerHygiene({ ...deps, concurrency: runtime.fanout.targetConcurrency ?? 8 });
-  const services = await servicesOf(runtime, run.runId);
-  const waves = await wavesOf(runtime, run.runId);
+  const records = await runtime.ledger.records(run.runId);
+  const services = servicesOf(records);
+  const waves = wavesOf(records);
   const detail: RotationEventDetail = {
     runId: run.runId,
     trigger: run.trigger,
@@ -63,8 +66,13 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
 /** RecordRollback: the rollback in the ledger, and the `Rotation Rolled Back` detail. */
 export async function recordRollback(runtime: RotationRuntime, state: RotationState, log: Log): Promise<RotationEventDetail> {
   const { run } = state;
-  const services = await servicesOf(runtime, run.runId);
-  const restoredInvalid = (state.restoredBatches ?? []).reduce((sum, batch) => sum + batch.invalid, 0);
+  const records = await runtime.ledger.records(run.runId);
+  const services = servicesOf(records);
+  // Every target VerifyRestored judged, from its batches' records: the waves answer counts only.
+  const restoredInvalid = records
+    .filter((record) => record.entry.endsWith('#verify-rollback'))
+    .flatMap((record) => (record.fields.verdicts as Array<{ valid?: boolean }> | undefined) ?? [])
+    .filter((verdict) => verdict.valid !== true).length;
   const detail: RotationEventDetail = {
     runId: run.runId,
     trigger: run.trigger,
@@ -89,9 +97,8 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
 const RESTORED_WITHOUT_CLIENT_AUTH = 'RestoredServerOnly';
 
 /** Per service: serials from the renew records, the latest verdict from the verify records. */
-async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['services']>> {
+function servicesOf(records: readonly LedgerRecord[]): NonNullable<RotationEventDetail['services']> {
   const byService = new Map<string, { service: string; oldSerial?: string; newSerial?: string; verdict?: string }>();
-  const records = await runtime.ledger.records(runId);
   for (const record of records.filter((entry) => entry.entry.endsWith('#renew'))) {
     for (const renewed of (record.fields.renewed as Array<{ service: string; oldSerial?: string; newSerial?: string }>) ?? []) {
       byService.set(renewed.service, { service: renewed.service, ...(renewed.oldSerial ? { oldSerial: renewed.oldSerial } : {}), ...(renewed.newSerial ? { newSerial: renewed.newSerial } : {}) });
@@ -112,8 +119,8 @@ async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonN
 }
 
 /** The restart waves CheckBatch recorded under a rollout budget, oldest first. */
-async function wavesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['waves']>> {
-  return (await runtime.ledger.records(runId))
+function wavesOf(records: readonly LedgerRecord[]): NonNullable<RotationEventDetail['waves']> {
+  return records
     .filter((record) => /^batch#.+#wave#\d+$/.test(record.entry))
     .map((record) => ({ batchId: record.entry.split('#')[1] ?? '', at: record.at, workloads: Array.isArray(record.fields.workloads) ? record.fields.workloads.length : 0 }))
     .sort((a, b) => a.at.localeCompare(b.at) || a.batchId.localeCompare(b.batchId));
