@@ -161,10 +161,18 @@ export const RotationEventDetailSchema = z.object({
     })
     .optional(),
   services: z.array(z.object({ service: z.string(), oldSerial: z.string().optional(), newSerial: z.string().optional(), verdict: z.string().optional() })).optional(),
+  /**
+   * Present only when `services` is cut (functions/domain/report-bounds.ts): how many services the
+   * run's ledger has. Every one is in the ledger's batch records; `services` lists the ones whose
+   * verdict is not as expected first.
+   */
+  servicesTotal: z.number().int().optional(),
   /** Issuer hygiene at the end of the run: the intermediate mount's issuer count and bound, and the retired issuers deleted. */
   issuers: z.object({ mount: z.string(), count: z.number().int(), bound: z.number().int(), deleted: z.array(z.string()), kept: z.number().int() }).optional(),
   /** Restart waves under a rollout budget, in order: the batch, when, and how many workloads each started. */
   waves: z.array(z.object({ batchId: z.string(), at: z.string(), workloads: z.number().int() })).optional(),
+  /** Present only when `waves` is cut: how many restart waves the run recorded (the first ones are listed). */
+  wavesTotal: z.number().int().optional(),
   /** Candidates the target policy refused in this run's plan, with the reason (never written to). */
   rejected: z.array(RefusedCandidateSchema).optional(),
   rejectedCount: z.number().int().optional(),

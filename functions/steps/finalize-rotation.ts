@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { RunContextSchema, RotationPlanSchema, WavesRunSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
 import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
-import { issuerHygiene } from './issuer-hygiene';
+import { issuerHygiene, type IssuerHygieneReport } from './issuer-hygiene';
+import { boundedServices, boundedWaves } from '../domain/report-bounds';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
 import type { LedgerRecord } from '../ports/ledger';
@@ -34,14 +35,26 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const hygiene = await issuerHygiene({ ...deps, concurrency: runtime.fanout.targetConcurrency ?? 8 });
-  const records = await runtime.ledger.records(run.runId);
+  const detail = succeededDetail(state, await runtime.ledger.records(run.runId), hygiene);
+  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
+  return detail;
+}
+
+/**
+ * The `Rotation Succeeded` detail from the state and the run's ledger records (which hold the
+ * serials and verdicts), with its lists bounded (report-bounds.ts): the counts are of every service.
+ */
+export function succeededDetail(state: RotationState, records: readonly LedgerRecord[], hygiene: Pick<IssuerHygieneReport, 'mount' | 'issuers' | 'bound' | 'deleted' | 'kept'>): RotationEventDetail {
+  const { run } = state;
   const services = servicesOf(records);
-  const waves = wavesOf(records);
-  const detail: RotationEventDetail = {
+  const waves = boundedWaves(wavesOf(records));
+  const listed = boundedServices(services);
+  return {
     runId: run.runId,
     trigger: run.trigger,
     outcome: 'Succeeded',
-    ...(waves.length ? { waves } : {}),
+    ...(waves.total ? { waves: waves.listed } : {}),
+    ...(waves.total > waves.listed.length ? { wavesTotal: waves.total } : {}),
     issuers: { mount: hygiene.mount, count: hygiene.issuers, bound: hygiene.bound, deleted: hygiene.deleted, kept: hygiene.kept.length },
     intermediate: {
       rotated: Boolean(state.activated?.changed),
@@ -55,12 +68,11 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
       verified: services.filter((service) => service.verdict === 'Valid').length,
       restored: 0,
     },
-    services,
+    services: listed.listed,
+    ...(listed.total > listed.listed.length ? { servicesTotal: listed.total } : {}),
     // What the target policy refused is part of the run's story: who tried to be renewed, and why not.
     ...(state.plan ? { rejected: state.plan.rejected, rejectedCount: state.plan.rejectedCount } : {}),
   };
-  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
-  return detail;
 }
 
 /** RecordRollback: the rollback in the ledger, and the `Rotation Rolled Back` detail. */
@@ -68,6 +80,7 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
   const { run } = state;
   const records = await runtime.ledger.records(run.runId);
   const services = servicesOf(records);
+  const listed = boundedServices(services);
   // Every target VerifyRestored judged, from its batches' records: the waves answer counts only.
   const restoredInvalid = records
     .filter((record) => record.entry.endsWith('#verify-rollback'))
@@ -85,13 +98,17 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
       restored: services.filter((service) => service.verdict === 'Restored' || service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
       restoredWithoutClientAuth: services.filter((service) => service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
     },
-    services,
+    services: listed.listed,
+    ...(listed.total > listed.listed.length ? { servicesTotal: listed.total } : {}),
     ...(state.failure ? { error: state.failure.Error, cause: causeMessage(state.failure.Cause) } : {}),
   };
   await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, rollbackVerified: restoredInvalid === 0 } });
   log.warn('rotation rolled back', { error: state.failure?.Error, restoredInvalid });
   return detail;
 }
+
+/** The order of localeCompare, with one collator for the whole sort (a fleet of 100,000 sorts in a fraction of the time). */
+const byName = new Intl.Collator();
 
 /** A restored service whose endpoint was checked by its served chain, without a client certificate. */
 const RESTORED_WITHOUT_CLIENT_AUTH = 'RestoredServerOnly';
@@ -115,7 +132,7 @@ function servicesOf(records: readonly LedgerRecord[]): NonNullable<RotationEvent
       byService.set(verdict.service, entry);
     }
   }
-  return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+  return [...byService.values()].sort((a, b) => byName.compare(a.service, b.service));
 }
 
 /** The restart waves CheckBatch recorded under a rollout budget, oldest first. */

@@ -20,6 +20,11 @@ import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/templa
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
 import { runTimeParameter } from '../support/run-time-parameters';
+import type { RotationEventDetail } from '../../functions/contracts/rotation-payloads';
+import type { LedgerRecord } from '../../functions/ports/ledger';
+import { boundedServices, MAX_SERVICES_IN_REPORT, MAX_WAVES_IN_REPORT } from '../../functions/domain/report-bounds';
+import { succeededDetail } from '../../functions/steps/finalize-rotation';
+import { MAX_REJECTED_IN_PAYLOAD } from '../../functions/steps/plan-rotation';
 
 // asl-validator 4 ships no types.
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -58,6 +63,10 @@ const [waveLogicalId, waveDefinition] = (() => {
 })();
 const wave = waveDefinition.States as Record<string, State>;
 const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+/** EventBridge's limit on one PutEvents entry (the Rotation Succeeded event is the report). */
+const EVENTBRIDGE_ENTRY_LIMIT_BYTES = 256 * 1024;
+/** The largest Rotation state of a run of 100,000 services at batchSize 25, in KiB: the README's figure. */
+const ROTATION_STATE_KIB_AT_100K = 153.2;
 
 /** Every state of one definition with its name, nested Map iterators included (duplicates kept). */
 function statesOf(machine: { States: Record<string, State> }): Array<[string, State]> {
@@ -533,7 +542,41 @@ interface LocalRun {
 
 let waveMachine: StateMachine | undefined;
 
-async function runLocally(options: { input?: unknown; plan?: TestPlan; stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>; lockOwner?: string } = {}): Promise<LocalRun> {
+/** The largest state one execution passed, in bytes of its JSON as UTF-8 (how Step Functions measures its 256 KiB). */
+interface LargestState {
+  bytes: number;
+  state: string;
+  side: 'input' | 'output';
+}
+
+/** Reads an execution's log, keeping the largest input or output of any state (nested Map states included). */
+async function largestStateOf(logs: AsyncGenerator<unknown>, largest: LargestState): Promise<void> {
+  for await (const event of logs as AsyncGenerator<{ type: string; state?: { name: string; input?: unknown; output?: unknown } }>) {
+    if (event.type !== 'StateEntered' && event.type !== 'StateExited') continue;
+    for (const side of ['input', 'output'] as const) {
+      const value = event.state?.[side];
+      if (value === undefined) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+      if (bytes > largest.bytes) Object.assign(largest, { bytes, state: event.state!.name, side });
+    }
+  }
+}
+
+interface RunOptions {
+  input?: unknown;
+  plan?: TestPlan;
+  stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>;
+  lockOwner?: string;
+  /**
+   * Which waves run as child executions (all by default); any other answers what a wave answers,
+   * `{batches}`, without running its batches. A fleet of thousands of batches runs a few for real.
+   */
+  runsWave?: (step: string, index: number) => boolean;
+  /** When given, the largest state of the Rotation and of its waves that ran (`rotation`, `wave`). */
+  largest?: { rotation: LargestState; wave: LargestState };
+}
+
+async function runLocally(options: RunOptions = {}): Promise<LocalRun> {
   const plan = options.plan ?? defaultPlan();
   const manifests = new Map<string, string[]>();
   const stubs = { ...defaultStubs(plan, manifests), ...options.stubs };
@@ -577,13 +620,17 @@ async function runLocally(options: { input?: unknown; plan?: TestPlan; stubs?: P
       // startExecution.sync:2 as Step Functions answers it: the child's output parsed at Output, or
       // States.TaskFailed with the child's DescribeExecution answer (its Error and Cause) as the cause.
       handlers[stateName] = async (input) => {
-        waves.push({ step: input.Input.step, batchIds: manifests.get(waveManifestKey(input.Input.group, input.Input.wave)) ?? [] });
+        const batchIds = manifests.get(waveManifestKey(input.Input.group, input.Input.wave)) ?? [];
+        waves.push({ step: input.Input.step, batchIds });
+        const index = waves.filter((entry) => entry.step === input.Input.step).length - 1;
+        if (options.runsWave && !options.runsWave(input.Input.step, index)) return { Status: 'SUCCEEDED', Output: { batches: batchIds.length } };
         // Built once: the wave's definition is validated by its own asl-validator case above.
         waveMachine ??= new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { noValidate: true } });
         const child = waveMachine;
         const execution = child.run(input.Input as never, {
           overrides: { taskResourceLocalHandlers: waveHandlers as never, waitTimeOverrides: waitsOf(waveDefinition), retryIntervalOverrides: Object.fromEntries(Object.keys(waveHandlers).map((n) => [n, 0])) },
         });
+        if (options.largest) await largestStateOf(execution.eventLogs, options.largest.wave);
         try {
           return { Status: 'SUCCEEDED', Output: await execution.result };
         } catch (error) {
@@ -626,8 +673,10 @@ async function runLocally(options: { input?: unknown; plan?: TestPlan; stubs?: P
     overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitsOf(definition), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
     context: { Execution: { Id: executionArn, Name: name } } as never,
   });
+  const measured = options.largest ? largestStateOf(execution.eventLogs, options.largest.rotation) : Promise.resolve();
   try {
     const output = await execution.result;
+    await measured;
     return { status: 'SUCCEEDED', output, calls, events, lock, waves };
   } catch (error) {
     const cause = (error as { cause?: { name?: string } }).cause;
@@ -675,6 +724,99 @@ describe('the Rotation run, counted in history events by AWS rules on the defini
     ];
     expect(countLocalLogEvents(map)).toBe(4 + 2 + 5);
     expect(countLocalLogEvents([{ type: 'ExecutionStarted' }, { type: 'StateEntered', state: { name: 'F', type: 'Fail' } }, { type: 'StateFailed', state: { name: 'F', type: 'Fail' } }, { type: 'ExecutionFailed' }])).toBe(3);
+  });
+});
+
+// ---- the state of a run of 100,000 services ------------------------------------------------------
+
+/** Step Functions' limit on any state's input or output (and a task's result): 256 KiB of UTF-8 JSON. */
+const STATE_LIMIT_BYTES = 256 * 1024;
+const FLEET = 100_000;
+const FLEET_BATCH_SIZE = 25;
+/** One namespace per hundred services: the plan carries every (cluster, namespace), which the trust bundles go to. */
+const FLEET_NAMESPACES = 1_000;
+
+/** A serial as Vault writes it: 20 bytes, colon-separated hex (59 characters); `n` in the last four. */
+const SERIAL_MIDDLE = Array.from({ length: 15 }, (_, index) => (index * 37 + 11).toString(16).padStart(2, '0').slice(-2)).join(':');
+const serialOf = (n: number, generation: number) => `0${generation}:${SERIAL_MIDDLE}:${n.toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1:')}`;
+/** Service names of the length Kubernetes allows a name at most (63), the worst case for the report. */
+const SERVICE_NAMES = Array.from({ length: FLEET }, (_, n) => `service-${String(n).padStart(6, '0')}-${'x'.repeat(48)}`);
+const serviceOf = (n: number) => SERVICE_NAMES[n]!;
+
+/**
+ * The ledger records a successful run of `FLEET` services writes, as the batch steps write them:
+ * per batch the renewed serials, the verdicts, and one restart wave (the rollout budget). The
+ * canary's one service is batch `canary`.
+ */
+function fleetRecords(runId: string, batchIds: readonly string[]): LedgerRecord[] {
+  const at = '2030-01-01T00:00:00.000Z';
+  const services = (batchIndex: number) => Array.from({ length: batchIndex < 0 ? 1 : FLEET_BATCH_SIZE }, (_, index) => (batchIndex < 0 ? 0 : 1 + batchIndex * FLEET_BATCH_SIZE + index)).filter((n) => n < FLEET);
+  return [['canary', -1] as const, ...batchIds.map((id, index) => [id, index] as const)].flatMap(([batchId, index]) => {
+    const numbers = services(index);
+    return [
+      { runId, entry: `batch#${batchId}#renew`, at, fields: { renewed: numbers.map((n) => ({ service: serviceOf(n), oldSerial: serialOf(n, 1), newSerial: serialOf(n, 2) })) } },
+      { runId, entry: `batch#${batchId}#verify-rotation`, at, fields: { verdicts: numbers.map((n) => ({ service: serviceOf(n), reason: 'Valid', valid: true, servedSerial: serialOf(n, 2) })) } },
+      { runId, entry: `batch#${batchId}#wave#0001`, at, fields: { workloads: numbers.map((n) => `Deployment/${serviceOf(n)}`) } },
+    ];
+  });
+}
+
+describe('the Rotation state of a run of 100,000 services, which Step Functions caps at 256 KiB', () => {
+  it('stays under 256 KiB in every state of the Rotation and of its waves at batchSize 25: wave numbers and counts, not batch ids and verdicts', async () => {
+    const batchIds = Array.from({ length: Math.ceil((FLEET - 1) / FLEET_BATCH_SIZE) }, (_, index) => `b${String(index + 1).padStart(4, '0')}`);
+    const plan = defaultPlan({
+      canaryBatchId: 'canary',
+      batchIds,
+      allBatchIds: ['canary', ...batchIds],
+      targetCount: FLEET,
+      dueCount: FLEET,
+      // As many refused candidates as the plan carries, each with a long reason.
+      rejected: Array.from({ length: MAX_REJECTED_IN_PAYLOAD }, (_, index) => ({ object: `primary/team-${index}/Secret/${'y'.repeat(60)}`, reason: 'NotDeclared', detail: 'z'.repeat(160) })),
+      rejectedCount: 5_000,
+      namespaces: Array.from({ length: FLEET_NAMESPACES }, (_, index) => ({ cluster: 'primary', namespace: `team-${String(index).padStart(4, '0')}-production` })),
+    });
+    const hygiene = { mount: 'pki_int', issuers: 4, bound: 10, deleted: ['0f0e0d0c-0b0a-0908-0706-050403020100'], kept: [] };
+    let detail: RotationEventDetail | undefined;
+    const largest = { rotation: { bytes: 0, state: '', side: 'input' as const }, wave: { bytes: 0, state: '', side: 'input' as const } };
+    const run = await runLocally({
+      plan,
+      stubs: {
+        // The real detail, from a ledger holding every service's serials and verdicts.
+        FinalizeRotation: (p) => (detail = succeededDetail(p as never, fleetRecords(plan.runId, batchIds), hygiene)),
+        CheckBatch: (p) => ({ ...p, attempt: p.attempt + 1, done: true, exhausted: false, pending: 0 }),
+      },
+      // One full verify wave runs its batches (the verdicts were what grew); the others answer as a wave does.
+      runsWave: (step, index) => step === 'verify' && index === 0,
+      largest,
+    });
+
+    expect(run.status).toBe('SUCCEEDED');
+    const perWave = batchesPerWave(config.policy.maxRolloutChecks);
+    expect(run.waves.length).toBe(Math.ceil(batchIds.length / perWave) + Math.ceil((batchIds.length + 1) / perWave));
+    // The report counts every service and lists a bounded part of them.
+    expect(detail!.counts).toEqual({ targets: FLEET, renewed: FLEET, verified: FLEET, restored: 0 });
+    expect(detail!.services).toHaveLength(MAX_SERVICES_IN_REPORT);
+    expect(detail!.servicesTotal).toBe(FLEET);
+    expect(detail!.waves).toHaveLength(MAX_WAVES_IN_REPORT);
+    expect(detail!.wavesTotal).toBe(batchIds.length + 1);
+    // The largest state is the one that carries the report, and it fits with room to spare.
+    expect(largest.rotation).toEqual({ bytes: expect.any(Number), state: RotationStates.Finalize, side: 'output' });
+    expect(largest.rotation.bytes).toBeLessThan(STATE_LIMIT_BYTES);
+    expect(largest.wave.bytes).toBeLessThan(8 * 1024);
+    // The figure the README quotes (KiB, one decimal).
+    expect(Math.round(largest.rotation.bytes / 102.4) / 10).toBe(ROTATION_STATE_KIB_AT_100K);
+    expect(Buffer.byteLength(JSON.stringify(detail), 'utf8')).toBeLessThan(EVENTBRIDGE_ENTRY_LIMIT_BYTES);
+  });
+
+  it('keeps every service whose verdict is not as expected when it cuts the list, in the order given, and cuts nothing below the bound', () => {
+    const name = (index: number) => `s${String(index).padStart(4, '0')}`;
+    const count = MAX_SERVICES_IN_REPORT + 10;
+    // Two failures past the bound, where a plain cut would drop them.
+    const services = Array.from({ length: count }, (_, index) => ({ service: name(index), verdict: index === count - 1 || index === count - 5 ? 'Expired' : 'Valid' }));
+    const cut = boundedServices(services);
+    expect(cut.total).toBe(count);
+    expect(cut.listed.map((service) => service.service)).toEqual([...Array.from({ length: MAX_SERVICES_IN_REPORT - 2 }, (_, index) => name(index)), name(count - 5), name(count - 1)]);
+    expect(boundedServices(services.slice(0, MAX_SERVICES_IN_REPORT))).toEqual({ listed: services.slice(0, MAX_SERVICES_IN_REPORT), total: MAX_SERVICES_IN_REPORT });
   });
 });
 
