@@ -802,7 +802,7 @@ describe('the Rotation state of a run of 100,000 services, which Step Functions 
     // The largest state is the one that carries the report, and it fits with room to spare.
     expect(largest.rotation).toEqual({ bytes: expect.any(Number), state: RotationStates.Finalize, side: 'output' });
     expect(largest.rotation.bytes).toBeLessThan(STATE_LIMIT_BYTES);
-    expect(largest.wave.bytes).toBeLessThan(8 * 1024);
+    expect(largest.wave.bytes).toBeLessThan(1024);
     // The figure the README quotes (KiB, one decimal).
     expect(Math.round(largest.rotation.bytes / 102.4) / 10).toBe(ROTATION_STATE_KIB_AT_100K);
     expect(Buffer.byteLength(JSON.stringify(detail), 'utf8')).toBeLessThan(EVENTBRIDGE_ENTRY_LIMIT_BYTES);
