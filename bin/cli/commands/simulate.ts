@@ -181,7 +181,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
         ['', '', `old ${short(service.oldSerial) || '-'}`],
       ]),
     ]);
-    if (services.length > shown.length) out.line(`  ... and ${services.length - shown.length} more services (see --json)`);
+    const servicesTotal = detail?.servicesTotal ?? services.length;
+    if (servicesTotal > shown.length) out.line(`  ... and ${servicesTotal - shown.length} more services (${servicesTotal > services.length ? `the event lists ${services.length}, the ledger's batch records every one` : 'see --json'})`);
     out.line();
     if (detail?.waves?.length) {
       // The rollout budget at work: the restarts went out in waves, never more than the budget at once.
@@ -202,7 +203,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     out.line();
     out.line('Wall clock:');
     out.table(walls.map((wall) => [wall.name, `${wall.ms} ms`]));
-    out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, services.length)).toFixed(1)} ms`);
+    out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, detail?.servicesTotal ?? services.length)).toFixed(1)} ms`);
     out.line();
     if (ok) {
       out.line(`Result: ${out.paint.ok('every service renewed under the new intermediate and verified by mTLS handshake.')}`);
