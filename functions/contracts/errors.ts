@@ -362,6 +362,7 @@ export const ErrorNames = {
   LedgerConflict: 'LedgerConflictError',
   TargetRefused: 'TargetRefusedError',
   VaultAuditMissing: 'VaultAuditMissingError',
+  InsecureVaultEndpoint: 'InsecureVaultEndpointError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];
