@@ -16,6 +16,7 @@ import { countLocalLogEvents } from '../../../lib/constructs/history-budget';
 import type { RotationEventDetail } from '../../../functions/contracts/rotation-payloads';
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
+import { sandboxVaultClient } from '../../../sandbox/compose/sandbox-vault-client';
 
 export interface SimulateOptions {
   configPath: string;
@@ -253,8 +254,7 @@ function short(serial: string | undefined): string {
 }
 
 async function issuerNamesOf(cloud: LocalCloud): Promise<Record<string, string>> {
-  const NodeVault = (await import('node-vault')).default;
-  const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const vault = sandboxVaultClient(cloud.sandbox, { token: cloud.sandbox.vault.rootToken() ?? '' });
   const listed = (await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)) as { data: { key_info: Record<string, { issuer_name?: string }> } };
   return Object.fromEntries(Object.entries(listed.data.key_info).map(([id, info]) => [id, info.issuer_name || id.slice(0, 8)]));
 }
