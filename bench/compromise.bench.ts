@@ -1,5 +1,5 @@
 import '../sandbox/runner/polyfills';
-import NodeVault = require('node-vault');
+import { sandboxVaultClient } from '../sandbox/compose/sandbox-vault-client';
 import { loadConfig } from '../lib/config';
 import { startSandbox, SANDBOX_ACCOUNT, SANDBOX_REGION } from '../sandbox/compose/sandbox';
 import { createLocalCloud } from '../sandbox/compose/local-cloud';
@@ -21,7 +21,7 @@ async function runSize(size: number, assembly: SynthesizedAssembly) {
   try {
     const cloud = await createLocalCloud(sandbox, assembly);
     const fleet = await readyFleet(cloud);
-    const vault = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+    const vault = sandboxVaultClient(sandbox, { token: fleet.pki.rootToken });
     const compromised = ((await vault.read(`${config.vault.intermediateMount}/config/issuers`)) as { data: { default: string } }).data.default;
     const reportedAt = new Date();
     const started = performance.now();

@@ -180,7 +180,7 @@ async function floorVaultIssueMs(): Promise<number> {
   try {
     const { rootToken } = await sandbox.vault.bootstrap();
     await setupSandboxPki(sandbox, rootToken);
-    const client = createVaultClient({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
+    const client = createVaultClient({ endpoint: sandbox.vault.nodes[0]!.url, caPem: sandbox.vaultCaCertificate, token: rootToken });
     const commonName = declaredServices(sandbox.config)[0]!.dnsNames[0]!;
     return await timeEach(FLOOR_SAMPLES, () => client.write(`${config.vault.intermediateMount}/issue/${config.vault.role}`, { common_name: commonName, ttl: '720h', key_type: 'ec', key_bits: 256 }));
   } finally {

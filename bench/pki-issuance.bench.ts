@@ -1,7 +1,7 @@
 import '../sandbox/runner/polyfills';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import NodeVault = require('node-vault');
+import { sandboxVaultClient } from '../sandbox/compose/sandbox-vault-client';
 import { loadConfig } from '../lib/config';
 import { startSandbox } from '../sandbox/compose/sandbox';
 import { setupSandboxPki } from '../sandbox/compose/pki-setup';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   try {
     const { rootToken } = await sandbox.vault.bootstrap();
     await setupSandboxPki(sandbox, rootToken);
-    const vault = NodeVault({ endpoint: sandbox.vault.nodes[0]!.url, token: rootToken });
+    const vault = sandboxVaultClient(sandbox, { token: rootToken });
     const issuerAlg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
     const issuerKeys = (await webcrypto.subtle.generateKey(issuerAlg, true, ['sign', 'verify'])) as CryptoKeyPair;
     const issuerCert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name: 'CN=bench issuer', keys: issuerKeys, signingAlgorithm: issuerAlg, notBefore: new Date(), notAfter: new Date(Date.now() + 86400_000) });

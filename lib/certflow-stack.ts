@@ -97,6 +97,9 @@ export class CertflowStack extends Stack {
     const clustersValue = runTime.clustersValue(config.kubernetes.clusters);
     const unsealEnvironment: Record<string, string> = {
       [EnvNames.VaultClusterId]: config.vault.clusterId,
+      // The Vault CA from config, pinned by every function that talks to Vault (issue 13 item 1); a
+      // run-time value, so an operator (or the sandbox, with its own CA) can replace it.
+      [EnvNames.VaultCaPem]: config.vault.caCertificate,
       ...(config.vault.nodes ? { [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes) } : {}),
       // Discovery reads the Vault StatefulSet's pods in its cluster, reached as the rotation reaches it.
       ...(config.vault.discovery ? { [EnvNames.VaultDiscovery]: JSON.stringify(config.vault.discovery), [RotationEnvNames.Clusters]: clustersValue } : {}),
@@ -107,8 +110,6 @@ export class CertflowStack extends Stack {
       [EnvNames.UnsealKeyId]: keys.key.keyArn,
       [EnvNames.ShareTable]: keys.shareTable.tableName,
     };
-    // The Vault CA from config, pinned by every function that talks to Vault (issue 13 item 1).
-    if (config.vault.caCertificate) unsealEnvironment[EnvNames.VaultCaPem] = config.vault.caCertificate;
     const pkiEnvironment = pkiEnvironmentOf(config);
     const kubernetesEnvironment: Record<string, string> = {
       [RotationEnvNames.LedgerTable]: ledger.table.tableName,

@@ -204,7 +204,7 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
  * CLI (it replaces the public roots), so a node with a certificate from anywhere else is refused.
  * Node's own X.509 parser decides; it must be a CA certificate.
  */
-const CaCertificatePem = z.string().superRefine((pem, ctx) => {
+const CaCertificatePem = z.string({ error: (issue) => (issue.input === undefined ? 'required: the PEM CA of the Vault listeners (certflow trusts no public root for Vault)' : undefined) }).superRefine((pem, ctx) => {
   let certificates: X509Certificate[];
   try {
     certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
@@ -224,8 +224,12 @@ export const ConfigSchema = z
     vault: z.strictObject({
       clusterId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
       address: HttpsUrl.describe('the load-balanced API address (never used for unseal)'),
-      /** The Vault listeners' CA (PEM), pinned in every function and the CLI. @default the public roots (not for a regulated account) */
-      caCertificate: CaCertificatePem.optional(),
+      /**
+       * The Vault listeners' CA (PEM), pinned in every function and the CLI instead of the public
+       * roots. Required: there is no plain-http or public-roots path to Vault. A run-time value
+       * (contracts/run-time-values.ts): this is the parameter's first value.
+       */
+      caCertificate: CaCertificatePem,
       /** Each node's own address; leave out when `discovery` finds them. */
       nodes: z.array(ConfigVaultNodeSchema).min(1).optional(),
       /**
@@ -241,7 +245,8 @@ export const ConfigSchema = z
           labelSelector: z.string().min(1).max(1000),
           statefulSet: DnsLabel,
           portName: z.string().min(1).max(15).default('https'),
-          scheme: z.enum(['https', 'http']).default('https'),
+          /** https only, as every Vault address: a pod reached over http would get the shares in the clear. */
+          scheme: z.literal('https', { error: 'https (http is refused)' }).default('https'),
         })
         .optional(),
       seal: z.enum(['shamir', 'awskms']).default('shamir'),

@@ -28,7 +28,7 @@ export function vaultAuthOf(config: CertflowConfig, group: VaultIdentityGroup | 
 export function pkiEnvironment(config: CertflowConfig, group: VaultIdentityGroup | undefined = 'rotation'): Record<string, string> {
   return {
     [PkiEnvNames.VaultAddress]: config.vault.address,
-    ...(config.vault.caCertificate ? { [EnvNames.VaultCaPem]: config.vault.caCertificate } : {}),
+    [EnvNames.VaultCaPem]: config.vault.caCertificate,
     [PkiEnvNames.VaultAuth]: JSON.stringify(vaultAuthOf(config, group)),
     [PkiEnvNames.RootMount]: config.vault.rootMount,
     [PkiEnvNames.IntermediateMount]: config.vault.intermediateMount,

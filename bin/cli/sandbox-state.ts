@@ -26,6 +26,13 @@ export const SandboxStateSchema = z.object({
   eventBusName: z.string().optional(),
   /** The kubeconfig for the Kubernetes emulator (`export KUBECONFIG=...`). */
   kubeconfigPath: z.string().optional(),
+  /**
+   * The CA (PEM, not secret) of the sandbox's Vault listeners, made at its start: what the commands
+   * that talk to its Vault pin. The same PEM is in `vaultCaCertPath` for VAULT_CACERT.
+   */
+  vaultCaCertificate: z.string().optional(),
+  /** The file holding `vaultCaCertificate` (`export VAULT_CACERT=...`); removed when the sandbox stops. */
+  vaultCaCertPath: z.string().optional(),
   /** The roles Vault's AWS IAM auth role binds (the functions that log in): `certflow pki-setup --local`. Not secret. */
   vaultLoginRoleArns: z.record(z.string(), z.array(z.string())).optional(),
 });
@@ -43,6 +50,10 @@ export function statePath(): string {
   return join(stateDir(), 'sandbox.json');
 }
 export const DEFAULT_STATE_PATH = statePath();
+/** Where `certflow sandbox` writes its Vault's CA for VAULT_CACERT: next to the state file. */
+export function vaultCaCertPath(): string {
+  return join(stateDir(), 'vault-ca.pem');
+}
 
 /**
  * What every state file holds, from the moment a sandbox claims its directory: its pid. A starting

@@ -14,7 +14,7 @@ export interface PkiAdapters {
 
 export function buildPkiAdapters(pkiEnv: PkiEnv, env: Env, clock: Clock, log: Log): PkiAdapters {
   const caPem = pkiEnv[EnvNames.VaultCaPem];
-  const client = createVaultClient({ endpoint: pkiEnv[PkiEnvNames.VaultAddress], ...(caPem ? { caPem } : {}), timeoutMs: pkiEnv[EnvNames.VaultTimeoutMs] });
+  const client = createVaultClient({ endpoint: pkiEnv[PkiEnvNames.VaultAddress], caPem, timeoutMs: pkiEnv[EnvNames.VaultTimeoutMs] });
   const tokens = tokenProviderFromEnv(pkiEnv[PkiEnvNames.VaultAuth], client, env, clock);
   return { pki: new NodeVaultPki(client, tokens, log), settings: pkiSettingsFrom(pkiEnv) };
 }

@@ -15,7 +15,7 @@ export const EnvNames = {
   VaultNodes: 'CERTFLOW_VAULT_NODES',
   /** Where to find the Vault nodes instead (config vault.discovery), JSON; with it, VaultNodes is not set. */
   VaultDiscovery: 'CERTFLOW_VAULT_DISCOVERY',
-  /** PEM bundle that signs the Vault listeners' certificates (optional: system roots otherwise). */
+  /** PEM bundle that signs the Vault listeners' certificates: required, trusted instead of the public roots. */
   VaultCaPem: 'CERTFLOW_VAULT_CA_PEM',
   /** The configured unseal threshold: never more shares are decrypted or sent, and a node reporting another `t` is refused. */
   VaultThreshold: 'CERTFLOW_VAULT_THRESHOLD',
@@ -40,9 +40,14 @@ export const EnvNames = {
   LogLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
+/** https only: a node reached over http would get the unseal shares and tokens in the clear. */
+const VaultUrl = z.url({ protocol: /^https$/, error: 'an https:// URL (http is refused)' });
+/** The pinned CA of the Vault listeners (lib/config.ts vault.caCertificate): a PEM certificate. */
+const VaultCaPem = z.string().regex(/-----BEGIN CERTIFICATE-----/, 'a PEM CA certificate');
+
 export const VaultNodeSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'node id: lower-case letters, digits and dashes'),
-  url: z.url({ protocol: /^https?$/ }),
+  url: VaultUrl,
 });
 export type VaultNode = z.infer<typeof VaultNodeSchema>;
 
@@ -58,7 +63,7 @@ export const VaultDiscoverySchema = z.strictObject({
   labelSelector: z.string().min(1).max(1000),
   statefulSet: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/),
   portName: z.string().min(1).max(15).default('https'),
-  scheme: z.enum(['https', 'http']).default('https'),
+  scheme: z.literal('https').default('https'),
 });
 export type VaultDiscovery = z.infer<typeof VaultDiscoverySchema>;
 
@@ -68,7 +73,7 @@ export const UnsealEnvSchema = z.object({
   /** Absent when the nodes are discovered (VaultDiscovery); one of the two is always set (lib/config.ts). */
   [EnvNames.VaultNodes]: jsonText(z.array(VaultNodeSchema).min(1)).optional(),
   [EnvNames.VaultDiscovery]: jsonText(VaultDiscoverySchema).optional(),
-  [EnvNames.VaultCaPem]: z.string().optional(),
+  [EnvNames.VaultCaPem]: VaultCaPem,
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(5000),
   // Required: without them a node's self-reported `t` would decide how many shares leave KMS.
   [EnvNames.VaultThreshold]: z.coerce.number().int().min(1).max(255),
@@ -132,8 +137,8 @@ export type AutoTidy = z.infer<typeof AutoTidySchema>;
 
 /** What the PKI functions need from their environment. */
 export const PkiEnvSchema = z.object({
-  [PkiEnvNames.VaultAddress]: z.url(),
-  [EnvNames.VaultCaPem]: z.string().optional(),
+  [PkiEnvNames.VaultAddress]: VaultUrl,
+  [EnvNames.VaultCaPem]: VaultCaPem,
   [EnvNames.VaultTimeoutMs]: z.coerce.number().int().positive().default(10000),
   [PkiEnvNames.VaultAuth]: jsonText(VaultAuthSchema),
   [PkiEnvNames.RootMount]: z.string().min(1),

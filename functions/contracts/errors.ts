@@ -284,6 +284,17 @@ export class TlsIdentityError extends CertflowError {
 }
 
 /**
+ * A Vault client was asked for an address that is not https://, or without the pinned CA of the
+ * Vault listeners: certflow never talks to Vault in the clear, nor lets the public roots decide
+ * which Vault is its own (issue 13 item 1). Nothing was sent; the config or environment must change.
+ */
+export class InsecureVaultEndpointError extends CertflowError {
+  override readonly name = 'InsecureVaultEndpointError';
+  readonly code = 'VAULT_ENDPOINT_INSECURE';
+  readonly retryable = false;
+}
+
+/**
  * A ledger record already exists under the same run and entry with different content. Records
  * are immutable: the first write stands, and a step that would say something else about the same
  * entry is stopped rather than allowed to rewrite the history of a run.
@@ -351,6 +362,7 @@ export const ErrorNames = {
   LedgerConflict: 'LedgerConflictError',
   TargetRefused: 'TargetRefusedError',
   VaultAuditMissing: 'VaultAuditMissingError',
+  InsecureVaultEndpoint: 'InsecureVaultEndpointError',
 } as const;
 
 export type ErrorName = (typeof ErrorNames)[keyof typeof ErrorNames];

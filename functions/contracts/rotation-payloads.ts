@@ -46,7 +46,27 @@ export const RunContextSchema = z.object({
 });
 export type RunContext = z.infer<typeof RunContextSchema>;
 
-export const PlanInputSchema = z.object({ run: RunContextSchema });
+/**
+ * Plan's input: the run, and the wave size of the Rotation's definition (history-budget.ts
+ * batchesPerWave), so the waves Plan writes to the ledger are the ones the definition was sized for.
+ */
+export const PlanInputSchema = z.object({ run: RunContextSchema, batchesPerWave: z.number().int().positive().max(1000) });
+
+/**
+ * The batch ids of one wave, which Plan writes to the ledger and the RotationWave execution reads
+ * itself (a DynamoDB GetItem): the Rotation's state carries wave numbers, not batch ids, so it stays
+ * the same size at any fleet size. Key `pk = run#<runId>`, `sk = wave#<group>#<index>`; the ids are
+ * a list of strings in the `batchIds` attribute.
+ */
+export const WaveManifest = {
+  skPrefix: 'wave#',
+  attribute: 'batchIds',
+  /** `fanOut`: the batches the fan-out renews (no canary); `all`: every batch, canary first (verify, rollback). */
+  groups: { fanOut: 'fanOut', all: 'all' },
+} as const;
+export type WaveGroup = (typeof WaveManifest.groups)[keyof typeof WaveManifest.groups];
+/** The sort key of a wave's manifest (the state machine builds the same with States.Format). */
+export const waveManifestKey = (group: WaveGroup, index: number): string => `${WaveManifest.skPrefix}${group}#${index}`;
 
 /** `$.plan`: the decision. Targets live in the ledger under (runId, batchId). */
 export const RotationPlanSchema = z.object({
@@ -57,10 +77,14 @@ export const RotationPlanSchema = z.object({
   renewalDue: z.boolean(),
   hasCanary: z.boolean(),
   canaryBatchId: z.string(),
-  /** Non-canary batches, for the fan-out Map. */
-  batchIds: z.array(z.string()),
-  /** Every batch (canary first), for verify and rollback Maps. */
-  allBatchIds: z.array(z.string()),
+  /** Batches besides the canary's (the ids are in the ledger, by wave). */
+  batchCount: z.number().int(),
+  /**
+   * The wave numbers (0, 1, ...) whose manifests Plan wrote (WaveManifest): `fanOut` for the
+   * fan-out Map, `all` (the canary first) for the verify and rollback Maps. One number per wave of
+   * batchesPerWave batches, not one id per batch.
+   */
+  waves: z.object({ fanOut: z.array(z.number().int()), all: z.array(z.number().int()) }),
   targetCount: z.number().int(),
   dueCount: z.number().int(),
   /** Candidates the target policy refused (the first 50; `rejectedCount` counts them all): never written to. */
@@ -96,12 +120,19 @@ export const BatchProgressSchema = z.object({
 });
 export type BatchProgress = z.infer<typeof BatchProgressSchema>;
 
-/** FinalizeRotation's input: the run, the plan, the activation (if any) and every batch verdict summary. */
+/**
+ * What a wave-running Map of the Rotation keeps (`$.verified`, `$.restored`): how many waves ran.
+ * The verdicts stay out of the state: each VerifyBatch records its batch's verdicts in the ledger
+ * (`batch#<id>#verify-<phase>`), which Finalize and RecordRollback read.
+ */
+export const WavesRunSchema = z.object({ waves: z.number().int().nonnegative() });
+
+/** FinalizeRotation's input: the run, the plan, the activation (if any) and how many verify waves ran. */
 export const FinalizeInputSchema = z.object({
   run: RunContextSchema,
   plan: RotationPlanSchema,
   activated: z.object({ activeIssuerId: z.string(), previousDefault: z.string(), changed: z.boolean() }).optional(),
-  verified: z.array(z.object({ batchId: z.string(), allValid: z.boolean(), invalid: z.number().int() })),
+  verified: WavesRunSchema,
 });
 
 /** Rollback bookkeeping input: what failed, caught by a Catch (`{Error, Cause}`). */
@@ -110,7 +141,7 @@ export const RollbackInputSchema = z.object({
   plan: RotationPlanSchema.optional(),
   prepared: z.object({ issuerId: z.string() }).passthrough().optional(),
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
-  restoredBatches: z.array(z.object({ batchId: z.string(), allValid: z.boolean(), invalid: z.number().int() })).optional(),
+  restored: WavesRunSchema.optional(),
 });
 
 /** Detail of Rotation Started / Succeeded / Rolled Back / Failed (never key material). */
@@ -130,10 +161,18 @@ export const RotationEventDetailSchema = z.object({
     })
     .optional(),
   services: z.array(z.object({ service: z.string(), oldSerial: z.string().optional(), newSerial: z.string().optional(), verdict: z.string().optional() })).optional(),
+  /**
+   * Present only when `services` is cut (functions/domain/report-bounds.ts): how many services the
+   * run's ledger has. Every one is in the ledger's batch records; `services` lists the ones whose
+   * verdict is not as expected first.
+   */
+  servicesTotal: z.number().int().optional(),
   /** Issuer hygiene at the end of the run: the intermediate mount's issuer count and bound, and the retired issuers deleted. */
   issuers: z.object({ mount: z.string(), count: z.number().int(), bound: z.number().int(), deleted: z.array(z.string()), kept: z.number().int() }).optional(),
   /** Restart waves under a rollout budget, in order: the batch, when, and how many workloads each started. */
   waves: z.array(z.object({ batchId: z.string(), at: z.string(), workloads: z.number().int() })).optional(),
+  /** Present only when `waves` is cut: how many restart waves the run recorded (the first ones are listed). */
+  wavesTotal: z.number().int().optional(),
   /** Candidates the target policy refused in this run's plan, with the reason (never written to). */
   rejected: z.array(RefusedCandidateSchema).optional(),
   rejectedCount: z.number().int().optional(),

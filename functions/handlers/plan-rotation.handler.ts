@@ -6,13 +6,14 @@ import { rotationHandler } from './kit/rotation-handler';
 const DRY_RUN_LOG_ID = 'dry-run';
 
 /**
- * PlanRotation: `{run}` -> the plan (`$.plan`); batches are stored in the ledger. `{dryRun}`
- * (`certflow plan --stack`) -> the decisions only, from the half of the step that writes nothing.
+ * PlanRotation: `{run, batchesPerWave}` -> the plan (`$.plan`); batches and waves are stored in the
+ * ledger. `{dryRun}` (`certflow plan --stack`) -> the decisions only, from the half of the step
+ * that writes nothing.
  */
 export const makeHandler = rotationHandler(
   'PlanRotation',
   PlanRotationInputSchema,
   (input) => ('run' in input ? input.run.runId : DRY_RUN_LOG_ID),
-  async (runtime, input, log): Promise<unknown> => ('run' in input ? planRotation(runtime, input.run, log) : planDryRun(runtime, input.dryRun, log)),
+  async (runtime, input, log): Promise<unknown> => ('run' in input ? planRotation(runtime, input.run, log, input.batchesPerWave) : planDryRun(runtime, input.dryRun, log)),
 );
 export const handler = makeHandler(process.env);

@@ -1,4 +1,5 @@
 import type { Target } from '../contracts/targets';
+import type { WaveGroup } from '../contracts/rotation-payloads';
 
 /**
  * The ledger: the run's batch manifest (targets by batch id, so payloads carry ids only), and one
@@ -15,6 +16,8 @@ export interface LedgerRecord {
 export interface Ledger {
   putBatch(runId: string, batchId: string, targets: Target[]): Promise<void>;
   getBatch(runId: string, batchId: string): Promise<Target[]>;
+  /** One wave's batch ids (WaveManifest), which the RotationWave execution reads itself. */
+  putWave(runId: string, group: WaveGroup, index: number, batchIds: readonly string[]): Promise<void>;
   record(record: LedgerRecord): Promise<void>;
   records(runId: string): Promise<LedgerRecord[]>;
 }

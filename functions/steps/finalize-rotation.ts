@@ -1,10 +1,12 @@
 import * as z from 'zod';
-import { RunContextSchema, RotationPlanSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
+import { RunContextSchema, RotationPlanSchema, WavesRunSchema, type RotationEventDetail } from '../contracts/rotation-payloads';
 import { retireIssuer, retireStrayIssuers } from './issuer-switch';
 import { cleanupBackups } from './cleanup-backups';
-import { issuerHygiene } from './issuer-hygiene';
+import { issuerHygiene, type IssuerHygieneReport } from './issuer-hygiene';
+import { boundedServices, boundedWaves } from '../domain/report-bounds';
 import type { RotationRuntime } from './rotation-deps';
 import type { Log } from '../ports/log';
+import type { LedgerRecord } from '../ports/ledger';
 
 /** The parts of the execution's state object the closing steps read (it holds identifiers only). */
 export const RotationStateSchema = z.looseObject({
@@ -12,8 +14,9 @@ export const RotationStateSchema = z.looseObject({
   plan: RotationPlanSchema.optional(),
   prepared: z.looseObject({ issuerId: z.string() }).optional(),
   activated: z.looseObject({ activeIssuerId: z.string(), previousDefault: z.string(), changed: z.boolean() }).optional(),
-  verified: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
-  restoredBatches: z.array(z.looseObject({ batchId: z.string(), allValid: z.boolean(), invalid: z.number() })).optional(),
+  // How many waves verified or restored: the verdicts themselves are in the ledger (servicesOf).
+  verified: WavesRunSchema.optional(),
+  restored: WavesRunSchema.optional(),
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type RotationState = z.infer<typeof RotationStateSchema>;
@@ -32,13 +35,26 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
   if (activeIssuer) await retireStrayIssuers(deps, activeIssuer);
   const cleaned = await cleanupBackups(runtime.fanout.clusters, runtime.policy, run.runId, log);
   const hygiene = await issuerHygiene({ ...deps, concurrency: runtime.fanout.targetConcurrency ?? 8 });
-  const services = await servicesOf(runtime, run.runId);
-  const waves = await wavesOf(runtime, run.runId);
-  const detail: RotationEventDetail = {
+  const detail = succeededDetail(state, await runtime.ledger.records(run.runId), hygiene);
+  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
+  return detail;
+}
+
+/**
+ * The `Rotation Succeeded` detail from the state and the run's ledger records (which hold the
+ * serials and verdicts), with its lists bounded (report-bounds.ts): the counts are of every service.
+ */
+export function succeededDetail(state: RotationState, records: readonly LedgerRecord[], hygiene: Pick<IssuerHygieneReport, 'mount' | 'issuers' | 'bound' | 'deleted' | 'kept'>): RotationEventDetail {
+  const { run } = state;
+  const services = servicesOf(records);
+  const waves = boundedWaves(wavesOf(records));
+  const listed = boundedServices(services);
+  return {
     runId: run.runId,
     trigger: run.trigger,
     outcome: 'Succeeded',
-    ...(waves.length ? { waves } : {}),
+    ...(waves.total ? { waves: waves.listed } : {}),
+    ...(waves.total > waves.listed.length ? { wavesTotal: waves.total } : {}),
     issuers: { mount: hygiene.mount, count: hygiene.issuers, bound: hygiene.bound, deleted: hygiene.deleted, kept: hygiene.kept.length },
     intermediate: {
       rotated: Boolean(state.activated?.changed),
@@ -52,19 +68,24 @@ export async function finalizeRotation(runtime: RotationRuntime, state: Rotation
       verified: services.filter((service) => service.verdict === 'Valid').length,
       restored: 0,
     },
-    services,
+    services: listed.listed,
+    ...(listed.total > listed.listed.length ? { servicesTotal: listed.total } : {}),
     // What the target policy refused is part of the run's story: who tried to be renewed, and why not.
     ...(state.plan ? { rejected: state.plan.rejected, rejectedCount: state.plan.rejectedCount } : {}),
   };
-  await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, backupsDeleted: cleaned.deleted.length } });
-  return detail;
 }
 
 /** RecordRollback: the rollback in the ledger, and the `Rotation Rolled Back` detail. */
 export async function recordRollback(runtime: RotationRuntime, state: RotationState, log: Log): Promise<RotationEventDetail> {
   const { run } = state;
-  const services = await servicesOf(runtime, run.runId);
-  const restoredInvalid = (state.restoredBatches ?? []).reduce((sum, batch) => sum + batch.invalid, 0);
+  const records = await runtime.ledger.records(run.runId);
+  const services = servicesOf(records);
+  const listed = boundedServices(services);
+  // Every target VerifyRestored judged, from its batches' records: the waves answer counts only.
+  const restoredInvalid = records
+    .filter((record) => record.entry.endsWith('#verify-rollback'))
+    .flatMap((record) => (record.fields.verdicts as Array<{ valid?: boolean }> | undefined) ?? [])
+    .filter((verdict) => verdict.valid !== true).length;
   const detail: RotationEventDetail = {
     runId: run.runId,
     trigger: run.trigger,
@@ -77,7 +98,8 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
       restored: services.filter((service) => service.verdict === 'Restored' || service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
       restoredWithoutClientAuth: services.filter((service) => service.verdict === RESTORED_WITHOUT_CLIENT_AUTH).length,
     },
-    services,
+    services: listed.listed,
+    ...(listed.total > listed.listed.length ? { servicesTotal: listed.total } : {}),
     ...(state.failure ? { error: state.failure.Error, cause: causeMessage(state.failure.Cause) } : {}),
   };
   await runtime.ledger.record({ runId: run.runId, entry: 'run', at: runtime.fanout.clock.now().toISOString(), fields: { ...detail, rollbackVerified: restoredInvalid === 0 } });
@@ -85,13 +107,15 @@ export async function recordRollback(runtime: RotationRuntime, state: RotationSt
   return detail;
 }
 
+/** The order of localeCompare, with one collator for the whole sort (a fleet of 100,000 sorts in a fraction of the time). */
+const byName = new Intl.Collator();
+
 /** A restored service whose endpoint was checked by its served chain, without a client certificate. */
 const RESTORED_WITHOUT_CLIENT_AUTH = 'RestoredServerOnly';
 
 /** Per service: serials from the renew records, the latest verdict from the verify records. */
-async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['services']>> {
+function servicesOf(records: readonly LedgerRecord[]): NonNullable<RotationEventDetail['services']> {
   const byService = new Map<string, { service: string; oldSerial?: string; newSerial?: string; verdict?: string }>();
-  const records = await runtime.ledger.records(runId);
   for (const record of records.filter((entry) => entry.entry.endsWith('#renew'))) {
     for (const renewed of (record.fields.renewed as Array<{ service: string; oldSerial?: string; newSerial?: string }>) ?? []) {
       byService.set(renewed.service, { service: renewed.service, ...(renewed.oldSerial ? { oldSerial: renewed.oldSerial } : {}), ...(renewed.newSerial ? { newSerial: renewed.newSerial } : {}) });
@@ -108,12 +132,12 @@ async function servicesOf(runtime: RotationRuntime, runId: string): Promise<NonN
       byService.set(verdict.service, entry);
     }
   }
-  return [...byService.values()].sort((a, b) => a.service.localeCompare(b.service));
+  return [...byService.values()].sort((a, b) => byName.compare(a.service, b.service));
 }
 
 /** The restart waves CheckBatch recorded under a rollout budget, oldest first. */
-async function wavesOf(runtime: RotationRuntime, runId: string): Promise<NonNullable<RotationEventDetail['waves']>> {
-  return (await runtime.ledger.records(runId))
+function wavesOf(records: readonly LedgerRecord[]): NonNullable<RotationEventDetail['waves']> {
+  return records
     .filter((record) => /^batch#.+#wave#\d+$/.test(record.entry))
     .map((record) => ({ batchId: record.entry.split('#')[1] ?? '', at: record.at, workloads: Array.isArray(record.fields.workloads) ? record.fields.workloads.length : 0 }))
     .sort((a, b) => a.at.localeCompare(b.at) || a.batchId.localeCompare(b.batchId));

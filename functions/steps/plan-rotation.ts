@@ -1,4 +1,4 @@
-import type { RotationPlan, RunContext } from '../contracts/rotation-payloads';
+import { WaveManifest, type RotationPlan, type RunContext, type WaveGroup } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
 import type { RefusedCandidate } from '../contracts/target-policy';
 import type { DryRunTarget, PlanDryRunRequest } from '../contracts/plan-dry-run';
@@ -93,7 +93,11 @@ export async function planDryRun(runtime: RotationRuntime, request: PlanDryRunRe
   };
 }
 
-export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log): Promise<RotationPlan> {
+/**
+ * `batchesPerWave` is the Rotation definition's wave size: each wave's batch ids go to the ledger
+ * (WaveManifest), and the plan answers the wave numbers only.
+ */
+export async function planRotation(runtime: RotationRuntime, run: RunContext, log: Log, batchesPerWave: number): Promise<RotationPlan> {
   const { fanout } = runtime;
   const now = fanout.clock.now();
   const { pkiPlan, targets, decisions, rejected } = await decideTargets(runtime, run, log);
@@ -110,6 +114,11 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     await runtime.ledger.putBatch(run.runId, id, batch);
     batchIds.push(id);
   }
+  const allBatchIds = [...(canary.length ? ['canary'] : []), ...batchIds];
+  const waves = {
+    fanOut: await putWaves(runtime, run.runId, WaveManifest.groups.fanOut, batchIds, batchesPerWave),
+    all: await putWaves(runtime, run.runId, WaveManifest.groups.all, allBatchIds, batchesPerWave),
+  };
   const namespaces = [...new Map(targets.map((target) => [`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace }])).values()];
   await runtime.ledger.record({
     runId: run.runId,
@@ -117,7 +126,7 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     at: now.toISOString(),
     fields: { intermediate: pkiPlan.rotation, reasons, rejected: discovered.rejected, defaultIssuer: pkiPlan.defaultIssuer },
   });
-  log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, canary: canary.length, refused: discovered.rejected.length });
+  log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, waves: waves.all.length, canary: canary.length, refused: discovered.rejected.length });
   return {
     runId: run.runId,
     intermediateDue,
@@ -125,8 +134,8 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     renewalDue: due.length > 0,
     hasCanary: canary.length > 0,
     canaryBatchId: 'canary',
-    batchIds,
-    allBatchIds: [...(canary.length ? ['canary'] : []), ...batchIds],
+    batchCount: batchIds.length,
+    waves,
     targetCount: targets.length,
     dueCount: due.length,
     // Bounded, so a namespace full of hostile candidates cannot grow the state past its limit; the ledger keeps them all.
@@ -134,4 +143,14 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     rejectedCount: discovered.rejected.length,
     namespaces: namespaces.length ? namespaces : [{ cluster: fanout.clusters[0]?.name ?? 'primary', namespace: runtime.namespace }],
   };
+}
+
+/** The ids cut into waves of `size`, each written to the ledger; answers the wave numbers. */
+async function putWaves(runtime: RotationRuntime, runId: string, group: WaveGroup, ids: readonly string[], size: number): Promise<number[]> {
+  const numbers: number[] = [];
+  for (let index = 0; index * size < ids.length; index += 1) {
+    await runtime.ledger.putWave(runId, group, index, ids.slice(index * size, (index + 1) * size));
+    numbers.push(index);
+  }
+  return numbers;
 }

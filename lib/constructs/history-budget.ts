@@ -176,7 +176,7 @@ export const WAVE_EVENT_BUDGET = 20_000;
 
 /** How many batches one wave execution may hold so its worst case stays within WAVE_EVENT_BUDGET. */
 export function batchesPerWave(maxChecks: number): number {
-  // The wave's own states: the execution (2), the step Choice (2), the Map (4).
-  const fixed = EVENTS_PER_EXECUTION + 2 + 4;
+  // The wave's own states: the execution (2), reading its batch ids (a Task, 5), the step Choice (2), the Map (4).
+  const fixed = EVENTS_PER_EXECUTION + 5 + 2 + 4;
   return Math.max(1, Math.floor((WAVE_EVENT_BUDGET - fixed) / worstCaseEventsPerBatch(maxChecks)));
 }

@@ -1,6 +1,6 @@
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { countExecutionEvents, type AslStates, type HistoryScenario } from './history-budget';
-import { RotationExtraStates, RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
+import { RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
 
 /** A Rotation run to count: the fleet's shape and how its rollouts go. */
 export interface RotationRunShape {
@@ -8,7 +8,7 @@ export interface RotationRunShape {
   services: number;
   /** config.policy.batchSize */
   batchSize: number;
-  /** The Rotation's wave size (history-budget.ts batchesPerWave), as its PlanWaves state holds it. */
+  /** The Rotation's wave size (history-budget.ts batchesPerWave), as its Plan state passes it on. */
   batchesPerWave: number;
   /** Services in the canary batch (0: no canary). */
   canaryServices: number;
@@ -51,8 +51,6 @@ export function rotationHistory(definitions: { rotation: AslStates; wave: AslSta
           return hasCanary ? 0 : -1;
         case RotationStates.CanaryDone:
           return loop(visit);
-        case RotationExtraStates.AnyVerified:
-          return allWaves.length > 0 ? 0 : -1;
         default:
           throw new Error(`the success path has no choice ${choice}`);
       }

@@ -26,8 +26,6 @@ export const RotationExtraStates = {
   /** End states of one batch's renew loop (in the RotationWave state machine). */
   BatchRolledOut: 'BatchRolledOut',
   BatchTimedOut: 'BatchTimedOut',
-  /** Pass: the batch ids cut into waves (`$.waves.fanOut`, `$.waves.all`), right after Plan. */
-  PlanWaves: 'PlanWaves',
   /**
    * The iteration of FanOut, VerifyAll and RestoreTargets: start one RotationWave execution and wait
    * for it (`.sync:2`); on its failure, parse its DescribeExecution answer (`...Failure`) and fail
@@ -42,11 +40,6 @@ export const RotationExtraStates = {
   RestoreWave: 'RestoreWave',
   RestoreWaveFailure: 'RestoreWaveFailure',
   RestoreWaveFailed: 'RestoreWaveFailed',
-  /** The waves' verdict arrays as one array (skipped when there were no waves). */
-  AnyVerified: 'AnyVerified?',
-  CollectVerified: 'CollectVerified',
-  AnyRestored: 'AnyRestored?',
-  CollectRestored: 'CollectRestored',
   /** The rollback's entry: the lock is marked rolling back, so a compromise response waits for it. */
   MarkRollingBack: 'MarkRollingBack',
   /** Restore the issuer only if this run made one. */
@@ -65,6 +58,8 @@ export type WaveStep = (typeof WaveSteps)[keyof typeof WaveSteps];
 
 /** State names of the RotationWave state machine beyond the batch states of RotationStates. */
 export const RotationWaveStates = {
+  /** DynamoDB GetItem: the wave's batch ids from the ledger (WaveManifest), at `$.manifest`. */
+  ReadWave: 'ReadWaveBatches',
   /** Choice on `$.step`. */
   Step: 'WaveStep?',
   RenewBatches: 'RenewBatches',

@@ -8,7 +8,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { FunctionId } from '../../functions/contracts/functions';
-import { RotationStates, type BatchProgress } from '../../functions/contracts/rotation-payloads';
+import { RotationStates, WaveManifest, type BatchProgress, type WaveGroup } from '../../functions/contracts/rotation-payloads';
+import { LockTableRetry } from './retry-policies';
 import { WorkflowKit } from './workflow-kit';
 import { RotationErrors, RotationExtraStates, RotationWaveStates, WaveSteps, type WaveStep } from './rotation-states';
 
@@ -20,8 +21,10 @@ export type RotationWaveFunctionId = (typeof ROTATION_WAVE_FUNCTIONS)[number];
 
 /** The fields of CheckBatch's BatchProgress the wait loops keep (at `$.progress`). */
 const PROGRESS_FIELDS = ['attempt', 'done', 'exhausted', 'pending'] as const satisfies readonly (keyof BatchProgress)[];
-/** One batch verdict, as FinalizeInputSchema.verified and RollbackInputSchema.restoredBatches hold it. */
+/** One batch verdict, as VerifyBatch answers it (inside the wave only; the ledger has the targets' verdicts). */
 const VERDICT_FIELDS = ['batchId', 'allValid', 'invalid'] as const;
+/** Where the wave keeps the batch ids it read from the ledger: `{batchIds: [{S: id}, ...]}`. */
+const MANIFEST_PATH = '$.manifest';
 
 export interface RotationWaveProps {
   readonly deploymentName: string;
@@ -41,11 +44,15 @@ export interface RotationWaveProps {
 /**
  * One wave of the Rotation's batches as its own execution (DESIGN.md "Rotation"), so each wave has
  * its own 25,000-event history and a fleet of any size fits one run: the Rotation starts a wave
- * with `states:startExecution.sync:2` and waits for it. Input `{runId, requestedAt, step,
- * batchIds}`; `renew` renews each batch and waits for its rollout (a batch that never rolls out
- * fails the wave with RolloutTimeoutError), `verify` answers the verdicts, `restore` restores each
- * batch, waits for it and answers the verdicts against the restored state. A failed batch fails the
- * wave with the batch's own error, which the Rotation reads back (rotation-workflow.ts).
+ * with `states:startExecution.sync:2` and waits for it. Input `{runId, requestedAt, step, group,
+ * wave}`: the wave first reads its batch ids from the ledger (the manifest Plan wrote,
+ * WaveManifest), so the Rotation's state carries wave numbers, not batch ids. `renew` renews each
+ * batch and waits for its rollout (a batch that never rolls out fails the wave with
+ * RolloutTimeoutError), `verify` verifies each batch, `restore` restores each batch, waits for it
+ * and verifies it against the restored state. Each answers `{batches}`, how many batches it ran:
+ * the verdicts are in the ledger (VerifyBatch records them), not in any state, so neither the
+ * wave's nor the Rotation's state grows with the fleet. A failed batch fails the wave with the
+ * batch's own error, which the Rotation reads back (rotation-workflow.ts).
  */
 export class RotationWave extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -64,14 +71,15 @@ export class RotationWave extends Construct {
       requestedAt: sfn.JsonPath.stringAt('$.requestedAt'),
       batchId: sfn.JsonPath.stringAt('$.batchId'),
     };
-    // Without a ResultPath the Map's answer (the verdicts) is the wave's output; an explicit "$"
-    // would do the same on AWS, but aws-local-stepfunctions writes it to a field named "$".
-    const batches = (name: string, resultPath?: string) =>
+    // Without a ResultPath the selected count is the wave's output; an explicit "$" would do the
+    // same on AWS, but aws-local-stepfunctions writes it to a field named "$". The count, not the
+    // iterations' answers: those are the verdicts (or the wait loop's progress) of every batch.
+    const batches = (name: string) =>
       new sfn.Map(this, name, {
-        itemsPath: '$.batchIds',
-        itemSelector: { runId: sfn.JsonPath.stringAt('$.runId'), requestedAt: sfn.JsonPath.stringAt('$.requestedAt'), batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value') },
+        itemsPath: `${MANIFEST_PATH}.${WaveManifest.attribute}`,
+        itemSelector: { runId: sfn.JsonPath.stringAt('$.runId'), requestedAt: sfn.JsonPath.stringAt('$.requestedAt'), batchId: sfn.JsonPath.stringAt('$$.Map.Item.Value.S') },
         maxConcurrency: props.concurrency,
-        ...(resultPath === undefined ? {} : { resultPath }),
+        resultSelector: { batches: sfn.JsonPath.arrayLength(sfn.JsonPath.entirePayload) },
       });
 
     // renew: renew, then look every checkInterval until CheckBatch says done. The loop is bounded by
@@ -99,12 +107,11 @@ export class RotationWave extends Construct {
       )
       .otherwise(waitBatch);
     renewBatch.next(waitBatch).next(checkBatch).next(batchDone);
-    // Each iteration's progress is of no use once it is done: the wave answers nothing.
-    const renewBatches = batches(RotationWaveStates.RenewBatches, sfn.JsonPath.DISCARD);
+    const renewBatches = batches(RotationWaveStates.RenewBatches);
     renewBatches.itemProcessor(renewBatch);
 
     // verify: VerifyBatch throws VerificationFailedError (phase rotation) when any target is
-    // invalid, so every verdict the wave answers is valid.
+    // invalid, so every batch the wave counts is valid.
     const verifyBatch = invoke(RotationStates.VerifyBatch, 'VerifyBatch', sfn.TaskInput.fromObject({ ...item, phase: 'rotation' }), {
       resultSelector: selectPayload(VERDICT_FIELDS),
     });
@@ -141,6 +148,23 @@ export class RotationWave extends Construct {
       .when(sfn.Condition.stringEquals('$.step', WaveSteps.restore), restoreBatches)
       .otherwise(new sfn.Fail(this, RotationWaveStates.UnknownStep, { error: 'RotationWaveUnknownStep', cause: 'The wave was started with a step other than renew, verify or restore.' }));
 
+    // The wave's batch ids, from the manifest Plan wrote. A missing manifest fails the wave at the
+    // selector (States.Runtime), so the Rotation rolls back; the ids are only names for the batch
+    // tasks, each of which loads its batch from the ledger and admits it against the policy.
+    const readWave = new tasks.DynamoGetItem(this, RotationWaveStates.ReadWave, {
+      table: props.ledgerTable,
+      key: {
+        pk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format('run#{}', sfn.JsonPath.stringAt('$.runId'))),
+        sk: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.format(`${WaveManifest.skPrefix}{}#{}`, sfn.JsonPath.stringAt('$.group'), sfn.JsonPath.stringAt('$.wave'))),
+      },
+      consistentRead: true,
+      resultSelector: { [WaveManifest.attribute]: sfn.JsonPath.listAt(`$.Item.${WaveManifest.attribute}.L`) },
+      resultPath: MANIFEST_PATH,
+    });
+    // The same table as the lock, throttled the same way.
+    readWave.addRetry(LockTableRetry);
+    readWave.next(step);
+
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/vendedlogs/states/certflow-${props.deploymentName}-rotation-wave`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -150,7 +174,7 @@ export class RotationWave extends Construct {
       comment: 'certflow RotationWave: renew, verify or restore one wave of the Rotation batches (started by the Rotation state machine)',
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      definitionBody: sfn.DefinitionBody.fromChainable(step),
+      definitionBody: sfn.DefinitionBody.fromChainable(readWave),
       timeout: props.timeout,
       tracingEnabled: true,
       // Errors only, and never execution data (invariant I2), as the Rotation's own log.
@@ -173,31 +197,34 @@ export class RotationWave extends Construct {
   }
 
   /**
-   * A Map of the Rotation over `wavesPath` (arrays of batch ids, one per wave) whose iteration
+   * A Map of the Rotation over `wavesPath` (the plan's wave numbers of `group`) whose iteration
    * starts one wave and waits for it (`.sync:2`: the wave's output arrives parsed, at `Output`).
+   * The Map keeps how many waves ran (`{waves}`), nothing per batch, at `resultPath`.
    * Waves run one after another; the batches within a wave run `concurrency` at once, as before.
    * A wave that fails fails the Map with the wave's own error and cause: AWS reports a failed
    * child as States.TaskFailed with the child's DescribeExecution answer as the cause, which the
    * iteration parses back (`Error`, `Cause`), so the Rotation's Catch and its rollback record see
    * the batch's error (RolloutTimeoutError, VerificationFailedError), not States.TaskFailed.
    */
-  waveMap(scope: Construct, names: { map: string; task: string; failure: string; failed: string }, options: { step: WaveStep; wavesPath: string; resultPath: string }): sfn.Map {
+  waveMap(scope: Construct, names: { map: string; task: string; failure: string; failed: string }, options: { step: WaveStep; group: WaveGroup; wavesPath: string; resultPath: string }): sfn.Map {
     const map = new sfn.Map(scope, names.map, {
       itemsPath: options.wavesPath,
       itemSelector: {
         runId: sfn.JsonPath.stringAt('$.run.runId'),
         requestedAt: sfn.JsonPath.stringAt('$.run.requestedAt'),
         step: options.step,
-        batchIds: sfn.JsonPath.listAt('$$.Map.Item.Value'),
+        group: options.group,
+        wave: sfn.JsonPath.numberAt('$$.Map.Item.Value'),
       },
       maxConcurrency: 1,
+      resultSelector: { waves: sfn.JsonPath.arrayLength(sfn.JsonPath.entirePayload) },
       resultPath: options.resultPath,
     });
     const start = new tasks.StepFunctionsStartExecution(scope, names.task, {
       stateMachine: this.stateMachine,
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
       input: sfn.TaskInput.fromJsonPathAt('$'),
-      // The wave's own answer: nothing for renew, its verdicts for verify and restore.
+      // The wave's own answer, `{batches}`.
       outputPath: '$.Output',
       // As long as the wave itself may run.
       taskTimeout: sfn.Timeout.duration(this.timeout),

@@ -14,6 +14,7 @@ import { ActivateIssuerOutputSchema, PreparedIntermediateSchema } from '../../fu
 import {
   RotationPlanSchema,
   RotationRequestSchema,
+  WaveManifest,
   RotationLockPhase,
   RotationStates,
   type BatchProgress,
@@ -107,8 +108,8 @@ export interface RotationWorkflowProps {
  * ends in RotationAborted. Every path that took the lock releases it.
  *
  * The execution's state object is `{request, run, plan, prepared?, activated?, canary?, verified?,
- * failure?, restoredBatches?, summary?}`: identifiers, counts and verdicts only (I2). Targets stay
- * in the ledger by batch id, so the state stays small at any fleet size.
+ * failure?, restored?, summary?}`: identifiers and counts only (I2). Targets, batch ids and verdicts
+ * stay in the ledger (by batch, by wave), so the state stays small at any fleet size.
  */
 export class RotationWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -187,7 +188,7 @@ export class RotationWorkflow extends Construct {
     );
 
     // RecordRollback reads the whole state (RollbackInputSchema: run, plan, prepared?, failure,
-    // restoredBatches); it holds identifiers only. It answers with the event's detail.
+    // restored); it holds identifiers and counts only. It answers with the event's detail.
     const recordRollback = catchRollbackFailure(
       invoke(RotationStates.RecordRollback, 'RecordRollback', sfn.TaskInput.fromJsonPathAt('$'), {
         resultSelector: { 'detail.$': '$.Payload' },
@@ -214,10 +215,10 @@ export class RotationWorkflow extends Construct {
       props.wave.waveMap(
         this,
         { map: RotationStates.RestoreTargets, task: RotationExtraStates.RestoreWave, failure: RotationExtraStates.RestoreWaveFailure, failed: RotationExtraStates.RestoreWaveFailed },
-        { step: WaveSteps.restore, wavesPath: '$.waves.all', resultPath: '$.restoredBatches' },
+        { step: WaveSteps.restore, group: WaveManifest.groups.all, wavesPath: '$.plan.waves.all', resultPath: '$.restored' },
       ),
     );
-    restoreTargets.next(collectWaves(this, RotationExtraStates.AnyRestored, RotationExtraStates.CollectRestored, '$.restoredBatches', trustPublished));
+    restoreTargets.next(trustPublished);
 
     const restoreIssuer = catchRollbackFailure(
       invoke(
@@ -275,16 +276,16 @@ export class RotationWorkflow extends Construct {
     ).next(emitSucceeded);
 
     // Every batch verified, one wave at a time: VerifyBatch (phase rotation) throws
-    // VerificationFailedError when any target is invalid, so every verdict kept here is valid; the
-    // Catch on the Map rolls back otherwise.
+    // VerificationFailedError when any target is invalid, and the Catch on the Map rolls back. The
+    // Map keeps how many waves ran; the verdicts are in the ledger, where Finalize reads them.
     const verifyAll = catchForRollback(
       props.wave.waveMap(
         this,
         { map: RotationStates.VerifyAll, task: RotationExtraStates.VerifyWave, failure: RotationExtraStates.VerifyWaveFailure, failed: RotationExtraStates.VerifyWaveFailed },
-        { step: WaveSteps.verify, wavesPath: '$.waves.all', resultPath: '$.verified' },
+        { step: WaveSteps.verify, group: WaveManifest.groups.all, wavesPath: '$.plan.waves.all', resultPath: '$.verified' },
       ),
     );
-    verifyAll.next(collectWaves(this, RotationExtraStates.AnyVerified, RotationExtraStates.CollectVerified, '$.verified', finalize));
+    verifyAll.next(finalize);
 
     // The fan-out: each wave renews its batches and waits for their rollouts (RotationWave); a batch
     // that never rolls out fails its wave with RolloutTimeoutError, which rolls the run back.
@@ -292,7 +293,7 @@ export class RotationWorkflow extends Construct {
       props.wave.waveMap(
         this,
         { map: RotationStates.FanOut, task: RotationExtraStates.RenewWave, failure: RotationExtraStates.RenewWaveFailure, failed: RotationExtraStates.RenewWaveFailed },
-        { step: WaveSteps.renew, wavesPath: '$.waves.fanOut', resultPath: sfn.JsonPath.DISCARD },
+        { step: WaveSteps.renew, group: WaveManifest.groups.fanOut, wavesPath: '$.plan.waves.fanOut', resultPath: sfn.JsonPath.DISCARD },
       ),
     );
     fanOut.next(verifyAll);
@@ -369,22 +370,14 @@ export class RotationWorkflow extends Construct {
 
     // Every plan field is required, so a selector copies exactly the contract's fields: an answer
     // missing one fails here (and aborts) instead of at the Choices that read it.
-    const plan = invoke(RotationStates.Plan, 'PlanRotation', sfn.TaskInput.fromObject({ run: sfn.JsonPath.objectAt('$.run') }), {
+    // Plan cuts the batches into waves of this definition's size and writes each wave's batch ids to
+    // the ledger (WaveManifest): the plan, and so the state, carries wave numbers only.
+    const plan = invoke(RotationStates.Plan, 'PlanRotation', sfn.TaskInput.fromObject({ run: sfn.JsonPath.objectAt('$.run'), batchesPerWave: props.batchesPerWave }), {
       resultSelector: selectPayload(requiredKeys(RotationPlanSchema, 'RotationPlan')),
       resultPath: '$.plan',
     });
     plan.addCatch(emitAborted, { errors: [sfn.Errors.ALL], resultPath: FAILURE_PATH });
-    // The batch ids cut into waves, once: the fan-out's (batchIds) and the verification's and the
-    // rollback's (allBatchIds, the canary included). A Pass cannot fail, so it needs no Catch.
-    const planWaves = new sfn.Pass(this, RotationExtraStates.PlanWaves, {
-      parameters: {
-        'fanOut.$': `States.ArrayPartition($.plan.batchIds, ${props.batchesPerWave})`,
-        'all.$': `States.ArrayPartition($.plan.allBatchIds, ${props.batchesPerWave})`,
-      },
-      resultPath: '$.waves',
-    });
-    plan.next(planWaves);
-    planWaves.next(intermediateDue);
+    plan.next(intermediateDue);
 
     const recordRun = new sfn.Pass(this, RotationExtraStates.RecordRun, {
       parameters: { request: sfn.JsonPath.objectAt('$.request'), run: sfn.JsonPath.objectAt('$.preflight.run') },
@@ -487,16 +480,6 @@ export class RotationWorkflow extends Construct {
       })),
     );
   }
-}
-
-/**
- * `path` holds one array per wave: the waves' items as one array, in order (what Finalize and
- * RecordRollback read). A Map over no waves leaves `[]`, which the wildcard path cannot read, so
- * the Choice passes it on as it is.
- */
-function collectWaves(scope: Construct, choiceName: string, passName: string, path: string, next: sfn.IChainable): sfn.Choice {
-  const flatten = new sfn.Pass(scope, passName, { inputPath: `${path}[*][*]`, resultPath: path }).next(next);
-  return new sfn.Choice(scope, choiceName).when(sfn.Condition.isPresent(`${path}[0]`), flatten).otherwise(next);
 }
 
 /**

@@ -1,19 +1,21 @@
 import { X509Certificate } from 'node:crypto';
-import NodeVault = require('node-vault');
 import { mapVaultError } from '../../functions/adapters/vault/vault-errors';
 import { pemBlocksOf } from '../x509/pem-certificates';
+import { vaultClientFor } from '../vault/vault-client-for';
 
 /**
  * The Vault side of the sandbox's cert-manager, like cert-manager's own two-method Vault client
- * (`internal/vault/vault.go`): sign a CSR on `<mount>/sign/<role>` (VAULT_API.md 4.11) over HTTP
- * with node-vault, and lay the answer out as cert-manager's Vault issuer does: tls.crt is the leaf
+ * (`internal/vault/vault.go`): sign a CSR on `<mount>/sign/<role>` (VAULT_API.md 4.11) over HTTPS
+ * with node-vault, trusting the Issuer's `caBundle`, and lay the answer out as cert-manager's Vault issuer does: tls.crt is the leaf
  * and its issuing chain without the root, ca.crt is the root.
  */
 
 /** What a cert-manager Vault Issuer is configured with. */
 export interface VaultIssuerConfig {
-  /** A Vault node's address, e.g. `http://127.0.0.1:8200`. */
+  /** A Vault node's address, e.g. `https://127.0.0.1:8200`. */
   readonly url: string;
+  /** The CA (PEM) that signed Vault's listener, as in a Vault Issuer's `spec.vault.caBundle`: trusted instead of the public roots. */
+  readonly caBundle?: string;
   /**
    * The token (or a provider, read on every request, for a sandbox whose Vault is initialized
    * after the controller starts). Never logged.
@@ -95,7 +97,7 @@ export interface VaultSigner {
 
 export function createVaultSigner(config: VaultIssuerConfig): VaultSigner {
   // One client per issuer, built once (STYLE.md habit 5); the token is set per request.
-  const client = NodeVault({ endpoint: config.url, apiVersion: 'v1' });
+  const client = vaultClientFor({ url: config.url, ...(config.caBundle ? { caCertificate: config.caBundle } : {}) });
   const tokenOf = typeof config.token === 'function' ? config.token : () => config.token as string;
   const operation = `${config.mount}/sign/${config.role}`;
   return {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
+import { vaultClientFor } from '../vault/vault-client-for';
 import type { CertflowConfig } from '../../lib/config';
 import { parseDuration } from '../../lib/config';
 import { mapVaultError } from '../../functions/adapters/vault/vault-errors';
@@ -25,7 +26,7 @@ import { declaredServices } from './declared-services';
 export interface KubernetesSeedInputs {
   readonly kubernetes: Pick<KubernetesEmulatorHandle, 'store'>;
   /** The intermediate mount and the service role; the token must be allowed to issue on it. Never logged. */
-  readonly vault: { readonly url: string; readonly token: string; readonly mount: string; readonly role: string };
+  readonly vault: { readonly url: string; readonly token: string; readonly mount: string; readonly role: string; /** The Vault listener's CA (PEM). */ readonly caBundle?: string };
   /** The root the trust bundle carries. @default the self-signed end of the chain Vault returns */
   readonly rootCertificate?: string;
   /** Where each service listens, for the endpoint annotation; left out for services it does not know. */
@@ -140,7 +141,7 @@ async function issueLeaf(client: NodeVault.client, inputs: KubernetesSeedInputs,
 export async function seedKubernetes(inputs: KubernetesSeedInputs, config: CertflowConfig): Promise<KubernetesSeed> {
   const store = inputs.kubernetes.store;
   const issuerRef = inputs.issuerRef ?? DEFAULT_ISSUER_REF;
-  const client = NodeVault({ endpoint: inputs.vault.url, token: inputs.vault.token, apiVersion: 'v1' });
+  const client = vaultClientFor({ url: inputs.vault.url, token: inputs.vault.token, ...(inputs.vault.caBundle ? { caCertificate: inputs.vault.caBundle } : {}) });
   const home = config.kubernetes.namespace;
 
   // The verifier first: its chain tells the root when the caller did not.

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import NodeVault = require('node-vault');
 import type { CertflowConfig } from '../../lib/config';
 import { repoRoot } from '../../lib/repo-root';
 import { VaultIdentityGroups, type VaultIdentityGroup } from '../../functions/contracts/functions';
 import { bootstrapPki, type PkiBootstrapResult } from '../vault/pki/pki-bootstrap';
+import { vaultClientFor } from '../vault/vault-client-for';
 import type { Sandbox } from './sandbox';
 import { declaredServices } from './declared-services';
 
@@ -34,6 +34,8 @@ export function shippedVaultPolicyPath(group: VaultIdentityGroup): string {
 export interface PkiSetupTarget {
   /** An unsealed node of the cluster. */
   readonly vaultUrl: string;
+  /** The CA (PEM) of its HTTPS listener (the sandbox's vaultCaCertificate). */
+  readonly vaultCaCertificate: string;
   /** Used for these writes only; never logged or returned. */
   readonly rootToken: string;
   /** The deployment config (mounts, role, auth, the services' domains). */
@@ -48,6 +50,7 @@ export async function setupPki(target: PkiSetupTarget): Promise<PkiBootstrapResu
   const result = await bootstrapPki({
     url: target.vaultUrl,
     token: rootToken,
+    caCertificate: target.vaultCaCertificate,
     rootMount: config.vault.rootMount,
     intermediateMount: config.vault.intermediateMount,
     role: config.vault.role,
@@ -56,7 +59,7 @@ export async function setupPki(target: PkiSetupTarget): Promise<PkiBootstrapResu
     rootCommonName: `${config.pki.organization} Root CA`,
     intermediateCommonName: `${config.pki.organization} Intermediate CA`,
   });
-  const client = NodeVault({ endpoint: target.vaultUrl, token: rootToken });
+  const client = vaultClientFor({ url: target.vaultUrl, token: rootToken, caCertificate: target.vaultCaCertificate });
   // Services choose their key algorithm (keycloak is RSA 2048): the role lets the request decide.
   await client.update(`${config.vault.intermediateMount}/roles/${config.vault.role}`, { key_type: 'any', key_bits: 0 });
   // auto_rebuild on both mounts, as Vault advises for large CRLs: a revoke then no longer rebuilds
@@ -95,6 +98,6 @@ export function vaultLoginRoleArnsOf(sandbox: Pick<Sandbox, 'config' | 'vaultLog
 }
 
 export async function setupSandboxPki(sandbox: Sandbox, rootToken: string): Promise<SandboxPki> {
-  const result = await setupPki({ vaultUrl: sandbox.vault.nodes[0]!.url, rootToken, config: sandbox.config, loginRoleArns: vaultLoginRoleArnsOf(sandbox) });
+  const result = await setupPki({ vaultUrl: sandbox.vault.nodes[0]!.url, vaultCaCertificate: sandbox.vaultCaCertificate, rootToken, config: sandbox.config, loginRoleArns: vaultLoginRoleArnsOf(sandbox) });
   return { ...result, rootToken };
 }

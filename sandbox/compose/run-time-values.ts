@@ -4,11 +4,13 @@ import { runTimeParameterName, type RunTimeValueName } from '../../functions/con
 import type { SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
 import type { SsmEmulatorHandle } from '../ssm/ssm-emulator';
 
-/** What only the running sandbox knows: its nodes' and servers' loopback addresses, its cluster's token. */
+/** What only the running sandbox knows: its nodes' and servers' loopback addresses and CAs, its cluster's token. */
 export interface SandboxRunTimeValues {
   vaultNodes: ReadonlyArray<{ id: string; url: string }>;
   /** The sandbox has no load balancer: one node's address stands in for the cluster's. */
   vaultAddress: string;
+  /** The CA (PEM) of the nodes' HTTPS listeners, made at the sandbox's start: pinned as a deployment pins its Vault's CA. */
+  vaultCaCertificate: string;
   /** The declared policy with each service's endpoint where its sandbox server listens. */
   targetPolicy: unknown;
   maxRolloutChecks: number;
@@ -36,6 +38,7 @@ export function fillRunTimeValues(
   };
   write(EnvNames.VaultNodes, () => JSON.stringify(values.vaultNodes));
   write(PkiEnvNames.VaultAddress, () => values.vaultAddress);
+  write(EnvNames.VaultCaPem, () => values.vaultCaCertificate);
   write(RotationEnvNames.TargetPolicy, () => JSON.stringify(values.targetPolicy));
   write(RotationEnvNames.MaxRolloutChecks, () => String(values.maxRolloutChecks));
   write(RotationEnvNames.Clusters, (current) => {

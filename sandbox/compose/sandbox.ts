@@ -11,6 +11,7 @@ import { startEventBridgeEmulator, type EventBridgeEmulatorHandle } from '../eve
 import { startDynamoDb, type DynamoDbSandbox } from '../dynamodb/dynamodb-sandbox';
 import { startSecretsManagerEmulator, type SecretsManagerEmulatorHandle } from '../secrets-manager/secrets-manager-emulator';
 import { startVaultCluster, type VaultClusterHandle } from '../vault/vault-cluster';
+import { createServingCertificate } from '../x509/serving-certificate';
 import type { AutoUnsealProvider } from '../vault/auto-unseal';
 import type { RouteModule } from '../vault/router';
 import { createPkiRoutes } from '../vault/pki/pki-routes';
@@ -45,9 +46,14 @@ export { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBO
 import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
 
 export interface Sandbox {
-  /** The config with the Vault node addresses replaced by the sandbox's. */
+  /** The config with the Vault node addresses and CA replaced by the sandbox's. */
   config: CertflowConfig;
   vault: VaultClusterHandle;
+  /**
+   * The CA (PEM) of the Vault nodes' HTTPS listeners, made at each start: pinned like a production
+   * Vault's (config vault.caCertificate), so nothing reaches the sandbox's Vault over plain HTTP.
+   */
+  vaultCaCertificate: string;
   /** Vault auth methods (AWS IAM principals are registered here). */
   vaultAuth: AuthRoutes;
   kms: KmsEmulatorHandle;
@@ -151,7 +157,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     let identities: ProvisionedIdentities | undefined;
     const secretLedger = new SecretLedger();
     const vaultWriteListeners = new Set<(path: string) => void>();
+    // Vault serves HTTPS under a CA of its own, pinned exactly as a production Vault's CA is:
+    // there is no plain-http path to Vault, not even on loopback (issue 13 item 1).
+    const vaultTls = await createServingCertificate('127.0.0.1', 'certflow-sandbox-vault');
+    const vaultCaCertificate = vaultTls.certPem;
     const vault = await startVaultCluster({
+      tls: { cert: vaultTls.certPem, key: vaultTls.keyPem },
       nodes: configuredNodes(options.config).map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
       routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes].map((routes) =>
         announcingWrites(secretLedger.recordingVaultRoutes(routes), vaultWriteListeners),
@@ -168,7 +179,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The functions' token is a user bound by the shipped RBAC only (deploy/kubernetes/rbac.yaml).
     const functionsClusterToken = applyShippedRbac(kubernetes);
     secretLedger.watchKubernetes(kubernetes.store);
-    const vaultIssuer = { url: vault.nodes[0]!.url, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
+    // cert-manager's Vault Issuer pins the same CA (its spec.vault.caBundle).
+    const vaultIssuer = { url: vault.nodes[0]!.url, caBundle: vaultCaCertificate, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
     // cert-manager backs off for seconds to hours after a failed issuance; the sandbox compresses
     // time as its Wait states do, so a 409 storm clears in a few rollout looks.
@@ -180,7 +192,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const config: CertflowConfig = {
       ...options.config,
-      vault: { ...options.config.vault, nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })) },
+      vault: { ...options.config.vault, nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })), caCertificate: vaultCaCertificate },
     };
     const awsEnv: Env = {
       AWS_REGION: SANDBOX_REGION,
@@ -196,6 +208,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     return {
       config,
       vault,
+      vaultCaCertificate,
       vaultAuth,
       kms,
       dynamo,
@@ -220,6 +233,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         fillRunTimeValues({ ssm, secretsManager }, options.config.name, Object.values(provisioned.secrets), {
           vaultNodes: configuredNodes(config),
           vaultAddress: configuredNodes(config)[0]!.url,
+          vaultCaCertificate,
           // Sandbox rollouts take milliseconds and Wait states 10 ms: a seed rotation's canary and
           // batch are ready at their second look, but cert-manager backs off after failed writes
           // (20 ms here, doubling), so a 409 storm needs a few looks: 25 leave room for a loaded

@@ -95,7 +95,7 @@ export async function startKubernetesEmulator(options: KubernetesEmulatorOptions
   const faults = new KubernetesFaultPlan();
   const host = options.host ?? '127.0.0.1';
   // Loaded only for HTTPS: @peculiar/x509 is the slow part of a start.
-  const tls = options.tls ? await (await import('./serving-certificate')).createServingCertificate(host) : undefined;
+  const tls = options.tls ? await (await import('../x509/serving-certificate')).createServingCertificate(host) : undefined;
   const requests: Array<{ verb: string; resource: string; namespace?: string; name?: string }> = [];
   const onRequest = (target: { verb: string; kind: { resource: string }; namespace?: string; name?: string }) =>
     requests.push({ verb: target.verb, resource: target.kind.resource, ...(target.namespace ? { namespace: target.namespace } : {}), ...(target.name ? { name: target.name } : {}) });

@@ -53,7 +53,7 @@ export interface VaultClusterOptions {
 
 export interface VaultNodeInfo {
   readonly id: string;
-  /** e.g. `http://127.0.0.1:41234`; node-vault's `endpoint`. */
+  /** e.g. `https://127.0.0.1:41234` (`http://` only for emulator tests without `tls`); node-vault's `endpoint`. */
   readonly url: string;
   readonly seal: SealType;
 }

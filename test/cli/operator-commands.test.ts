@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { get as httpsGet } from 'node:https';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
@@ -23,6 +24,7 @@ describe('the operator commands against a running sandbox', () => {
   let transcript: { text: string };
   const statePath = () => join(cwd, '.certflow', 'sandbox.json');
   const kubeconfigPath = () => join(cwd, '.certflow', 'kubeconfig');
+  const vaultCaPath = () => join(cwd, '.certflow', 'vault-ca.pem');
   /** A pid that ran and has ended: the owner of a state file left by a sandbox that died. */
   let deadPid: number;
 
@@ -268,11 +270,34 @@ describe('the operator commands against a running sandbox', () => {
     const secrets = kubectl('--context', 'primary', 'get', 'secret', 'backend-tls', '-o', 'jsonpath={.type}');
 
     expect(transcript.text).toContain(`export KUBECONFIG=${kubeconfigPath()}`);
-    expect(transcript.text).toMatch(/export VAULT_ADDR=http:\/\/127\.0\.0\.1:\d+\n/);
-    expect(transcript.text).toContain('unset VAULT_CACERT');
     expect({ code: applied.status, stdout: applied.stdout }).toEqual({ code: 0, stdout: 'certificate.cert-manager.io/extra created\n' });
     expect(certificates.stdout.split('\n').filter(Boolean).sort()).toEqual(['certificate.cert-manager.io/extra', 'certificate.cert-manager.io/frontend', 'certificate.cert-manager.io/mcp-server']);
     expect(secrets.stdout).toBe('kubernetes.io/tls');
+  });
+
+  it('prints an https VAULT_ADDR and a VAULT_CACERT file that openssl and Node\'s TLS trust for the sandbox\'s Vault, and no other CA does', async () => {
+    const address = /export VAULT_ADDR=(https:\/\/127\.0\.0\.1:(\d+))\n/.exec(transcript.text);
+    const caFile = /export VAULT_CACERT=(\S+)/.exec(transcript.text)?.[1];
+    expect(address).not.toBeNull();
+    expect(caFile).toBe(vaultCaPath());
+    const port = address![2]!;
+
+    // openssl, independent of certflow and of Node, verifies the served chain against the file.
+    const pinned = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-CAfile', caFile!, '-verify_return_error', '-brief'], { input: '', encoding: 'utf8' });
+    // With the system's roots alone, the same handshake fails: only the sandbox's CA vouches for it.
+    const unpinned = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-verify_return_error', '-brief'], { input: '', encoding: 'utf8' });
+    // Node's TLS, with the file as its only CA, reads the seal status as the vault CLI would.
+    const sealed = await new Promise<unknown>((resolve, reject) =>
+      httpsGet(`${address![1]}/v1/sys/seal-status`, { ca: readFileSync(caFile!) }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve(JSON.parse(body)));
+      }).on('error', reject),
+    );
+
+    expect({ code: pinned.status, verified: /Verification: OK|Verify return code: 0/.test(pinned.stderr + pinned.stdout) }).toEqual({ code: 0, verified: true });
+    expect({ code: unpinned.status, reason: /self[- ]signed|unable to get local issuer/i.test(unpinned.stderr + unpinned.stdout) }).toEqual({ code: 1, reason: true });
+    expect(sealed).toMatchObject({ initialized: true, sealed: false });
   });
 
   it('compromise --local --wait follows the response it starts to its end and exits 0 when it succeeded', () => {
@@ -332,5 +357,6 @@ describe('the operator commands against a running sandbox', () => {
     expect(await exited).toBe(0);
     expect(existsSync(statePath())).toBe(false);
     expect(existsSync(kubeconfigPath())).toBe(false);
+    expect(existsSync(vaultCaPath())).toBe(false);
   }, 60_000);
 });

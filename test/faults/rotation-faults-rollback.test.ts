@@ -1,6 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import NodeVault = require('node-vault');
 import { injectFault, parseFault, type ArmedFault } from '../../sandbox/compose/fault-injection';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
@@ -11,6 +10,7 @@ import { RotationLock } from '../../functions/contracts/rotation-payloads';
 import { startFaultFleet } from '../support/fault-matrix';
 import { snapshot, trustBreaks, type FleetSnapshot } from '../support/invariants';
 import { compromiseEnvelope } from '../support/local-cloud-fixture';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * The fault matrix, rollback half (issue 14 items 4 and 5): faults that meet the rollback itself
@@ -52,7 +52,7 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
   });
 
   const mount = () => cloud.sandbox.config.vault.intermediateMount;
-  const vault = () => NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const vault = () => sandboxVaultClient(cloud.sandbox, { token: cloud.sandbox.vault.rootToken() ?? '' });
   const ledgerTable = () => cloud.runner.functionEnv('ReleaseStaleLock').CERTFLOW_LEDGER_TABLE!;
 
   /** The issuers of the intermediate mount that can still issue, read from Vault over HTTP. */
@@ -175,7 +175,7 @@ describe('the Rotation workflow when the rollback itself meets a fault, a compro
     expectRestored(run.before, run.after);
     // KMS is back: the next Unseal run unseals the node, and the fleet is whole again.
     expect((await cloud.runner.run(unsealMachine, { trigger: 'schedule' })).status).toBe('SUCCEEDED');
-    const sealed = await Promise.all(cloud.sandbox.vault.nodes.map(async (node) => ((await NodeVault({ endpoint: node.url }).status()) as { sealed: boolean }).sealed));
+    const sealed = await Promise.all(cloud.sandbox.vault.nodes.map(async (node) => ((await sandboxVaultClient(cloud.sandbox, { nodeId: node.id }).status()) as { sealed: boolean }).sealed));
     expect(sealed).toEqual(cloud.sandbox.vault.nodes.map(() => false));
     await expectConverged(run.after);
   });

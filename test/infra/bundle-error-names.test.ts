@@ -79,7 +79,9 @@ describe('error names in the synthesized bundles', () => {
 
   it('the UnsealNode bundle reports a node it was not configured with as NodeNotFoundError', async () => {
     const unsealNode = functions.find((fn) => fn.functionId === 'UnsealNode')!;
-    const handler = load(unsealNode, { [EnvNames.VaultNodes]: JSON.stringify([{ id: 'vault-0', url: 'https://vault-0.example:8200' }]) });
+    // The node list and the pinned CA given as values: the bundle then reads no parameter.
+    const caPem = (JSON.parse(readFileSync('config/econgraph.json', 'utf8')) as { vault: { caCertificate: string } }).vault.caCertificate;
+    const handler = load(unsealNode, { [EnvNames.VaultNodes]: JSON.stringify([{ id: 'vault-0', url: 'https://vault-0.example:8200' }]), [EnvNames.VaultCaPem]: caPem });
 
     const error = await errorOf(handler({ runId: 'r1', node: { id: 'vault-0', url: 'https://attacker.example:8200' } }));
 

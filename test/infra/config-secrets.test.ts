@@ -7,6 +7,8 @@ import { buildApp, DEFAULT_CONFIG_PATH } from '../../bin/app';
 import { FunctionIds, functionsOf, vaultIdentityOf, type FunctionId } from '../../functions/contracts/functions';
 import { EnvNames, PkiEnvNames } from '../../functions/contracts/env';
 import { makeKeys, makeRoot } from '../support/pki-fixtures';
+import { runTimeParameter } from '../support/run-time-parameters';
+import type { CfnTemplate } from '../../sandbox/runner/template-resolver';
 
 /**
  * Secrets by reference (issue 13 item 4): each secret the config names is readable by exactly the
@@ -72,12 +74,20 @@ describe('secrets and the Vault CA named in the config', () => {
     expect(new Set(raw.match(/"secretsmanager:[A-Za-z*]+"/g))).toEqual(new Set(['"secretsmanager:GetSecretValue"']));
   });
 
-  it('pins the configured Vault CA in every function that talks to Vault', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => fn['Properties']['Environment']['Variables'] as Record<string, unknown>);
-    // The node list and the API address are read by reference (SSM); the pinned CA stays inline.
-    const talkToVault = functions.filter((variables) => variables[`${EnvNames.VaultNodes}_PARAMETER`] !== undefined || variables[`${PkiEnvNames.VaultAddress}_PARAMETER`] !== undefined);
+  it('pins the configured Vault CA in every function that talks to Vault, as a run-time value that starts as the config\'s PEM', () => {
+    const raw = template.toJSON() as CfnTemplate;
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')).map(([logicalId, fn]) => ({ logicalId, variables: fn['Properties']['Environment']['Variables'] as Record<string, unknown> }));
+    // The node list, the API address and the CA are all read by reference (SSM), like the
+    // Kubernetes cluster's caData: the sandbox (or an operator) replaces the CA by writing it.
+    const talkToVault = functions.filter(({ variables }) => variables[`${EnvNames.VaultNodes}_PARAMETER`] !== undefined || variables[`${PkiEnvNames.VaultAddress}_PARAMETER`] !== undefined);
+    const ca = runTimeParameter(raw, 'econgraph', EnvNames.VaultCaPem);
+
     expect(talkToVault.length).toBeGreaterThan(10);
-    for (const variables of talkToVault) expect(variables[EnvNames.VaultCaPem]).toBe(caPem);
+    expect(ca.value).toBe(caPem);
+    for (const { logicalId, variables } of talkToVault) {
+      expect(ca.namedBy(logicalId)).toBe(true);
+      expect(variables[EnvNames.VaultCaPem]).toBeUndefined();
+    }
   });
 
   it('grants no secret read at all when Vault login is by IAM and the clusters are EKS', () => {

@@ -7,7 +7,7 @@ import { ErrorNames } from '../../functions/contracts/errors';
 import { EventSource } from '../../functions/contracts/events';
 import { functionsOf, type FunctionId } from '../../functions/contracts/functions';
 import { RotationEnvNames } from '../../functions/contracts/rotation-env';
-import { ROTATION_ROLLED_BACK_ERROR, RotationLock, RotationLockPhase, RotationStates, type RotationPlan } from '../../functions/contracts/rotation-payloads';
+import { ROTATION_ROLLED_BACK_ERROR, RotationLock, RotationLockPhase, RotationStates, WaveManifest, waveManifestKey, type RotationPlan } from '../../functions/contracts/rotation-payloads';
 import { ConfigSchema, loadConfig, parseConfig } from '../../lib/config';
 import { TerminalRotationErrors } from '../../lib/constructs/retry-policies';
 import { RotationScheduleInputs } from '../../lib/constructs/rotation-schedule';
@@ -20,6 +20,11 @@ import { lambdaFunctions, type AslDefinition } from '../../sandbox/runner/templa
 import { listTaskStates, type AslMachine } from '../../sandbox/runner/task-walker';
 import { loadTemplate, stateMachineDefinitions } from '../support/template';
 import { runTimeParameter } from '../support/run-time-parameters';
+import type { RotationEventDetail } from '../../functions/contracts/rotation-payloads';
+import type { LedgerRecord } from '../../functions/ports/ledger';
+import { boundedServices, MAX_SERVICES_IN_REPORT, MAX_WAVES_IN_REPORT } from '../../functions/domain/report-bounds';
+import { succeededDetail } from '../../functions/steps/finalize-rotation';
+import { MAX_REJECTED_IN_PAYLOAD } from '../../functions/steps/plan-rotation';
 
 // asl-validator 4 ships no types.
 type AslValidator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -58,6 +63,10 @@ const [waveLogicalId, waveDefinition] = (() => {
 })();
 const wave = waveDefinition.States as Record<string, State>;
 const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+/** EventBridge's limit on one PutEvents entry (the Rotation Succeeded event is the report). */
+const EVENTBRIDGE_ENTRY_LIMIT_BYTES = 256 * 1024;
+/** The largest Rotation state of a run of 100,000 services at batchSize 25, in KiB: the README's figure. */
+const ROTATION_STATE_KIB_AT_100K = 153.2;
 
 /** Every state of one definition with its name, nested Map iterators included (duplicates kept). */
 function statesOf(machine: { States: Record<string, State> }): Array<[string, State]> {
@@ -91,13 +100,16 @@ const rollbackEntry = RotationExtraStates.MarkRollingBack;
  * A Map of the Rotation over waves whose iteration starts one RotationWave and waits for it, one
  * wave at a time, failing with the wave's own error and cause when the wave fails.
  */
-function expectWaveMap(mapName: string, expected: { task: string; step: string; wavesPath: string; resultPath: string | null; next: string }): void {
+function expectWaveMap(mapName: string, expected: { task: string; step: string; group: string; wavesPath: string; resultPath: string | null; next: string }): void {
   const map = top[mapName]!;
   expect(map).toMatchObject({
     Type: 'Map',
     ItemsPath: expected.wavesPath,
-    ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', step: expected.step, 'batchIds.$': '$$.Map.Item.Value' },
+    // A wave number, not its batch ids: the wave reads those from the ledger.
+    ItemSelector: { 'runId.$': '$.run.runId', 'requestedAt.$': '$.run.requestedAt', step: expected.step, group: expected.group, 'wave.$': '$$.Map.Item.Value' },
     MaxConcurrency: 1,
+    // How many waves ran, not what each answered.
+    ResultSelector: { 'waves.$': 'States.ArrayLength($)' },
     ResultPath: expected.resultPath,
     Next: expected.next,
   });
@@ -112,10 +124,18 @@ function expectWaveMap(mapName: string, expected: { task: string; step: string; 
   expect(iteration.States[failure.Next!]).toEqual({ Type: 'Fail', ErrorPath: '$.wave.Error', CausePath: '$.wave.Cause' });
 }
 
-/** The waves' arrays as one, unless there were no waves. */
-function expectCollect(choiceName: string, passName: string, path: string, next: string): void {
-  expect(top[choiceName]).toEqual({ Type: 'Choice', Choices: [{ Variable: `${path}[0]`, IsPresent: true, Next: passName }], Default: next });
-  expect(top[passName]).toEqual({ Type: 'Pass', InputPath: `${path}[*][*]`, ResultPath: path, Next: next });
+/** A Map of the wave over the batch ids it read, answering how many batches it ran. */
+function expectBatchesMap(mapName: string, first: string): void {
+  expect(wave[mapName]).toMatchObject({
+    Type: 'Map',
+    ItemsPath: '$.manifest.batchIds',
+    ItemSelector: { 'runId.$': '$.runId', 'requestedAt.$': '$.requestedAt', 'batchId.$': '$$.Map.Item.Value.S' },
+    MaxConcurrency: config.policy.concurrency,
+    ResultSelector: { 'batches.$': 'States.ArrayLength($)' },
+    End: true,
+  });
+  expect(wave[mapName]!['ResultPath']).toBeUndefined();
+  expect(wave[mapName]!.ItemProcessor!.StartAt).toBe(first);
 }
 
 describe('the Rotation state machine definition', () => {
@@ -141,11 +161,11 @@ describe('the Rotation state machine definition', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents, the lock put/delete and the waves as child executions', () => {
+  it('uses only what the local runner can run: JSONPath, inline Maps, Lambda invoke, PutEvents, the lock put/delete, the wave manifest get and the waves as child executions', () => {
     expect(definition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
     expect(waveDefinition['QueryLanguage'] ?? 'JSONPath').toBe('JSONPath');
     const resources = new Set(allStates().filter(([, s]) => s.Type === 'Task').map(([, s]) => s.Resource));
-    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke', START_EXECUTION_SYNC]);
+    expect([...resources].sort()).toEqual(['arn:aws:states:::dynamodb:deleteItem', 'arn:aws:states:::dynamodb:getItem', 'arn:aws:states:::dynamodb:putItem', 'arn:aws:states:::events:putEvents', 'arn:aws:states:::lambda:invoke', START_EXECUTION_SYNC]);
     // Every child execution is a RotationWave, the one state machine the Rotation may start.
     const starts = allStates().filter(([, s]) => s.Resource === START_EXECUTION_SYNC);
     expect(starts.map(([name]) => name).sort()).toEqual([RotationExtraStates.RenewWave, RotationExtraStates.RestoreWave, RotationExtraStates.VerifyWave].sort());
@@ -230,8 +250,14 @@ describe('the Rotation state machine definition', () => {
     expect(top[RotationExtraStates.RecordRun]).toMatchObject({ Type: 'Pass', Parameters: { 'request.$': '$.request', 'run.$': `${top[RotationStates.Preflight]!['ResultPath']}.run` }, Next: RotationStates.Plan });
   });
 
-  it('plans with {run} and keeps exactly the plan fields at $.plan', () => {
-    expect(top[RotationStates.Plan]).toMatchObject({ Parameters: { Payload: { 'run.$': '$.run' } }, ResultPath: '$.plan', ResultSelector: { 'intermediateDue.$': '$.Payload.intermediateDue', 'batchIds.$': '$.Payload.batchIds' } });
+  it('plans with {run, batchesPerWave} and keeps exactly the plan fields at $.plan, wave numbers and no batch ids', () => {
+    expect(top[RotationStates.Plan]).toMatchObject({
+      Parameters: { Payload: { 'run.$': '$.run', batchesPerWave: batchesPerWave(config.policy.maxRolloutChecks) } },
+      ResultPath: '$.plan',
+      ResultSelector: { 'intermediateDue.$': '$.Payload.intermediateDue', 'batchCount.$': '$.Payload.batchCount', 'waves.$': '$.Payload.waves' },
+      Next: RotationStates.IntermediateDue,
+    });
+    expect(Object.keys(top[RotationStates.Plan]!['ResultSelector'] as object)).not.toContain('batchIds.$');
   });
 
   it('stops without rollback when EmitStarted, Preflight or Plan fails: event, lock released, RotationAborted', () => {
@@ -294,11 +320,9 @@ describe('the Rotation state machine definition', () => {
     });
   });
 
-  it('restores, waits for and verifies every batch one wave at a time, keeping the verdicts at $.restoredBatches, then restores trust only if it was published', () => {
-    expectWaveMap(RotationStates.RestoreTargets, { task: RotationExtraStates.RestoreWave, step: 'restore', wavesPath: '$.waves.all', resultPath: '$.restoredBatches', next: RotationExtraStates.AnyRestored });
-    expectCollect(RotationExtraStates.AnyRestored, RotationExtraStates.CollectRestored, '$.restoredBatches', RotationExtraStates.TrustPublished);
-    expect(wave[RotationWaveStates.RestoreBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency });
-    expect(wave[RotationWaveStates.RestoreBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RestoreBatch);
+  it('restores, waits for and verifies every batch one wave at a time, keeping the count of waves at $.restored, then restores trust only if it was published', () => {
+    expectWaveMap(RotationStates.RestoreTargets, { task: RotationExtraStates.RestoreWave, step: 'restore', group: 'all', wavesPath: '$.plan.waves.all', resultPath: '$.restored', next: RotationExtraStates.TrustPublished });
+    expectBatchesMap(RotationWaveStates.RestoreBatches, RotationStates.RestoreBatch);
     expect(state(RotationStates.CheckRestore).Parameters).toMatchObject({ Payload: { 'attempt.$': '$.progress.attempt', phase: 'rollback' } });
     expect(state(RotationStates.VerifyRestored)).toMatchObject({ Parameters: { Payload: { phase: 'rollback' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' }, End: true });
     expect(top[RotationExtraStates.TrustPublished]).toMatchObject({ Choices: [{ Variable: '$.prepared', IsPresent: true, Next: RotationStates.RestoreTrust }], Default: RotationStates.RecordRollback });
@@ -338,19 +362,31 @@ describe('the Rotation state machine definition', () => {
     }
   });
 
-  it('cuts the batch ids into waves of batchesPerWave(maxRolloutChecks) right after Plan', () => {
-    expect(top[RotationStates.Plan]!.Next).toBe(RotationExtraStates.PlanWaves);
-    const size = batchesPerWave(config.policy.maxRolloutChecks);
-    expect(top[RotationExtraStates.PlanWaves]).toEqual({
-      Type: 'Pass',
-      Parameters: { 'fanOut.$': `States.ArrayPartition($.plan.batchIds, ${size})`, 'all.$': `States.ArrayPartition($.plan.allBatchIds, ${size})` },
-      ResultPath: '$.waves',
-      Next: RotationStates.IntermediateDue,
+  it('starts each wave by reading its batch ids from the ledger manifest Plan wrote (consistent read), then chooses its step', () => {
+    expect(waveDefinition.StartAt).toBe(RotationWaveStates.ReadWave);
+    const [tableId] = Object.keys(template.findResources('AWS::DynamoDB::Table', { Properties: { SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() } } }));
+    expect(wave[RotationWaveStates.ReadWave]).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Parameters: { TableName: tableId, Key: { pk: { 'S.$': "States.Format('run#{}', $.runId)" }, sk: { 'S.$': `States.Format('${WaveManifest.skPrefix}{}#{}', $.group, $.wave)` } }, ConsistentRead: true },
+      ResultSelector: { 'batchIds.$': '$.Item.batchIds.L' },
+      ResultPath: '$.manifest',
+      Next: RotationWaveStates.Step,
     });
+    // The key the state machine builds is the one the ledger writes.
+    expect(waveManifestKey('fanOut', 3)).toBe('wave#fanOut#3');
+  });
+
+  it('lets a wave read the ledger only, and call nothing else on it', () => {
+    const roleId = (raw.Resources[waveLogicalId]!.Properties!['RoleArn'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((candidate) => JSON.stringify(candidate['Properties']['Roles']) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((candidate) => candidate['Properties']['PolicyDocument']['Statement'] as Array<{ Action: string | string[]; Resource: unknown }>);
+    expect(statements.flatMap((s) => [s.Action].flat()).filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem']);
   });
 
   it('fans out one wave (child execution) at a time, config.policy.concurrency batches at a time within it, each a bounded renew/wait/check loop', () => {
-    expectWaveMap(RotationStates.FanOut, { task: RotationExtraStates.RenewWave, step: 'renew', wavesPath: '$.waves.fanOut', resultPath: null, next: RotationStates.VerifyAll });
+    expectWaveMap(RotationStates.FanOut, { task: RotationExtraStates.RenewWave, step: 'renew', group: 'fanOut', wavesPath: '$.plan.waves.fanOut', resultPath: null, next: RotationStates.VerifyAll });
     expect(wave[RotationWaveStates.Step]).toMatchObject({
       Choices: [
         { Variable: '$.step', StringEquals: 'renew', Next: RotationWaveStates.RenewBatches },
@@ -359,15 +395,7 @@ describe('the Rotation state machine definition', () => {
       ],
       Default: RotationWaveStates.UnknownStep,
     });
-    expect(wave[RotationWaveStates.RenewBatches]).toMatchObject({
-      Type: 'Map',
-      ItemsPath: '$.batchIds',
-      ItemSelector: { 'runId.$': '$.runId', 'requestedAt.$': '$.requestedAt', 'batchId.$': '$$.Map.Item.Value' },
-      MaxConcurrency: config.policy.concurrency,
-      ResultPath: null,
-      End: true,
-    });
-    expect(wave[RotationWaveStates.RenewBatches]!.ItemProcessor!.StartAt).toBe(RotationStates.RenewBatch);
+    expectBatchesMap(RotationWaveStates.RenewBatches, RotationStates.RenewBatch);
     expect(state(RotationStates.RenewBatch)).toMatchObject({ ResultSelector: { attempt: 0 }, ResultPath: '$.progress', Next: RotationStates.WaitBatch });
     expect(state(RotationStates.WaitBatch)).toMatchObject({ Type: 'Wait', Seconds: 5, Next: RotationStates.CheckBatch });
     expect(state(RotationStates.CheckBatch)).toMatchObject({
@@ -386,10 +414,9 @@ describe('the Rotation state machine definition', () => {
     expect(state(RotationExtraStates.BatchTimedOut)).toMatchObject({ Type: 'Fail', Error: RotationErrors.RolloutTimeout });
   });
 
-  it('verifies every batch (canary included) into $.verified one wave at a time, then finalizes from the whole state', () => {
-    expectWaveMap(RotationStates.VerifyAll, { task: RotationExtraStates.VerifyWave, step: 'verify', wavesPath: '$.waves.all', resultPath: '$.verified', next: RotationExtraStates.AnyVerified });
-    expectCollect(RotationExtraStates.AnyVerified, RotationExtraStates.CollectVerified, '$.verified', RotationStates.Finalize);
-    expect(wave[RotationWaveStates.VerifyBatches]).toMatchObject({ Type: 'Map', ItemsPath: '$.batchIds', MaxConcurrency: config.policy.concurrency, End: true });
+  it('verifies every batch (canary included) one wave at a time, keeping the count of waves at $.verified, then finalizes from the whole state', () => {
+    expectWaveMap(RotationStates.VerifyAll, { task: RotationExtraStates.VerifyWave, step: 'verify', group: 'all', wavesPath: '$.plan.waves.all', resultPath: '$.verified', next: RotationStates.Finalize });
+    expectBatchesMap(RotationWaveStates.VerifyBatches, RotationStates.VerifyBatch);
     expect(state(RotationStates.VerifyBatch)).toMatchObject({ Parameters: { Payload: { phase: 'rotation' } }, ResultSelector: { 'batchId.$': '$.Payload.batchId', 'allValid.$': '$.Payload.allValid', 'invalid.$': '$.Payload.invalid' } });
     expect(top[RotationStates.Finalize]).toMatchObject({ Parameters: { FunctionName: functionArn('FinalizeRotation'), 'Payload.$': '$' }, ResultPath: '$.summary', Next: RotationStates.EmitSucceeded });
     expect(top[RotationStates.EmitSucceeded]).toMatchObject({ Parameters: { Entries: [{ DetailType: RotationDetailTypes.Succeeded, 'Detail.$': '$.summary.detail' }] }, Next: RotationStates.ReleaseLock });
@@ -450,7 +477,10 @@ function lambdaError(name: string, message = name): Error {
   return error;
 }
 
-const defaultPlan = (overrides: Partial<RotationPlan> = {}): RotationPlan => ({
+/** A plan as a test states it: the batch ids, which the PlanRotation stand-in cuts into waves as Plan does. */
+type TestPlan = Omit<RotationPlan, 'batchCount' | 'waves'> & { batchIds: string[]; allBatchIds: string[] };
+
+const defaultPlan = (overrides: Partial<TestPlan> = {}): TestPlan => ({
   runId: 'run-1',
   intermediateDue: true,
   intermediateReason: 'RotationPeriodElapsed',
@@ -467,9 +497,25 @@ const defaultPlan = (overrides: Partial<RotationPlan> = {}): RotationPlan => ({
   ...overrides,
 });
 
-const defaultStubs = (plan: RotationPlan): Record<RotationWorkflowFunctionId, Stub> => ({
+/** The ids cut into waves of `size`: what Plan writes to the ledger, by wave number. */
+const partition = (ids: readonly string[], size: number) => Array.from({ length: Math.ceil(ids.length / size) }, (_, index) => ids.slice(index * size, (index + 1) * size));
+
+/**
+ * Plan as the state machine sees it: the wave manifests written to `manifests` (the ledger, by its
+ * sort key), the plan answering the wave numbers.
+ */
+function planStub(plan: TestPlan, manifests: Map<string, string[]>): Stub {
+  return (p) => {
+    const { batchIds, allBatchIds, ...rest } = plan;
+    const waves = { fanOut: partition(batchIds, p.batchesPerWave), all: partition(allBatchIds, p.batchesPerWave) };
+    for (const [group, ids] of Object.entries(waves) as Array<['fanOut' | 'all', string[][]]>) ids.forEach((wave, index) => manifests.set(waveManifestKey(group, index), wave));
+    return { ...rest, batchCount: batchIds.length, waves: { fanOut: waves.fanOut.map((_, index) => index), all: waves.all.map((_, index) => index) } } satisfies RotationPlan;
+  };
+}
+
+const defaultStubs = (plan: TestPlan, manifests: Map<string, string[]>): Record<RotationWorkflowFunctionId, Stub> => ({
   Preflight: (p) => ({ runId: p.runId, requestedAt: '2030-01-01T00:00:00.000Z', trigger: p.request.trigger, forceIntermediate: false, forceRenewal: false, previousDefault: 'issuer-old', nodesUnsealedByPreflight: [] }),
-  PlanRotation: () => plan,
+  PlanRotation: planStub(plan, manifests),
   PrepareIntermediate: (p) => ({ runId: p.runId, issuerId: 'issuer-new', issuerName: 'run-1', keyId: 'key-1', serialNumber: '01', notAfter: '2035-01-01T00:00:00Z', reused: false }),
   PublishTrust: (p) => ({ runId: p.runId }),
   ActivateIssuer: (p) => ({ runId: p.runId, activeIssuerId: p.issuerId, previousDefault: p.expectedPreviousDefault, changed: true }),
@@ -479,7 +525,7 @@ const defaultStubs = (plan: RotationPlan): Record<RotationWorkflowFunctionId, St
   VerifyBatch: (p) => ({ runId: p.runId, batchId: p.batchId, allValid: true, invalid: 0, verdicts: [] }),
   RestoreIssuer: (p) => ({ runId: p.runId, defaultIssuer: p.previousDefault }),
   RestoreBatch: (p) => ({ runId: p.runId, restored: [] }),
-  FinalizeRotation: (p) => ({ runId: p.run.runId, trigger: p.run.trigger, outcome: 'Succeeded', counts: { targets: 5, renewed: 5, verified: p.verified.length, restored: 0 } }),
+  FinalizeRotation: (p) => ({ runId: p.run.runId, trigger: p.run.trigger, outcome: 'Succeeded', counts: { targets: 5, renewed: 5, verified: 5, restored: 0 } }),
   RecordRollback: (p) => ({ runId: p.run.runId, trigger: p.run.trigger, outcome: 'RolledBack', error: p.failure.Error }),
 });
 
@@ -496,9 +542,44 @@ interface LocalRun {
 
 let waveMachine: StateMachine | undefined;
 
-async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>; lockOwner?: string } = {}): Promise<LocalRun> {
+/** The largest state one execution passed, in bytes of its JSON as UTF-8 (how Step Functions measures its 256 KiB). */
+interface LargestState {
+  bytes: number;
+  state: string;
+  side: 'input' | 'output';
+}
+
+/** Reads an execution's log, keeping the largest input or output of any state (nested Map states included). */
+async function largestStateOf(logs: AsyncGenerator<unknown>, largest: LargestState): Promise<void> {
+  for await (const event of logs as AsyncGenerator<{ type: string; state?: { name: string; input?: unknown; output?: unknown } }>) {
+    if (event.type !== 'StateEntered' && event.type !== 'StateExited') continue;
+    for (const side of ['input', 'output'] as const) {
+      const value = event.state?.[side];
+      if (value === undefined) continue;
+      const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+      if (bytes > largest.bytes) Object.assign(largest, { bytes, state: event.state!.name, side });
+    }
+  }
+}
+
+interface RunOptions {
+  input?: unknown;
+  plan?: TestPlan;
+  stubs?: Partial<Record<RotationWorkflowFunctionId, Stub>>;
+  lockOwner?: string;
+  /**
+   * Which waves run as child executions (all by default); any other answers what a wave answers,
+   * `{batches}`, without running its batches. A fleet of thousands of batches runs a few for real.
+   */
+  runsWave?: (step: string, index: number) => boolean;
+  /** When given, the largest state of the Rotation and of its waves that ran (`rotation`, `wave`). */
+  largest?: { rotation: LargestState; wave: LargestState };
+}
+
+async function runLocally(options: RunOptions = {}): Promise<LocalRun> {
   const plan = options.plan ?? defaultPlan();
-  const stubs = { ...defaultStubs(plan), ...options.stubs };
+  const manifests = new Map<string, string[]>();
+  const stubs = { ...defaultStubs(plan, manifests), ...options.stubs };
   const name = 'run-1';
   const executionArn = `arn:aws:states:us-east-1:000000000000:execution:Rotation:${name}`;
   const calls: Call[] = [];
@@ -517,6 +598,14 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
   const waitsOf = (machine: unknown) => Object.fromEntries(statesOf(machine as never).filter(([, s]) => s.Type === 'Wait').map(([n]) => [n, 0]));
   for (const [stateName, s] of allStates()) {
     if (s.Type !== 'Task') continue;
+    if (s.Resource === 'arn:aws:states:::dynamodb:getItem') {
+      // The wave's manifest, as DynamoDB answers a GetItem: the ids as a list of strings.
+      waveHandlers[stateName] = async (input) => {
+        const ids = manifests.get(input.Key.sk.S);
+        return ids && input.Key.pk.S === `run#${plan.runId}` ? { Item: { pk: input.Key.pk, sk: input.Key.sk, [WaveManifest.attribute]: { L: ids.map((id) => ({ S: id })) } } } : {};
+      };
+      continue;
+    }
     if (waveStates.has(stateName)) {
       // The wave's tasks: the same stand-ins, in the child execution.
       const functionId = functionIdByArn.get(String(s.Parameters!['FunctionName'])) as RotationWorkflowFunctionId;
@@ -531,13 +620,17 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
       // startExecution.sync:2 as Step Functions answers it: the child's output parsed at Output, or
       // States.TaskFailed with the child's DescribeExecution answer (its Error and Cause) as the cause.
       handlers[stateName] = async (input) => {
-        waves.push({ step: input.Input.step, batchIds: input.Input.batchIds });
+        const batchIds = manifests.get(waveManifestKey(input.Input.group, input.Input.wave)) ?? [];
+        waves.push({ step: input.Input.step, batchIds });
+        const index = waves.filter((entry) => entry.step === input.Input.step).length - 1;
+        if (options.runsWave && !options.runsWave(input.Input.step, index)) return { Status: 'SUCCEEDED', Output: { batches: batchIds.length } };
         // Built once: the wave's definition is validated by its own asl-validator case above.
         waveMachine ??= new StateMachine(JSON.parse(JSON.stringify(waveDefinition)) as never, { validationOptions: { noValidate: true } });
         const child = waveMachine;
         const execution = child.run(input.Input as never, {
           overrides: { taskResourceLocalHandlers: waveHandlers as never, waitTimeOverrides: waitsOf(waveDefinition), retryIntervalOverrides: Object.fromEntries(Object.keys(waveHandlers).map((n) => [n, 0])) },
         });
+        if (options.largest) await largestStateOf(execution.eventLogs, options.largest.wave);
         try {
           return { Status: 'SUCCEEDED', Output: await execution.result };
         } catch (error) {
@@ -580,8 +673,10 @@ async function runLocally(options: { input?: unknown; plan?: RotationPlan; stubs
     overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitsOf(definition), retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])) },
     context: { Execution: { Id: executionArn, Name: name } } as never,
   });
+  const measured = options.largest ? largestStateOf(execution.eventLogs, options.largest.rotation) : Promise.resolve();
   try {
     const output = await execution.result;
+    await measured;
     return { status: 'SUCCEEDED', output, calls, events, lock, waves };
   } catch (error) {
     const cause = (error as { cause?: { name?: string } }).cause;
@@ -632,6 +727,99 @@ describe('the Rotation run, counted in history events by AWS rules on the defini
   });
 });
 
+// ---- the state of a run of 100,000 services ------------------------------------------------------
+
+/** Step Functions' limit on any state's input or output (and a task's result): 256 KiB of UTF-8 JSON. */
+const STATE_LIMIT_BYTES = 256 * 1024;
+const FLEET = 100_000;
+const FLEET_BATCH_SIZE = 25;
+/** One namespace per hundred services: the plan carries every (cluster, namespace), which the trust bundles go to. */
+const FLEET_NAMESPACES = 1_000;
+
+/** A serial as Vault writes it: 20 bytes, colon-separated hex (59 characters); `n` in the last four. */
+const SERIAL_MIDDLE = Array.from({ length: 15 }, (_, index) => (index * 37 + 11).toString(16).padStart(2, '0').slice(-2)).join(':');
+const serialOf = (n: number, generation: number) => `0${generation}:${SERIAL_MIDDLE}:${n.toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1:')}`;
+/** Service names of the length Kubernetes allows a name at most (63), the worst case for the report. */
+const SERVICE_NAMES = Array.from({ length: FLEET }, (_, n) => `service-${String(n).padStart(6, '0')}-${'x'.repeat(48)}`);
+const serviceOf = (n: number) => SERVICE_NAMES[n]!;
+
+/**
+ * The ledger records a successful run of `FLEET` services writes, as the batch steps write them:
+ * per batch the renewed serials, the verdicts, and one restart wave (the rollout budget). The
+ * canary's one service is batch `canary`.
+ */
+function fleetRecords(runId: string, batchIds: readonly string[]): LedgerRecord[] {
+  const at = '2030-01-01T00:00:00.000Z';
+  const services = (batchIndex: number) => Array.from({ length: batchIndex < 0 ? 1 : FLEET_BATCH_SIZE }, (_, index) => (batchIndex < 0 ? 0 : 1 + batchIndex * FLEET_BATCH_SIZE + index)).filter((n) => n < FLEET);
+  return [['canary', -1] as const, ...batchIds.map((id, index) => [id, index] as const)].flatMap(([batchId, index]) => {
+    const numbers = services(index);
+    return [
+      { runId, entry: `batch#${batchId}#renew`, at, fields: { renewed: numbers.map((n) => ({ service: serviceOf(n), oldSerial: serialOf(n, 1), newSerial: serialOf(n, 2) })) } },
+      { runId, entry: `batch#${batchId}#verify-rotation`, at, fields: { verdicts: numbers.map((n) => ({ service: serviceOf(n), reason: 'Valid', valid: true, servedSerial: serialOf(n, 2) })) } },
+      { runId, entry: `batch#${batchId}#wave#0001`, at, fields: { workloads: numbers.map((n) => `Deployment/${serviceOf(n)}`) } },
+    ];
+  });
+}
+
+describe('the Rotation state of a run of 100,000 services, which Step Functions caps at 256 KiB', () => {
+  it('stays under 256 KiB in every state of the Rotation at batchSize 25, and a full verify wave under 1 KiB: wave numbers and counts, not batch ids and verdicts', async () => {
+    const batchIds = Array.from({ length: Math.ceil((FLEET - 1) / FLEET_BATCH_SIZE) }, (_, index) => `b${String(index + 1).padStart(4, '0')}`);
+    const plan = defaultPlan({
+      canaryBatchId: 'canary',
+      batchIds,
+      allBatchIds: ['canary', ...batchIds],
+      targetCount: FLEET,
+      dueCount: FLEET,
+      // As many refused candidates as the plan carries, each with a long reason.
+      rejected: Array.from({ length: MAX_REJECTED_IN_PAYLOAD }, (_, index) => ({ object: `primary/team-${index}/Secret/${'y'.repeat(60)}`, reason: 'NotDeclared', detail: 'z'.repeat(160) })),
+      rejectedCount: 5_000,
+      namespaces: Array.from({ length: FLEET_NAMESPACES }, (_, index) => ({ cluster: 'primary', namespace: `team-${String(index).padStart(4, '0')}-production` })),
+    });
+    const hygiene = { mount: 'pki_int', issuers: 4, bound: 10, deleted: ['0f0e0d0c-0b0a-0908-0706-050403020100'], kept: [] };
+    let detail: RotationEventDetail | undefined;
+    const largest = { rotation: { bytes: 0, state: '', side: 'input' as const }, wave: { bytes: 0, state: '', side: 'input' as const } };
+    const run = await runLocally({
+      plan,
+      stubs: {
+        // The real detail, from a ledger holding every service's serials and verdicts.
+        FinalizeRotation: (p) => (detail = succeededDetail(p as never, fleetRecords(plan.runId, batchIds), hygiene)),
+        CheckBatch: (p) => ({ ...p, attempt: p.attempt + 1, done: true, exhausted: false, pending: 0 }),
+      },
+      // One full verify wave runs its batches (the verdicts were what grew); the others answer as a wave does.
+      runsWave: (step, index) => step === 'verify' && index === 0,
+      largest,
+    });
+
+    expect(run.status).toBe('SUCCEEDED');
+    const perWave = batchesPerWave(config.policy.maxRolloutChecks);
+    expect(run.waves.length).toBe(Math.ceil(batchIds.length / perWave) + Math.ceil((batchIds.length + 1) / perWave));
+    // The report counts every service and lists a bounded part of them.
+    expect(detail!.counts).toEqual({ targets: FLEET, renewed: FLEET, verified: FLEET, restored: 0 });
+    expect(detail!.services).toHaveLength(MAX_SERVICES_IN_REPORT);
+    expect(detail!.servicesTotal).toBe(FLEET);
+    expect(detail!.waves).toHaveLength(MAX_WAVES_IN_REPORT);
+    expect(detail!.wavesTotal).toBe(batchIds.length + 1);
+    // The largest state is the one that carries the report, and it fits with room to spare.
+    expect(largest.rotation).toEqual({ bytes: expect.any(Number), state: RotationStates.Finalize, side: 'output' });
+    expect(largest.rotation.bytes).toBeLessThan(STATE_LIMIT_BYTES);
+    expect(largest.wave.bytes).toBeLessThan(1024);
+    // The figure the README quotes (KiB, one decimal).
+    expect(Math.round(largest.rotation.bytes / 102.4) / 10).toBe(ROTATION_STATE_KIB_AT_100K);
+    expect(Buffer.byteLength(JSON.stringify(detail), 'utf8')).toBeLessThan(EVENTBRIDGE_ENTRY_LIMIT_BYTES);
+  });
+
+  it('keeps every service whose verdict is not as expected when it cuts the list, in the order given, and cuts nothing below the bound', () => {
+    const name = (index: number) => `s${String(index).padStart(4, '0')}`;
+    const count = MAX_SERVICES_IN_REPORT + 10;
+    // Two failures past the bound, where a plain cut would drop them.
+    const services = Array.from({ length: count }, (_, index) => ({ service: name(index), verdict: index === count - 1 || index === count - 5 ? 'Expired' : 'Valid' }));
+    const cut = boundedServices(services);
+    expect(cut.total).toBe(count);
+    expect(cut.listed.map((service) => service.service)).toEqual([...Array.from({ length: MAX_SERVICES_IN_REPORT - 2 }, (_, index) => name(index)), name(count - 5), name(count - 1)]);
+    expect(boundedServices(services.slice(0, MAX_SERVICES_IN_REPORT))).toEqual({ listed: services.slice(0, MAX_SERVICES_IN_REPORT), total: MAX_SERVICES_IN_REPORT });
+  });
+});
+
 describe('the Rotation definition, run locally with stand-in tasks', () => {
   it('rotates the intermediate, renews the canary then every batch, verifies all, finalizes and releases the lock', async () => {
     const run = await runLocally();
@@ -650,16 +838,14 @@ describe('the Rotation definition, run locally with stand-in tasks', () => {
 
     const finalize = run.calls.find((call) => call.state === RotationStates.Finalize)!.payload;
     expect(finalize['activated']).toEqual({ runId: 'run-1', activeIssuerId: 'issuer-new', previousDefault: 'issuer-old', changed: true });
-    expect(finalize['verified']).toEqual([
-      { batchId: 'b0', allValid: true, invalid: 0 },
-      { batchId: 'b1', allValid: true, invalid: 0 },
-      { batchId: 'b2', allValid: true, invalid: 0 },
-    ]);
+    // One verify wave ran; its verdicts are the ledger's, not the state's.
+    expect(finalize['verified']).toEqual({ waves: 1 });
+    expect(JSON.stringify(finalize)).not.toMatch(/allValid|"b1"/);
     expect(finalize['request']).toEqual({ trigger: 'cli', forceIntermediate: false, forceRenewal: false });
-    expect(run.events[1]!.detail).toMatchObject({ runId: 'run-1', outcome: 'Succeeded', counts: { verified: 3 } });
+    expect(run.events[1]!.detail).toMatchObject({ runId: 'run-1', outcome: 'Succeeded', counts: { verified: 5 } });
   });
 
-  it('runs a fleet larger than one wave as waves one after another, and finalizes with every verdict in batch order', async () => {
+  it('runs a fleet larger than one wave as waves one after another, each on the batches of its manifest, and finalizes with the count of waves', async () => {
     const size = batchesPerWave(config.policy.maxRolloutChecks);
     const batchIds = Array.from({ length: size + 2 }, (_, index) => `b${index + 1}`);
     const run = await runLocally({ plan: defaultPlan({ batchIds, allBatchIds: ['b0', ...batchIds] }) });
@@ -675,7 +861,8 @@ describe('the Rotation definition, run locally with stand-in tasks', () => {
     const lastCheckOfFirstWave = Math.max(...batchIds.slice(0, size).map((id) => order.lastIndexOf(`${RotationStates.CheckBatch}:${id}`)));
     expect(order.indexOf(`${RotationStates.RenewBatch}:${batchIds[size]}`)).toBeGreaterThan(lastCheckOfFirstWave);
     const finalize = run.calls.find((call) => call.state === RotationStates.Finalize)!.payload;
-    expect(finalize['verified']).toEqual(['b0', ...batchIds].map((batchId) => ({ batchId, allValid: true, invalid: 0 })));
+    expect(finalize['verified']).toEqual({ waves: 2 });
+    expect(finalize['plan']).toMatchObject({ batchCount: size + 2, waves: { fanOut: [0, 1], all: [0, 1] } });
   });
 
   it('skips the intermediate and the canary when neither is due, and defaults an empty request to trigger schedule', async () => {
@@ -714,7 +901,7 @@ describe('the Rotation definition, run locally with stand-in tasks', () => {
     expect(run.calls.find((call) => call.state === RotationStates.RestoreTrust)!.payload).toMatchObject({ mode: 'restore' });
     const record = run.calls.find((call) => call.state === RotationStates.RecordRollback)!.payload;
     expect(record['failure']).toMatchObject({ Error: RotationErrors.VerificationFailed });
-    expect(record['restoredBatches']).toHaveLength(3);
+    expect(record['restored']).toEqual({ waves: 1 });
     expect(run.events.map((event) => event.detailType)).toEqual([RotationDetailTypes.Started, RotationDetailTypes.RolledBack]);
   });
 

@@ -558,6 +558,7 @@ describe('KubernetesCluster over @kubernetes/client-node against the Kubernetes 
 
     // What UnsealDiscover, UnsealNode and Preflight call: the same nodes, from the functions' environment alone.
     const { vaultNodesSource } = require('../../functions/adapters/vault-node-discovery') as typeof import('../../functions/adapters/vault-node-discovery');
+    const { createServingCertificate } = require('../../sandbox/x509/serving-certificate') as typeof import('../../sandbox/x509/serving-certificate');
     const { UnsealEnvSchema } = require('../../functions/contracts/env') as typeof import('../../functions/contracts/env');
     const env = {
       CERTFLOW_VAULT_CLUSTER_ID: 'econgraph',
@@ -565,6 +566,8 @@ describe('KubernetesCluster over @kubernetes/client-node against the Kubernetes 
       CERTFLOW_VAULT_SHARES: '5',
       CERTFLOW_UNSEAL_KEY_ID: 'key',
       CERTFLOW_SHARE_TABLE: 'shares',
+      // The unseal environment pins Vault's CA; discovery never dials Vault, so any CA PEM will do.
+      CERTFLOW_VAULT_CA_PEM: (await createServingCertificate('127.0.0.1', 'vault-ca')).certPem,
       CERTFLOW_VAULT_DISCOVERY: JSON.stringify({ cluster: 'primary', namespace: 'default', labelSelector: 'app.kubernetes.io/name=vault', statefulSet: 'vault' }),
       CERTFLOW_CLUSTERS: JSON.stringify([{ auth: 'token', name: 'primary', server: emulator.url, token: emulator.token }]),
     };

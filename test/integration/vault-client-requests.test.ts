@@ -1,13 +1,16 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { NodeVaultPki } from '../../functions/adapters/vault/node-vault-pki';
 import { createVaultClient } from '../../functions/adapters/vault/vault-client';
 import { staticToken } from '../../functions/adapters/vault/vault-login';
 import type { Log } from '../../functions/ports/log';
+import { createServingCertificate } from '../../sandbox/x509/serving-certificate';
 
 /**
- * What the node-vault wrapper puts on the wire, seen by a loopback server that records each
- * request (the Vault emulator would answer, but these tests are about the request itself).
+ * What the node-vault wrapper puts on the wire, seen by a loopback HTTPS server that records each
+ * request (the Vault emulator would answer, but these tests are about the request itself), and
+ * what it refuses to build at all: an http:// address or no pinned CA (issue 13 item 1).
  */
 const quiet: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -20,17 +23,20 @@ interface Seen {
 describe('the Vault client', () => {
   let server: Server;
   let endpoint: string;
+  let caPem: string;
   const seen: Seen[] = [];
   const saved = { token: process.env.VAULT_TOKEN, prefix: process.env.VAULT_PREFIX, namespace: process.env.VAULT_NAMESPACE };
 
   beforeAll(async () => {
-    server = createServer((request, response) => {
+    const tls = await createServingCertificate('127.0.0.1', 'vault-client-requests');
+    caPem = tls.certPem;
+    server = createServer({ cert: tls.certPem, key: tls.keyPem }, (request, response) => {
       seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ data: { certificate: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', sealed: false } }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => new Promise<void>((resolve) => server.close(() => resolve())));
   beforeEach(() => {
@@ -48,7 +54,7 @@ describe('the Vault client', () => {
   });
 
   it('sends no token, prefix or namespace from the environment when it was given no token', async () => {
-    await createVaultClient({ endpoint }).read('sys/seal-status');
+    await createVaultClient({ endpoint, caPem }).read('sys/seal-status');
 
     expect(seen).toHaveLength(1);
     expect(seen[0]!.url).toBe('/v1/sys/seal-status');
@@ -57,17 +63,36 @@ describe('the Vault client', () => {
   });
 
   it('sends exactly the token it was given', async () => {
-    await createVaultClient({ endpoint, token: 'given-token' }).read('sys/seal-status');
+    await createVaultClient({ endpoint, caPem, token: 'given-token' }).read('sys/seal-status');
 
     expect(seen[0]!.headers['x-vault-token']).toBe('given-token');
   });
 
   it('reads a certificate with its serial as one URL-encoded path segment', async () => {
-    const pki = new NodeVaultPki(createVaultClient({ endpoint }), staticToken('pki-token'), quiet);
+    const pki = new NodeVaultPki(createVaultClient({ endpoint, caPem }), staticToken('pki-token'), quiet);
 
     await pki.readCertificate('pki_int', '1a:2b/../../sys/raw?x=1#y');
 
     expect(seen).toHaveLength(1);
     expect(seen[0]!.url).toBe(`/v1/pki_int/cert/${encodeURIComponent('1a:2b/../../sys/raw?x=1#y')}`);
+  });
+
+  it.each([
+    ['an http:// address', () => ({ endpoint: endpoint.replace('https:', 'http:'), caPem })],
+    ['an address that is no URL', () => ({ endpoint: 'vault-0:8200', caPem })],
+    ['no pinned CA (the public roots would decide)', () => ({ endpoint, caPem: undefined as unknown as string })],
+    ['a CA that is no PEM certificate', () => ({ endpoint, caPem: 'not a certificate' })],
+  ])('refuses to build a client for %s, with a typed error and nothing sent', (_case, options) => {
+    const refusal = (() => {
+      try {
+        createVaultClient(options());
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+
+    expect(refusal).toMatchObject({ name: 'InsecureVaultEndpointError', retryable: false });
+    expect(seen).toHaveLength(0);
   });
 });

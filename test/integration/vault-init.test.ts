@@ -1,10 +1,10 @@
-import NodeVault = require('node-vault');
 import { EnvNames } from '../../functions/contracts/env';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
 import { SharesAlreadyExistError, VaultRequestError, ShareStoreError } from '../../functions/contracts/errors';
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import { startLocalCloud } from '../support/local-cloud-fixture';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /** `vault-init` with the real adapters against the sandbox: the explicit, never-overwriting bootstrap. */
 describe('vault-init', () => {
@@ -59,7 +59,7 @@ describe('vault-init', () => {
     expect(result.sealType).toBe('awskms');
     expect(result.sharesStored).toBe(5);
     await cloud.sandbox.vault.node('vault-0').tryAutoUnseal();
-    const status = (await NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: '' }).status()) as { sealed: boolean; recovery_seal: boolean };
+    const status = (await sandboxVaultClient(cloud.sandbox).status()) as { sealed: boolean; recovery_seal: boolean };
     expect([status.sealed, status.recovery_seal]).toEqual([false, true]);
   });
 

@@ -1,4 +1,3 @@
-import NodeVault = require('node-vault');
 import { NodeVaultPki } from '../../functions/adapters/vault/node-vault-pki';
 import { CachedLogin, appRoleLogin, awsIamLogin, staticToken } from '../../functions/adapters/vault/vault-login';
 import { tokenProviderFromEnv } from '../../functions/adapters/vault/token-provider-from-env';
@@ -9,8 +8,10 @@ import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { SANDBOX_CREDENTIALS } from '../../sandbox/compose/sandbox';
 import { startPkiCloud } from '../support/local-cloud-fixture';
+import { createServingCertificate } from '../../sandbox/x509/serving-certificate';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
-/** The VaultPki adapter and the Vault logins against the sandbox Vault, over HTTP with node-vault. */
+/** The VaultPki adapter and the Vault logins against the sandbox Vault, over HTTPS (its CA pinned) with node-vault. */
 jest.setTimeout(30_000);
 
 const warnings: Array<{ operation: string; warnings: string[] }> = [];
@@ -28,7 +29,7 @@ describe('the node-vault PKI adapter', () => {
   let cloud: LocalCloud;
   let sandboxPki: SandboxPki;
   let url: string;
-  const adapter = (token = sandboxPki.rootToken) => new NodeVaultPki(createVaultClient({ endpoint: url }), staticToken(token), log);
+  const adapter = (token = sandboxPki.rootToken) => new NodeVaultPki(createVaultClient({ endpoint: url, caPem: cloud.sandbox.vaultCaCertificate }), staticToken(token), log);
 
   beforeAll(async () => {
     ({ cloud, pki: sandboxPki } = await startPkiCloud());
@@ -36,6 +37,18 @@ describe('the node-vault PKI adapter', () => {
   });
   afterAll(async () => cloud?.sandbox.close());
   afterEach(() => cloud.sandbox.vault.faults.clear());
+
+  it('reaches the sandbox\'s Vault over https only, and refuses its node when pinned to another CA, with a typed error and no answer read', async () => {
+    // The sandbox's Vault is pinned like a production one (issue 13 item 1): Node's TLS decides.
+    const stranger = await createServingCertificate('127.0.0.1', 'some other CA');
+    const pinnedElsewhere = new NodeVaultPki(createVaultClient({ endpoint: url, caPem: stranger.certPem, timeoutMs: 2000 }), staticToken(sandboxPki.rootToken), log);
+
+    const failure = await pinnedElsewhere.listIssuers('pki_int').catch((error: unknown) => error);
+
+    expect(cloud.sandbox.vault.nodes.map((node) => new URL(node.url).protocol)).toEqual(['https:', 'https:', 'https:']);
+    expect(failure).toMatchObject({ name: 'TlsIdentityError', retryable: false });
+    expect(String((failure as Error & { cause?: { code?: string } }).cause?.code ?? (failure as Error).message)).toMatch(/CERT|certificate|verify/i);
+  });
 
   it('lists issuers with their names and which one is default, the imported root without a key', async () => {
     const issuers = await adapter().listIssuers('pki_int');
@@ -45,7 +58,7 @@ describe('the node-vault PKI adapter', () => {
   });
 
   it('reads an empty LIST (Vault answers 404) as an empty list', async () => {
-    const client = NodeVault({ endpoint: url, token: sandboxPki.rootToken });
+    const client = sandboxVaultClient(cloud.sandbox, { token: sandboxPki.rootToken });
     await client.write('sys/mounts/pki_empty', { type: 'pki' });
     expect(await adapter().listIssuers('pki_empty')).toEqual([]);
     expect(await adapter().listCertificates('pki_empty')).toEqual([]);
@@ -115,7 +128,7 @@ describe('the node-vault PKI adapter', () => {
       logins += 1;
       return { token: 'hvs.not-a-token', leaseDuration: 0 };
     }, clock);
-    const pki = new NodeVaultPki(createVaultClient({ endpoint: url }), tokens, log);
+    const pki = new NodeVaultPki(createVaultClient({ endpoint: url, caPem: cloud.sandbox.vaultCaCertificate }), tokens, log);
 
     await expect(pki.defaultIssuer('pki_int')).rejects.toBeInstanceOf(VaultPermissionError);
     expect(logins).toBe(2);
@@ -129,7 +142,7 @@ describe('Vault logins for the Lambdas', () => {
     ({ cloud, pki: sandboxPki } = await startPkiCloud());
   });
   afterAll(async () => cloud?.sandbox.close());
-  const client = () => createVaultClient({ endpoint: cloud.sandbox.vault.nodes[0]!.url });
+  const client = () => createVaultClient({ endpoint: cloud.sandbox.vault.nodes[0]!.url, caPem: cloud.sandbox.vaultCaCertificate });
 
   it('logs in with AWS IAM, caches the token for the cold start, and the token works', async () => {
     let calls = 0;
@@ -174,7 +187,7 @@ describe('Vault logins for the Lambdas', () => {
   });
 
   it('logs in with AppRole credentials read from Secrets Manager', async () => {
-    const root = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: sandboxPki.rootToken });
+    const root = sandboxVaultClient(cloud.sandbox, { token: sandboxPki.rootToken });
     await root.write('auth/approle/role/certflow', { token_policies: ['certflow-rotation'] });
     const roleId = ((await root.read('auth/approle/role/certflow/role-id')).data as { role_id: string }).role_id;
     const secretId = ((await root.write('auth/approle/role/certflow/secret-id', {})).data as { secret_id: string }).secret_id;

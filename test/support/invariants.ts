@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import NodeVault = require('node-vault');
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { KubernetesSeed } from '../../sandbox/compose/kubernetes-seed';
 import { tlsOracle } from './tls-oracle';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * The invariants the fault tests check after every run, read independently of certflow's own
@@ -29,7 +29,7 @@ export async function snapshot(cloud: LocalCloud, seed: KubernetesSeed): Promise
     const configMap = store.get('configmaps', { namespace, name: seed.trustBundle.name }) as { data?: Record<string, string> } | undefined;
     bundles[namespace] = configMap?.data?.[seed.trustBundle.key] ?? '';
   }
-  const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const vault = sandboxVaultClient(cloud.sandbox, { token: cloud.sandbox.vault.rootToken() ?? '' });
   const defaultIssuer = ((await vault.read(`${cloud.sandbox.config.vault.intermediateMount}/config/issuers`)) as { data: { default: string } }).data.default;
   return { defaultIssuer, secrets, bundles };
 }

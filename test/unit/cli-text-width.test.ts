@@ -1,4 +1,6 @@
-import { fitTable, TEXT_COLUMNS, wrapText } from '../../bin/cli/output';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createOutput, fitTable, TEXT_COLUMNS, wrapText } from '../../bin/cli/output';
+import { printRun, readRunStatus } from '../../bin/cli/commands/status';
 
 /** certflow's text output fits 100 columns (`-o wide` lifts it) without breaking what is pasted. */
 describe('the CLI\'s text width', () => {
@@ -34,5 +36,23 @@ describe('the CLI\'s text width', () => {
     expect(fitted[1]![1]).toMatch(/^the DNS names differ.*…$/);
     const width = 2 + [0, 1, 2].map((column) => Math.max(...fitted.map((row) => row[column]!.length))).reduce((a, b) => a + b) + 4;
     expect(width).toBeLessThanOrEqual(TEXT_COLUMNS);
+  });
+
+  it('says how many more services a run has when its report lists only some of them', async () => {
+    const serial = Array.from({ length: 20 }, (_, index) => index.toString(16).padStart(2, '0')).join(':');
+    const services = [{ service: 'backend', oldSerial: serial, newSerial: serial, verdict: 'Expired' }];
+    const output = JSON.stringify({ summary: { detail: { outcome: 'Succeeded', services, servicesTotal: 100_000 } } });
+    // DescribeExecution answers the run, GetExecutionHistory an empty history.
+    const sfn = { send: async (command: { constructor: { name: string } }) => (command.constructor.name === 'DescribeExecutionCommand' ? { executionArn: 'arn:run', name: 'run', status: 'SUCCEEDED', output } : { events: [] }) } as unknown as SFNClient;
+    const written: string[] = [];
+    const stream = { isTTY: false, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+
+    const run = await readRunStatus(sfn, 'arn:run');
+    printRun(run, createOutput({ format: 'table', stream, color: false }), 'Rotation', { document: false });
+
+    expect(run.servicesTotal).toBe(100_000);
+    expect(written.join('')).toContain(`new ${serial}`);
+    // Read as prose: the line may wrap at 100 columns.
+    expect(written.join('').replace(/\s+/g, ' ')).toContain("... and 99999 more services, each in the run's batch records in the ledger");
   });
 });

@@ -95,6 +95,8 @@ describe('the strict deployment config (issue 13 item 4)', () => {
   it.each([
     ['an http:// Vault address', (c: any) => (c.vault.address = 'http://vault.internal:8200'), 'vault.address'],
     ['an http:// Vault node', (c: any) => (c.vault.nodes[1].url = 'http://vault-1.internal:8200'), 'vault.nodes.1.url'],
+    ['no Vault CA (the public roots would decide which Vault is ours)', (c: any) => delete c.vault.caCertificate, 'vault.caCertificate'],
+    ['Vault pods discovered over http', (c: any) => ((c.vault.discovery = { cluster: 'primary', namespace: 'vault', labelSelector: 'app=vault', statefulSet: 'vault', scheme: 'http' }), delete c.vault.nodes), 'vault.discovery.scheme'],
     ['an http:// cluster endpoint', (c: any) => (c.kubernetes.clusters[0] = { name: 'primary', auth: 'eks', endpoint: 'http://x.eks.amazonaws.com', caData: 'Q0E=', region: 'eu-west-1' }), 'kubernetes.clusters.0.endpoint'],
     ['an http:// token cluster server', (c: any) => (c.kubernetes.clusters[0].server = 'http://api.primary.example:6443'), 'kubernetes.clusters.0.server'],
     ['an http:// token-cluster server', (c: any) => (c.kubernetes.clusters[0] = { ...tokenCluster, server: 'http://api:6443' }), 'kubernetes.clusters.0.server'],

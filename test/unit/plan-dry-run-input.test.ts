@@ -9,7 +9,7 @@ describe('the PlanRotation input', () => {
   it('parses a dry run with its defaults, and a run as the Rotation passes it', () => {
     expect(parse({ dryRun: {} })).toEqual({ dryRun: { forceIntermediate: false } });
     expect(parse({ dryRun: { forceIntermediate: true, services: ['backend'] } })).toEqual({ dryRun: { forceIntermediate: true, services: ['backend'] } });
-    expect(parse({ run })).toEqual({ run });
+    expect(parse({ run, batchesPerWave: 4 })).toEqual({ run, batchesPerWave: 4 });
   });
 
   it('refuses a dry run that also carries a run, or anything it does not declare, as InvalidInputError naming the key', () => {
@@ -20,7 +20,7 @@ describe('the PlanRotation input', () => {
   });
 
   it('still names the field of a malformed run, as before the dry run existed', () => {
-    expect(() => parse({ run: { ...run, forceIntermediate: 'yes' } })).toThrow(expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('run.forceIntermediate:') }));
+    expect(() => parse({ run: { ...run, forceIntermediate: 'yes' }, batchesPerWave: 4 })).toThrow(expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('run.forceIntermediate:') }));
     expect(() => parse({})).toThrow(expect.objectContaining({ name: 'InvalidInputError', message: expect.stringContaining('run:') }));
   });
 });

@@ -6,7 +6,7 @@ import { randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
 import { CompromiseLedgerEntries, type CompromiseContainedDetail } from '../../functions/contracts/compromise-payloads';
@@ -25,6 +25,7 @@ import { snapshot, trustBreaks } from '../support/invariants';
 import { quietOutput } from '../support/local-cloud-fixture';
 import { emfOf } from '../support/expiry-oracles';
 import { Metrics } from '../../functions/contracts/functions';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 const openssl = spawnSync('openssl', ['version']).status === 0;
 if (!openssl) console.warn('openssl is not on PATH: the minted-leaf check runs with certflow\'s checker only');
@@ -94,7 +95,7 @@ describe('the CompromiseResponse workflow', () => {
 
   beforeAll(async () => {
     ({ cloud, fleet } = await startFaultFleet());
-    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+    vault = sandboxVaultClient(cloud.sandbox, { token: fleet.pki.rootToken });
   });
   afterAll(async () => cloud?.sandbox.close());
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, X509Certificate } from 'node:crypto';
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import { K8sNames } from '../../functions/contracts/targets';
 import { backupSecretName } from '../../functions/domain/backup-naming';
 import { CompromiseDetailTypes, CompromiseSource, type CompromiseReport } from '../../functions/contracts/compromise';
@@ -21,6 +21,7 @@ import { RotationTransientRetry, VaultSealedRetry } from '../../lib/constructs/r
 import { SANDBOX_AUDIT_DEVICE, shippedVaultPolicyPath, vaultPolicyName } from '../../sandbox/compose/pki-setup';
 import { SANDBOX_ACCOUNT } from '../../sandbox/compose/sandbox';
 import { snapshot, trustBreaks } from '../support/invariants';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * The compromise response's steps as Lambda handlers against the real sandbox (Vault PKI over
@@ -71,7 +72,7 @@ describe('the compromise response steps', () => {
 
   beforeAll(async () => {
     ({ cloud, fleet } = await startFaultFleet());
-    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+    vault = sandboxVaultClient(cloud.sandbox, { token: fleet.pki.rootToken });
   });
   afterAll(async () => cloud?.sandbox.close());
 
@@ -116,8 +117,8 @@ describe('the compromise response steps', () => {
       const roleArn = `arn:aws:iam::${SANDBOX_ACCOUNT}:role/${functionRoleName(cloud.sandbox.config.name, functionId)}`;
       const role = cloud.sandbox.identities()!.roles.find((entry) => entry.roleArn === roleArn)!;
       const request = await signedGetCallerIdentity({ credentials: async () => ({ ...role.credentials }), clock: systemClock, ...(serverIdHeader ? { serverIdHeader } : {}) });
-      const answer = (await NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url }).write(`auth/${awsAuth().mount}/login`, { role: vaultRole, ...request })) as { auth: { client_token: string } };
-      return NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: answer.auth.client_token });
+      const answer = (await sandboxVaultClient(cloud.sandbox).write(`auth/${awsAuth().mount}/login`, { role: vaultRole, ...request })) as { auth: { client_token: string } };
+      return sandboxVaultClient(cloud.sandbox, { token: answer.auth.client_token });
     }
 
     it('loads exactly the shipped policies, each group’s Vault role bound to exactly its functions’ IAM roles and granting only its policy', async () => {

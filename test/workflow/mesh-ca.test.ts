@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import NodeVault = require('node-vault');
 import { K8sNames } from '../../functions/contracts/targets';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
 import { seedIstiod } from '../support/local-cloud-fixture';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * The constrained mesh CA (issue 11, item 2), judged by OpenSSL alone: the Istio plug-in CA that a
@@ -60,7 +60,7 @@ function openssl(args: string[], cwd: string): { status: number | null; out: str
   });
 
   it('ends no later than the active intermediate', async () => {
-    const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: fleet.pki.rootToken });
+    const vault = sandboxVaultClient(cloud.sandbox, { token: fleet.pki.rootToken });
     const intermediate = new X509Certificate(((await vault.read('pki_int/issuer/default')).data as { certificate: string }).certificate);
     const endDate = openssl(['x509', '-in', 'ca-cert.pem', '-noout', '-enddate'], dir).out.replace('notAfter=', '').trim();
 

@@ -3,13 +3,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import { checkTrust } from '../../functions/domain/trust-checker';
 import type { PreparedIntermediate, ActivateIssuerOutput } from '../../functions/contracts/pki-payloads';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { startPkiCloud } from '../support/local-cloud-fixture';
 import { PkiEnvNames } from '../../functions/contracts/env';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * The PKI steps as Lambda handlers, with the environment the synthesized template gives them,
@@ -43,7 +44,7 @@ describe('the intermediate rotation steps', () => {
 
   beforeAll(async () => {
     ({ cloud, pki } = await startPkiCloud());
-    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+    vault = sandboxVaultClient(cloud.sandbox, { token: pki.rootToken });
     // A small issuer bound and a one-second CRL grace, so both rules can be met in this file (before anything runs).
     cloud.runner.overrideTemplateValuesForTest({ [PkiEnvNames.MaxIssuersPerMount]: '4', [PkiEnvNames.RetiredIssuerGraceSeconds]: '1' });
     const csr = (await vault.write('pki_int/issuers/generate/intermediate/internal', { common_name: 'certflow expired test CA', key_type: 'ec', key_name: 'certflow-run-expired-key' })).data as { csr: string; key_id: string };

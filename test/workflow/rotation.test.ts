@@ -13,6 +13,7 @@ import { seedConfig } from '../support/local-cloud-fixture';
 import { emfOf, type Emf } from '../support/expiry-oracles';
 import { Metrics } from '../../functions/contracts/functions';
 import { DASHBOARD, metricsOf, type CertflowMetric } from '../../lib/dashboards/definition';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 const config = seedConfig();
 
@@ -57,8 +58,7 @@ describe('the Rotation workflow', () => {
     expect(detail.counts).toEqual(expect.objectContaining({ renewed: 5, verified: 5 }));
     expect(detail.intermediate).toEqual(expect.objectContaining({ rotated: true, newIssuer: after.defaultIssuer }));
     // The old issuer is retired: it signs CRLs but issues nothing.
-    const NodeVault = (await import('node-vault')).default;
-    const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken()! });
+    const vault = sandboxVaultClient(cloud.sandbox, { token: cloud.sandbox.vault.rootToken()! });
     const old = (await vault.read(`pki_int/issuer/${before.defaultIssuer}`)) as { data: { usage: string } };
     expect(old.data.usage.split(',').sort()).toEqual(['crl-signing', 'ocsp-signing', 'read-only']);
 

@@ -1,12 +1,13 @@
 import { EncryptCommand } from '@aws-sdk/client-kms';
 import type { LocalExecution } from '../../sandbox/runner/local-runner';
-import NodeVault = require('node-vault');
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import { initSandboxVault } from '../../sandbox/compose/vault-bootstrap';
 import { DynamoDbShareStore } from '../../functions/adapters/aws/dynamodb-share-store';
 import { EnvNames } from '../../functions/contracts/env';
 import type { VaultInitResult } from '../../functions/steps/vault-init';
 import { leaks, secretNeedles, startLocalCloud, storedSharePlaintexts } from '../support/local-cloud-fixture';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
+import { vaultClientFor } from '../../sandbox/vault/vault-client-for';
 
 /**
  * The Unseal state machine, synthesized from the CDK app, run locally against the sandbox: real
@@ -35,8 +36,8 @@ function nodeResults(execution: { output?: unknown }): NodeResult[] {
   return (execution.output as { nodes: NodeResult[] }).nodes;
 }
 
-async function sealStatus(url: string) {
-  return (await NodeVault({ endpoint: url, token: '' }).status()) as { sealed: boolean; progress: number; nonce: string; type: string };
+async function sealStatus(cloud: LocalCloud, url: string) {
+  return (await vaultClientFor({ url, caCertificate: cloud.sandbox.vaultCaCertificate }).status()) as { sealed: boolean; progress: number; nonce: string; type: string };
 }
 
 async function sealEveryNode(cloud: LocalCloud) {
@@ -69,7 +70,7 @@ describe('the Unseal workflow on a 3-node Shamir cluster (5 shares, threshold 3)
       ['vault-1', 'Unsealed', false],
       ['vault-2', 'Unsealed', false],
     ]);
-    for (const node of cloud.sandbox.vault.nodes) expect((await sealStatus(node.url)).sealed).toBe(false);
+    for (const node of cloud.sandbox.vault.nodes) expect((await sealStatus(cloud, node.url)).sealed).toBe(false);
     expect(events.map((event) => event.detailType)).toEqual(['Vault Unsealed']);
     expect(events[0]!.source).toBe('certflow');
   });
@@ -86,8 +87,8 @@ describe('the Unseal workflow on a 3-node Shamir cluster (5 shares, threshold 3)
   it("resets someone else's partial progress before unsealing", async () => {
     cloud.sandbox.vault.node('vault-1').seal();
     // Another operator's half-finished attempt: one (wrong) share already counted.
-    await NodeVault({ endpoint: cloud.sandbox.vault.node('vault-1').url, token: '' }).unseal({ key: 'ab'.repeat(33) });
-    expect((await sealStatus(cloud.sandbox.vault.node('vault-1').url)).progress).toBe(1);
+    await sandboxVaultClient(cloud.sandbox, { nodeId: 'vault-1' }).unseal({ key: 'ab'.repeat(33) });
+    expect((await sealStatus(cloud, cloud.sandbox.vault.node('vault-1').url)).progress).toBe(1);
 
     const { execution } = await runUnseal(cloud, { trigger: 'cli', nodeIds: ['vault-1'] });
 
@@ -164,7 +165,7 @@ describe('the Unseal workflow when something is wrong', () => {
       const retries = execution.history.filter((event) => event.type === 'StateRetried');
       expect(retries).toHaveLength(0);
       for (const node of cloud.sandbox.vault.nodes) {
-        const status = await sealStatus(node.url);
+        const status = await sealStatus(cloud, node.url);
         expect([status.sealed, status.progress]).toEqual([true, 0]);
       }
     } finally {
@@ -195,7 +196,7 @@ describe('the Unseal workflow when something is wrong', () => {
       expect(execution.status).toBe('FAILED');
       const detail = events.find((event) => event.detailType === 'Vault Unseal Failed')!.detail as { nodes: NodeResult[] };
       expect(detail.nodes[0]).toEqual(expect.objectContaining({ nodeId: 'vault-0', outcome: 'Failed', error: 'ShareDecryptError' }));
-      const status = await sealStatus(cloud.sandbox.vault.node('vault-0').url);
+      const status = await sealStatus(cloud, cloud.sandbox.vault.node('vault-0').url);
       expect([status.sealed, status.progress, status.nonce]).toEqual([true, 0, '']);
     } finally {
       await cloud.sandbox.close();
@@ -210,7 +211,7 @@ describe('the Unseal workflow when something is wrong', () => {
       expect(execution.status).toBe('FAILED');
       const detail = events.find((event) => event.detailType === 'Vault Unseal Failed')!.detail as { nodes: NodeResult[] };
       expect(detail.nodes.map((node) => node.outcome)).toEqual(['Uninitialized', 'Uninitialized', 'Uninitialized']);
-      const initialized = await NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: '' }).initialized();
+      const initialized = await sandboxVaultClient(cloud.sandbox).initialized();
       expect(initialized.initialized).toBe(false);
     } finally {
       await cloud.sandbox.close();
@@ -234,7 +235,7 @@ describe('the Unseal workflow when something is wrong', () => {
         ['AutoUnsealSealed', true],
       ]);
       for (const node of cloud.sandbox.vault.nodes) {
-        const status = await sealStatus(node.url);
+        const status = await sealStatus(cloud, node.url);
         // No key was sent: an attempt would have set a nonce or raised progress.
         expect([status.type, status.sealed, status.progress, status.nonce]).toEqual(['awskms', true, 0, '']);
       }

@@ -1,4 +1,4 @@
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import { X509Certificate } from 'node:crypto';
 import type { LocalExecution } from '../../sandbox/runner/local-runner';
 import { Metrics } from '../../functions/contracts/functions';
@@ -19,6 +19,7 @@ import { silentLog } from '../../sandbox/compose/vault-bootstrap';
 import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { SandboxPki } from '../../sandbox/compose/pki-setup';
 import { fanoutDepsOf, startFleetCloud } from '../support/local-cloud-fixture';
+import { sandboxVaultClient } from '../../sandbox/compose/sandbox-vault-client';
 
 /**
  * VerifyBatch against the sandbox's Vault: it reads every issuer's CRL itself, so a revoked leaf
@@ -88,7 +89,7 @@ describe('VerifyBatch checks revocation and every declared name', () => {
   });
 
   it('refuses a leaf that Vault revoked, read from its issuer’s CRL', async () => {
-    const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+    const vault = sandboxVaultClient(cloud.sandbox, { token: pki.rootToken });
     const serial = cloud.sandbox.services.served('keycloak')!.serial;
     await vault.write(`${deps.settings.intermediateMount}/revoke`, { serial_number: serial });
     // auto_rebuild is on (the sandbox's set-up): the revoke is on the CRL after a rotate (4.12, 4.13).
@@ -136,7 +137,7 @@ describe('the expiry sweep on the same fleet, after the verification cases', () 
   }
 
   beforeAll(async () => {
-    vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: pki.rootToken });
+    vault = sandboxVaultClient(cloud.sandbox, { token: pki.rootToken });
     clean = await sweep();
 
     // backend's Secret gets a leaf with 6 days and a quarter left; its workload is not restarted,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import { loadConfig } from '../../../lib/config';
 import { setupPki } from '../../../sandbox/compose/pki-setup';
+import { vaultClientFor } from '../../../sandbox/vault/vault-client-for';
 import { decryptSandboxRootToken } from '../../../sandbox/compose/sandbox-root-token';
 import { readSandboxState } from '../sandbox-state';
 import { CliError, ExitCodes } from '../cli-error';
@@ -39,20 +40,23 @@ export async function pkiSetup(options: PkiSetupOptions, out: Output): Promise<n
     throw new CliError(`no KMS-wrapped root token at ${options.rootTokenFile}: run \`certflow vault-init --local\` first (or pass --root-token-file)`, ExitCodes.Environment);
   }
   const vaultUrl = state.vaultNodes[0]!.url;
+  // The sandbox's Vault is pinned to the CA it made at its start, as a production Vault is.
+  const vaultCaCertificate = state.vaultCaCertificate;
+  if (!vaultCaCertificate) throw new CliError('the running sandbox does not record its Vault\'s CA: restart it with this version of `certflow sandbox`', ExitCodes.Environment);
 
-  const anonymous = NodeVault({ endpoint: vaultUrl });
+  const anonymous = vaultClientFor({ url: vaultUrl, caCertificate: vaultCaCertificate });
   const seal = (await anonymous.status()) as { initialized?: boolean; sealed?: boolean };
   if (seal.initialized === false) throw new CliError('Vault is not initialized: run `certflow vault-init --local` first', ExitCodes.Environment);
   if (seal.sealed) throw new CliError('Vault is sealed: run `certflow unseal --local` first', ExitCodes.Environment);
 
   out.progress('opening the root token with KMS (as the key operator)');
   const rootToken = await decryptSandboxRootToken({ kmsEndpoint: state.awsEnv.AWS_ENDPOINT_URL_KMS!, config, wrappedRootToken: wrapped });
-  const issuers = await existingIssuers(NodeVault({ endpoint: vaultUrl, token: rootToken }), config.vault.intermediateMount);
+  const issuers = await existingIssuers(vaultClientFor({ url: vaultUrl, token: rootToken, caCertificate: vaultCaCertificate }), config.vault.intermediateMount);
   if (issuers.length > 0) {
     throw new CliError(`the PKI is already set up (${config.vault.intermediateMount} has ${issuers.length} issuer(s)): nothing was changed`, ExitCodes.Refused);
   }
   out.progress('creating the root and intermediate CAs, the role, the policy and the auth role');
-  const result = await setupPki({ vaultUrl, rootToken, config, loginRoleArns });
+  const result = await setupPki({ vaultUrl, vaultCaCertificate, rootToken, config, loginRoleArns });
 
   const vaultAuth = config.vault.auth;
   const auth = vaultAuth.method === 'aws-iam' ? Object.values(vaultAuth.roles).map((role) => `auth/${vaultAuth.mount}/role/${role}`).join(', ') : undefined;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../lib/config';
 import { pkiEnvironment } from '../../../lib/pki-environment';
-import { EnvNames, PkiEnvSchema, type Env } from '../../../functions/contracts/env';
+import { PkiEnvSchema, type Env } from '../../../functions/contracts/env';
 import { parseEnv } from '../../../functions/handlers/kit/handler-kit';
 import { buildPkiAdapters } from '../../../functions/adapters/pki-wiring';
 import { buildRotationRuntime } from '../../../functions/adapters/rotation-wiring';
@@ -49,7 +49,8 @@ export async function plan(options: PlanOptions, out: Output): Promise<number> {
     out.progress(`invoking ${functionName} with a dry-run input`);
     return show(await invokePlanDryRun(functionName, request), out);
   }
-  const env: Env = { ...process.env, ...pkiEnvironment(config), [EnvNames.VaultCaPem]: config.vault.caCertificate ?? process.env[EnvNames.VaultCaPem] };
+  // The Vault CA pinned is the config's, never one from the shell (pkiEnvironment sets it).
+  const env: Env = { ...process.env, ...pkiEnvironment(config) };
   const pkiEnv = parseEnv(PkiEnvSchema, env);
   const adapters = buildPkiAdapters(pkiEnv, env, systemClock, silentLog);
   const result = await planPki({ pki: adapters.pki, settings: adapters.settings, clock: systemClock, log: silentLog }, { forced: options.intermediate });

@@ -5,7 +5,7 @@ import { createLocalCloud } from '../../../sandbox/compose/local-cloud';
 import { cliAssembly } from '../assembly';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { claimStateDir, removeSandboxState, stateDir, statePath, writeSandboxState } from '../sandbox-state';
+import { claimStateDir, removeSandboxState, stateDir, statePath, vaultCaCertPath, writeSandboxState } from '../sandbox-state';
 import { readyVault } from '../../../sandbox/compose/ready-vault';
 import { vaultLoginRoleArnsOf } from '../../../sandbox/compose/pki-setup';
 import { VaultIdentityGroups } from '../../../functions/contracts/functions';
@@ -33,6 +33,8 @@ export async function runSandbox(options: { configPath: string; uninitialized: b
   try {
     return await startAndServe(options, config, out);
   } finally {
+    // The CA is public, but a stale one beside a new sandbox's state would mislead VAULT_CACERT.
+    rmSync(vaultCaCertPath(), { force: true });
     removeSandboxState();
   }
 }
@@ -75,6 +77,9 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
   mkdirSync(stateDir(), { recursive: true });
   // A context per declared cluster (all served by the one emulator), so `kubectl --context <cluster>` works.
   writeFileSync(kubeconfigPath, sandbox.kubernetes.kubeconfig({ namespace: config.kubernetes.namespace, contexts: config.kubernetes.clusters.map((cluster) => cluster.name) }), { mode: 0o600 });
+  // The Vault CLI (and curl --cacert) trust the sandbox's Vault through this file, as VAULT_CACERT.
+  const caPath = vaultCaCertPath();
+  writeFileSync(caPath, sandbox.vaultCaCertificate, { mode: 0o644 });
   writeSandboxState({
     kubeconfigPath,
     pid: process.pid,
@@ -89,10 +94,12 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
     stepFunctionsEndpoint: stepFunctions.endpoint,
     stateMachineArns: stepFunctions.stateMachineArns(),
     vaultLoginRoleArns: vaultLoginRoleArnsOf(sandbox),
+    vaultCaCertificate: sandbox.vaultCaCertificate,
+    vaultCaCertPath: caPath,
     ...(eventBusName ? { eventBusName } : {}),
   });
 
-  out.result({ state: statePath(), kubeconfig: kubeconfigPath, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, cloudFormation: cloud.cloudFormation.endpoint, lambda: cloud.lambda.endpoint, stack: cloud.stackName, env: awsEnv });
+  out.result({ state: statePath(), kubeconfig: kubeconfigPath, vaultCaCert: caPath, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, cloudFormation: cloud.cloudFormation.endpoint, lambda: cloud.lambda.endpoint, stack: cloud.stackName, env: awsEnv });
   out.line('certflow sandbox is running (Ctrl-C stops it)');
   out.line();
   out.table([
@@ -112,9 +119,9 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
   // The other commands find this sandbox through the same state directory.
   if (process.env.CERTFLOW_STATE_DIR) out.line(`  export CERTFLOW_STATE_DIR=${stateDir()}`);
   out.line(`  export VAULT_ADDR=${sandbox.vault.nodes[0]!.url}`);
-  // The sandbox's Vault listens on plain HTTP (loopback only): a VAULT_CACERT left from a real
-  // deployment would not apply, so it is unset rather than pointed at a CA that does not exist.
-  out.line('  unset VAULT_CACERT     # the sandbox\'s Vault serves plain HTTP on loopback: no CA to trust');
+  // The sandbox's Vault serves HTTPS under its own CA, made at this start: VAULT_CACERT pins it
+  // exactly as a production Vault's CA is pinned (there is no plain-http Vault here either).
+  out.line(`  export VAULT_CACERT=${caPath}     # the CA of this sandbox's Vault (made at start, removed at stop)`);
   out.line();
   out.line(
     options.uninitialized
@@ -129,6 +136,7 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
   });
   out.line('stopping the sandbox');
   rmSync(kubeconfigPath, { force: true });
+  rmSync(caPath, { force: true });
   stopEventLog();
   stopRouting();
   await sandbox.close();

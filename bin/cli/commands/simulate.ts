@@ -16,6 +16,7 @@ import { countLocalLogEvents } from '../../../lib/constructs/history-budget';
 import type { RotationEventDetail } from '../../../functions/contracts/rotation-payloads';
 import { CliError, ExitCodes } from '../cli-error';
 import type { Output } from '../output';
+import { sandboxVaultClient } from '../../../sandbox/compose/sandbox-vault-client';
 
 export interface SimulateOptions {
   configPath: string;
@@ -181,7 +182,8 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
         ['', '', `old ${short(service.oldSerial) || '-'}`],
       ]),
     ]);
-    if (services.length > shown.length) out.line(`  ... and ${services.length - shown.length} more services (see --json)`);
+    const servicesTotal = detail?.servicesTotal ?? services.length;
+    if (servicesTotal > shown.length) out.line(`  ... and ${servicesTotal - shown.length} more services (${servicesTotal > services.length ? `the event lists ${services.length}, the ledger's batch records every one` : 'see --json'})`);
     out.line();
     if (detail?.waves?.length) {
       // The rollout budget at work: the restarts went out in waves, never more than the budget at once.
@@ -202,7 +204,7 @@ export async function simulate(options: SimulateOptions, out: Output): Promise<n
     out.line();
     out.line('Wall clock:');
     out.table(walls.map((wall) => [wall.name, `${wall.ms} ms`]));
-    out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, services.length)).toFixed(1)} ms`);
+    out.line(`  rotation per service: ${(rotationWallMs / Math.max(1, detail?.servicesTotal ?? services.length)).toFixed(1)} ms`);
     out.line();
     if (ok) {
       out.line(`Result: ${out.paint.ok('every service renewed under the new intermediate and verified by mTLS handshake.')}`);
@@ -252,8 +254,7 @@ function short(serial: string | undefined): string {
 }
 
 async function issuerNamesOf(cloud: LocalCloud): Promise<Record<string, string>> {
-  const NodeVault = (await import('node-vault')).default;
-  const vault = NodeVault({ endpoint: cloud.sandbox.vault.nodes[0]!.url, token: cloud.sandbox.vault.rootToken() ?? '' });
+  const vault = sandboxVaultClient(cloud.sandbox, { token: cloud.sandbox.vault.rootToken() ?? '' });
   const listed = (await vault.list(`${cloud.sandbox.config.vault.intermediateMount}/issuers`)) as { data: { key_info: Record<string, { issuer_name?: string }> } };
   return Object.fromEntries(Object.entries(listed.data.key_info).map(([id, info]) => [id, info.issuer_name || id.slice(0, 8)]));
 }

@@ -47,6 +47,8 @@ export interface RunStatus {
   failures: Array<{ state: string; error: string; cause: string }>;
   /** Per service, from the run's summary: serials whole (pasteable into `compromise --serial`) and the verdict. */
   services?: Array<{ service: string; oldSerial?: string; newSerial?: string; verdict?: string }>;
+  /** How many services the run has when the summary lists only some (its servicesTotal); the ledger has every one. */
+  servicesTotal?: number;
   error?: string;
   cause?: string;
   output?: unknown;
@@ -67,7 +69,8 @@ export async function readRunStatus(sfn: SFNClient, executionArn: string): Promi
   // An aborted or timed-out run is not "running" anywhere any more.
   if (summary.status === 'ABORTED' || summary.status === 'TIMED_OUT') for (const phase of progress.phases) if (phase.status === 'running') phase.status = 'stopped';
   const services = servicesOf(summary.output);
-  return { ...summary, ...progress, ...(services ? { services } : {}) };
+  const servicesTotal = (summary.output as { summary?: { detail?: { servicesTotal?: unknown } } } | undefined)?.summary?.detail?.servicesTotal;
+  return { ...summary, ...progress, ...(services ? { services } : {}), ...(typeof servicesTotal === 'number' ? { servicesTotal } : {}) };
 }
 
 /** The Rotation's summary (its event detail) names every service with its serials and verdict. */
@@ -204,6 +207,9 @@ export function printRun(run: RunStatus, out: Output, title = 'Rotation', option
       ],
       { whole: [2] },
     );
+    if (run.servicesTotal !== undefined && run.servicesTotal > run.services.length) {
+      out.line(`  ... and ${run.servicesTotal - run.services.length} more services, each in the run's batch records in the ledger (those with an unexpected verdict are listed above)`);
+    }
   }
   for (const failure of run.failures) out.line(`failed in ${failure.state}: ${failure.error}${failure.cause ? `: ${reason(failure.cause)}` : ''}`);
   if (run.status !== 'SUCCEEDED' && run.status !== 'RUNNING' && run.error && run.failures.length === 0) out.line(`${run.error}${run.cause ? `: ${reason(run.cause)}` : ''}`);

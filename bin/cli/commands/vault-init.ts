@@ -48,7 +48,8 @@ export async function vaultInit(options: VaultInitOptions, out: Output): Promise
       [EnvNames.VaultClusterId]: config.vault.clusterId,
       [EnvNames.VaultNodes]: JSON.stringify(config.vault.nodes),
       [EnvNames.VaultThreshold]: String(config.vault.threshold),
-      ...(config.vault.caCertificate ? { [EnvNames.VaultCaPem]: config.vault.caCertificate } : {}),
+      // Pinned: the shares go only to a node whose certificate chains to the config's Vault CA.
+      [EnvNames.VaultCaPem]: config.vault.caCertificate,
       [EnvNames.VaultShares]: String(config.vault.shares),
       [EnvNames.UnsealKeyId]: unsealKeyArn,
       [EnvNames.ShareTable]: shareTable,

@@ -4,12 +4,14 @@ import { isDeepStrictEqual } from 'node:util';
 import * as z from 'zod';
 import type { Ledger, LedgerRecord } from '../../ports/ledger';
 import { TargetSchema, type Target } from '../../contracts/targets';
+import { WaveManifest, waveManifestKey, type WaveGroup } from '../../contracts/rotation-payloads';
 import { InvalidInputError, LedgerConflictError } from '../../contracts/errors';
 import { awsCallError } from './aws-call-error';
 
 /**
  * The ledger in the lock/ledger table: `pk = run#<runId>`, `sk = batch#<id>` for the manifest
- * (targets as JSON: names only, no certificate bodies) and `sk = log#<entry>` for the records.
+ * (targets as JSON: names only, no certificate bodies), `sk = wave#<group>#<index>` for each wave's
+ * batch ids, and `sk = log#<entry>` for the records.
  *
  * Records are immutable: the put is conditional on the key being new. A retried step that writes
  * the same fields again finds its own record and goes on (the first `at` stands); different
@@ -60,6 +62,16 @@ export class DynamoDbLedger implements Ledger {
     const parsed = z.array(TargetSchema).safeParse(parseJson(text));
     if (!parsed.success) throw new InvalidInputError(`the ledger's batch ${batchId} of run ${runId} is not a list of targets`, { details: { runId, batchId } });
     return parsed.data;
+  }
+
+  /**
+   * The wave's ids as a list of strings (`L` of `S`), in order, the shape the RotationWave's GetItem
+   * reads; rewritten by a retried plan, as the batches are.
+   */
+  async putWave(runId: string, group: WaveGroup, index: number, batchIds: readonly string[]): Promise<void> {
+    await this.documents
+      .send(new PutCommand({ TableName: this.tableName, Item: { pk: pkOf(runId), sk: waveManifestKey(group, index), [WaveManifest.attribute]: [...batchIds] } }))
+      .catch((error: unknown) => this.fail('PutItem', error));
   }
 
   async record(record: LedgerRecord): Promise<void> {

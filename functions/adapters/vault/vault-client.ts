@@ -1,32 +1,50 @@
 import NodeVault = require('node-vault');
+import { InsecureVaultEndpointError } from '../../contracts/errors';
 
 /** How to reach one Vault address (a node's own URL for `sys/*`, the API address for PKI). */
 export interface VaultClientOptions {
+  /** An https:// address; anything else is refused. */
   endpoint: string;
   token?: string;
-  /** PEM bundle of the CA that signed the Vault listener; system roots otherwise. */
-  caPem?: string;
+  /** PEM bundle of the CA that signed the Vault listener: trusted instead of the public roots. Required. */
+  caPem: string;
   timeoutMs?: number;
 }
+
+/** Idle connections live a little less than Vault's own idle timeout (its listener default is 5 min). */
+const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000 } as const;
 
 /**
  * Builds one node-vault client. One client has one endpoint (VAULT_API.md 7), so the unseal
  * functions build one per node.
+ *
+ * Only https:// with the pinned CA (issue 13 item 1): an http:// endpoint would send tokens and
+ * unseal shares in the clear, and without a CA node-vault would trust whatever the public roots
+ * trust. Both are refused before a client exists, so no code path reaches Vault otherwise.
  *
  * node-vault reads `config.token || process.env.VAULT_TOKEN` (and the same for VAULT_PREFIX and
  * VAULT_NAMESPACE), so an empty token in the config is not enough: the CLI, run by an operator
  * with VAULT_TOKEN exported, would send that token to every configured node URL. The fields are
  * therefore set again after construction, from the options only.
  */
-/** Idle connections live a little less than Vault's own idle timeout (its listener default is 5 min). */
-const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000 } as const;
-
 export function createVaultClient(options: VaultClientOptions): NodeVault.client {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(options.endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'https:') {
+    throw new InsecureVaultEndpointError(`refusing Vault address ${JSON.stringify(options.endpoint)}: only https:// is allowed (set https node URLs and vault.address in the config)`, { details: { endpoint: options.endpoint } });
+  }
+  if (typeof options.caPem !== 'string' || !options.caPem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InsecureVaultEndpointError(`refusing to reach Vault at ${options.endpoint} without its pinned CA: set vault.caCertificate in the config (the public roots are never trusted for Vault)`, { details: { endpoint: options.endpoint } });
+  }
   const client = NodeVault({
     apiVersion: 'v1',
     endpoint: options.endpoint,
     requestOptions: {
-      ...(options.caPem ? { ca: options.caPem } : {}),
+      ca: options.caPem,
       // node-vault builds one https.Agent per client from these (its index.js), but a new
       // https.Agent does not keep connections alive unless told: every call would be a new TLS
       // handshake with Vault. One object, so node-vault sees no per-call override.

@@ -14,7 +14,7 @@ export function vaultNodeClients(unsealEnv: UnsealEnv): (nodeUrl: string) => Vau
   return (nodeUrl) => {
     let sys = clients.get(nodeUrl);
     if (!sys) {
-      sys = new NodeVaultSys(createVaultClient({ endpoint: nodeUrl, ...(caPem ? { caPem } : {}), timeoutMs }), nodeUrl);
+      sys = new NodeVaultSys(createVaultClient({ endpoint: nodeUrl, caPem, timeoutMs }), nodeUrl);
       clients.set(nodeUrl, sys);
     }
     return sys;

@@ -1,5 +1,6 @@
-import NodeVault = require('node-vault');
+import type NodeVault = require('node-vault');
 import type { VaultClusterHandle } from '../vault-cluster';
+import { vaultClientFor } from '../vault-client-for';
 
 /**
  * A ready PKI on an emulated cluster, built the way an operator (and certflow's rotation, DESIGN.md
@@ -17,6 +18,8 @@ export interface PkiBootstrapOptions {
   readonly url?: string;
   /** @default handle.rootToken() */
   readonly token?: string;
+  /** The CA (PEM) of the node's HTTPS listener; none for a node serving plain HTTP (emulator tests). */
+  readonly caCertificate?: string;
   /** Node of `handle` to talk to. @default the first node */
   readonly nodeId?: string;
   readonly rootMount: string;
@@ -66,7 +69,7 @@ export async function bootstrapPki(options: PkiBootstrapOptions): Promise<PkiBoo
   if (!token) throw new Error('bootstrapPki: the cluster has no root token; bootstrap() it first');
   const url = options.url ?? (options.nodeId ? options.handle?.node(options.nodeId) : options.handle?.nodes[0])?.url;
   if (!url) throw new Error('bootstrapPki: no node to talk to (give handle or url)');
-  const client = NodeVault({ endpoint: url, token });
+  const client = vaultClientFor({ url, token, ...(options.caCertificate ? { caCertificate: options.caCertificate } : {}) });
   const root = options.rootMount;
   const int = options.intermediateMount;
 

@@ -4,10 +4,12 @@ import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
 
 /**
- * A throwaway self-signed serving certificate for the emulator's HTTPS mode. kubectl (client-go's
- * clientcmd) only sends a kubeconfig's credentials over TLS, so a kubectl run against the
- * emulator needs HTTPS for its bearer token to arrive; the kubeconfig then trusts exactly this
- * certificate (`certificate-authority-data`) instead of skipping verification.
+ * A throwaway self-signed serving certificate for an emulator's HTTPS mode, shared by every
+ * emulator that serves TLS (one generator, not one per emulator). The Kubernetes emulator uses
+ * it because kubectl (client-go's clientcmd) only sends a kubeconfig's credentials over TLS, so a
+ * kubectl run against the emulator needs HTTPS for its bearer token to arrive; the kubeconfig then
+ * trusts exactly this certificate (`certificate-authority-data`) instead of skipping verification.
+ * The certificate is its own CA, so `certPem` is also the CA bundle a client pins.
  * @peculiar/x509 needs reflect-metadata first and a WebCrypto provider (TOOLCHAIN.md).
  */
 
@@ -24,8 +26,11 @@ function toPem(der: ArrayBuffer, label: string): string {
   return `${x509.PemConverter.encode(der, label)}\n`;
 }
 
-/** ECDSA P-256, valid for a year, for `host` plus 127.0.0.1 and localhost; its own CA. */
-export async function createServingCertificate(host: string): Promise<ServingCertificate> {
+/**
+ * ECDSA P-256, valid for a year, for `host` plus 127.0.0.1 and localhost; its own CA.
+ * @param commonName the subject CN, naming which emulator serves it (@default the Kubernetes API server's)
+ */
+export async function createServingCertificate(host: string, commonName = 'certflow-sandbox-kube-apiserver'): Promise<ServingCertificate> {
   // Real time, not the emulator's clock: the client checks validity against its own.
   const now = new Date();
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
@@ -36,7 +41,7 @@ export async function createServingCertificate(host: string): Promise<ServingCer
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     // A positive 64-bit serial: the leading 01 keeps the top bit clear.
     serialNumber: `01${randomBytes(8).toString('hex')}`,
-    name: 'CN=certflow-sandbox-kube-apiserver',
+    name: `CN=${commonName}`,
     notBefore: new Date(now.getTime() - 60 * 60 * 1000),
     notAfter: new Date(now.getTime() + 365 * 24 * 60 * 60 * 1000),
     keys,
