@@ -57,6 +57,7 @@ export const StackOutputs = {
   LedgerTableName: 'LedgerTableName',
   UnsealKeyArn: 'UnsealKeyArn',
   NotificationTopicArn: 'NotificationTopicArn',
+  PlanFunctionName: 'PlanFunctionName',
 } as const;
 
 /** The certflow stack: composes one construct per concern, nothing more. */
@@ -325,5 +326,7 @@ export class CertflowStack extends Stack {
     output('LedgerTableName', ledger.table.tableName, 'DynamoDB table of the rotation lock and ledger');
     output('UnsealKeyArn', keys.key.keyArn, 'KMS key that wraps the unseal shares');
     output('NotificationTopicArn', notifications.topic.topicArn, 'SNS topic of every certflow alarm');
+    // `certflow plan --stack` invokes it with a dry-run input: the Plan step's decisions, nothing written.
+    output('PlanFunctionName', functions.get('PlanRotation').functionName, 'The PlanRotation function (certflow plan --stack invokes it for a dry run)');
   }
 }

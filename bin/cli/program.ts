@@ -111,8 +111,8 @@ export function buildProgram(onExitCode: (code: number) => void, paintError: (te
     }),
   );
 
-  const plan = command('plan', 'dry run of the Plan step: the issuers, every target\'s decision and reason, refused candidates', ['certflow plan --local', 'certflow plan --local --intermediate -o wide', 'certflow plan --local --service backend -o yaml'])
-    .option('--local', 'read the running sandbox instead of AWS (per-target decisions need it)')
+  const plan = command('plan', 'dry run of the Plan step: the issuers, every target\'s decision and reason, refused candidates', ['certflow plan --local', 'certflow plan --local --intermediate -o wide', 'certflow plan --local --service backend -o yaml', 'certflow plan --stack certflow-econgraph'])
+    .option('--local', 'run it on the running sandbox (without it, --stack <name> runs it in the deployed PlanRotation function)')
     .option('--intermediate', 'as if an intermediate rotation were requested')
     .option('--service <name>', 'only this service, as rotate --service (repeatable)', collect);
   plan.action(

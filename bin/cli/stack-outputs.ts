@@ -17,6 +17,8 @@ export const STACK_OUTPUT_ENV: Readonly<Record<string, string>> = {
   ShareTableName: EnvNames.ShareTable,
   LedgerTableName: EnvNames.LedgerTable,
   UnsealKeyArn: EnvNames.UnsealKeyId,
+  // `plan --stack` invokes this function with a dry-run input.
+  PlanFunctionName: 'CERTFLOW_PLAN_FUNCTION',
 };
 
 export async function loadStackOutputs(stackName: string, client: CloudFormationClient = new CloudFormationClient({})): Promise<Record<string, string>> {

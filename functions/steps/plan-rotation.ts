@@ -1,6 +1,7 @@
 import { WaveManifest, type RotationPlan, type RunContext, type WaveGroup } from '../contracts/rotation-payloads';
 import type { Target } from '../contracts/targets';
 import type { RefusedCandidate } from '../contracts/target-policy';
+import type { DryRunTarget, PlanDryRunRequest } from '../contracts/plan-dry-run';
 import { serialPosition, decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
 import { planBatches } from '../domain/target-batches';
@@ -75,6 +76,21 @@ export async function decideTargets(runtime: RotationRuntime, request: Pick<RunC
     decisions.push({ target, due: decision.due, reason: decision.reason, detail: decision.detail });
   }
   return { pkiPlan, targets, decisions, rejected: discovered.rejected };
+}
+
+/**
+ * The dry run of the Plan step (`certflow plan`, with `--local` or in the deployed function): the
+ * decisions of decideTargets and nothing else. It takes no lock, writes no ledger item, emits no
+ * event: there is no run.
+ */
+export async function planDryRun(runtime: RotationRuntime, request: PlanDryRunRequest, log: Log): Promise<TargetDecisions['pkiPlan'] & { targets: DryRunTarget[]; rejected: RefusedCandidate[] }> {
+  const decided = await decideTargets(runtime, { forceIntermediate: request.forceIntermediate, forceRenewal: false, ...(request.services ? { services: request.services } : {}) }, log);
+  log.info('plan dry run', { targets: decided.decisions.length, due: decided.decisions.filter((decision) => decision.due).length, refused: decided.rejected.length });
+  return {
+    ...decided.pkiPlan,
+    targets: decided.decisions.map(({ target, due, reason, detail }) => ({ id: target.id, service: target.service, kind: target.kind, due, reason, detail })),
+    rejected: decided.rejected,
+  };
 }
 
 /**

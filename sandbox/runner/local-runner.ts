@@ -291,6 +291,21 @@ export class LocalRunner {
     return fn.handler(payload);
   }
 
+  /** The ARN of every certflow function of the template (what the Lambda API emulator answers for). */
+  functionArns(): string[] {
+    return [...this.functions.keys()];
+  }
+
+  /**
+   * Invokes the function with this ARN as Lambda would (its bundle, its environment, its role): the
+   * Lambda API emulator's Invoke. Throws what the handler throws.
+   */
+  async invokeArn(functionArn: string, payload: unknown): Promise<unknown> {
+    const fn = this.functions.get(functionArn);
+    if (!fn) throw new Error(`the template has no certflow function ${functionArn}`);
+    return fn.handler(payload);
+  }
+
   /** The environment a function runs with here: the template's, plus the AWS endpoints and its own credentials. */
   functionEnv(functionId: FunctionId): Env {
     const fn = [...this.functions.values()].find((candidate) => candidate.functionId === functionId);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { get as httpsGet } from 'node:https';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { RotationStates } from '../../functions/contracts/rotation-payloads';
 import { installCli, outputMatching, SEED_CONFIG, transcriptOf, type InstalledCli } from '../support/installed-cli';
 
@@ -30,6 +31,15 @@ describe('the operator commands against a running sandbox', () => {
   function certflow(...args: string[]) {
     return cli.run([...args, '--config', config], { cwd });
   }
+  /** The sandbox's recorded state: its endpoints and the provisioned names. */
+  const sandboxState = () => JSON.parse(readFileSync(statePath(), 'utf8')) as { awsEnv: Record<string, string>; refs: Record<string, string> };
+  /** As against AWS (no --local): with only the environment `certflow sandbox` prints to export. */
+  function certflowAws(...args: string[]) {
+    return cli.run([...args, '--config', config], { cwd, env: { ...process.env, ...sandboxState().awsEnv } });
+  }
+  const stack = 'certflow-econgraph';
+  /** What `plan --local --json` printed (the test that creates the refused candidate runs it), for `plan --stack` to match. */
+  let localPlan: string | undefined;
 
   beforeAll(async () => {
     cli = installCli();
@@ -147,6 +157,16 @@ describe('the operator commands against a running sandbox', () => {
     expect(listed.find((entry) => entry.name === status.name)).toEqual(expect.objectContaining({ workflow: 'Rotation', status: 'SUCCEEDED' }));
   });
 
+  it('runs --stack reads the state machines from the sandbox\'s CloudFormation, as against AWS, and lists what runs --local lists', () => {
+    const local = certflow('runs', '--local', '--workflow', 'rotation', '--json');
+
+    const aws = certflowAws('runs', '--stack', stack, '--workflow', 'rotation', '--json');
+
+    expect({ code: aws.code, stderr: aws.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(aws.stdout)).toEqual(JSON.parse(local.stdout));
+    expect(JSON.parse(aws.stdout)).not.toEqual([]);
+  });
+
   it('status shows the rotation\'s services with whole serials and their verdicts', () => {
     const run = certflow('status', '--local', '--json');
 
@@ -171,6 +191,7 @@ describe('the operator commands against a running sandbox', () => {
     });
 
     const run = certflow('plan', '--local', '--json');
+    localPlan = run.stdout;
 
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as { targets: Array<{ service: string; due: boolean; reason: string }>; rejected: Array<{ object: string; reason: string }> };
@@ -178,6 +199,24 @@ describe('the operator commands against a running sandbox', () => {
     // Renewed under the new intermediate a moment ago: nothing is due, and each says why.
     expect(result.targets.map((target) => [target.due, target.reason])).toEqual(result.targets.map(() => [false, 'UpToDate']));
     expect(result.rejected).toEqual([expect.objectContaining({ object: 'Secret primary/econ-graph/rogue-tls', reason: 'NotDeclared' })]);
+  }, 60_000);
+
+  it('plan --stack invokes the PlanRotation function through the sandbox\'s Lambda API and prints what plan --local printed, writing nothing', async () => {
+    const state = sandboxState();
+    const dynamoDb = new DynamoDBClient({ region: state.awsEnv.AWS_REGION!, endpoint: state.awsEnv.AWS_ENDPOINT_URL_DYNAMODB!, credentials: { accessKeyId: state.awsEnv.AWS_ACCESS_KEY_ID!, secretAccessKey: state.awsEnv.AWS_SECRET_ACCESS_KEY! } });
+    const ledgerTable = Object.entries(state.refs).find(([logicalId]) => logicalId.startsWith('LedgerTable'))![1];
+    const ledgerItems = async () => (await dynamoDb.send(new ScanCommand({ TableName: ledgerTable, Select: 'COUNT' }))).Count;
+    const before = { ledger: await ledgerItems(), events: (transcript.text.match(/^event /gm) ?? []).length };
+
+    const aws = certflowAws('plan', '--stack', stack, '--json');
+
+    expect({ code: aws.code, stderr: aws.stderr }).toEqual({ code: 0, stderr: '' });
+    const result = JSON.parse(aws.stdout) as { targets: unknown[]; rejected: Array<{ object: string }> };
+    expect(result).toEqual(JSON.parse(localPlan!));
+    expect(result.targets).toHaveLength(5);
+    expect(result.rejected.map((candidate) => candidate.object)).toEqual(['Secret primary/econ-graph/rogue-tls']);
+    expect({ ledger: await ledgerItems(), events: (transcript.text.match(/^event /gm) ?? []).length }).toEqual(before);
+    dynamoDb.destroy();
   }, 60_000);
 
   it('plan --local on a terminal shows its progress in place and prints every decision within 100 columns', () => {

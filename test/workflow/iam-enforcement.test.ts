@@ -29,6 +29,9 @@ import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
 import type { FunctionId } from '../../functions/contracts/functions';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { renderKubeconfig } from '../../sandbox/kubernetes/kubeconfig';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { STACK_OUTPUT_ENV } from '../../bin/cli/stack-outputs';
 
 const config = seedConfig();
 const role = (functionId: string) => `certflow-${config.name}-${functionId}`;
@@ -349,6 +352,84 @@ describe('IAM in the sandbox, from the synthesized template', () => {
         const [, discover] = Object.entries(template).find(([, resource]) => resource.Type === 'AWS::IAM::Role' && resource.Properties?.['RoleName'] === role('UnsealDiscover'))!;
         cloud.sandbox.iam.setTrustPolicy(discoverRole, 'restored', discover.Properties!['AssumeRolePolicyDocument'] as never);
       }
+    });
+  });
+
+  describe('the CloudFormation and Lambda APIs of the sandbox, with the real SDK clients', () => {
+    type Settings = { region: string; credentials: { accessKeyId: string; secretAccessKey: string }; maxAttempts: number };
+    const operator: Settings = { region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
+    const as = (functionId: FunctionId): Settings => {
+      const env = cloud.runner.functionEnv(functionId);
+      return { region: SANDBOX_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! }, maxAttempts: 1 };
+    };
+    const cloudFormation = (settings: Settings) => new CloudFormationClient({ ...settings, endpoint: cloud.cloudFormation.endpoint });
+    const lambda = (settings: Settings) => new LambdaClient({ ...settings, endpoint: cloud.lambda.endpoint });
+    const functionName = (functionId: FunctionId) => lambdaFunctions(cloud.template).find((fn) => fn.functionId === functionId)!.logicalId;
+
+    it('describes the synthesized stack by its name, every output resolved to what the sandbox runs', async () => {
+      const client = cloudFormation(operator);
+
+      const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: `certflow-${config.name}` }));
+
+      client.destroy();
+      expect(Stacks?.map((stack) => [stack.StackName, stack.StackStatus])).toEqual([[`certflow-${config.name}`, 'CREATE_COMPLETE']]);
+      const outputs = Object.fromEntries((Stacks![0]!.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
+      const env = cloud.runner.functionEnv('Preflight');
+      expect(outputs).toMatchObject({
+        RotationStateMachineArn: cloud.stepFunctions.arnOf(cloud.runner.find('RotationWorkflow')),
+        UnsealStateMachineArn: cloud.stepFunctions.arnOf(cloud.runner.find('UnsealWorkflow')),
+        LedgerTableName: env[EnvNames.LedgerTable],
+        ShareTableName: cloud.runner.functionEnv('UnsealNode')[EnvNames.ShareTable],
+        UnsealKeyArn: cloud.runner.functionEnv('UnsealNode')[EnvNames.UnsealKeyId],
+      });
+      // Every output the CLI reads is there, a real value (no unresolved intrinsic).
+      for (const key of Object.keys(STACK_OUTPUT_ENV)) expect({ key, value: outputs[key] }).toEqual({ key, value: expect.stringMatching(/^[\w:/.-]+$/) });
+    });
+
+    it('answers an unknown stack as CloudFormation does: 400 ValidationError, Stack with id ... does not exist', async () => {
+      const client = cloudFormation(operator);
+
+      const error = await client.send(new DescribeStacksCommand({ StackName: 'certflow-nope' })).catch((failure: unknown) => failure);
+
+      client.destroy();
+      expect(error).toMatchObject({ name: 'ValidationError', message: 'Stack with id certflow-nope does not exist', $metadata: { httpStatusCode: 400 } });
+    });
+
+    it('refuses DescribeStacks to a role no policy allows it, with 403 AccessDenied', async () => {
+      const client = cloudFormation(as('UnsealDiscover'));
+
+      const error = await client.send(new DescribeStacksCommand({ StackName: `certflow-${config.name}` })).catch((failure: unknown) => failure);
+
+      client.destroy();
+      expect(error).toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('is not authorized to perform: cloudformation:DescribeStacks'), $metadata: { httpStatusCode: 403 } });
+    });
+
+    it('lets a caller invoke a function only with lambda:InvokeFunction on its ARN: the Unseal state machine\'s role may, a function\'s role may not', async () => {
+      const resolve = { region: SANDBOX_REGION, accountId: SANDBOX_ACCOUNT, refs: cloud.provisioned.refs, attributes: cloud.provisioned.attributes };
+      const machineRole = credentialsForRole(stateMachineRoleArn(cloud.template, cloud.runner.find('UnsealWorkflow'), resolve)!);
+      const [allowed, denied] = [lambda({ ...operator, credentials: machineRole }), lambda(as('UnsealDiscover'))];
+      const dryRun = { FunctionName: functionName('UnsealDiscover'), InvocationType: 'DryRun' as const };
+
+      const answer = await allowed.send(new InvokeCommand(dryRun));
+      const error = await denied.send(new InvokeCommand(dryRun)).catch((failure: unknown) => failure);
+
+      allowed.destroy();
+      denied.destroy();
+      expect(answer.StatusCode).toBe(204);
+      expect(error).toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining(`/UnsealDiscover is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:function:${functionName('UnsealDiscover')}`), $metadata: { httpStatusCode: 403 } });
+    });
+
+    it('answers a function\'s own failure as Lambda does (200, X-Amz-Function-Error, the error as payload) and an unknown function with 404', async () => {
+      const client = lambda(operator);
+
+      // UnsealDiscover ran in the Unseal workflow above: its bundle is loaded (no second cold start).
+      const failed = await client.send(new InvokeCommand({ FunctionName: functionName('UnsealDiscover'), Payload: Buffer.from(JSON.stringify({ runId: 42 })) }));
+      const missing = await client.send(new InvokeCommand({ FunctionName: 'no-such-function' })).catch((failure: unknown) => failure);
+
+      client.destroy();
+      expect({ status: failed.StatusCode, functionError: failed.FunctionError }).toEqual({ status: 200, functionError: 'Unhandled' });
+      expect(JSON.parse(Buffer.from(failed.Payload!).toString('utf8'))).toEqual({ errorType: 'InvalidInputError', errorMessage: expect.stringContaining('invalid UnsealDiscover input: runId:'), trace: [] });
+      expect(missing).toMatchObject({ name: 'ResourceNotFoundException', message: `Function not found: arn:aws:lambda:${SANDBOX_REGION}:${SANDBOX_ACCOUNT}:function:no-such-function`, $metadata: { httpStatusCode: 404 } });
     });
   });
 

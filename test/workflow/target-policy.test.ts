@@ -7,6 +7,11 @@ import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import type { ReadyFleet } from '../../sandbox/compose/fleet';
 import { startFaultFleet } from '../support/fault-matrix';
 import { trustBreaks } from '../support/invariants';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PlanDryRunResultSchema } from '../../functions/contracts/plan-dry-run';
+import { lambdaFunctions } from '../../sandbox/runner/template-resolver';
+import { SANDBOX_CREDENTIALS, SANDBOX_REGION } from '../../sandbox/compose/sandbox';
 
 /**
  * The declared target policy in the sandbox (issue 11): what the attacker run did (a labelled
@@ -151,5 +156,34 @@ describe('the target policy in a rotation', () => {
     const records = await ledger.records(runId);
     expect(records.map((record) => record.entry).sort()).toEqual(['batch#b0001#refused', 'batch#b0001#restore']);
     expect((records.find((record) => record.entry === 'batch#b0001#restore')!.fields.refused as RefusedCandidate[])[0]).toMatchObject({ reason: 'MeshLocationNotDeclared' });
+  });
+
+  it('answers a dry-run input to PlanRotation, invoked over the Lambda API, with every decision and the refused candidates, and writes nothing; a dry run that also names a run is refused', async () => {
+    const ledgerTable = cloud.runner.functionEnv('PlanRotation')[RotationEnvNames.LedgerTable]!;
+    const ledgerItems = async () => (await cloud.sandbox.dynamoDbClient.send(new ScanCommand({ TableName: ledgerTable, Select: 'COUNT' }))).Count;
+    const writes = () => cloud.sandbox.kubernetes.requests().filter((request) => !['get', 'list', 'watch'].includes(request.verb)).length;
+    const before = { ledger: await ledgerItems(), events: cloud.sandbox.eventBridge.events().length, writes: writes() };
+    const client = new LambdaClient({ region: SANDBOX_REGION, credentials: SANDBOX_CREDENTIALS, endpoint: cloud.lambda.endpoint, maxAttempts: 1 });
+    const planFunction = lambdaFunctions(cloud.template).find((fn) => fn.functionId === 'PlanRotation')!.logicalId;
+    const invoke = async (payload: unknown) => {
+      const answer = await client.send(new InvokeCommand({ FunctionName: planFunction, Payload: Buffer.from(JSON.stringify(payload)) }));
+      return { functionError: answer.FunctionError, payload: JSON.parse(Buffer.from(answer.Payload!).toString('utf8')) as unknown };
+    };
+
+    const dryRun = await invoke({ dryRun: { forceIntermediate: true } });
+    const both = await invoke({ dryRun: {}, run: { runId: 'a-run', requestedAt: new Date().toISOString(), trigger: 'cli', forceIntermediate: true, forceRenewal: false, previousDefault: '', nodesUnsealedByPreflight: [] } });
+
+    client.destroy();
+    expect(dryRun.functionError).toBeUndefined();
+    const result = PlanDryRunResultSchema.parse(dryRun.payload);
+    expect(result.rotation).toMatchObject({ due: true, reason: 'Forced' });
+    // The intermediate would rotate: every declared target is due, each saying so.
+    expect(result.targets.map((target) => [target.service, target.due]).sort()).toEqual(['backend', 'chart-api', 'frontend', 'keycloak', 'mcp-server'].map((service) => [service, true]));
+    expect(result.rejected.map((entry) => [entry.object, entry.reason]).sort()).toEqual([
+      ['Secret primary/econ-graph/claims-tls', 'ServiceClaimRefused'],
+      ['Secret primary/econ-graph/mesh', 'MeshLocationNotDeclared'],
+    ]);
+    expect(both).toEqual({ functionError: 'Unhandled', payload: expect.objectContaining({ errorType: 'InvalidInputError', errorMessage: expect.stringContaining('Unrecognized key: "run"') }) });
+    expect({ ledger: await ledgerItems(), events: cloud.sandbox.eventBridge.events().length, writes: writes() }).toEqual(before);
   });
 });

@@ -5,7 +5,9 @@ import { parseEnv } from '../../../functions/handlers/kit/handler-kit';
 import { buildPkiAdapters } from '../../../functions/adapters/pki-wiring';
 import { buildRotationRuntime } from '../../../functions/adapters/rotation-wiring';
 import { planPki } from '../../../functions/steps/plan-pki';
-import { decideTargets, type TargetDecision } from '../../../functions/steps/plan-rotation';
+import { planDryRun } from '../../../functions/steps/plan-rotation';
+import { PlanDryRunResultSchema, type DryRunTarget, type PlanDryRunResult } from '../../../functions/contracts/plan-dry-run';
+import { invokePlanDryRun, PLAN_FUNCTION_ENV } from '../plan-invocation';
 import type { RefusedCandidate } from '../../../functions/contracts/target-policy';
 import { systemClock } from '../../../functions/ports/clock';
 import { discardMetrics } from '../../../functions/ports/metrics-sink';
@@ -24,26 +26,28 @@ export interface PlanOptions {
 }
 
 /**
- * `certflow plan`: a dry run of the Rotation's Plan step. On the sandbox it runs the Plan step's
- * own decision code (decideTargets, the half of PlanRotation that writes nothing) with the
- * PlanRotation function's environment and role: the issuers, whether the intermediate is due,
- * every target's decision with the renewal policy's reason, and every candidate the target policy
- * refused. Changes nothing. Against AWS it reads the issuers only (the clusters are reachable from
- * the functions, not from here).
+ * `certflow plan`: a dry run of the Rotation's Plan step, by the Plan step's own code (planDryRun:
+ * decideTargets, the half of PlanRotation that writes nothing): the issuers, whether the
+ * intermediate is due, every target's decision with the renewal policy's reason, and every
+ * candidate the target policy refused. Changes nothing. `--local` runs it with the PlanRotation
+ * function's environment and role on the sandbox; against AWS (`--stack`, which names the
+ * function) the deployed PlanRotation runs it, where the clusters are reachable. With neither,
+ * it reads the issuers from Vault only.
  */
 export async function plan(options: PlanOptions, out: Output): Promise<number> {
   const config = loadConfig(options.configPath);
   out.progress('reading the issuers and the targets');
+  const request = { forceIntermediate: options.intermediate, ...(options.services?.length ? { services: options.services } : {}) };
   if (options.local) {
     const env = await runnerForRunningSandbox(readSandboxState({ configPath: options.configPath })).resolvedFunctionEnv('PlanRotation');
     const runtime = buildRotationRuntime(env, systemClock, silentLog, discardMetrics);
-    const decided = await decideTargets(runtime, { forceIntermediate: options.intermediate, forceRenewal: false, ...(options.services?.length ? { services: options.services } : {}) }, silentLog);
-    const targets = decided.decisions.map(targetRow);
-    out.result({ ...decided.pkiPlan, targets, rejected: decided.rejected });
-    printIssuers(decided.pkiPlan, out);
-    printTargets(decided.decisions, decided.rejected, out);
-    out.line('No change was made.');
-    return ExitCodes.Ok;
+    // As the function answers it (JSON): `--local` and `--stack` print the same document.
+    return show(PlanDryRunResultSchema.parse(JSON.parse(JSON.stringify(await planDryRun(runtime, request, silentLog)))), out);
+  }
+  const functionName = process.env[PLAN_FUNCTION_ENV];
+  if (functionName) {
+    out.progress(`invoking ${functionName} with a dry-run input`);
+    return show(await invokePlanDryRun(functionName, request), out);
   }
   // The Vault CA pinned is the config's, never one from the shell (pkiEnvironment sets it).
   const env: Env = { ...process.env, ...pkiEnvironment(config) };
@@ -52,17 +56,21 @@ export async function plan(options: PlanOptions, out: Output): Promise<number> {
   const result = await planPki({ pki: adapters.pki, settings: adapters.settings, clock: systemClock, log: silentLog }, { forced: options.intermediate });
   out.result(result);
   printIssuers(result, out);
-  out.line('Per-target decisions are shown with --local only: against AWS the clusters are reachable from the functions, not from here.');
+  out.line('Per-target decisions need the deployed PlanRotation function: pass --stack <name> (the clusters are reachable from the functions, not from here).');
   out.line('No change was made.');
   return ExitCodes.Ok;
 }
 
-type PkiPlan = Awaited<ReturnType<typeof planPki>>;
-
-function targetRow(decision: TargetDecision) {
-  const { target } = decision;
-  return { id: target.id, service: target.service, kind: target.kind, due: decision.due, reason: decision.reason, detail: decision.detail };
+function show(result: PlanDryRunResult, out: Output): number {
+  out.result(result);
+  printIssuers(result, out);
+  printTargets(result.targets, result.rejected, out);
+  out.line('No change was made.');
+  return ExitCodes.Ok;
 }
+
+/** What the issuer lines print: the same from Vault directly and from a dry run's answer. */
+type PkiPlan = Pick<PlanDryRunResult, 'intermediateMount' | 'issuers'> & { rotation: { due: boolean; reason: string; detail: string } };
 
 function printIssuers(result: PkiPlan, out: Output): void {
   out.line(`Intermediate mount ${result.intermediateMount}: ${result.issuers.length} issuer(s)`);
@@ -85,7 +93,7 @@ function printIssuers(result: PkiPlan, out: Output): void {
   out.line(`Intermediate rotation: ${result.rotation.due ? 'DUE' : 'not due'} (${result.rotation.reason}): ${result.rotation.detail}`);
 }
 
-function printTargets(decisions: readonly TargetDecision[], rejected: readonly RefusedCandidate[], out: Output): void {
+function printTargets(decisions: readonly DryRunTarget[], rejected: readonly RefusedCandidate[], out: Output): void {
   const due = decisions.filter((decision) => decision.due).length;
   out.line();
   out.line(`Targets: ${decisions.length}, ${due} would be renewed`);
@@ -93,8 +101,8 @@ function printTargets(decisions: readonly TargetDecision[], rejected: readonly R
     out.table([
       ['target', 'kind', 'decision', 'reason', ...(out.wide ? ['detail'] : [])],
       ...decisions.map((decision) => [
-        decision.target.id,
-        decision.target.kind,
+        decision.id,
+        decision.kind,
         decision.due ? 'renew' : 'keep',
         decision.reason,
         ...(out.wide ? [decision.detail] : []),

@@ -70,7 +70,8 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
     .map(([logicalId]) => cloud.provisioned.refs[logicalId])
     .find((name): name is string => typeof name === 'string');
   const functionAwsEnv = Object.fromEntries(Object.entries(sandbox.functionAwsEnv()).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  const awsEnv = Object.fromEntries(Object.entries(sandbox.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  // With Step Functions, CloudFormation and Lambda: `--stack <name>` (no --local) reaches this sandbox as it would AWS.
+  const awsEnv = Object.fromEntries(Object.entries(cloud.awsEnv).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
   // kubectl and other Kubernetes clients reach the emulator with this (its CA and bearer token).
   const kubeconfigPath = join(stateDir(), 'kubeconfig');
   mkdirSync(stateDir(), { recursive: true });
@@ -98,7 +99,7 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
     ...(eventBusName ? { eventBusName } : {}),
   });
 
-  out.result({ state: statePath(), kubeconfig: kubeconfigPath, vaultCaCert: caPath, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, env: awsEnv });
+  out.result({ state: statePath(), kubeconfig: kubeconfigPath, vaultCaCert: caPath, vaultNodes: sandbox.vault.nodes, kms: sandbox.kms.endpoint, dynamodb: sandbox.dynamo.endpoint, eventbridge: sandbox.eventBridge.endpoint, stepFunctions: stepFunctions.endpoint, cloudFormation: cloud.cloudFormation.endpoint, lambda: cloud.lambda.endpoint, stack: cloud.stackName, env: awsEnv });
   out.line('certflow sandbox is running (Ctrl-C stops it)');
   out.line();
   out.table([
@@ -108,6 +109,8 @@ async function startAndServe(options: { configPath: string; uninitialized: boole
     ['DynamoDB (dynalite)', sandbox.dynamo.endpoint],
     ['EventBridge', sandbox.eventBridge.endpoint],
     ['Step Functions', stepFunctions.endpoint],
+    ['CloudFormation', `${cloud.cloudFormation.endpoint} (stack ${cloud.stackName})`],
+    ['Lambda (Invoke)', cloud.lambda.endpoint],
   ]);
   out.line();
   out.line('Environment for SDK clients and the CLI (fake credentials, loopback only):');
