@@ -5,6 +5,7 @@ import type { DryRunTarget, PlanDryRunRequest } from '../contracts/plan-dry-run'
 import { serialPosition, decideRenewal } from '../domain/renewal-policy';
 import { issuerOf, dnsNamesOf } from '../domain/issuer-match';
 import { planBatches } from '../domain/target-batches';
+import { ledgerPageEntry, ledgerPages } from '../domain/ledger-pages';
 import { defaultKeyAlgorithmOf } from '../domain/target-policy';
 import { SecretFiles } from '../domain/secret-layout';
 import { certificatesFromPem } from '../domain/x509-facts';
@@ -104,7 +105,7 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
   const discovered = { rejected };
   const intermediateDue = pkiPlan.rotation.due;
   const due: Target[] = decisions.filter((decision) => decision.due).map((decision) => decision.target);
-  const reasons: Record<string, string> = Object.fromEntries(decisions.map((decision) => [decision.target.id, decision.reason]));
+  const reasons: Array<[string, string]> = decisions.map((decision) => [decision.target.id, decision.reason]);
 
   const { canary, batches } = planBatches(due, runtime.batchSize);
   const batchIds: string[] = [];
@@ -120,11 +121,27 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     all: await putWaves(runtime, run.runId, WaveManifest.groups.all, allBatchIds, batchesPerWave),
   };
   const namespaces = [...new Map(targets.map((target) => [`${target.cluster}/${target.namespace}`, { cluster: target.cluster, namespace: target.namespace }])).values()];
+  // The lists that grow with the fleet go to pages of their own (domain/ledger-pages.ts); the plan
+  // record keeps counts, the first refused candidates, and how many pages each list has.
+  const reasonPages = ledgerPages(reasons);
+  const rejectedPages = ledgerPages(discovered.rejected);
+  const at = now.toISOString();
+  for (const [index, page] of reasonPages.entries()) await runtime.ledger.record({ runId: run.runId, entry: ledgerPageEntry(PlanLedgerEntries.Reasons, index + 1), at, fields: { reasons: page } });
+  for (const [index, page] of rejectedPages.entries()) await runtime.ledger.record({ runId: run.runId, entry: ledgerPageEntry(PlanLedgerEntries.Rejected, index + 1), at, fields: { rejected: page } });
   await runtime.ledger.record({
     runId: run.runId,
-    entry: 'plan',
-    at: now.toISOString(),
-    fields: { intermediate: pkiPlan.rotation, reasons, rejected: discovered.rejected, defaultIssuer: pkiPlan.defaultIssuer },
+    entry: PlanLedgerEntries.Plan,
+    at,
+    fields: {
+      intermediate: pkiPlan.rotation,
+      defaultIssuer: pkiPlan.defaultIssuer,
+      targetCount: targets.length,
+      reasonCounts: countBy(decisions.map((decision) => decision.reason)),
+      reasonPages: reasonPages.length,
+      rejected: discovered.rejected.slice(0, MAX_REJECTED_IN_PAYLOAD),
+      rejectedCount: discovered.rejected.length,
+      rejectedPages: rejectedPages.length,
+    },
   });
   log.info('rotation planned', { intermediateDue, reason: pkiPlan.rotation.reason, targets: targets.length, due: due.length, batches: batchIds.length, waves: waves.all.length, canary: canary.length, refused: discovered.rejected.length });
   return {
@@ -143,6 +160,15 @@ export async function planRotation(runtime: RotationRuntime, run: RunContext, lo
     rejectedCount: discovered.rejected.length,
     namespaces: namespaces.length ? namespaces : [{ cluster: fanout.clusters[0]?.name ?? 'primary', namespace: runtime.namespace }],
   };
+}
+
+/** The plan's ledger entries: the record, and the pages of its per-target reasons and refused candidates. */
+export const PlanLedgerEntries = { Plan: 'plan', Reasons: 'plan#reasons', Rejected: 'plan#rejected' } as const;
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 /** The ids cut into waves of `size`, each written to the ledger; answers the wave numbers. */

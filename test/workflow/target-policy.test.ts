@@ -89,6 +89,10 @@ describe('the target policy in a rotation', () => {
     const ledger = new DynamoDbLedger(cloud.sandbox.dynamoDbClient, cloud.runner.functionEnv('PlanRotation')[RotationEnvNames.LedgerTable]!);
     const plan = (await ledger.records(execution.name)).find((record) => record.entry === 'plan')!;
     expect((plan.fields.rejected as RefusedCandidate[]).map((entry) => entry.reason).sort()).toEqual(['MeshLocationNotDeclared', 'ServiceClaimRefused']);
+    // The per-target reasons live in pages of their own (a 10,000-service plan passed DynamoDB's item limit).
+    const reasons = (await ledger.records(execution.name)).filter((record) => record.entry.startsWith('plan#reasons#')).flatMap((record) => record.fields.reasons as Array<[string, string]>);
+    expect(plan.fields).toEqual(expect.objectContaining({ reasonPages: 1, rejectedCount: 2, rejectedPages: 1, targetCount: reasons.length }));
+    expect(reasons.length).toBe(detail.counts.renewed);
     expect(await trustBreaks(cloud, fleet.seed)).toEqual([]);
   });
 
