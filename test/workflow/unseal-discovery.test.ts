@@ -8,6 +8,7 @@ import type { LocalCloud } from '../../sandbox/compose/local-cloud';
 import { createLocalCloud } from '../../sandbox/compose/local-cloud';
 import { startSandbox } from '../../sandbox/compose/sandbox';
 import { initVaultWithEnv } from '../../sandbox/compose/vault-bootstrap';
+import { setupSandboxPki } from '../../sandbox/compose/pki-setup';
 import { vaultPod } from '../../sandbox/compose/vault-pods';
 import { vaultClientFor } from '../../sandbox/vault/vault-client-for';
 import { discoveryTemplate } from '../support/discovery-template';
@@ -41,6 +42,7 @@ describe('the Unseal workflow with Vault nodes discovered from the StatefulSet',
   /** Where the impostor pod says it listens: counts every connection, so "never contacted" can fail. */
   let impostor: Server;
   let impostorConnections = 0;
+  let rootToken: string;
 
   beforeAll(async () => {
     const config = discoveryConfig();
@@ -54,7 +56,7 @@ describe('the Unseal workflow with Vault nodes discovered from the StatefulSet',
     // vault-init is the operator's act, against the node they name: not what is under test here.
     const env = await cloud.runner.resolvedFunctionEnv('UnsealNode');
     const { [EnvNames.VaultDiscovery]: _discovery, ...initEnv } = env;
-    await initVaultWithEnv({ ...initEnv, [EnvNames.VaultNodes]: JSON.stringify([{ id: 'vault-0', url: sandbox.vault.nodes[0]!.url }]) }, { shares: config.vault.shares, threshold: config.vault.threshold });
+    ({ rootTokenForSandbox: rootToken } = await initVaultWithEnv({ ...initEnv, [EnvNames.VaultNodes]: JSON.stringify([{ id: 'vault-0', url: sandbox.vault.nodes[0]!.url }]) }, { shares: config.vault.shares, threshold: config.vault.threshold }));
     impostor = createServer((socket) => {
       impostorConnections += 1;
       socket.destroy();
@@ -107,6 +109,23 @@ describe('the Unseal workflow with Vault nodes discovered from the StatefulSet',
       ['vault-2', 'AlreadyUnsealed', false],
     ]);
     expect(await sealed(after)).toBe(false);
+    expect(impostorConnections).toBe(0);
+  });
+
+  it("lets the Rotation's Preflight find a sealed node through its pod and unseal it, the impostor still never contacted", async () => {
+    // Preflight goes on to check the PKI and the trust bundle: give it both (no fleet is needed).
+    await setupSandboxPki(cloud.sandbox, rootToken);
+    const namespace = cloud.sandbox.config.kubernetes.namespace;
+    const store = cloud.sandbox.kubernetes.store;
+    if (!store.get('namespaces', { name: namespace })) store.create('namespaces', { metadata: { name: namespace } } as never);
+    store.create('configmaps', { metadata: { name: cloud.sandbox.config.kubernetes.trustBundleConfigMap, namespace }, data: {} } as never);
+    cloud.sandbox.vault.node('vault-2').seal();
+
+    const context = (await cloud.runner.invoke('Preflight', { runId: '6d0c7a52-4a1e-4a77-9d0e-1f5c2b7a9e10', startedAt: new Date().toISOString(), request: { trigger: 'sandbox' } })) as { nodesUnsealedByPreflight: string[]; previousDefault: string };
+
+    expect(context.nodesUnsealedByPreflight).toEqual(['vault-2']);
+    expect(context.previousDefault).toMatch(/\S/);
+    expect(await sealed(cloud.sandbox.vault.node('vault-2').url)).toBe(false);
     expect(impostorConnections).toBe(0);
   });
 });
