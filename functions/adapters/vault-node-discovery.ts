@@ -17,9 +17,10 @@ function clusterSpecOf(env: Env, name: string): ClusterSpec {
 /**
  * The Vault nodes a function may contact: the configured ones, or (config vault.discovery) the
  * pods of the Vault StatefulSet read now, so a pod rescheduled to another IP is found at once.
- * Refused pods are logged with their reason and never contacted.
+ * Refused pods are logged with their reason (to the run's log when the caller gives it) and never
+ * contacted.
  */
-export function vaultNodesSource(unsealEnv: UnsealEnv, env: Env, log?: () => Log): () => Promise<VaultNode[]> {
+export function vaultNodesSource(unsealEnv: UnsealEnv, env: Env, log?: () => Log): (runLog?: Log) => Promise<VaultNode[]> {
   const configured = unsealEnv[EnvNames.VaultNodes];
   const discovery = unsealEnv[EnvNames.VaultDiscovery];
   if (!discovery) {
@@ -29,11 +30,11 @@ export function vaultNodesSource(unsealEnv: UnsealEnv, env: Env, log?: () => Log
   // Loaded only with discovery: the Kubernetes client is the large part of the bundle, and the
   // Unseal functions of a deployment with configured nodes never need it.
   let cluster: Promise<Cluster> | undefined;
-  return async () => {
+  return async (runLog) => {
     cluster ??= import('./kubernetes/kube-auth').then(({ clusterFromSpec }) => clusterFromSpec(clusterSpecOf(env, discovery.cluster), { env }));
     const pods = await (await cluster).listPods(discovery.namespace, discovery.labelSelector);
     const { nodes, refused } = vaultNodesFromPods(pods, discovery);
-    if (refused.length) log?.().warn('pods matching the Vault selector refused as nodes', { refused });
+    if (refused.length) (runLog ?? log?.())?.warn('pods matching the Vault selector refused as nodes', { refused });
     return nodes;
   };
 }

@@ -18,7 +18,7 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     const { nodesNow, telemetry } = await runtime();
     const log = telemetry.forRun(input.runId);
     try {
-      const nodes = discoverNodes(await nodesNow(), input.request.nodeIds);
+      const nodes = discoverNodes(await nodesNow(log), input.request.nodeIds);
       log.info('nodes discovered', { trigger: input.request.trigger, nodes: nodes.map((node) => node.id) });
       return { runId: input.runId, trigger: input.request.trigger, nodes };
     } catch (error) {

@@ -27,7 +27,7 @@ export function makeHandler(env: Env, options: HandlerOptions = {}): LambdaHandl
     try {
       // Only configured (or, with discovery, currently discovered) addresses are ever contacted: a
       // payload cannot point the function (and its KMS-decrypted shares) at an arbitrary URL.
-      const known = (await nodesNow()).find((node) => node.id === input.node.id && node.url === input.node.url);
+      const known = (await nodesNow(log)).find((node) => node.id === input.node.id && node.url === input.node.url);
       if (!known) throw new NodeNotFoundError(`node ${input.node.id} at ${input.node.url} is not a configured Vault node`);
       return await unsealNode(
         { vault: adapters.vaultFor(known.url), shares: adapters.shares, keys: adapters.keys, clusterId: unsealEnv[EnvNames.VaultClusterId], expected: adapters.expected, ...(adapters.pause ? { pause: adapters.pause } : {}), log },

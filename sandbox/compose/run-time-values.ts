@@ -6,7 +6,8 @@ import type { SsmEmulatorHandle } from '../ssm/ssm-emulator';
 
 /** What only the running sandbox knows: its nodes' and servers' loopback addresses and CAs, its cluster's token. */
 export interface SandboxRunTimeValues {
-  vaultNodes: ReadonlyArray<{ id: string; url: string }>;
+  /** Absent when the config discovers its nodes (vault.discovery): the template then declares no nodes parameter. */
+  vaultNodes?: ReadonlyArray<{ id: string; url: string }>;
   /** The sandbox has no load balancer: one node's address stands in for the cluster's. */
   vaultAddress: string;
   /** The CA (PEM) of the nodes' HTTPS listeners, made at the sandbox's start: pinned as a deployment pins its Vault's CA. */
@@ -36,7 +37,13 @@ export function fillRunTimeValues(
     const current = services.ssm.parameterValue(name);
     if (current !== undefined) services.ssm.putParameter(name, value(current));
   };
-  write(EnvNames.VaultNodes, () => JSON.stringify(values.vaultNodes));
+  const vaultNodes = values.vaultNodes;
+  if (vaultNodes) write(EnvNames.VaultNodes, () => JSON.stringify(vaultNodes));
+  else if (services.ssm.parameterValue(runTimeParameterName(deploymentName, EnvNames.VaultNodes)) !== undefined) {
+    // A discovery config with a template of configured nodes: the functions would dial the
+    // template's nodes, not the pods, so the two disagree and nothing runs.
+    throw new Error(`the template declares ${EnvNames.VaultNodes} but the config discovers its Vault nodes: synthesize the template from this config`);
+  }
   write(PkiEnvNames.VaultAddress, () => values.vaultAddress);
   write(EnvNames.VaultCaPem, () => values.vaultCaCertificate);
   write(RotationEnvNames.TargetPolicy, () => JSON.stringify(values.targetPolicy));

@@ -26,6 +26,7 @@ import { applyShippedRbac } from './shipped-rbac';
 import { startCertManagerController, type CertManagerController } from '../cert-manager/cert-manager-controller';
 import { startServiceEndpoints, type ServiceEndpoints } from '../services/service-endpoints';
 import { DEFAULT_ISSUER_REF, managedServices, seedKubernetes, type KubernetesSeed } from './kubernetes-seed';
+import { discoveredNodeIds, moveVaultPod, registerVaultPods } from './vault-pods';
 
 /**
  * The embedded environment: a Vault cluster, KMS, DynamoDB (dynalite) and EventBridge, each on
@@ -40,14 +41,25 @@ export interface SandboxOptions {
   wrongKeyStatus?: 400 | 500;
 }
 
+/** The Vault nodes as pods of the StatefulSet a `vault.discovery` config names (vault-pods.ts). */
+export interface SandboxVaultPods {
+  /** Restarts the node (sealed) on a new port and replaces its pod with one naming that port, as a rescheduled StatefulSet pod. */
+  reschedule(nodeId: string): Promise<string>;
+}
+
 // The sandbox's fixed names, in a module of their own so that a CLI command that only talks to a
 // running sandbox does not load every emulator (and their libraries) to read them.
 export { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
 import { SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS, SANDBOX_OPERATOR_ROLE_ARN, SANDBOX_OPERATOR_SESSION_ARN, SANDBOX_REGION } from './sandbox-constants';
 
 export interface Sandbox {
-  /** The config with the Vault node addresses and CA replaced by the sandbox's. */
+  /**
+   * The config with the Vault node addresses and CA replaced by the sandbox's; a config with
+   * `vault.discovery` keeps it (the nodes are its StatefulSet's pods) and gets no `vault.nodes`.
+   */
   config: CertflowConfig;
+  /** Present when the config discovers its Vault nodes: the nodes are registered as its StatefulSet's pods. */
+  vaultPods?: SandboxVaultPods;
   vault: VaultClusterHandle;
   /**
    * The CA (PEM) of the Vault nodes' HTTPS listeners, made at each start: pinned like a production
@@ -163,7 +175,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const vaultCaCertificate = vaultTls.certPem;
     const vault = await startVaultCluster({
       tls: { cert: vaultTls.certPem, key: vaultTls.keyPem },
-      nodes: configuredNodes(options.config).map((node) => ({ id: node.id, seal: options.nodeSeals?.[node.id] ?? options.config.vault.seal })),
+      nodes: vaultNodeIds(options.config).map((id) => ({ id, seal: options.nodeSeals?.[id] ?? options.config.vault.seal })),
       routes: [createPkiRoutes({ mounts: [options.config.vault.rootMount, options.config.vault.intermediateMount] }), vaultAuth.routes].map((routes) =>
         announcingWrites(secretLedger.recordingVaultRoutes(routes), vaultWriteListeners),
       ),
@@ -179,6 +191,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The functions' token is a user bound by the shipped RBAC only (deploy/kubernetes/rbac.yaml).
     const functionsClusterToken = applyShippedRbac(kubernetes);
     secretLedger.watchKubernetes(kubernetes.store);
+    // With discovery the nodes are the StatefulSet's pods, found by the functions' own listing.
+    const discovery = options.config.vault.discovery;
+    if (discovery) registerVaultPods(kubernetes, discovery, vault.nodes);
     // cert-manager's Vault Issuer pins the same CA (its spec.vault.caBundle).
     const vaultIssuer = { url: vault.nodes[0]!.url, caBundle: vaultCaCertificate, mount: options.config.vault.intermediateMount, role: options.config.vault.role };
     // The root token exists only after vault-init: until then the controller has nothing to do.
@@ -192,7 +207,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const config: CertflowConfig = {
       ...options.config,
-      vault: { ...options.config.vault, nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })), caCertificate: vaultCaCertificate },
+      vault: { ...options.config.vault, ...(discovery ? {} : { nodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })) }), caCertificate: vaultCaCertificate },
+    };
+    const vaultPods: SandboxVaultPods | undefined = discovery && {
+      reschedule: async (nodeId) => {
+        const url = await vault.node(nodeId).reschedule();
+        moveVaultPod(kubernetes, discovery, nodeId, url);
+        return url;
+      },
     };
     const awsEnv: Env = {
       AWS_REGION: SANDBOX_REGION,
@@ -207,6 +229,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const { AWS_ACCESS_KEY_ID: _operatorKey, AWS_SECRET_ACCESS_KEY: _operatorSecret, ...functionAwsEnv } = awsEnv;
     return {
       config,
+      ...(vaultPods ? { vaultPods } : {}),
       vault,
       vaultCaCertificate,
       vaultAuth,
@@ -231,8 +254,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       provision: async (template) => {
         const provisioned = await provisionFromTemplate(template, { kms, kmsClient, dynamo, eventBridge, secretsManager, ssm });
         fillRunTimeValues({ ssm, secretsManager }, options.config.name, Object.values(provisioned.secrets), {
-          vaultNodes: configuredNodes(config),
-          vaultAddress: configuredNodes(config)[0]!.url,
+          // A template with discovery has no nodes parameter: its functions find the pods themselves.
+          ...(discovery ? {} : { vaultNodes: vault.nodes.map((node) => ({ id: node.id, url: node.url })) }),
+          vaultAddress: vault.nodes[0]!.url,
           vaultCaCertificate,
           // Sandbox rollouts take milliseconds and Wait states 10 ms: a seed rotation's canary and
           // batch are ready at their second look, but cert-manager backs off after failed writes
@@ -310,11 +334,11 @@ function authMount(config: CertflowConfig, method: 'aws-iam' | 'approle'): strin
 }
 
 /**
- * The sandbox starts the Vault nodes the config lists. A config with `vault.discovery` instead is
- * refused here: discovery is tested against the Kubernetes emulator's pods
- * (test/integration/kubernetes-cluster-adapter.test.ts), not yet by a whole sandbox.
+ * The nodes the sandbox starts: those of `vault.nodes`, or with `vault.discovery` the pods of its
+ * StatefulSet (`<statefulSet>-0` ... `-2`), registered in the Kubernetes emulator once it runs.
  */
-function configuredNodes(config: CertflowConfig): Array<{ id: string; url: string }> {
-  if (!config.vault.nodes) throw new Error('the sandbox runs the Vault nodes of vault.nodes; a config with vault.discovery cannot start it yet');
-  return config.vault.nodes;
+function vaultNodeIds(config: CertflowConfig): string[] {
+  if (config.vault.nodes) return config.vault.nodes.map((node) => node.id);
+  if (config.vault.discovery) return discoveredNodeIds(config.vault.discovery);
+  throw new Error('the config names neither vault.nodes nor vault.discovery');
 }

@@ -67,6 +67,11 @@ export interface VaultNodeControl {
   state(): NodeState;
   /** One auto-unseal attempt now (awskms); resolves true when the node is unsealed. */
   tryAutoUnseal(): Promise<boolean>;
+  /**
+   * As a Kubernetes pod rescheduled elsewhere: the node restarts (sealed) on a new OS-assigned
+   * port of the same host; resolves its new URL. Its storage (the raft data) stays.
+   */
+  reschedule(): Promise<string>;
 }
 
 export interface BootstrapOptions {
@@ -145,22 +150,24 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
   const faults = new FaultRegistry();
   const closing = new AbortController();
   const servers: NodeServer[] = [];
+  const serve = async (index: number, port: number): Promise<void> => {
+    const node = nodes[index]!;
+    const server = createNodeServer({
+      node,
+      cluster,
+      routes,
+      faults,
+      maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+      tls: options.tls,
+      closing: closing.signal,
+    });
+    servers[index] = server;
+    const address = await server.listen(port, host);
+    const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    storage.addresses.set(node.id, `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`);
+  };
   try {
-    for (const [index, node] of nodes.entries()) {
-      const server = createNodeServer({
-        node,
-        cluster,
-        routes,
-        faults,
-        maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
-        tls: options.tls,
-        closing: closing.signal,
-      });
-      servers.push(server);
-      const address = await server.listen(specs[index]?.port ?? 0, host);
-      const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      storage.addresses.set(node.id, `${options.tls ? 'https' : 'http'}://${urlHost}:${address.port}`);
-    }
+    for (const index of nodes.keys()) await serve(index, specs[index]?.port ?? 0);
   } catch (err) {
     await Promise.all(servers.map((server) => server.close()));
     throw err;
@@ -175,7 +182,10 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
 
   let closed: Promise<void> | undefined;
   return {
-    nodes: nodes.map((node) => ({ id: node.id, url: node.url, seal: node.sealType })),
+    // A getter: a rescheduled node has a new URL.
+    get nodes() {
+      return nodes.map((node) => ({ id: node.id, url: node.url, seal: node.sealType }));
+    },
     node(id) {
       const node = cluster.node(id);
       return {
@@ -185,6 +195,13 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
         seal: () => node.restart(),
         state: () => node.state(),
         tryAutoUnseal: () => node.tryAutoUnseal(),
+        reschedule: async () => {
+          const index = nodes.indexOf(node);
+          await servers[index]!.close();
+          await serve(index, 0);
+          node.restart();
+          return node.url;
+        },
       };
     },
     rootToken: () => storage.init?.rootToken,
