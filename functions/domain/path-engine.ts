@@ -19,12 +19,34 @@ export const MAX_SIGNATURE_CHECKS = 64;
 export const MAX_PATH_STEPS = 32;
 
 export interface PathWork {
-  /** Signature verifications actually computed (memoized repeats are not counted). */
+  /** Signature checks this search made (a repeat within it is not counted; a verdict remembered from an earlier search is). */
   signatureChecks: number;
   /** Issuer look-ups the path search made. */
   pathSteps: number;
   /** A limit was reached: the answer "no path" may be the budget's, not the PKI's. */
   exhausted: boolean;
+}
+
+/**
+ * Verdicts of signature checks already computed in this process, by the same (data, signature,
+ * key, algorithm) digest as the per-check memo. A verdict is a fact about those bytes alone, so a
+ * warm Lambda that judges a thousand leaves under one intermediate and two CRLs verifies the
+ * intermediate's signature and each CRL's once, not once per leaf (issue 16 item 5). The budget
+ * is untouched: a remembered verdict is still counted as a check of this path search. Bounded as
+ * the parsed certificates are (x509-facts.ts): the oldest half goes when it is full.
+ */
+const VERDICTS_CAPACITY = 4096;
+const verdicts = new Map<string, boolean>();
+let computedSignatureChecks = 0;
+
+/** Signature verifications this process actually computed (not remembered): what a test counts. */
+export function signatureChecksComputed(): number {
+  return computedSignatureChecks;
+}
+
+function remember(key: string, valid: boolean): void {
+  if (verdicts.size >= VERDICTS_CAPACITY) for (const oldest of [...verdicts.keys()].slice(0, VERDICTS_CAPACITY / 2)) verdicts.delete(oldest);
+  verdicts.set(key, valid);
 }
 
 export class BudgetedCrypto extends pkijs.CryptoEngine {
@@ -47,13 +69,23 @@ export class BudgetedCrypto extends pkijs.CryptoEngine {
       return false;
     }
     this.work.signatureChecks += 1;
+    const remembered = verdicts.get(key);
+    if (remembered !== undefined) {
+      this.memo.set(key, remembered);
+      return remembered;
+    }
     let valid = false;
+    let settled = true;
     try {
       valid = await verify();
     } catch {
+      // An exception is not a verdict on the bytes (it may be the engine's): not remembered.
       valid = false;
+      settled = false;
     }
+    computedSignatureChecks += 1;
     this.memo.set(key, valid);
+    if (settled) remember(key, valid);
     return valid;
   }
 
@@ -68,6 +100,9 @@ export class BudgetedCrypto extends pkijs.CryptoEngine {
       .update(bytesOf(data))
       .update(signature.valueBlock.valueHexView)
       .update(new Uint8Array(publicKeyInfo.toSchema().toBER()))
+      // The outer signature algorithm is not signed: two certificates differing only there must not share a verdict.
+      .update(new Uint8Array(signatureAlgorithm.toSchema().toBER()))
+      .update(shaAlgorithm ?? '')
       .digest('hex');
     return this.counted(key, () => super.verifyWithPublicKey(data, signature, publicKeyInfo, signatureAlgorithm, shaAlgorithm));
   }

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../contracts/errors';
 import type { TargetKind } from '../contracts/targets';
-import { certificatesFromPem } from './x509-facts';
+import { X509Certificate } from 'node:crypto';
+import { certificatesFromPem, pemBlocks, vaultSerial } from './x509-facts';
 
 /**
  * What goes in a target's Secret, per kind, and where the certificate, chain and key are read
@@ -66,4 +67,24 @@ export function materialFromSecret(kind: TargetKind, data: Record<string, Buffer
 export function leafSerial(chainPem: string | undefined): string | undefined {
   if (!chainPem) return undefined;
   return certificatesFromPem(chainPem, 'certificate')[0]?.serial;
+}
+
+/**
+ * Serial of the first certificate in a PEM text, read by Node's X.509 parser alone: for a Secret
+ * about to be overwritten (RenewBatch records the serial it replaces), where nothing else of the
+ * certificate is judged, the full parse `leafSerial` makes (pkijs and Node both) cost a
+ * millisecond or more per target for one field. A certificate Node cannot read, or a serial it
+ * prints as negative (not a form Vault issues), takes the full parse, which names the error.
+ */
+export function replacedLeafSerial(chainPem: string | undefined): string | undefined {
+  if (!chainPem) return undefined;
+  const block = pemBlocks(chainPem).find((entry) => entry.label === 'CERTIFICATE');
+  if (!block) return undefined;
+  let hex: string | undefined;
+  try {
+    hex = new X509Certificate(block.der).serialNumber;
+  } catch {
+    hex = undefined;
+  }
+  return hex && /^[0-9A-Fa-f]+$/.test(hex) ? vaultSerial(hex) : leafSerial(chainPem);
 }

@@ -8,6 +8,7 @@ import { certificatesFromPem } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import { discoverTargets } from './discover-targets';
 import { declaredServiceNames, defaultKeyAlgorithmOf } from '../domain/target-policy';
+import { mapBounded } from './bounded-map';
 import type { RotationRuntime } from './rotation-deps';
 
 /** One target with what its Secret holds now: the leaf's serial and the issuer that signed it. */
@@ -59,7 +60,9 @@ export async function planCompromise(runtime: RotationRuntime, input: { runId: s
   }
   const issuers = await Promise.all(summaries.map(async (issuer) => ({ issuerId: issuer.issuerId, certificatePem: (await fanout.pki.readIssuer(mount, issuer.issuerId)).certificatePem })));
   const discovered = await discoverTargets(fanout.clusters, runtime.policy, defaultKeyAlgorithmOf(fanout.settings), log);
-  const leaves = await Promise.all(discovered.targets.map((target) => leafOf(runtime, target, issuers)));
+  // Bounded as every fan-out is (config policy.targetConcurrency): a thousand Secret reads at once
+  // made the API server's client time out on a busy machine (the compromise benchmark, issue 16).
+  const leaves = await mapBounded(discovered.targets, fanout.targetConcurrency ?? 1, (target) => leafOf(runtime, target, issuers));
 
   let affected: TargetLeaf[];
   const earlierLeaves: string[] = [];

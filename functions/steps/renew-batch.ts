@@ -6,7 +6,7 @@ import type { TargetPolicy } from '../contracts/target-policy';
 import { certificateRefusal, meshPermittedDnsDomains } from '../domain/target-policy';
 import { certificatesFromPem } from '../domain/x509-facts';
 import { backupLabels, backupSecretName, labelValue } from '../domain/backup-naming';
-import { leafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
+import { replacedLeafSerial, secretDataFor, SecretFiles, splitChain } from '../domain/secret-layout';
 import { vaultTtl } from '../domain/issuer-naming';
 import type { CertificateStatus, SecretSnapshot } from '../ports/cluster';
 import type { FanoutDeps } from './fanout-deps';
@@ -64,7 +64,7 @@ async function renewTarget(deps: FanoutDeps, input: RenewBatchInput, target: Tar
   const admittedCertificate = target.kind === 'cert-manager' ? await refuseCertificateOutsidePolicy(deps, target, policy) : undefined;
   const current = await cluster.readSecret(target.namespace, target.secretName);
   const base = { id: target.id, service: target.service, kind: target.kind, restarted: [] as string[] };
-  const oldSerial = current ? leafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
+  const oldSerial = current ? replacedLeafSerial(current.data[SecretFiles[target.kind].cert]?.toString('utf8')) : undefined;
 
   if (current?.annotations[RenewedByRunAnnotation] === labelValue(input.runId)) {
     // An earlier attempt of this run renewed it already; only make sure the restart was asked for.

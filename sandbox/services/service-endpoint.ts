@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, createSecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { certificatesOf, pemBlocksOf, toPem } from '../x509/pem-certificates';
 import type { KubernetesStore } from '../kubernetes/kubernetes-emulator';
 
@@ -160,8 +160,8 @@ export class ServiceEndpoint {
         .filter((block) => block.type === 'CERTIFICATE')
         .map((block) => `${toPem(block.der, 'CERTIFICATE')}\n`);
       const options = { cert, key, ca };
-      // Fails here, not at the first handshake, when the key does not match or does not parse.
-      createSecureContext(options);
+      // Fails here, not at the first handshake, when the key does not match or does not parse:
+      // both build the secure context at once (one build per reload, not a check and a build).
       if (this.tls) this.tls.setSecureContext(options);
       else this.tls = this.createTlsServer(options);
       this.material = { served: { serial: leaf.serial, notAfter: leaf.notAfter.toISOString(), fingerprint256: leaf.fingerprint256 }, cert, key, ca };

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../functions/contracts/errors';
-import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS } from '../../functions/domain/path-engine';
+import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS, signatureChecksComputed } from '../../functions/domain/path-engine';
+import { leafSerial, replacedLeafSerial } from '../../functions/domain/secret-layout';
 import { checkTrust, TrustCheckOrder, TrustReasons, type TrustInput, type TrustReason } from '../../functions/domain/trust-checker';
 import { rootsOf } from '../../functions/domain/trust-bundle';
 import { certificatesFromPem, crlFacts } from '../../functions/domain/x509-facts';
@@ -601,6 +602,23 @@ describe('path building within a fixed budget', () => {
     expect(verdict.reason).toBe('Valid');
     expect(verdict.work.signatureChecks).toBeLessThanOrEqual(4);
   });
+
+  it('computes the signatures of a chain and CRLs it judged before only once, and still counts them against the budget', async () => {
+    const input = healthy({ trustBundle: pemOf(w.root, w.g1, w.g2), crls: await pathCrls() });
+    const first = await checkTrust(input);
+    const computed = signatureChecksComputed();
+    const again = await checkTrust(input);
+    expect([first.reason, again.reason]).toEqual(['Valid', 'Valid']);
+    expect(signatureChecksComputed()).toBe(computed);
+    expect(again.work.signatureChecks).toBe(first.work.signatureChecks);
+  });
+
+  it('still refuses a CRL signed by another key after the genuine one was judged', async () => {
+    const genuine = healthy({ crls: [await crlOf(w.root), await crlOf(w.g2)] });
+    expect((await checkTrust(genuine)).reason).toBe('Valid');
+    const forged = (await makeCrl({ issuer: w.g2, revoked: [], thisUpdate: days(-1), nextUpdate: days(2), signingKey: w.keys.impostor })).pem;
+    expect((await checkTrust(healthy({ crls: [await crlOf(w.root), forged] }))).reason).toBe('RevocationUnknown');
+  });
 });
 
 describe('malformed input is a typed error, not a verdict', () => {
@@ -652,6 +670,11 @@ describe('reading certificates and CRLs through the libraries', () => {
     const [leaf] = certificatesFromPem(w.leaf.pem, 'test');
     expect(leaf?.serial).toBe(w.leaf.serial);
     expect(leaf?.serial).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2})+$/);
+  });
+
+  it('reads the serial of a Secret about to be replaced as the full parse does', () => {
+    for (const chain of [pemOf(w.leaf, w.g2), w.rsa.leaf.pem, w.leafOfG1.pem]) expect(replacedLeafSerial(chain)).toBe(leafSerial(chain));
+    expect([replacedLeafSerial(undefined), replacedLeafSerial('no certificate here')]).toEqual([undefined, undefined]);
   });
 
   it('reads the issuer, dates and revoked serials of a CRL', async () => {
