@@ -1,6 +1,6 @@
+import { closeServer, listenOn, readBoundedBody } from '../http/loopback-server';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsJsonError } from './aws-json-error';
 import { FaultPlan } from './fault-plan';
@@ -160,11 +160,7 @@ export async function startAwsJsonServer(service: AwsJsonServiceDefinition, opti
       req.socket.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, host, options.port);
 
   return {
     endpoint: `http://${endpointHost(host)}:${port}`,
@@ -178,10 +174,7 @@ export async function startAwsJsonServer(service: AwsJsonServiceDefinition, opti
     },
     async close() {
       closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive sockets from SDK clients would otherwise hold close() open for seconds.
-      server.closeAllConnections();
-      await closed;
+      await closeServer(server);
     },
   };
 }
@@ -191,15 +184,8 @@ function endpointHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new AwsJsonError('ValidationException', 'Request body too large.', 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return readBoundedBody(req, maxBodyBytes, () => new AwsJsonError('ValidationException', 'Request body too large.', 413));
 }
 
 function sendJson(res: ServerResponse, status: number, payload: unknown): void {

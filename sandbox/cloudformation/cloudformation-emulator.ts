@@ -1,6 +1,6 @@
+import { closeServer, listenOn, readBoundedBody } from '../http/loopback-server';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { XmlNode } from '@aws-sdk/xml-builder';
 import type { CallAuthorizer, CallRecord } from '../aws-json/aws-json-server';
 import { AwsJsonError } from '../aws-json/aws-json-error';
@@ -145,11 +145,7 @@ export async function startCloudFormationEmulator(options: CloudFormationEmulato
   const server = createServer((req, res) => {
     handle(req, res).catch(() => req.socket.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, host, options.port);
   return {
     endpoint: `http://${host}:${port}`,
     stackIdOf: (stackName) => stacks.get(stackName)?.stackId,
@@ -157,23 +153,12 @@ export async function startCloudFormationEmulator(options: CloudFormationEmulato
     setAuthorizer(next) {
       authorizer = next;
     },
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw new QueryError('ValidationError', 'Request body too large.', 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): Promise<string> {
+  return readBoundedBody(req, maxBodyBytes, () => new QueryError('ValidationError', 'Request body too large.', 413)).then((body) => body.toString('utf8'));
 }
 
 function send(res: ServerResponse, status: number, document: XmlNode): void {

@@ -1,6 +1,6 @@
+import { closeServer, listenOn, readBoundedBody } from '../http/loopback-server';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CallAuthorizer, CallRecord } from '../aws-json/aws-json-server';
 import { AwsJsonError } from '../aws-json/aws-json-error';
 import { accessKeyIdFromAuthorization } from '../aws-json/sigv4-credential';
@@ -126,11 +126,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
   const server = createServer((req, res) => {
     handle(req, res).catch(() => req.socket.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listenOn(server, host, options.port);
   return {
     endpoint: `http://${host}:${port}`,
     calls: () => records.map((record) => ({ ...record })),
@@ -140,23 +136,12 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     async settled() {
       while (running.size) await Promise.allSettled([...running]);
     },
-    async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
-    },
+    close: () => closeServer(server),
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxPayloadBytes) throw new LambdaApiError('RequestTooLargeException', `Request must be smaller than ${maxPayloadBytes} bytes for the InvokeFunction operation`, 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return readBoundedBody(req, maxPayloadBytes, () => new LambdaApiError('RequestTooLargeException', `Request must be smaller than ${maxPayloadBytes} bytes for the InvokeFunction operation`, 413));
 }
 
 function send(res: ServerResponse, status: number, body: string | undefined, headers: Record<string, string>): void {
