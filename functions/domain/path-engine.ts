@@ -96,16 +96,32 @@ export class BudgetedCrypto extends pkijs.CryptoEngine {
     signatureAlgorithm: pkijs.AlgorithmIdentifier,
     shaAlgorithm?: string,
   ): Promise<boolean> {
-    const key = createHash('sha256')
-      .update(bytesOf(data))
-      .update(signature.valueBlock.valueHexView)
-      .update(new Uint8Array(publicKeyInfo.toSchema().toBER()))
+    const key = verdictKey([
+      bytesOf(data),
+      signature.valueBlock.valueHexView,
+      new Uint8Array(publicKeyInfo.toSchema().toBER()),
       // The outer signature algorithm is not signed: two certificates differing only there must not share a verdict.
-      .update(new Uint8Array(signatureAlgorithm.toSchema().toBER()))
-      .update(shaAlgorithm ?? '')
-      .digest('hex');
+      new Uint8Array(signatureAlgorithm.toSchema().toBER()),
+      new TextEncoder().encode(shaAlgorithm ?? ''),
+    ]);
     return this.counted(key, () => super.verifyWithPublicKey(data, signature, publicKeyInfo, signatureAlgorithm, shaAlgorithm));
   }
+}
+
+/**
+ * The digest a verdict is remembered by. Each part is preceded by its length: without it, the bytes
+ * of one check (data, then signature) could be split differently by a crafted certificate (a longer
+ * to-be-signed part, a shorter signature) into the same digest, and borrow a verdict computed for
+ * genuine bytes.
+ */
+function verdictKey(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    const length = new Uint8Array(8);
+    new DataView(length.buffer).setBigUint64(0, BigInt(part.byteLength));
+    hash.update(length).update(part);
+  }
+  return hash.digest('hex');
 }
 
 function bytesOf(data: BufferSource): Uint8Array {
