@@ -206,9 +206,7 @@ function aclAllows(cluster: ClusterContext, policies: readonly string[], operati
 
 function write(res: ServerResponse, method: string | undefined, response: VaultResponse): void {
   if (res.destroyed || res.headersSent) return;
-  // One request per connection: the front rewrites only a connection's first request line, so a
-  // LIST on a kept-alive socket would never reach us (see custom-method-front.ts).
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...(response.headers ?? {}), Connection: 'close' };
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...(response.headers ?? {}) };
   let payload: Buffer | string | undefined;
   if (response.raw) {
     headers['Content-Type'] = response.raw.contentType;

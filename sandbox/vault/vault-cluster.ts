@@ -98,6 +98,8 @@ export interface VaultClusterHandle {
   registerRoutes(module: RouteModule): void;
   /** Initializes (if needed, in process) and unseals every node: a ready cluster for PKI tests. */
   bootstrap(options?: BootstrapOptions): Promise<BootstrapResult>;
+  /** Connections every node's listener has accepted, listeners closed by a reschedule included. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -181,7 +183,9 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
   retryTimer?.unref();
 
   let closed: Promise<void> | undefined;
+  let closedConnections = 0;
   return {
+    connections: () => servers.reduce((sum, server) => sum + server.connections(), closedConnections),
     // A getter: a rescheduled node has a new URL.
     get nodes() {
       return nodes.map((node) => ({ id: node.id, url: node.url, seal: node.sealType }));
@@ -197,7 +201,9 @@ export async function startVaultCluster(options: VaultClusterOptions = {}): Prom
         tryAutoUnseal: () => node.tryAutoUnseal(),
         reschedule: async () => {
           const index = nodes.indexOf(node);
-          await servers[index]!.close();
+          const replaced = servers[index]!;
+          await replaced.close();
+          closedConnections += replaced.connections();
           await serve(index, 0);
           node.restart();
           return node.url;

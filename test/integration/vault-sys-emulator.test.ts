@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
+import { Agent, request as httpsRequest } from 'node:https';
 import * as x509 from '@peculiar/x509';
 import NodeVault = require('node-vault');
 import { type AutoUnsealProvider, createLocalAutoUnseal } from '../../sandbox/vault/auto-unseal';
@@ -693,6 +694,47 @@ describe('Vault emulator: routing, envelopes and faults', () => {
     expect(handle.node('vault-0').url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(sealStatus).toMatchObject({ initialized: true, sealed: false, t: 1, n: 1 });
     expect(listed.data).toEqual({ keys: ['web'] });
+  });
+
+  it('keeps one TLS connection alive across requests and still rewrites a LIST that is not the first request on it', async () => {
+    const tls = await selfSignedLoopbackCertificate();
+    const handle = await cluster({ tls, nodes: [{ id: 'vault-0' }] });
+    handle.registerRoutes(() => [
+      { pattern: 'pki/roles', operations: { list: () => envelope({ keys: ['web'] }) } },
+      { pattern: 'pki/roles/:name', operations: { read: (_ctx, request) => envelope({ name: request.params.name }), update: (_ctx, request) => envelope({ written: request.body }) } },
+    ]);
+    const { rootToken } = await handle.bootstrap({ shares: 1, threshold: 1 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: tls.cert });
+    let connections = 0;
+    const connect = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof connect>) => {
+      connections += 1;
+      return connect(...args);
+    }) as typeof agent.createConnection;
+    const call = (method: string, path: string, body?: string): Promise<{ status: number; json: unknown; reused: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest(`${handle.node('vault-0').url}/v1/${path}`, { method, agent, headers: { 'X-Vault-Token': rootToken, ...(body ? { 'Content-Type': 'application/json' } : {}) } }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text), reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    const answers = [
+      await call('GET', 'pki/roles/web'),
+      await call('LIST', 'pki/roles'),
+      await call('PUT', 'pki/roles/web', JSON.stringify({ ttl: '1h' })),
+      await call('LIST', 'pki/roles'),
+      await call('GET', 'pki/roles/api'),
+    ];
+    agent.destroy();
+
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers.map((answer) => (answer.json as { data: unknown }).data)).toEqual([{ name: 'web' }, { keys: ['web'] }, { written: { ttl: '1h' } }, { keys: ['web'] }, { name: 'api' }]);
+    expect(answers.map((answer) => answer.reused)).toEqual([false, true, true, true, true]);
+    expect(connections).toBe(1);
   });
 
   it('refuses PATCH without the merge-patch content type with 415 and the exact message', async () => {
