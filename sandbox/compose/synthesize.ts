@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { join, relative, resolve } from 'node:path';
 import type { CfnTemplate } from '../runner/template-resolver';
 import { repoRoot } from '../../lib/repo-root';
+import { writeSeedCodeCache } from '../runner/bundle-loader';
 
 /**
  * One synthesized cloud assembly per set of inputs, shared by the CLI (`simulate`, `sandbox`,
@@ -78,6 +79,7 @@ export async function synthesizedAssembly(options: SynthesizeOptions = {}): Prom
     rmSync(scratch, { recursive: true, force: true });
     try {
       await synthesizeInChild(configPath, scratch, options.verbose ?? false);
+      seedBundleCodeCaches(scratch);
       // A rename is atomic: a reader sees no assembly or a whole one. Another process may have
       // finished the same key first; its assembly is identical, so ours is dropped.
       if (existsSync(assemblyDir)) rmSync(scratch, { recursive: true, force: true });
@@ -89,6 +91,14 @@ export async function synthesizedAssembly(options: SynthesizeOptions = {}): Prom
   }
   const templatePath = findTemplate(assemblyDir);
   return { template: readTemplate(templatePath), templatePath, assemblyDir, cached, key };
+}
+
+/** V8's seed cache for every function bundle of the assembly (bundle-loader.ts says why). */
+function seedBundleCodeCaches(assemblyDir: string): void {
+  for (const entry of readdirSync(assemblyDir)) {
+    const bundle = join(assemblyDir, entry, 'index.js');
+    if (entry.startsWith('asset.') && existsSync(bundle)) writeSeedCodeCache(bundle);
+  }
 }
 
 export function readTemplate(path: string): CfnTemplate {
