@@ -196,7 +196,7 @@ function summarize(runs: Array<ReturnType<typeof simulate>>, floor: Floor, compl
   const rows = runs.map((run) => ({
     services: run.size,
     outcome: run.report.outcome,
-    ...(run.report.failure ? { failure: { state: run.report.failure.state, error: run.report.failure.error, cause: run.report.failure.cause.slice(0, 300) } } : {}),
+    ...(run.report.failure ? { failure: { state: run.report.failure.state, error: run.report.failure.error, cause: run.report.failure.cause.slice(0, 1000) } } : {}),
     rotationMs: run.report.rotationMs,
     rotationPerServiceMs: round(run.report.rotationMs / run.size, 2),
     ratioToFloor: round(run.report.rotationMs / run.size / floorPerServiceMs, 2),

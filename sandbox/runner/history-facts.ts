@@ -57,12 +57,26 @@ export function countByState(history: readonly HistoryEvent[], moments: readonly
   return [...counts.entries()].map(([state, times]) => ({ state, times }));
 }
 
+/**
+ * The cause as a person reads it. A Lambda task's cause is its error JSON: its `errorMessage`. A
+ * `startExecution.sync:2` task's cause is the child execution's description, as on AWS, whose
+ * own `Error` and `Cause` come after thousands of characters of input and output: those, named
+ * by the child, are what explain the failure (a 10,000-service run's report once cut the
+ * description at 300 characters and lost them).
+ */
 function causeText(cause: unknown): string {
   if (typeof cause !== 'string') return cause === undefined ? '' : JSON.stringify(cause);
+  let parsed: { errorMessage?: unknown; ExecutionArn?: unknown; Name?: unknown; Status?: unknown; Error?: unknown; Cause?: unknown };
   try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+    parsed = JSON.parse(cause) as typeof parsed;
   } catch {
     return cause;
   }
+  if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  if (typeof parsed.ExecutionArn === 'string' && typeof parsed.Status === 'string') {
+    const child = typeof parsed.Name === 'string' ? parsed.Name : parsed.ExecutionArn;
+    const error = typeof parsed.Error === 'string' ? parsed.Error : 'no error given';
+    return `child execution ${child} ${parsed.Status}: ${error}: ${causeText(parsed.Cause)}`;
+  }
+  return cause;
 }
