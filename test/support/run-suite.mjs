@@ -37,7 +37,10 @@ function jest(args) {
   });
 }
 
-const typecheck = check('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+// TypeScript 7, the native compiler: the same checks as 6.0 at a quarter of the CPU (4 s against
+// 17 s alone, 2026-12-03). TypeScript 6 stays installed for dependency-cruiser, which reads imports
+// through TypeScript's JavaScript API; 7.0 has none yet.
+const typecheck = check('typecheck', process.execPath, ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
 const layerRules = check('layer rules', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', 'bin', 'lib', 'functions', 'sandbox']);
 const synthesis = await check('synthesis', 'npx', ['tsx', 'test/support/warm-assembly.ts']);
 const tests = synthesis.ok ? await jest(process.argv.slice(2)) : { name: 'jest', ok: false, output: 'not run: the synthesis failed\n', at: seconds() };
