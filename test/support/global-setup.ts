@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesizedAssembly } from '../../sandbox/compose/synthesize';
 import { RUN_SCRATCH_ENV, RUN_SCRATCH_PREFIX, runScratchDir } from './run-scratch';
-import { ASSEMBLY_DIR_ENV, NO_ASSEMBLY_ENV, TEMPLATE_PATH_ENV } from './template';
+import { ASSEMBLY_DIR_ENV, TEMPLATE_PATH_ENV } from './template';
 
 /**
  * Runs once per jest run: takes the synthesized cloud assembly (cdk-nag included) from the cache
@@ -20,8 +20,6 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(scratch, { recursive: true });
   process.env[RUN_SCRATCH_ENV] = scratch;
   process.env.TMPDIR = scratch;
-  // run-suite.mjs starts the unit tests while the synthesis runs: they read no assembly.
-  if (process.env[NO_ASSEMBLY_ENV] === '1') return;
   const assembly = await synthesizedAssembly();
   process.env[TEMPLATE_PATH_ENV] = assembly.templatePath;
   process.env[ASSEMBLY_DIR_ENV] = assembly.assemblyDir;

@@ -27,34 +27,24 @@ function check(name, command, args) {
   });
 }
 
-function jest(name, args, env = process.env) {
+function jest(args) {
   return new Promise((resolve) => {
-    const child = spawn('npx', ['jest', ...args], { stdio: 'inherit', env });
+    const child = spawn('npx', ['jest', ...args], { stdio: 'inherit' });
     const forward = (signal) => child.kill(signal);
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
-    child.once('exit', (code) => resolve({ name, ok: code === 0, output: '', at: seconds() }));
+    child.once('exit', (code) => resolve({ name: 'jest', ok: code === 0, output: '', at: seconds() }));
   });
 }
-
-/** Unit tests that read the synthesized template: they run with the rest, after the synthesis. */
-const NEEDS_ASSEMBLY = ['test/unit/compromise-gate.test.ts', 'test/unit/dashboards.test.ts'];
 
 // TypeScript 7, the native compiler: the same checks as 6.0 at a quarter of the CPU (4 s against
 // 17 s alone, 2026-12-03). TypeScript 6 stays installed for dependency-cruiser, which reads imports
 // through TypeScript's JavaScript API; 7.0 has none yet.
 const typecheck = check('typecheck', process.execPath, ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
 const layerRules = check('layer rules', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', 'bin', 'lib', 'functions', 'sandbox']);
-const synthesis = check('synthesis', 'npx', ['tsx', 'test/support/warm-assembly.ts']);
-const args = process.argv.slice(2);
-// With no arguments, the unit tests (they read no assembly) start at once, on one worker, in the
-// core the synthesis leaves idle once the type check is done; the rest wait for the assembly.
-const beside = args.length === 0 ? jest('jest: unit tests, beside the synthesis', ['--maxWorkers=1', '--testPathIgnorePatterns', ...NEEDS_ASSEMBLY, '--', 'test/unit/'], { ...process.env, CERTFLOW_TEST_NO_ASSEMBLY: '1' }) : undefined;
-const synthesized = await synthesis;
-const escaped = NEEDS_ASSEMBLY.map((file) => file.replace('test/unit/', '').replaceAll('.', '\\.'));
-const rest = beside ? ['--testPathIgnorePatterns', `/test/unit/(?!${escaped.join('|')})`] : args;
-const tests = synthesized.ok ? await jest(beside ? 'jest: the rest' : 'jest', rest) : { name: 'jest', ok: false, output: 'not run: the synthesis failed\n', at: seconds() };
-const results = [synthesized, await typecheck, await layerRules, ...(beside ? [await beside] : []), tests];
+const synthesis = await check('synthesis', 'npx', ['tsx', 'test/support/warm-assembly.ts']);
+const tests = synthesis.ok ? await jest(process.argv.slice(2)) : { name: 'jest', ok: false, output: 'not run: the synthesis failed\n', at: seconds() };
+const results = [synthesis, await typecheck, await layerRules, tests];
 rmSync(scratch, { recursive: true, force: true });
 for (const result of results) {
   const output = result.output.trim();

@@ -12,16 +12,13 @@ export const TEMPLATE_PATH_ENV = 'CERTFLOW_TEMPLATE_PATH';
 /** The cloud assembly directory (validation-report.json, assets), for the infra tests. */
 export const ASSEMBLY_DIR_ENV = 'CERTFLOW_ASSEMBLY_DIR';
 
-/** Set by run-suite.mjs for the jest run it starts beside the synthesis: no assembly is made or read. */
-export const NO_ASSEMBLY_ENV = 'CERTFLOW_TEST_NO_ASSEMBLY';
-
 let cached: CfnTemplate | undefined;
 
 /** The template synthesized once per jest run by global-setup.ts (parsed once per worker). */
 export function loadTemplate(): CfnTemplate {
   if (cached) return cached;
   const path = process.env[TEMPLATE_PATH_ENV];
-  if (!path) throw new Error(`${TEMPLATE_PATH_ENV} is not set: run the tests through jest, whose globalSetup synthesizes the app (a test that reads the template cannot be in run-suite.mjs's BESIDE_SYNTHESIS list)`);
+  if (!path) throw new Error(`${TEMPLATE_PATH_ENV} is not set: run the tests through jest, whose globalSetup synthesizes the app`);
   cached = JSON.parse(readFileSync(path, 'utf8')) as CfnTemplate;
   return cached;
 }
