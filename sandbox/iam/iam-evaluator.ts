@@ -8,9 +8,30 @@
  * (the Lambda bundles, and the CLI's non-sandbox commands) loads it; dependency-cruiser enforces
  * both rules (.dependency-cruiser.cjs).
  */
-import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
-import { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy } from '@cloud-copilot/iam-policy';
+import { Module } from 'node:module';
+import type * as IamSimulate from '@cloud-copilot/iam-simulate';
+import type * as IamPolicy from '@cloud-copilot/iam-policy';
 import type { NamedPolicy, PolicyDocument } from './template-iam';
+
+type NodeLoader = { _load(request: string, parent: unknown, isMain: boolean): unknown; _nodeModulePaths(from: string): string[] };
+
+/**
+ * Both packages through Node's own loader, once per process: under jest, a plain import would load
+ * them again in every test file's module registry (167 ms a file, measured 2026-12-03, for the
+ * action data they read), and each of some 40 files that start a sandbox pays it. They evaluate
+ * JSON documents and return plain answers, so crossing from jest's context changes nothing; the
+ * IAM tests (test/workflow/iam-enforcement.test.ts) are the check. In the CLI this is the
+ * import it replaces: the bundle keeps its packages external.
+ */
+function loadNatively<T>(request: string): T {
+  const loader = Module as unknown as NodeLoader;
+  const parent = new Module(__filename) as InstanceType<typeof Module> & { paths: string[] };
+  parent.paths = loader._nodeModulePaths(__dirname);
+  return loader._load(request, parent, false) as T;
+}
+
+const { runUnsafeSimulation } = loadNatively<typeof IamSimulate>('@cloud-copilot/iam-simulate');
+const { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy } = loadNatively<typeof IamPolicy>('@cloud-copilot/iam-policy');
 
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
