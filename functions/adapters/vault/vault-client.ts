@@ -11,7 +11,11 @@ export interface VaultClientOptions {
   timeoutMs?: number;
 }
 
-/** Idle connections live a little less than Vault's own idle timeout (its listener default is 5 min). */
+/**
+ * Connections are kept for reuse between calls; `keepAliveMsecs` is the delay before TCP keep-alive
+ * probes on them, not an idle timeout. An idle connection is closed by Vault (its listener's
+ * `http_idle_timeout`, 5 minutes by default), and the agent then drops it.
+ */
 const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000 } as const;
 
 /**
