@@ -79,7 +79,7 @@ export async function synthesizedAssembly(options: SynthesizeOptions = {}): Prom
     rmSync(scratch, { recursive: true, force: true });
     try {
       await synthesizeInChild(configPath, scratch, options.verbose ?? false);
-      seedBundleCodeCaches(scratch);
+      seedBundleCodeCaches(scratch, assemblyDir);
       // A rename is atomic: a reader sees no assembly or a whole one. Another process may have
       // finished the same key first; its assembly is identical, so ours is dropped.
       if (existsSync(assemblyDir)) rmSync(scratch, { recursive: true, force: true });
@@ -93,11 +93,12 @@ export async function synthesizedAssembly(options: SynthesizeOptions = {}): Prom
   return { template: readTemplate(templatePath), templatePath, assemblyDir, cached, key };
 }
 
-/** V8's seed cache for every function bundle of the assembly (bundle-loader.ts says why). */
-function seedBundleCodeCaches(assemblyDir: string): void {
-  for (const entry of readdirSync(assemblyDir)) {
-    const bundle = join(assemblyDir, entry, 'index.js');
-    if (entry.startsWith('asset.') && existsSync(bundle)) writeSeedCodeCache(bundle);
+/** V8's seed cache for every function bundle of the assembly (bundle-loader.ts says why), for the stack naming of this process. */
+function seedBundleCodeCaches(scratch: string, assemblyDir: string): void {
+  for (const entry of readdirSync(scratch)) {
+    const bundle = join(scratch, entry, 'index.js');
+    // Compiled under the path the bundle is loaded from once the scratch directory is renamed.
+    if (entry.startsWith('asset.') && existsSync(bundle)) writeSeedCodeCache(bundle, join(assemblyDir, entry, 'index.js'));
   }
 }
 

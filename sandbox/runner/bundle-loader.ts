@@ -31,10 +31,17 @@ interface LoadedBundle {
 const LOADED = Symbol.for('certflow.loadedBundle');
 type CachedModule = { [LOADED]?: LoadedBundle };
 
-/** Where a bundle's code cache lives: `<assembly>/.code-cache/<asset dir>.v8`. */
+/**
+ * Where a bundle's code cache lives: `<assembly>/.code-cache/<asset dir>-index.js.<naming>-stacks.v8`.
+ * V8 keeps the file name a script was compiled under in its cache, and a process that accepts the
+ * cache names its stack frames by that name, not the one it compiled with: so each stack naming
+ * ({@link stackFileName}) has a cache of its own, and a cache written under jest's naming never
+ * names the frames of a `certflow simulate`.
+ */
 function codeCachePath(bundlePath: string): string {
   const assetDir = dirname(bundlePath);
-  return join(dirname(assetDir), '.code-cache', `${basename(assetDir)}-${basename(bundlePath)}.v8`);
+  const naming = generatedStacks() ? 'generated' : 'bundle';
+  return join(dirname(assetDir), '.code-cache', `${basename(assetDir)}-${basename(bundlePath)}.${naming}-stacks.v8`);
 }
 
 /** The seed cache synthesis leaves: compiled, never run (see {@link writeSeedCodeCache}). */
@@ -49,10 +56,14 @@ function seedCachePath(bundlePath: string): string {
  * run compiles, so the first process to run the bundle still writes the full cache, which then wins.
  * Measured on one workflow file (2026-12-03): 14.8 s with no cache, 11.7 s with the seed, 8.5 s
  * with the full cache.
+ *
+ * Synthesis writes the assembly in a scratch directory and renames it when it is whole, so the
+ * seed is compiled under the name the bundle will be loaded from (`loadedFrom`): compiled under
+ * its scratch path, every stack frame of the bundle named a directory that no longer exists.
  */
-export function writeSeedCodeCache(bundlePath: string): void {
+export function writeSeedCodeCache(bundlePath: string, loadedFrom: string = bundlePath): void {
   const statics = Module as unknown as ModuleStatics;
-  const script = new Script(statics.wrap(readFileSync(bundlePath, 'utf8')), { filename: bundlePath });
+  const script = new Script(statics.wrap(readFileSync(bundlePath, 'utf8')), { filename: stackFileName(loadedFrom) });
   const path = seedCachePath(bundlePath);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, script.createCachedData());
@@ -85,7 +96,11 @@ type ModuleStatics = {
  * --enable-source-maps (set in every deployed function) reads.
  */
 function stackFileName(bundlePath: string): string {
-  return process.env.CERTFLOW_BUNDLE_STACKS === 'generated' ? `${bundlePath}:generated` : bundlePath;
+  return generatedStacks() ? `${bundlePath}:generated` : bundlePath;
+}
+
+function generatedStacks(): boolean {
+  return process.env.CERTFLOW_BUNDLE_STACKS === 'generated';
 }
 
 export function loadBundle(bundlePath: string): LoadedBundle {

@@ -20,6 +20,9 @@ export default async function globalSetup(): Promise<void> {
   mkdirSync(scratch, { recursive: true });
   process.env[RUN_SCRATCH_ENV] = scratch;
   process.env.TMPDIR = scratch;
+  // The workers name bundle frames as test/support/polyfills.ts says: a synthesis here seeds the
+  // code caches for that naming.
+  process.env.CERTFLOW_BUNDLE_STACKS = 'generated';
   const assembly = await synthesizedAssembly();
   process.env[TEMPLATE_PATH_ENV] = assembly.templatePath;
   process.env[ASSEMBLY_DIR_ENV] = assembly.assemblyDir;

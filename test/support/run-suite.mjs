@@ -17,9 +17,9 @@ const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 
 /** Runs a check with its output kept, to print after jest's. */
-function check(name, command, args) {
+function check(name, command, args, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: checkEnv });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...checkEnv, ...env } });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk) => (output += chunk.toString('utf8')));
@@ -42,7 +42,9 @@ function jest(args) {
 // through TypeScript's JavaScript API; 7.0 has none yet.
 const typecheck = check('typecheck', process.execPath, ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
 const layerRules = check('layer rules', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', 'bin', 'lib', 'functions', 'sandbox']);
-const synthesis = await check('synthesis', 'npx', ['tsx', 'test/support/warm-assembly.ts']);
+// The synthesis seeds the bundles' code caches for the stack naming jest's workers use
+// (CERTFLOW_BUNDLE_STACKS, test/support/polyfills.ts; sandbox/runner/bundle-loader.ts says why).
+const synthesis = await check('synthesis', 'npx', ['tsx', 'test/support/warm-assembly.ts'], { CERTFLOW_BUNDLE_STACKS: 'generated' });
 const tests = synthesis.ok ? await jest(process.argv.slice(2)) : { name: 'jest', ok: false, output: 'not run: the synthesis failed\n', at: seconds() };
 const results = [synthesis, await typecheck, await layerRules, tests];
 rmSync(scratch, { recursive: true, force: true });
