@@ -13,8 +13,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // Loaded by Node, once per worker, instead of transformed and evaluated again in every test file
-  // (test/support/native/kubernetes-client-node.ts). The X.509 family (@peculiar/x509, pkijs, asn1js)
-  // stays with jest: its instanceof checks refuse the test realm's Dates and buffers (tried, 2026-12-03).
+  // (test/support/native/kubernetes-client-node.ts). pkijs and asn1js stay with jest: @peculiar/x509,
+  // which jest loads, hands them objects of the test realm that their instanceof checks refuse.
   moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/test/support/native/kubernetes-client-node.ts' },
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
