@@ -1,6 +1,5 @@
 // ESM-only dependencies of @kubernetes/client-node 2.x (TOOLCHAIN.md) and of pkijs 4 (the trust
-// checker's engine), transformed to CommonJS by swc. The Kubernetes client itself is loaded by
-// Node (moduleNameMapper below); its dependencies stay listed for a test that reaches them.
+// checker's engine), transformed to CommonJS by swc.
 const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@jsep-plugin', 'pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils'];
 
 /** @type {import('jest').Config} */
@@ -12,10 +11,6 @@ module.exports = {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
-  // Loaded by Node, once per worker, instead of transformed and evaluated again in every test file
-  // (test/support/native/kubernetes-client-node.ts). pkijs and asn1js stay with jest: @peculiar/x509,
-  // which jest loads, hands them objects of the test realm that their instanceof checks refuse.
-  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/test/support/native/kubernetes-client-node.ts' },
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

@@ -8,10 +8,12 @@
  * (the Lambda bundles, and the CLI's non-sandbox commands) loads it; dependency-cruiser enforces
  * both rules (.dependency-cruiser.cjs).
  */
-import { loadNatively } from '../runner/native-load';
+import { Module } from 'node:module';
 import type * as IamSimulate from '@cloud-copilot/iam-simulate';
 import type * as IamPolicy from '@cloud-copilot/iam-policy';
 import type { NamedPolicy, PolicyDocument } from './template-iam';
+
+type NodeLoader = { _load(request: string, parent: unknown, isMain: boolean): unknown; _nodeModulePaths(from: string): string[] };
 
 /**
  * Both packages through Node's own loader, once per process: under jest, a plain import would load
@@ -21,8 +23,15 @@ import type { NamedPolicy, PolicyDocument } from './template-iam';
  * IAM tests (test/workflow/iam-enforcement.test.ts) are the check. In the CLI this is the
  * import it replaces: the bundle keeps its packages external.
  */
-const { runUnsafeSimulation } = loadNatively<typeof IamSimulate>('@cloud-copilot/iam-simulate', __dirname);
-const { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy } = loadNatively<typeof IamPolicy>('@cloud-copilot/iam-policy', __dirname);
+function loadNatively<T>(request: string): T {
+  const loader = Module as unknown as NodeLoader;
+  const parent = new Module(__filename) as InstanceType<typeof Module> & { paths: string[] };
+  parent.paths = loader._nodeModulePaths(__dirname);
+  return loader._load(request, parent, false) as T;
+}
+
+const { runUnsafeSimulation } = loadNatively<typeof IamSimulate>('@cloud-copilot/iam-simulate');
+const { createValidatedPolicy, validateIdentityPolicy, validateResourcePolicy } = loadNatively<typeof IamPolicy>('@cloud-copilot/iam-policy');
 
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 

@@ -1,5 +1,4 @@
 import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
-import { types } from 'node:util';
 import { startKubernetesEmulator, type KubernetesEmulatorHandle } from '../../sandbox/kubernetes/kubernetes-emulator';
 
 /** The real @kubernetes/client-node 2.x against the emulator, as the certflow adapter builds it (TOOLCHAIN.md). */
@@ -85,8 +84,7 @@ describe('the Kubernetes emulator', () => {
       expect(created.stringData).toBeUndefined();
       expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
       expect(created.metadata?.namespace).toBe(namespace);
-      // A Date from the client's realm (Node's: jest.config.js loads the client natively).
-      expect(types.isDate(created.metadata?.creationTimestamp)).toBe(true);
+      expect(created.metadata?.creationTimestamp).toBeInstanceOf(Date);
 
       const read = await core.readNamespacedSecret({ name: 'web-tls', namespace });
       expect(read.type).toBe('kubernetes.io/tls');
