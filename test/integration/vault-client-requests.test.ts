@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { NodeVaultPki } from '../../functions/adapters/vault/node-vault-pki';
 import { createVaultClient } from '../../functions/adapters/vault/vault-client';
 import { staticToken } from '../../functions/adapters/vault/vault-login';
@@ -35,6 +36,8 @@ describe('the Vault client', () => {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ data: { certificate: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', sealed: false } }));
     });
+    // Longer than any idle timeout below: a connection that closes here was closed by the client.
+    server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -95,4 +98,32 @@ describe('the Vault client', () => {
     expect(refusal).toMatchObject({ name: 'InsecureVaultEndpointError', retryable: false });
     expect(seen).toHaveLength(0);
   });
+
+  it('closes a connection it kept alive once it sat idle, before the server or a load balancer drops it under a frozen Lambda, and the next call opens a new one', async () => {
+    const connections: Array<Promise<{ closedByClient: boolean }>> = [];
+    const onConnection = (socket: TLSSocket) =>
+      connections.push(
+        new Promise((resolve) => {
+          let closedByClient = false;
+          socket.once('end', () => (closedByClient = true));
+          socket.once('close', () => resolve({ closedByClient }));
+        }),
+      );
+    server.on('secureConnection', onConnection);
+    const client = createVaultClient({ endpoint, caPem, token: 'runner-token', idleSocketMs: 25 });
+    try {
+      await client.read('sys/seal-status');
+      const idle = await connections[0]!;
+      await client.read('sys/seal-status');
+      await client.read('sys/seal-status');
+
+      expect(idle.closedByClient).toBe(true);
+      // Two connections for three calls: the idle one was closed, the next two calls shared one.
+      expect(connections).toHaveLength(2);
+      expect(seen.map((request) => request.url)).toEqual(['/v1/sys/seal-status', '/v1/sys/seal-status', '/v1/sys/seal-status']);
+      await connections[1];
+    } finally {
+      server.off('secureConnection', onConnection);
+    }
+  }, 10_000);
 });

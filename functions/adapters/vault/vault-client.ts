@@ -9,14 +9,24 @@ export interface VaultClientOptions {
   /** PEM bundle of the CA that signed the Vault listener: trusted instead of the public roots. Required. */
   caPem: string;
   timeoutMs?: number;
+  /** How long a kept connection may sit idle before the client closes it. @default VAULT_IDLE_SOCKET_MS */
+  idleSocketMs?: number;
 }
 
 /**
  * Connections are kept for reuse between calls; `keepAliveMsecs` is the delay before TCP keep-alive
- * probes on them, not an idle timeout. An idle connection is closed by Vault (its listener's
- * `http_idle_timeout`, 5 minutes by default), and the agent then drops it.
+ * probes on them, not an idle timeout.
+ *
+ * The client closes a connection that sat idle for {@link VAULT_IDLE_SOCKET_MS} itself (the agent's
+ * `timeout`: Node destroys a free socket when it fires), under the shortest idle timeout on the
+ * path: Vault's listener (`http_idle_timeout`, 5 minutes) and a load balancer in front of it (an
+ * ALB's default is 60 s). Left to the server, a Lambda frozen between invocations past that
+ * timeout would write its next call to a connection the server had already dropped and get
+ * ECONNRESET. After a thaw the expired timer runs before the next invocation's I/O, so the dead
+ * connection is gone first.
  */
-const KEEP_ALIVE = { keepAlive: true, keepAliveMsecs: 30_000 } as const;
+export const VAULT_IDLE_SOCKET_MS = 30_000;
+const agentOptions = (idleSocketMs: number) => ({ keepAlive: true, keepAliveMsecs: 30_000, timeout: idleSocketMs });
 
 /**
  * Builds one node-vault client. One client has one endpoint (VAULT_API.md 7), so the unseal
@@ -51,8 +61,8 @@ export function createVaultClient(options: VaultClientOptions): NodeVault.client
       ca: options.caPem,
       // node-vault builds one https.Agent per client from these (its index.js), but a new
       // https.Agent does not keep connections alive unless told: every call would be a new TLS
-      // handshake with Vault. One object, so node-vault sees no per-call override.
-      agentOptions: KEEP_ALIVE,
+      // handshake with Vault. One object per client, so node-vault sees no per-call override.
+      agentOptions: agentOptions(options.idleSocketMs ?? VAULT_IDLE_SOCKET_MS),
       timeout: options.timeoutMs ?? 5000,
     },
   });
