@@ -38,8 +38,8 @@ function jest(args) {
 }
 
 // TypeScript 7, the native compiler: the same checks as 6.0 in under a third of the CPU (alone,
-// 2026-12-03: 4.0 s and 7.6 s of CPU, against 17.2 s and 25.8 s). TypeScript 6 stays installed for dependency-cruiser, which reads imports
-// through TypeScript's JavaScript API; 7.0 has none yet.
+// 2026-12-03: 4.0 s and 7.6 s of CPU, against 17.2 s and 25.8 s). TypeScript 6 stays installed
+// for dependency-cruiser, which reads imports through TypeScript's JavaScript API; 7.0 has none yet.
 const typecheck = check('typecheck', process.execPath, ['node_modules/typescript7/bin/tsc', '--noEmit', '-p', 'tsconfig.json']);
 const layerRules = check('layer rules', 'npx', ['depcruise', '--config', '.dependency-cruiser.cjs', 'bin', 'lib', 'functions', 'sandbox']);
 // The synthesis seeds the bundles' code caches for the stack naming jest's workers use

@@ -22,8 +22,8 @@ export interface VaultClientOptions {
  * path: Vault's listener (`http_idle_timeout`, 5 minutes) and a load balancer in front of it (an
  * ALB's default is 60 s). Left to the server, a Lambda frozen between invocations past that
  * timeout would write its next call to a connection the server had already dropped and get
- * ECONNRESET. After a thaw the expired timer runs before the next invocation's I/O, so the dead
- * connection is gone first.
+ * ECONNRESET. Node runs expired timers before it polls for I/O, so after a thaw the idle
+ * connection should be closed before the invocation's first call (not tried in a Lambda).
  */
 export const VAULT_IDLE_SOCKET_MS = 30_000;
 const agentOptions = (idleSocketMs: number) => ({ keepAlive: true, keepAliveMsecs: 30_000, timeout: idleSocketMs });
