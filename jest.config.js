@@ -1,6 +1,7 @@
-// ESM-only dependencies of @kubernetes/client-node 2.x (TOOLCHAIN.md) and of pkijs 4 (the trust
-// checker's engine), transformed to CommonJS by swc.
-const esmOnly = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'socks-proxy-agent', 'agent-base', '@jsep-plugin', 'pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils'];
+// ESM-only dependencies of pkijs 4 (the trust checker's engine), transformed to CommonJS by swc.
+// @kubernetes/client-node 2.x and its ESM-only dependencies are not among them: jest loads the
+// package from one esbuild bundle (moduleNameMapper below).
+const esmOnly = ['pkijs', 'asn1js', 'bytestreamjs', '@noble/hashes', '@peculiar/utils'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -11,6 +12,9 @@ module.exports = {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: true }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // One esbuild bundle of the Kubernetes client instead of swc's transform of its ESM, file by
+  // file, in every test file (test/support/jest-prebundles.ts, built by the global setup).
+  moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/node_modules/.cache/jest-prebundled/kubernetes-client-node.cjs' },
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

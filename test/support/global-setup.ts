@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { synthesizedAssembly } from '../../sandbox/compose/synthesize';
 import { RUN_SCRATCH_ENV, RUN_SCRATCH_PREFIX, runScratchDir } from './run-scratch';
 import { ASSEMBLY_DIR_ENV, TEMPLATE_PATH_ENV } from './template';
+import { ensureJestPrebundles } from './jest-prebundles';
 
 /**
  * Runs once per jest run: takes the synthesized cloud assembly (cdk-nag included) from the cache
@@ -23,6 +24,9 @@ export default async function globalSetup(): Promise<void> {
   // The workers name bundle frames as test/support/polyfills.ts says: a synthesis here seeds the
   // code caches for that naming.
   process.env.CERTFLOW_BUNDLE_STACKS = 'generated';
+  // jest.config.js maps @kubernetes/client-node to this bundle (jest-prebundles.ts says why);
+  // `npm test` has built it during the synthesis already.
+  ensureJestPrebundles();
   const assembly = await synthesizedAssembly();
   process.env[TEMPLATE_PATH_ENV] = assembly.templatePath;
   process.env[ASSEMBLY_DIR_ENV] = assembly.assemblyDir;
