@@ -13,7 +13,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   // One esbuild bundle of the Kubernetes client instead of swc's transform of its ESM, file by
-  // file, in every test file (test/support/jest-prebundles.ts, built by the global setup).
+  // file, in every test file (test/support/jest-prebundles.ts; `npm test` builds it beside the
+  // synthesis, the global setup when jest runs alone).
   moduleNameMapper: { '^@kubernetes/client-node$': '<rootDir>/node_modules/.cache/jest-prebundled/kubernetes-client-node.cjs' },
   setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
