@@ -93,8 +93,14 @@ function nameKey(name: x509.Name): string {
   return name.toString().toLowerCase().replace(/\s+/g, ' ');
 }
 
+/**
+ * The name as @peculiar/x509 reads it, from the bytes the certificate holds (pkijs keeps them as
+ * `valueBeforeDecode`): re-encoding through `toSchema().toBER()` parsed the name a second time
+ * for the same bytes. A name built by hand (no bytes kept) is still encoded.
+ */
 function pkiName(name: pkijs.RelativeDistinguishedNames): x509.Name {
-  return new x509.Name(new Uint8Array(name.toSchema().toBER()));
+  const raw = name.valueBeforeDecode.byteLength > 0 ? name.valueBeforeDecode : name.toSchema().toBER();
+  return new x509.Name(new Uint8Array(raw));
 }
 
 /** OpenSSL prints `Bad time value` where it cannot read a time; otherwise `Jun  1 12:00:00 2030 GMT`. */

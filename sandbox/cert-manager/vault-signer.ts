@@ -55,13 +55,28 @@ export class VaultIssuerError extends Error {
   }
 }
 
-function normalizedPem(der: Buffer): string {
-  return new X509Certificate(der).toString();
+/**
+ * What the layout needs of a chain certificate, by content: every issuance returns the same
+ * intermediate and root, so each is parsed and its self-signature checked once, not per leaf
+ * (at 1,000 services that was a second of the cert-manager emulator's CPU). Bounded: a sandbox
+ * sees a few issuers per rotation.
+ */
+const CHAIN_FACTS_CAPACITY = 256;
+const chainFacts = new Map<string, { pem: string; selfSigned: boolean }>();
+
+function chainFactsOf(der: Buffer): { pem: string; selfSigned: boolean } {
+  const key = der.toString('base64');
+  const known = chainFacts.get(key);
+  if (known) return known;
+  const cert = new X509Certificate(der);
+  const facts = { pem: cert.toString(), selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey) };
+  if (chainFacts.size >= CHAIN_FACTS_CAPACITY) chainFacts.clear();
+  chainFacts.set(key, facts);
+  return facts;
 }
 
-function isSelfSigned(der: Buffer): boolean {
-  const cert = new X509Certificate(der);
-  return cert.checkIssued(cert) && cert.verify(cert.publicKey);
+function normalizedPem(der: Buffer): string {
+  return new X509Certificate(der).toString();
 }
 
 /**
@@ -81,13 +96,13 @@ export function bundleFromVault(data: { certificate: string; ca_chain?: string[]
       seen.add(key);
       return true;
     });
-  const intermediates = chain.filter((block) => !isSelfSigned(block.der));
-  const root = chain.find((block) => isSelfSigned(block.der)) ?? chain[chain.length - 1];
+  const intermediates = chain.filter((block) => !chainFactsOf(block.der).selfSigned);
+  const root = chain.find((block) => chainFactsOf(block.der).selfSigned) ?? chain[chain.length - 1];
   const leafPem = normalizedPem(leaf.der);
   return {
     leafPem,
-    tlsCrt: [leafPem, ...intermediates.map((block) => normalizedPem(block.der))].join(''),
-    caCrt: root ? normalizedPem(root.der) : '',
+    tlsCrt: [leafPem, ...intermediates.map((block) => chainFactsOf(block.der).pem)].join(''),
+    caCrt: root ? chainFactsOf(root.der).pem : '',
   };
 }
 

@@ -1,6 +1,6 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { certificatesOf, pemBlocksOf, toPem } from '../x509/pem-certificates';
+import { firstCertificateOf, pemBlocksOf, toPem } from '../x509/pem-certificates';
 import type { KubernetesStore } from '../kubernetes/kubernetes-emulator';
 
 /**
@@ -152,7 +152,7 @@ export class ServiceEndpoint {
       const cert = decoded(secret.data, 'tls.crt');
       const key = decoded(secret.data, 'tls.key');
       if (!cert || !key) throw new Error(`Secret ${namespace}/${secretName} lacks tls.crt or tls.key`);
-      const leaf = certificatesOf(cert)[0];
+      const leaf = firstCertificateOf(cert);
       if (!leaf) throw new Error(`Secret ${namespace}/${secretName} tls.crt holds no certificate`);
       const bundle = this.store.get('configmaps', { namespace, name: trustBundleConfigMap })?.data?.[this.service.trustBundleKey ?? 'ca.crt'] ?? '';
       // Every CA in the bundle, as PEM; an empty list trusts nothing (never Node's public roots).

@@ -33,12 +33,23 @@ export interface CertificateDates {
   readonly fingerprint256: string;
 }
 
+function datesOf(der: Buffer): CertificateDates {
+  const cert = new X509Certificate(der);
+  return { serial: colonSerial(cert.serialNumber), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), fingerprint256: cert.fingerprint256 };
+}
+
 /** The CERTIFICATE blocks of a PEM text, leaf first as written; throws on one that does not parse. */
 export function certificatesOf(text: string): CertificateDates[] {
   return pemBlocksOf(text)
     .filter((block) => block.type === 'CERTIFICATE')
-    .map((block) => {
-      const cert = new X509Certificate(block.der);
-      return { serial: colonSerial(cert.serialNumber), notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), fingerprint256: cert.fingerprint256 };
-    });
+    .map((block) => datesOf(block.der));
+}
+
+/**
+ * The first CERTIFICATE block of a PEM text (a served chain's leaf), the rest left unparsed: a
+ * pod reloading its Secret needs only its own certificate's facts. Throws when it does not parse.
+ */
+export function firstCertificateOf(text: string): CertificateDates | undefined {
+  const first = pemBlocksOf(text).find((block) => block.type === 'CERTIFICATE');
+  return first ? datesOf(first.der) : undefined;
 }
