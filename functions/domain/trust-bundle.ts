@@ -1,4 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import { certificatesFromPem } from './x509-facts';
+
+/**
+ * VerifyBatch asks for the roots of its namespace's bundle for every target: each bundle's
+ * self-signatures are checked once per warm function, not once per target.
+ */
+const rootsByBundle = new LRUCache<string, string>({ max: 64 });
 
 /**
  * The self-signed roots of a trust bundle, PEM, or the whole bundle when it holds none. Judging a
@@ -7,6 +14,10 @@ import { certificatesFromPem } from './x509-facts';
  * it, and the intermediate is then judged on its root's CRL instead of being trusted outright.
  */
 export function rootsOf(bundle: string): string {
+  const known = rootsByBundle.get(bundle);
+  if (known !== undefined) return known;
   const roots = certificatesFromPem(bundle, 'trust bundle').filter((cert) => cert.subjectKey === cert.issuerKey && cert.cert.verify(cert.cert.publicKey));
-  return roots.length ? roots.map((root) => root.cert.toString().trim()).join('\n') : bundle;
+  const text = roots.length ? roots.map((root) => root.cert.toString().trim()).join('\n') : bundle;
+  rootsByBundle.set(bundle, text);
+  return text;
 }

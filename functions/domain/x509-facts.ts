@@ -13,6 +13,7 @@ import { X509Certificate, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { LRUCache } from 'lru-cache';
 import { InvalidInputError } from '../contracts/errors';
 import { countX509Parse } from './x509-parse-count';
 
@@ -121,11 +122,10 @@ function keyUsageNames(bits: Uint8Array): KeyUsage[] {
  * Parsed certificates by content (their DER), so that each certificate is parsed once however
  * often it is read: the trust bundle and the expected issuer for every target's check, the shared
  * chain for every leaf. Facts are never changed after parsing, so handing out the same object is
- * safe. Bounded: a warm Lambda sees a few certificates per service, and the oldest half goes
- * when it is full. Only successful parses are kept; a malformed input fails again, with its name.
+ * safe. Bounded: a warm Lambda sees a few certificates per service, and the least recently used goes
+ * when it is full (lru-cache). Only successful parses are kept; a malformed input fails again, with its name.
  */
-const PARSED_CAPACITY = 4096;
-const parsed = new Map<string, CertFacts>();
+const parsed = new LRUCache<string, CertFacts>({ max: 4096 });
 export { x509ParseCount } from './x509-parse-count';
 
 /** Parses one DER certificate, once per content; `what` names it in the error (e.g. `served chain certificate 2`). */
@@ -135,7 +135,6 @@ export function certFacts(der: Buffer, what: string): CertFacts {
   if (known) return known;
   const facts = parseCertFacts(der, what);
   countX509Parse();
-  if (parsed.size >= PARSED_CAPACITY) for (const oldest of [...parsed.keys()].slice(0, PARSED_CAPACITY / 2)) parsed.delete(oldest);
   parsed.set(key, facts);
   return facts;
 }
@@ -185,20 +184,33 @@ function parseCertFacts(der: Buffer, what: string): CertFacts {
 }
 
 /**
+ * The same PEM texts come back for every target (the trust bundle, the expected issuer, the
+ * shared chain): their PEM is decoded once, as their certificates are parsed once. Only texts that
+ * parsed are kept; a copy of the list goes out, so no caller can change what the next one reads.
+ */
+const fromPem = new LRUCache<string, CertFacts[]>({ max: 1024 });
+
+/**
  * Every CERTIFICATE block of a PEM text. Other blocks (a private key in a `pem_bundle`) are
  * skipped; a CERTIFICATE block that does not parse is an error, never silently dropped.
  */
 export function certificatesFromPem(text: string, what: string): CertFacts[] {
-  return pemBlocks(text)
+  // A text that carries a private key (a pem_bundle) is never kept as a cache key.
+  const cacheable = !text.includes('PRIVATE KEY');
+  const known = cacheable ? fromPem.get(text) : undefined;
+  if (known) return [...known];
+  const facts = pemBlocks(text)
     .filter((block) => block.label === 'CERTIFICATE')
     .map((block, index) => certFacts(block.der, `${what} certificate ${index + 1}`));
+  if (cacheable) fromPem.set(text, facts);
+  return [...facts];
 }
 
 /**
  * One CRL given as PEM (`X509 CRL`, or `CRL` as some libraries label it) or as base64 DER (what
  * Vault's JSON `crl` fields and `/crl/der` through base64 give, VAULT_API.md 4.13).
  */
-const parsedCrls = new Map<string, CrlFacts>();
+const parsedCrls = new LRUCache<string, CrlFacts>({ max: 256 });
 
 export function crlFacts(text: string, index: number): CrlFacts {
   // Each verify checks every target against the same few CRLs: parse each once, as certificates.
@@ -206,7 +218,6 @@ export function crlFacts(text: string, index: number): CrlFacts {
   const known = parsedCrls.get(key);
   if (known) return known;
   const facts = parseCrlFacts(text, index);
-  if (parsedCrls.size >= 256) parsedCrls.clear();
   parsedCrls.set(key, facts);
   return facts;
 }

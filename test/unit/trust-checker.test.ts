@@ -8,7 +8,7 @@ import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS, signatureChecksComputed } from '.
 import { leafSerial, replacedLeafSerial } from '../../functions/domain/secret-layout';
 import { checkTrust, TrustCheckOrder, TrustReasons, type TrustInput, type TrustReason } from '../../functions/domain/trust-checker';
 import { rootsOf } from '../../functions/domain/trust-bundle';
-import { certificatesFromPem, crlFacts } from '../../functions/domain/x509-facts';
+import { certificatesFromPem, crlFacts, x509ParseCount } from '../../functions/domain/x509-facts';
 import {
   Eku,
   KeyUsage,
@@ -655,6 +655,37 @@ describe('the roots of a trust bundle', () => {
 
   it('keeps a bundle of intermediates only as it is: they are its anchors', () => {
     expect(rootsOf(pemOf(w.g1, w.g2))).toBe(pemOf(w.g1, w.g2));
+  });
+
+  it('gives the same roots when the same bundle is asked for again, without reading it again', () => {
+    const bundle = pemOf(w.g2, w.rsa.root, w.g1);
+    const first = rootsOf(bundle);
+    const parses = x509ParseCount();
+    expect(rootsOf(bundle)).toBe(first);
+    expect(certificatesFromPem(first, 'roots').map((cert) => cert.subject)).toEqual(['CN=certflow RSA Root']);
+    expect(x509ParseCount()).toBe(parses);
+  });
+});
+
+describe('each PEM text read once per warm function', () => {
+  it('hands out a list the caller may change without changing what the next caller reads', () => {
+    const text = pemOf(w.leaf, w.g2, w.root);
+    const mine = certificatesFromPem(text, 'chain');
+    const asRead = mine.map((cert) => cert.serial);
+    mine.reverse();
+    mine.pop();
+    expect(certificatesFromPem(text, 'chain').map((cert) => cert.serial)).toEqual(asRead);
+    expect(asRead).toEqual([w.leaf.serial, w.g2.serial, w.root.serial]);
+  });
+
+  it('parses no certificate again for a text it has read, and still refuses a malformed one each time it is asked', () => {
+    const text = pemOf(w.leafOfG1, w.g1);
+    certificatesFromPem(text, 'chain');
+    const parses = x509ParseCount();
+    expect(certificatesFromPem(text, 'chain')).toHaveLength(2);
+    expect(x509ParseCount()).toBe(parses);
+    const broken = w.leaf.pem.replace(/\n[A-Za-z0-9+/]{20}/, (line) => `\n${'A'.repeat(line.length - 1)}`);
+    for (const attempt of [1, 2]) expect(() => certificatesFromPem(broken, `broken ${attempt}`)).toThrow(new RegExp(`broken ${attempt} certificate 1 is not a valid X.509 certificate`));
   });
 });
 

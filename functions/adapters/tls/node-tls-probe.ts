@@ -1,5 +1,6 @@
 import { connect, createSecureContext, type DetailedPeerCertificate, type SecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { EndpointUnreachableError } from '../../contracts/errors';
 import type { TlsProbe, TlsProbeRequest, TlsProbeResult } from '../../ports/tls-probe';
 
@@ -77,8 +78,26 @@ function chainPem(peer: DetailedPeerCertificate): string {
   let current: DetailedPeerCertificate | undefined = peer;
   while (current?.raw && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256);
-    blocks.push(new X509Certificate(current.raw).toString().trim());
+    blocks.push(pemOf(current.raw));
     current = current.issuerCertificate;
   }
   return blocks.length ? `${blocks.join('\n')}\n` : '';
+}
+
+/** The served certificates' PEM by their DER, for pemOf. */
+const servedPem = new LRUCache<string, string>({ max: 1024 });
+
+/**
+ * A served certificate as PEM, written by OpenSSL (Node's X509Certificate), once per content:
+ * every endpoint of a namespace sends the same intermediate, which would otherwise be parsed again
+ * in every handshake.
+ */
+function pemOf(raw: Buffer): string {
+  const key = raw.toString('base64');
+  let pem = servedPem.get(key);
+  if (pem === undefined) {
+    pem = new X509Certificate(raw).toString().trim();
+    servedPem.set(key, pem);
+  }
+  return pem;
 }
