@@ -183,6 +183,38 @@ function parseCertFacts(der: Buffer, what: string): CertFacts {
   return facts;
 }
 
+/** What a plan needs of a target's current leaf: Node's X509Certificate and the fields it reads. */
+export interface LeafSummary {
+  cert: X509Certificate;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/**
+ * The first certificate of a Secret's PEM, read by Node's X.509 parser (OpenSSL) alone: a plan
+ * reads every target's leaf for its dates, names, serial and issuer, and the full parse (pkijs as
+ * well, for the trust checker) cost it a millisecond or more per target. Anything Node cannot read
+ * as a plan needs it (no certificate it parses, a validity time it cannot read, a serial it prints
+ * as negative) takes the full parse instead, which names the error as before. Undefined when the
+ * text holds no certificate.
+ */
+export function leafSummary(text: string, what: string): LeafSummary | undefined {
+  const block = pemBlocks(text).find((entry) => entry.label === 'CERTIFICATE');
+  if (!block) return undefined;
+  let cert: X509Certificate | undefined;
+  try {
+    cert = new X509Certificate(block.der);
+  } catch {
+    cert = undefined;
+  }
+  const notBefore = cert ? opensslTime(cert.validFrom) : undefined;
+  const notAfter = cert ? opensslTime(cert.validTo) : undefined;
+  if (cert && notBefore && notAfter && /^[0-9A-Fa-f]+$/.test(cert.serialNumber)) return { cert, serial: vaultSerial(cert.serialNumber), notBefore, notAfter };
+  const full = certificatesFromPem(text, what)[0];
+  return full && { cert: full.cert, serial: full.serial, notBefore: full.notBefore, notAfter: full.notAfter };
+}
+
 /**
  * The same PEM texts come back for every target (the trust bundle, the expected issuer, the
  * shared chain): their PEM is decoded once, as their certificates are parsed once. Only texts that

@@ -4,7 +4,7 @@ import type { Target } from '../contracts/targets';
 import { canonicalSerialOrUndefined, compromiseBatches, MAX_SERIAL_OCTETS, normaliseSerial, scopeKey } from '../domain/compromise-serials';
 import { dnsNamesOf, issuerOf } from '../domain/issuer-match';
 import { SecretFiles } from '../domain/secret-layout';
-import { certificatesFromPem } from '../domain/x509-facts';
+import { certificatesFromPem, leafSummary } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import { discoverTargets } from './discover-targets';
 import { declaredServiceNames, defaultKeyAlgorithmOf } from '../domain/target-policy';
@@ -149,7 +149,7 @@ async function managedOwnerOf(runtime: RotationRuntime, mount: string, serial: s
 async function leafOf(runtime: RotationRuntime, target: Target, issuers: ReadonlyArray<{ issuerId: string; certificatePem: string }>): Promise<TargetLeaf> {
   const secret = await runtime.fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName);
   const pem = secret?.data[SecretFiles[target.kind].cert]?.toString('utf8');
-  const leaf = pem ? certificatesFromPem(pem, `${target.id} certificate`)[0] : undefined;
+  const leaf = pem ? leafSummary(pem, `${target.id} certificate`) : undefined;
   if (!leaf) return { target };
   const issuerId = issuerOf(leaf, issuers);
   return { target, serial: normaliseSerial(leaf.serial), ...(issuerId ? { issuerId } : {}) };

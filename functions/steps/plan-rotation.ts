@@ -8,7 +8,7 @@ import { planBatches } from '../domain/target-batches';
 import { ledgerPageEntry, ledgerPages } from '../domain/ledger-pages';
 import { defaultKeyAlgorithmOf } from '../domain/target-policy';
 import { SecretFiles } from '../domain/secret-layout';
-import { certificatesFromPem } from '../domain/x509-facts';
+import { leafSummary } from '../domain/x509-facts';
 import { discoverTargets } from './discover-targets';
 import { planPki } from './plan-pki';
 import type { RotationRuntime } from './rotation-deps';
@@ -61,7 +61,7 @@ export async function decideTargets(runtime: RotationRuntime, request: Pick<RunC
     // Discovery listed the labelled Secrets with their data; only a declared one without the label is read here.
     const secret = discovered.secrets.get(`${target.cluster}/${target.namespace}/${target.secretName}`) ?? (await fanout.cluster(target.cluster).readSecret(target.namespace, target.secretName));
     const pem = secret?.data[SecretFiles[target.kind].cert]?.toString('utf8');
-    const leaf = pem ? certificatesFromPem(pem, `${target.id} certificate`)[0] : undefined;
+    const leaf = pem ? leafSummary(pem, `${target.id} certificate`) : undefined;
     const issuerId = leaf ? issuerOf(leaf, issuers) : undefined;
     const decision = decideRenewal({
       ...(leaf ? { certificate: { notBefore: leaf.notBefore, notAfter: leaf.notAfter, dnsNames: dnsNamesOf(leaf), ...(issuerId ? { issuerId } : {}) } } : {}),

@@ -8,7 +8,8 @@ import { MAX_PATH_STEPS, MAX_SIGNATURE_CHECKS, signatureChecksComputed } from '.
 import { leafSerial, replacedLeafSerial } from '../../functions/domain/secret-layout';
 import { checkTrust, TrustCheckOrder, TrustReasons, type TrustInput, type TrustReason } from '../../functions/domain/trust-checker';
 import { rootsOf } from '../../functions/domain/trust-bundle';
-import { certificatesFromPem, crlFacts, x509ParseCount } from '../../functions/domain/x509-facts';
+import { certificatesFromPem, crlFacts, leafSummary, x509ParseCount } from '../../functions/domain/x509-facts';
+import { issuerOf } from '../../functions/domain/issuer-match';
 import {
   Eku,
   KeyUsage,
@@ -664,6 +665,35 @@ describe('the roots of a trust bundle', () => {
     expect(rootsOf(bundle)).toBe(first);
     expect(certificatesFromPem(first, 'roots').map((cert) => cert.subject)).toEqual(['CN=certflow RSA Root']);
     expect(x509ParseCount()).toBe(parses);
+  });
+});
+
+describe('what a plan reads of a leaf, by Node alone', () => {
+  it('reads the serial and validity of a leaf as the full parse does', () => {
+    for (const chain of [pemOf(w.leaf, w.g2), w.rsa.leaf.pem, w.leafOfG1.pem]) {
+      const full = certificatesFromPem(chain, 'full')[0];
+      const summary = leafSummary(chain, 'summary');
+      expect([summary?.serial, summary?.notBefore, summary?.notAfter]).toEqual([full?.serial, full?.notBefore, full?.notAfter]);
+      expect(summary?.cert.fingerprint256).toBe(full?.cert.fingerprint256);
+    }
+    expect(leafSummary('no certificate here', 'none')).toBeUndefined();
+  });
+
+  it('takes the full parse for a certificate Node cannot read, which names it in its error', () => {
+    const broken = w.leaf.pem.replace(/\n[A-Za-z0-9+/]{20}/, (line) => `\n${'A'.repeat(line.length - 1)}`);
+    expect(() => leafSummary(broken, 'svc certificate')).toThrow(/svc certificate certificate 1 is not a valid X.509 certificate/);
+  });
+
+  it('names the issuer whose key signed the leaf, never one that only carries its issuer name', async () => {
+    const lookalike = await makeIntermediate({ name: w.g2.name, key: w.keys.impostor, issuer: w.root, notBefore: days(-1), notAfter: days(100) });
+    const issuers = [
+      { issuerId: 'lookalike', certificatePem: lookalike.pem },
+      { issuerId: 'g1', certificatePem: w.g1.pem },
+      { issuerId: 'g2', certificatePem: w.g2.pem },
+    ];
+    expect(issuerOf(leafSummary(w.leaf.pem, 'leaf')!, issuers)).toBe('g2');
+    expect(issuerOf(leafSummary(w.leafOfG1.pem, 'leaf')!, issuers)).toBe('g1');
+    expect(issuerOf(leafSummary(w.leaf.pem, 'leaf')!, issuers.slice(0, 2))).toBeUndefined();
   });
 });
 
