@@ -3,7 +3,7 @@ import { IssuerStateConflictError, VaultRequestError, VerificationFailedError } 
 import type { Target } from '../contracts/targets';
 import { normaliseSerial } from '../domain/compromise-serials';
 import { issuerOf } from '../domain/issuer-match';
-import { certificatesFromPem, crlFacts, crlSignedBy, type CrlFacts } from '../domain/x509-facts';
+import { certificatesFromPem, crlFacts, crlSignedBy, leafSummary, type CrlFacts } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import type { VaultPki } from '../ports/vault-pki';
 import type { RotationRuntime } from './rotation-deps';
@@ -77,7 +77,7 @@ export async function revokeCompromised(runtime: RotationRuntime, input: Comprom
   const storedCertificates = await mapBounded(revoked, revokeConcurrency(runtime), (serial) => pki.readCertificate(intermediateMount, serial));
   for (const [index, serial] of revoked.entries()) {
     const stored = storedCertificates[index];
-    const [leaf] = stored ? certificatesFromPem(stored.certificatePem, `certificate ${serial}`) : [];
+    const leaf = stored ? leafSummary(stored.certificatePem, `certificate ${serial}`) : undefined;
     const issuerId = leaf ? issuerOf(leaf, await intermediateCrls.issuers()) : undefined;
     const found = issuerId ? ((await intermediateCrls.lists(issuerId, serial)) ? issuerId : undefined) : await intermediateCrls.anyListing(serial);
     if (!found) {

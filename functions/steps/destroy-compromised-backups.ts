@@ -3,7 +3,7 @@ import { normaliseSerial } from '../domain/compromise-serials';
 import { issuerOf } from '../domain/issuer-match';
 import { SecretFiles } from '../domain/secret-layout';
 import { declaredBackupOf, declaredNamespaces } from '../domain/target-policy';
-import { certificatesFromPem } from '../domain/x509-facts';
+import { leafSummary } from '../domain/x509-facts';
 import type { Log } from '../ports/log';
 import type { RotationRuntime } from './rotation-deps';
 
@@ -28,7 +28,7 @@ export async function destroyCompromisedBackups(
       for (const backup of await cluster.listSecrets(namespace, K8sNames.BackupRunLabel)) {
         const kind = declaredBackupOf(runtime.policy, cluster.name, backup)?.kind;
         const pem = kind ? backup.data[SecretFiles[kind].cert]?.toString('utf8') : undefined;
-        const [leaf] = pem ? certificatesFromPem(pem, `backup ${namespace}/${backup.name}`) : [];
+        const leaf = pem ? leafSummary(pem, `backup ${namespace}/${backup.name}`) : undefined;
         if (!leaf) continue;
         const hit = serials.has(normaliseSerial(leaf.serial)) || (issuers.length > 0 && issuerOf(leaf, issuers) !== undefined);
         if (!hit) continue;

@@ -1,7 +1,7 @@
 import type { AutoTidy } from '../contracts/env';
 import { DEFAULT_MAX_ISSUERS_PER_MOUNT, DEFAULT_RETIRED_ISSUER_GRACE_SECONDS, decideRetention, type RetentionDecision } from '../domain/issuer-retention';
 import { issuerOf } from '../domain/issuer-match';
-import { certificatesFromPem } from '../domain/x509-facts';
+import { certificatesFromPem, leafSummary } from '../domain/x509-facts';
 import type { AutoTidyConfig } from '../ports/vault-pki';
 import type { PkiStepDeps } from './prepare-intermediate';
 import { mapBounded } from './bounded-map';
@@ -49,7 +49,7 @@ export async function issuerHygiene(deps: PkiStepDeps & { concurrency?: number }
     const serials = await pki.listCertificates(mount);
     await mapBounded(serials, deps.concurrency ?? 8, async (serial) => {
       const stored = await pki.readCertificate(mount, serial);
-      const [leaf] = stored ? certificatesFromPem(stored.certificatePem, `certificate ${serial}`) : [];
+      const leaf = stored ? leafSummary(stored.certificatePem, `certificate ${serial}`) : undefined;
       const signer = leaf ? issuerOf(leaf, candidates) : undefined;
       if (!leaf || !signer) return;
       const seen = lastLeaf.get(signer);
