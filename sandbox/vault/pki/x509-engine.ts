@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
@@ -91,12 +91,10 @@ export async function importPrivateKeyPem(pem: string): Promise<KeyPairMaterial>
  * in PEM; `pkcs8` means `PRIVATE KEY`. Trimmed like certutil's bundle output.
  */
 export async function exportPrivateKeyPem(key: KeyPairMaterial, format: 'der' | 'pkcs8' = 'der'): Promise<string> {
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key.privateKey));
-  const keyObject = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  // The CryptoKey's own KeyObject: no PKCS#8 copy of the key exported and parsed back per leaf.
+  const keyObject = KeyObject.from(key.privateKey);
   const type = format === 'pkcs8' ? 'pkcs8' : key.type === 'ec' ? 'sec1' : 'pkcs1';
-  const pem = keyObject.export({ type, format: 'pem' }) as string;
-  pkcs8.fill(0);
-  return pem.trim();
+  return (keyObject.export({ type, format: 'pem' }) as string).trim();
 }
 
 /** The public key algorithm and size of a SubjectPublicKeyInfo. */
