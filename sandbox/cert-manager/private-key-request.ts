@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 /**
@@ -51,10 +51,6 @@ export interface KeyAndRequest {
   readonly csrPem: string;
 }
 
-function pem(label: string, der: ArrayBuffer): string {
-  return `${x509.PemConverter.encode(der, label)}\n`;
-}
-
 export async function createKeyAndRequest(options: { key: KeySpec; commonName: string; dnsNames: readonly string[] }): Promise<KeyAndRequest> {
   const { key } = options;
   const generate =
@@ -71,7 +67,8 @@ export async function createKeyAndRequest(options: { key: KeySpec; commonName: s
     extensions,
   });
   return {
-    privateKeyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
+    // Node's own PKCS#8 PEM of the key (the same text as encoding WebCrypto's export), without the export's round trip.
+    privateKeyPem: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }) as string,
     csrPem: csr.toString('pem'),
   };
 }
