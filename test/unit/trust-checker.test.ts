@@ -684,6 +684,12 @@ describe('what a plan reads of a leaf, by Node alone', () => {
     expect(() => leafSummary(broken, 'svc certificate')).toThrow(/svc certificate certificate 1 is not a valid X.509 certificate/);
   });
 
+  it('reads a leaf whose extension pkijs cannot parse, which the full parse (the trust checker) refuses', async () => {
+    const odd = await leafOf(w.g2, w.keys.leaf, { keyUsage: null, extraExtensions: [new x509.Extension('2.5.29.15', true, new Uint8Array([0x03, 0x05, 0x00]))] });
+    expect(() => certificatesFromPem(odd.pem, 'odd')).toThrow(/odd certificate 1 has an extension that does not parse/);
+    expect(leafSummary(odd.pem, 'odd')?.serial).toBe(odd.serial);
+  });
+
   it('names the issuer whose key signed the leaf, never one that only carries its issuer name', async () => {
     const lookalike = await makeIntermediate({ name: w.g2.name, key: w.keys.impostor, issuer: w.root, notBefore: days(-1), notAfter: days(100) });
     const issuers = [
