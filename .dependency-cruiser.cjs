@@ -6,8 +6,8 @@ const vendorSdks = '^node_modules/(node-vault|@aws-sdk|@smithy|@kubernetes|aws-c
 /**
  * Pure format libraries (bytes in, values out, no I/O): domain/ may use them, so that no
  * layer rule pushes anyone into re-implementing X.509, ASN.1 or path validation (STYLE.md habit 4).
- * lru-cache is among them as the bounded in-memory map the parsers keep their results in (no TTL
- * is set anywhere, so it starts no timer).
+ * lru-cache is among them as the bounded in-memory map the parsers keep their results in
+ * (functions/domain/content-cache.ts; no TTL is set, so it starts no timer).
  */
 const pureFormatLibraries = '(^|/)node_modules/(zod|@peculiar/(x509|asn1-[a-z0-9-]+)|pkijs|asn1js|reflect-metadata|lru-cache)/';
 

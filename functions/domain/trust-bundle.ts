@@ -1,11 +1,11 @@
-import { LRUCache } from 'lru-cache';
+import { contentCache, ContentCacheLimits } from './content-cache';
 import { certificatesFromPem } from './x509-facts';
 
 /**
  * VerifyBatch asks for the roots of its namespace's bundle for every target: each bundle's
  * self-signatures are checked once per warm function, not once per target.
  */
-const rootsByBundle = new LRUCache<string, string>({ max: 64 });
+const rootsByBundle = contentCache<string>(ContentCacheLimits.bundles);
 
 /**
  * The self-signed roots of a trust bundle, PEM, or the whole bundle when it holds none. Judging a

@@ -13,7 +13,7 @@ import { X509Certificate, webcrypto, type KeyObject } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { LRUCache } from 'lru-cache';
+import { contentCache, ContentCacheLimits } from './content-cache';
 import { InvalidInputError } from '../contracts/errors';
 import { countX509Parse } from './x509-parse-count';
 
@@ -122,10 +122,10 @@ function keyUsageNames(bits: Uint8Array): KeyUsage[] {
  * Parsed certificates by content (their DER), so that each certificate is parsed once however
  * often it is read: the trust bundle and the expected issuer for every target's check, the shared
  * chain for every leaf. Facts are never changed after parsing, so handing out the same object is
- * safe. Bounded: a warm Lambda sees a few certificates per service, and the least recently used goes
- * when it is full (lru-cache). Only successful parses are kept; a malformed input fails again, with its name.
+ * safe. Bounded (content-cache.ts): a warm Lambda sees a few certificates per service, and the
+ * least recently used goes when it is full. Only successful parses are kept; a malformed input fails again, with its name.
  */
-const parsed = new LRUCache<string, CertFacts>({ max: 4096 });
+const parsed = contentCache<CertFacts>(ContentCacheLimits.certificates);
 export { x509ParseCount } from './x509-parse-count';
 
 /** Parses one DER certificate, once per content; `what` names it in the error (e.g. `served chain certificate 2`). */
@@ -220,7 +220,7 @@ export function leafSummary(text: string, what: string): LeafSummary | undefined
  * shared chain): their PEM is decoded once, as their certificates are parsed once. Only texts that
  * parsed are kept; a copy of the list goes out, so no caller can change what the next one reads.
  */
-const fromPem = new LRUCache<string, CertFacts[]>({ max: 1024 });
+const fromPem = contentCache<CertFacts[]>(ContentCacheLimits.pemTexts);
 
 /**
  * Every CERTIFICATE block of a PEM text. Other blocks (a private key in a `pem_bundle`) are
@@ -242,7 +242,7 @@ export function certificatesFromPem(text: string, what: string): CertFacts[] {
  * One CRL given as PEM (`X509 CRL`, or `CRL` as some libraries label it) or as base64 DER (what
  * Vault's JSON `crl` fields and `/crl/der` through base64 give, VAULT_API.md 4.13).
  */
-const parsedCrls = new LRUCache<string, CrlFacts>({ max: 256 });
+const parsedCrls = contentCache<CrlFacts>(ContentCacheLimits.crls);
 
 export function crlFacts(text: string, index: number): CrlFacts {
   // Each verify checks every target against the same few CRLs: parse each once, as certificates.

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { mapVaultError } from '../../functions/adapters/vault/vault-errors';
 import { pemBlocksOf } from '../x509/pem-certificates';
 import { vaultClientFor } from '../vault/vault-client-for';
@@ -61,8 +62,7 @@ export class VaultIssuerError extends Error {
  * (at 1,000 services that was a second of the cert-manager emulator's CPU). Bounded: a sandbox
  * sees a few issuers per rotation.
  */
-const CHAIN_FACTS_CAPACITY = 256;
-const chainFacts = new Map<string, { pem: string; selfSigned: boolean }>();
+const chainFacts = new LRUCache<string, { pem: string; selfSigned: boolean }>({ max: 256 });
 
 function chainFactsOf(der: Buffer): { pem: string; selfSigned: boolean } {
   const key = der.toString('base64');
@@ -70,7 +70,6 @@ function chainFactsOf(der: Buffer): { pem: string; selfSigned: boolean } {
   if (known) return known;
   const cert = new X509Certificate(der);
   const facts = { pem: cert.toString(), selfSigned: cert.checkIssued(cert) && cert.verify(cert.publicKey) };
-  if (chainFacts.size >= CHAIN_FACTS_CAPACITY) chainFacts.clear();
   chainFacts.set(key, facts);
   return facts;
 }

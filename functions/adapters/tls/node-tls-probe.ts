@@ -1,6 +1,6 @@
 import { connect, createSecureContext, type DetailedPeerCertificate, type SecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { contentCache, ContentCacheLimits } from '../../domain/content-cache';
 import { EndpointUnreachableError } from '../../contracts/errors';
 import type { TlsProbe, TlsProbeRequest, TlsProbeResult } from '../../ports/tls-probe';
 
@@ -85,7 +85,7 @@ function chainPem(peer: DetailedPeerCertificate): string {
 }
 
 /** The served certificates' PEM by their DER, for pemOf. */
-const servedPem = new LRUCache<string, string>({ max: 1024 });
+const servedPem = contentCache<string>(ContentCacheLimits.servedCertificates);
 
 /**
  * A served certificate as PEM, written by OpenSSL (Node's X509Certificate), once per content:
